@@ -1,0 +1,199 @@
+//! Applying operations to an in-memory schema.
+
+use crate::operation::Operation;
+use crate::schema::{Constraint, Schema, Table};
+
+/// An operation that does not fit the schema it is applied to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot apply `{operation}`: {reason}")]
+pub struct ApplyError {
+    /// The operation, in words.
+    pub operation: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl Schema {
+    /// Applies every operation in order.
+    pub fn apply_all<'a>(&mut self, ops: impl IntoIterator<Item = &'a Operation>) -> Result<(), ApplyError> {
+        ops.into_iter().try_for_each(|op| self.apply(op))
+    }
+
+    /// Applies one operation. On error the schema is unchanged.
+    pub fn apply(&mut self, op: &Operation) -> Result<(), ApplyError> {
+        let fail = |reason: String| ApplyError { operation: op.to_string(), reason };
+        match op {
+            Operation::CreateModel { table } => {
+                if self.tables.contains_key(&table.name) {
+                    return Err(fail(format!("table `{}` already exists", table.name)));
+                }
+                self.tables.insert(table.name.clone(), table.clone());
+            }
+            Operation::DeleteModel { table } => {
+                self.table(&table.name).ok_or_else(|| fail(no_table(&table.name)))?;
+                if let Some((from, fk)) = self.foreign_keys_to(&table.name).find(|(t, _)| t.name != table.name) {
+                    return Err(fail(format!("foreign key `{}` of `{}` still references it", fk.name, from.name)));
+                }
+                self.tables.remove(&table.name);
+            }
+            Operation::RenameModel { old, new } => {
+                if self.tables.contains_key(new) {
+                    return Err(fail(format!("table `{new}` already exists")));
+                }
+                let mut table = self.tables.remove(old).ok_or_else(|| fail(no_table(old)))?;
+                table.name = new.clone();
+                self.tables.insert(new.clone(), table);
+                for t in self.tables.values_mut() {
+                    for fk in &mut t.foreign_keys {
+                        if fk.ref_table == *old {
+                            fk.ref_table = new.clone();
+                        }
+                    }
+                }
+            }
+            Operation::AlterModelComment { table, new, .. } => {
+                self.table_mut(table).map_err(fail)?.comment = new.clone();
+            }
+            Operation::AddField { table, column, .. } => {
+                let t = self.table_mut(table).map_err(fail)?;
+                if t.column(&column.name).is_some() {
+                    return Err(fail(format!("column `{}` already exists", column.name)));
+                }
+                t.columns.push(column.clone());
+            }
+            Operation::RemoveField { table, column } => {
+                let t = self.table_mut(table).map_err(fail)?;
+                if t.column(&column.name).is_none() {
+                    return Err(fail(format!("no column `{}` in `{table}`", column.name)));
+                }
+                if t.column_is_used(&column.name) {
+                    return Err(fail(format!("column `{}` is still used by a key, index or constraint", column.name)));
+                }
+                t.columns.retain(|c| c.name != column.name);
+            }
+            Operation::AlterField { table, old, new, .. } => {
+                let t = self.table_mut(table).map_err(fail)?;
+                let c = t.column_mut(&old.name).ok_or_else(|| fail(format!("no column `{}` in `{table}`", old.name)))?;
+                if new.name != old.name {
+                    return Err(fail("AlterField cannot rename; use RenameField".into()));
+                }
+                *c = new.clone();
+            }
+            Operation::RenameField { table, old, new } => {
+                let t = self.table_mut(table).map_err(fail)?;
+                if t.column(new).is_some() {
+                    return Err(fail(format!("column `{new}` already exists")));
+                }
+                let c = t.column_mut(old).ok_or_else(|| fail(format!("no column `{old}` in `{table}`")))?;
+                c.name = new.clone();
+                rename_in(&mut t.primary_key, old, new);
+                for i in &mut t.indexes {
+                    rename_in(&mut i.columns, old, new);
+                }
+                for u in &mut t.uniques {
+                    rename_in(&mut u.columns, old, new);
+                }
+                for f in &mut t.foreign_keys {
+                    rename_in(&mut f.columns, old, new);
+                }
+                for other in self.tables.values_mut() {
+                    for fk in &mut other.foreign_keys {
+                        if fk.ref_table == *table {
+                            rename_in(&mut fk.ref_columns, old, new);
+                        }
+                    }
+                }
+            }
+            Operation::CreateIndex { table, index } => {
+                self.check_free_name(table, &index.name).map_err(fail)?;
+                let t = self.table_mut(table).map_err(fail)?;
+                check_columns(t, &index.columns).map_err(fail)?;
+                t.indexes.push(index.clone());
+            }
+            Operation::DropIndex { table, index } => {
+                let t = self.table_mut(table).map_err(fail)?;
+                let before = t.indexes.len();
+                t.indexes.retain(|i| i.name != index.name);
+                if t.indexes.len() == before {
+                    return Err(fail(format!("no index `{}` on `{table}`", index.name)));
+                }
+            }
+            Operation::RenameIndex { table, old, new } => {
+                self.check_free_name(table, new).map_err(fail)?;
+                let t = self.table_mut(table).map_err(fail)?;
+                let i = t.indexes.iter_mut().find(|i| i.name == *old).ok_or_else(|| fail(format!("no index `{old}` on `{table}`")))?;
+                i.name = new.clone();
+                i.explicit_name = true;
+            }
+            Operation::AddConstraint { table, constraint } => {
+                self.check_free_name(table, constraint.name()).map_err(fail)?;
+                if let Constraint::ForeignKey(fk) = constraint {
+                    let target = self.table(&fk.ref_table).ok_or_else(|| fail(no_table(&fk.ref_table)))?;
+                    check_columns(target, &fk.ref_columns).map_err(fail)?;
+                }
+                let t = self.table_mut(table).map_err(fail)?;
+                match constraint {
+                    Constraint::Unique(u) => {
+                        check_columns(t, &u.columns).map_err(fail)?;
+                        t.uniques.push(u.clone());
+                    }
+                    Constraint::Check(c) => t.checks.push(c.clone()),
+                    Constraint::ForeignKey(f) => {
+                        check_columns(t, &f.columns).map_err(fail)?;
+                        t.foreign_keys.push(f.clone());
+                    }
+                }
+            }
+            Operation::RemoveConstraint { table, constraint } => {
+                let t = self.table_mut(table).map_err(fail)?;
+                let name = constraint.name();
+                let removed = match constraint {
+                    Constraint::Unique(_) => remove_named(&mut t.uniques, name, |u| &u.name),
+                    Constraint::Check(_) => remove_named(&mut t.checks, name, |c| &c.name),
+                    Constraint::ForeignKey(_) => remove_named(&mut t.foreign_keys, name, |f| &f.name),
+                };
+                if !removed {
+                    return Err(fail(format!("no {} constraint `{name}` on `{table}`", constraint.kind())));
+                }
+            }
+            Operation::RunSql(_) => {}
+        }
+        Ok(())
+    }
+
+    fn table_mut(&mut self, name: &str) -> Result<&mut Table, String> {
+        self.tables.get_mut(name).ok_or_else(|| no_table(name))
+    }
+
+    /// Index and constraint names must be unique across the schema (PostgreSQL and
+    /// SQLite keep them in one namespace per schema).
+    fn check_free_name(&self, table: &str, name: &str) -> Result<(), String> {
+        match self.tables.values().find(|t| t.object_names().any(|n| n == name)) {
+            Some(t) => Err(format!("the name `{name}` is already used on `{}` (adding to `{table}`)", t.name)),
+            None => Ok(()),
+        }
+    }
+}
+
+fn no_table(name: &str) -> String {
+    format!("no table `{name}`")
+}
+
+fn check_columns(table: &Table, columns: &[String]) -> Result<(), String> {
+    match columns.iter().find(|c| table.column(c).is_none()) {
+        Some(c) => Err(format!("no column `{c}` in `{}`", table.name)),
+        None => Ok(()),
+    }
+}
+
+fn rename_in(columns: &mut [String], old: &str, new: &str) {
+    for c in columns.iter_mut().filter(|c| *c == old) {
+        *c = new.to_string();
+    }
+}
+
+fn remove_named<T>(items: &mut Vec<T>, name: &str, key: impl Fn(&T) -> &String) -> bool {
+    let before = items.len();
+    items.retain(|i| key(i) != name);
+    items.len() != before
+}

@@ -1,0 +1,473 @@
+//! The autodetector: `diff(old, new)` → the operations that turn `old` into `new`,
+//! in the order of DESIGN.md §4.
+
+mod order;
+
+pub use order::{creation_order, FkId};
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::apply::ApplyError;
+use crate::operation::Operation;
+use crate::schema::{Constraint, DefaultValue, Index, Schema, Table};
+
+/// What the models say beyond the schema itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Intent {
+    /// New table name → the old name it was renamed from.
+    pub table_renames: BTreeMap<String, String>,
+    /// (table, new column) → the old column name.
+    pub column_renames: BTreeMap<(String, String), String>,
+    /// (table, column) → the one-off value for existing rows.
+    pub backfills: BTreeMap<(String, String), DefaultValue>,
+}
+
+/// A finding of the autodetector that does not stop it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// A `renamed_from` that no longer applies (already sealed): it may be removed.
+    InertRename {
+        /// The table.
+        table: String,
+        /// The column, for a field rename.
+        column: Option<String>,
+    },
+    /// A `backfill` on a column that needs none now: it may be removed.
+    InertBackfill {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// A column removed and one of the same type added: maybe a rename.
+    PossibleRename {
+        /// The table.
+        table: String,
+        /// The removed column (or table, when `table` is the removed one).
+        removed: String,
+        /// The added column (or table).
+        added: String,
+    },
+}
+
+/// What stops the autodetector.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DiffError {
+    /// Existing rows need a value the model does not give.
+    #[error("`{table}.{column}` {why}: existing rows need a value; add `default = ...` (kept) or `backfill = ...` / `backfill_expr = \"...\"` (one-off) to the field")]
+    NeedsFill {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// "is added as NOT NULL" or "becomes NOT NULL".
+        why: String,
+    },
+    /// The primary key of an existing table changed.
+    #[error("the primary key of `{table}` changes from ({old}) to ({new}); changing a primary key is not supported: create a new table and copy the data with a hand-written migration")]
+    PrimaryKeyChanged {
+        /// The table.
+        table: String,
+        /// Old key columns.
+        old: String,
+        /// New key columns.
+        new: String,
+    },
+    /// A bug: the operations do not lead to the new schema.
+    #[error("internal error in the autodetector (please report): {0}")]
+    Internal(String),
+}
+
+impl From<ApplyError> for DiffError {
+    fn from(e: ApplyError) -> Self {
+        DiffError::Internal(e.to_string())
+    }
+}
+
+/// The autodetector's result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diff {
+    /// The operations, in order.
+    pub operations: Vec<Operation>,
+    /// Findings worth telling the user.
+    pub notes: Vec<Note>,
+    /// The new schema with generated names resolved against the old one: what the
+    /// snapshot becomes once these operations are sealed.
+    pub schema: Schema,
+}
+
+/// Compares two schemas. `intent` carries the models' renames and backfills.
+pub fn diff(old: &Schema, new: &Schema, intent: &Intent) -> Result<Diff, Vec<DiffError>> {
+    Differ { cur: old.clone(), ops: Vec::new(), notes: Vec::new(), errors: Vec::new() }.run(new, intent)
+}
+
+struct Differ {
+    cur: Schema,
+    ops: Vec<Operation>,
+    notes: Vec<Note>,
+    errors: Vec<DiffError>,
+}
+
+impl Differ {
+    fn push(&mut self, op: Operation) -> Result<(), DiffError> {
+        self.cur.apply(&op)?;
+        self.ops.push(op);
+        Ok(())
+    }
+
+    fn run(mut self, new: &Schema, intent: &Intent) -> Result<Diff, Vec<DiffError>> {
+        match self.steps(new, intent) {
+            Ok(resolved) if self.errors.is_empty() => {
+                if self.cur.canonical() != resolved.canonical() {
+                    return Err(vec![DiffError::Internal("the operations do not produce the models' schema".into())]);
+                }
+                Ok(Diff { operations: self.ops, notes: self.notes, schema: resolved })
+            }
+            Ok(_) => Err(self.errors),
+            Err(e) => {
+                self.errors.push(e);
+                Err(self.errors)
+            }
+        }
+    }
+
+    fn steps(&mut self, new: &Schema, intent: &Intent) -> Result<Schema, DiffError> {
+        self.rename_tables(new, intent)?;
+        self.rename_columns(new, intent)?;
+        let new = resolve_names(&self.cur, new);
+        self.check_primary_keys(&new);
+        let renamed_indexes = self.index_renames(&new);
+        self.remove_constraints_and_indexes(&new, &renamed_indexes)?;
+        self.remove_fields(&new)?;
+        let deleted: Vec<Table> = self.cur.tables.values().filter(|t| !new.tables.contains_key(&t.name)).cloned().collect();
+        self.delete_tables(&deleted)?;
+        let created: Vec<&Table> = new.tables.values().filter(|t| !self.cur.tables.contains_key(&t.name)).collect();
+        self.hint_table_renames(&deleted, &created);
+        let deferred = self.create_tables(&created)?;
+        self.add_fields(&new, intent)?;
+        self.alter_fields(&new, intent)?;
+        self.add_constraints(&new, &deferred)?;
+        self.create_indexes(&new, &renamed_indexes)?;
+        self.note_inert_backfills(&new, intent);
+        Ok(new)
+    }
+
+    fn rename_tables(&mut self, new: &Schema, intent: &Intent) -> Result<(), DiffError> {
+        for (to, from) in &intent.table_renames {
+            let applies = !self.cur.tables.contains_key(to) && self.cur.tables.contains_key(from) && !new.tables.contains_key(from);
+            if applies {
+                self.push(Operation::RenameModel { old: from.clone(), new: to.clone() })?;
+            } else {
+                self.notes.push(Note::InertRename { table: to.clone(), column: None });
+            }
+        }
+        Ok(())
+    }
+
+    fn rename_columns(&mut self, new: &Schema, intent: &Intent) -> Result<(), DiffError> {
+        for t in new.tables.values() {
+            for c in &t.columns {
+                let Some(from) = intent.column_renames.get(&(t.name.clone(), c.name.clone())) else { continue };
+                let applies = self.cur.table(&t.name).is_some_and(|cur| {
+                    cur.column(&c.name).is_none() && cur.column(from).is_some() && t.column(from).is_none()
+                });
+                if applies {
+                    self.push(Operation::RenameField { table: t.name.clone(), old: from.clone(), new: c.name.clone() })?;
+                } else {
+                    self.notes.push(Note::InertRename { table: t.name.clone(), column: Some(c.name.clone()) });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_primary_keys(&mut self, new: &Schema) {
+        for t in new.tables.values() {
+            if let Some(cur) = self.cur.table(&t.name) {
+                if cur.primary_key != t.primary_key {
+                    self.errors.push(DiffError::PrimaryKeyChanged {
+                        table: t.name.clone(),
+                        old: cur.primary_key.join(", "),
+                        new: t.primary_key.join(", "),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Explicitly named indexes whose definition matches an existing index of another
+    /// name: (table, old name) → new name.
+    fn index_renames(&self, new: &Schema) -> BTreeMap<(String, String), String> {
+        let mut renames = BTreeMap::new();
+        for t in new.tables.values() {
+            let Some(cur) = self.cur.table(&t.name) else { continue };
+            for i in t.indexes.iter().filter(|i| i.explicit_name) {
+                if cur.indexes.iter().any(|c| c.name == i.name) {
+                    continue;
+                }
+                let taken: BTreeSet<&String> = renames.values().collect();
+                if let Some(old) = cur.indexes.iter().find(|c| same_index_def(c, i) && !t.indexes.iter().any(|n| n.name == c.name)) {
+                    if !taken.contains(&i.name) {
+                        renames.insert((t.name.clone(), old.name.clone()), i.name.clone());
+                    }
+                }
+            }
+        }
+        renames
+    }
+
+    fn remove_constraints_and_indexes(&mut self, new: &Schema, renamed: &BTreeMap<(String, String), String>) -> Result<(), DiffError> {
+        let surviving: Vec<(Table, &Table)> =
+            self.cur.tables.values().filter_map(|c| new.table(&c.name).map(|n| (c.clone(), n))).collect();
+        // Foreign keys first (they may depend on uniques and indexes), then checks, uniques, indexes.
+        let mut removals = Vec::new();
+        for kind in 0..3 {
+            for (cur, new_t) in &surviving {
+                for c in cur.constraints() {
+                    let k = match c {
+                        Constraint::ForeignKey(_) => 0,
+                        Constraint::Check(_) => 1,
+                        Constraint::Unique(_) => 2,
+                    };
+                    if k == kind && !new_t.constraints().contains(&c) {
+                        removals.push(Operation::RemoveConstraint { table: cur.name.clone(), constraint: c });
+                    }
+                }
+            }
+        }
+        for (cur, new_t) in &surviving {
+            for i in &cur.indexes {
+                if !new_t.indexes.contains(i) && !renamed.contains_key(&(cur.name.clone(), i.name.clone())) {
+                    removals.push(Operation::DropIndex { table: cur.name.clone(), index: i.clone() });
+                }
+            }
+        }
+        for op in removals {
+            self.push(op)?;
+        }
+        Ok(())
+    }
+
+    fn remove_fields(&mut self, new: &Schema) -> Result<(), DiffError> {
+        let mut removals = Vec::new();
+        for cur in self.cur.tables.values() {
+            let Some(new_t) = new.table(&cur.name) else { continue };
+            let removed: Vec<_> = cur.columns.iter().filter(|c| new_t.column(&c.name).is_none()).collect();
+            for c in &removed {
+                if cur.primary_key.contains(&c.name) {
+                    continue; // reported as a primary-key change
+                }
+                if let Some(added) = new_t.columns.iter().find(|n| cur.column(&n.name).is_none() && n.ty == c.ty) {
+                    self.notes.push(Note::PossibleRename { table: cur.name.clone(), removed: c.name.clone(), added: added.name.clone() });
+                }
+                removals.push(Operation::RemoveField { table: cur.name.clone(), column: (*c).clone() });
+            }
+        }
+        for op in removals {
+            self.push(op)?;
+        }
+        Ok(())
+    }
+
+    fn delete_tables(&mut self, deleted: &[Table]) -> Result<(), DiffError> {
+        let refs: Vec<&Table> = deleted.iter().collect();
+        let (order, deferred) = creation_order(&refs);
+        for (table, fk) in &deferred {
+            let constraint = deleted
+                .iter()
+                .find(|t| t.name == *table)
+                .and_then(|t| t.foreign_keys.iter().find(|f| f.name == *fk))
+                .cloned()
+                .map(Constraint::ForeignKey);
+            if let Some(constraint) = constraint {
+                self.push(Operation::RemoveConstraint { table: table.clone(), constraint })?;
+            }
+        }
+        for name in order.iter().rev() {
+            if let Some(table) = self.cur.table(name).cloned() {
+                self.push(Operation::DeleteModel { table })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn hint_table_renames(&mut self, deleted: &[Table], created: &[&Table]) {
+        for d in deleted {
+            let mut cols: Vec<_> = d.columns.iter().map(|c| (&c.name, &c.ty)).collect();
+            cols.sort();
+            for c in created {
+                let mut new_cols: Vec<_> = c.columns.iter().map(|c| (&c.name, &c.ty)).collect();
+                new_cols.sort();
+                if cols == new_cols {
+                    self.notes.push(Note::PossibleRename { table: c.name.clone(), removed: d.name.clone(), added: c.name.clone() });
+                }
+            }
+        }
+    }
+
+    fn create_tables(&mut self, created: &[&Table]) -> Result<BTreeSet<FkId>, DiffError> {
+        let (order, deferred) = creation_order(created);
+        for name in order {
+            let Some(t) = created.iter().find(|t| t.name == name) else { continue };
+            let mut table = (*t).clone();
+            table.indexes.clear();
+            table.foreign_keys.retain(|fk| !deferred.contains(&(name.clone(), fk.name.clone())));
+            self.push(Operation::CreateModel { table })?;
+        }
+        Ok(deferred)
+    }
+
+    fn add_fields(&mut self, new: &Schema, intent: &Intent) -> Result<(), DiffError> {
+        let mut adds = Vec::new();
+        for t in new.tables.values() {
+            let Some(cur) = self.cur.table(&t.name) else { continue };
+            for c in t.columns.iter().filter(|c| cur.column(&c.name).is_none()) {
+                let fill = match (c.needs_fill(), intent.backfills.get(&(t.name.clone(), c.name.clone()))) {
+                    (false, _) => None,
+                    (true, Some(v)) => Some(v.clone()),
+                    (true, None) => {
+                        self.errors.push(DiffError::NeedsFill {
+                            table: t.name.clone(),
+                            column: c.name.clone(),
+                            why: "is added as NOT NULL without a default".into(),
+                        });
+                        continue;
+                    }
+                };
+                adds.push(Operation::AddField { table: t.name.clone(), column: c.clone(), fill });
+            }
+        }
+        for op in adds {
+            self.push(op)?;
+        }
+        Ok(())
+    }
+
+    fn alter_fields(&mut self, new: &Schema, intent: &Intent) -> Result<(), DiffError> {
+        let mut alters = Vec::new();
+        for t in new.tables.values() {
+            let Some(cur) = self.cur.table(&t.name) else { continue };
+            if cur.comment != t.comment {
+                alters.push(Operation::AlterModelComment { table: t.name.clone(), old: cur.comment.clone(), new: t.comment.clone() });
+            }
+            for c in &t.columns {
+                let Some(old) = cur.column(&c.name) else { continue };
+                if old == c {
+                    continue;
+                }
+                let becomes_not_null = old.nullable && !c.nullable;
+                let backfill = intent.backfills.get(&(t.name.clone(), c.name.clone()));
+                let fill = match (becomes_not_null, backfill, &c.default) {
+                    (false, _, _) => None,
+                    (true, Some(v), _) | (true, None, Some(v)) => Some(v.clone()),
+                    (true, None, None) => {
+                        self.errors.push(DiffError::NeedsFill {
+                            table: t.name.clone(),
+                            column: c.name.clone(),
+                            why: "becomes NOT NULL".into(),
+                        });
+                        continue;
+                    }
+                };
+                alters.push(Operation::AlterField { table: t.name.clone(), old: old.clone(), new: c.clone(), fill });
+            }
+        }
+        for op in alters {
+            self.push(op)?;
+        }
+        Ok(())
+    }
+
+    fn add_constraints(&mut self, new: &Schema, deferred: &BTreeSet<FkId>) -> Result<(), DiffError> {
+        let mut adds = Vec::new();
+        // Uniques and checks first: a foreign key added in the same step may need a unique.
+        for fks in [false, true] {
+            for t in new.tables.values() {
+                let Some(cur) = self.cur.table(&t.name) else { continue };
+                let existing = cur.constraints();
+                for c in t.constraints() {
+                    let is_fk = matches!(c, Constraint::ForeignKey(_));
+                    if is_fk == fks && !existing.contains(&c) {
+                        let _ = deferred; // deferred foreign keys are simply the ones CreateModel left out
+                        adds.push(Operation::AddConstraint { table: t.name.clone(), constraint: c });
+                    }
+                }
+            }
+        }
+        for op in adds {
+            self.push(op)?;
+        }
+        Ok(())
+    }
+
+    fn create_indexes(&mut self, new: &Schema, renamed: &BTreeMap<(String, String), String>) -> Result<(), DiffError> {
+        let mut creates = Vec::new();
+        for t in new.tables.values() {
+            let Some(cur) = self.cur.table(&t.name) else { continue };
+            let renamed_to: BTreeSet<&String> =
+                renamed.iter().filter(|((table, _), _)| *table == t.name).map(|(_, new)| new).collect();
+            for i in &t.indexes {
+                if !cur.indexes.contains(i) && !renamed_to.contains(&i.name) {
+                    creates.push(Operation::CreateIndex { table: t.name.clone(), index: i.clone() });
+                }
+            }
+        }
+        for ((table, old), new_name) in renamed {
+            creates.push(Operation::RenameIndex { table: table.clone(), old: old.clone(), new: new_name.clone() });
+        }
+        for op in creates {
+            self.push(op)?;
+        }
+        Ok(())
+    }
+
+    fn note_inert_backfills(&mut self, new: &Schema, intent: &Intent) {
+        let used: BTreeSet<(String, String)> = self
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Operation::AddField { table, column, fill: Some(_) } => Some((table.clone(), column.name.clone())),
+                Operation::AlterField { table, new, fill: Some(_), .. } => Some((table.clone(), new.name.clone())),
+                _ => None,
+            })
+            .collect();
+        for key in intent.backfills.keys() {
+            if !used.contains(key) && new.table(&key.0).is_some() {
+                self.notes.push(Note::InertBackfill { table: key.0.clone(), column: key.1.clone() });
+            }
+        }
+    }
+}
+
+fn same_index_def(a: &Index, b: &Index) -> bool {
+    a.columns == b.columns && a.unique == b.unique
+}
+
+/// The new schema with generated names replaced by the names already in `cur` for the
+/// same definition (table, kind, ordered columns): names are fixed when an object is
+/// created and kept through renames. An object matched this way is kept exactly as it is.
+pub fn resolve_names(cur: &Schema, new: &Schema) -> Schema {
+    let mut out = new.clone();
+    for t in out.tables.values_mut() {
+        let Some(c) = cur.table(&t.name) else { continue };
+        for i in t.indexes.iter_mut().filter(|i| !i.explicit_name) {
+            if let Some(old) = c.indexes.iter().find(|o| same_index_def(o, i)) {
+                *i = old.clone();
+            }
+        }
+        for u in t.uniques.iter_mut().filter(|u| !u.explicit_name) {
+            if let Some(old) = c.uniques.iter().find(|o| o.columns == u.columns) {
+                *u = old.clone();
+            }
+        }
+        for f in t.foreign_keys.iter_mut().filter(|f| !f.explicit_name) {
+            if let Some(old) =
+                c.foreign_keys.iter().find(|o| o.columns == f.columns && o.ref_table == f.ref_table && o.ref_columns == f.ref_columns)
+            {
+                f.name = old.name.clone();
+                f.explicit_name = old.explicit_name;
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,672 @@
+//! Reading `#[model(...)]` attributes on a struct and its fields into a [`Model`].
+//!
+//! Options are first read into a neutral shape ([`Opt`]) so that a wrong value in one
+//! option does not hide the errors in the others; then each is interpreted, with every
+//! error recorded at the option's span.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, ExprUnary, Lit, UnOp};
+
+use super::ctxt::Ctxt;
+use super::naming::default_table_name;
+use super::rust_type::{field_type, RustKind};
+use super::{Field, Model, RefTarget, Reference};
+use crate::schema::{names, Check, Column, ColumnType, DefaultValue, FkAction, Index, Table, Unique};
+
+const FIELD_OPTIONS: &str = "primary_key, auto_increment, unique, index, max_length, default, default_expr, column, references, on_delete, on_update, renamed_from, backfill, backfill_expr, column_type, precision, scale, comment, skip";
+const STRUCT_OPTIONS: &str = "table, renamed_from, comment, index(...), unique(...), check(name = \"...\", expr = \"...\"), primary_key(...)";
+
+/// One option as written, before interpretation.
+struct Opt {
+    key: syn::Path,
+    value: OptValue,
+}
+
+enum OptValue {
+    Flag,
+    Expr(Expr),
+    List(Vec<ListItem>),
+}
+
+enum ListItem {
+    Word(syn::Path),
+    KeyValue(syn::Path, Expr),
+}
+
+impl Opt {
+    fn name(&self) -> String {
+        self.key.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
+    }
+
+    fn span(&self) -> Span {
+        self.key.span()
+    }
+}
+
+/// Reads every `#[model(...)]` attribute in `attrs`; other attributes are ignored.
+fn read_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> Vec<Opt> {
+    let mut opts = Vec::new();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("model")) {
+        if let syn::Meta::Path(p) = &attr.meta {
+            cx.error_spanned_by(p, "expected options: `#[model(...)]`");
+            continue;
+        }
+        let result = attr.parse_nested_meta(|meta| {
+            let key = meta.path.clone();
+            let value = if meta.input.peek(syn::Token![=]) {
+                OptValue::Expr(meta.value()?.parse()?)
+            } else if meta.input.peek(syn::token::Paren) {
+                let mut items = Vec::new();
+                meta.parse_nested_meta(|inner| {
+                    if inner.input.peek(syn::Token![=]) {
+                        let expr: Expr = inner.value()?.parse()?;
+                        items.push(ListItem::KeyValue(inner.path, expr));
+                    } else {
+                        items.push(ListItem::Word(inner.path));
+                    }
+                    Ok(())
+                })?;
+                OptValue::List(items)
+            } else {
+                OptValue::Flag
+            };
+            opts.push(Opt { key, value });
+            Ok(())
+        });
+        if let Err(e) = result {
+            cx.syn_error(e);
+        }
+    }
+    opts
+}
+
+/// Remembers which keys were given, to refuse a key given twice.
+#[derive(Default)]
+struct Seen(BTreeMap<String, Span>);
+
+impl Seen {
+    fn first_time(&mut self, cx: &mut Ctxt, opt: &Opt) -> bool {
+        let name = opt.name();
+        if self.0.contains_key(&name) {
+            cx.error_at(opt.span(), format!("duplicate option `{name}`: give it once"));
+            return false;
+        }
+        self.0.insert(name, opt.span());
+        true
+    }
+}
+
+fn expect_flag(cx: &mut Ctxt, opt: &Opt) -> bool {
+    match &opt.value {
+        OptValue::Flag => true,
+        OptValue::Expr(e) => match lit_bool(e) {
+            Some(b) => b,
+            None => {
+                cx.error_spanned_by(e, format!("`{}` is a flag: write `{0}` or `{0} = true`", opt.name()));
+                false
+            }
+        },
+        OptValue::List(_) => {
+            cx.error_at(opt.span(), format!("`{}` takes no list: write `{0}`", opt.name()));
+            false
+        }
+    }
+}
+
+fn expect_expr<'a>(cx: &mut Ctxt, opt: &'a Opt, what: &str) -> Option<&'a Expr> {
+    match &opt.value {
+        OptValue::Expr(e) => Some(e),
+        _ => {
+            cx.error_at(opt.span(), format!("`{}` needs a value: `{0} = {what}`", opt.name()));
+            None
+        }
+    }
+}
+
+fn expect_str(cx: &mut Ctxt, opt: &Opt) -> Option<String> {
+    let e = expect_expr(cx, opt, "\"...\"")?;
+    match lit_str(e) {
+        Some(s) if !s.trim().is_empty() => Some(s),
+        Some(_) => {
+            cx.error_spanned_by(e, format!("`{}` cannot be empty", opt.name()));
+            None
+        }
+        None => {
+            cx.error_spanned_by(e, format!("`{}` expects a string literal, e.g. `{0} = \"...\"`", opt.name()));
+            None
+        }
+    }
+}
+
+fn expect_u32(cx: &mut Ctxt, opt: &Opt) -> Option<u32> {
+    let e = expect_expr(cx, opt, "<number>")?;
+    let parsed = match e {
+        Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse::<u32>().ok().filter(|n| *n > 0),
+        _ => None,
+    };
+    if parsed.is_none() {
+        cx.error_spanned_by(e, format!("`{}` expects a positive integer, e.g. `{0} = 50`", opt.name()));
+    }
+    parsed
+}
+
+fn lit_str(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Some(s.value()),
+        _ => None,
+    }
+}
+
+fn lit_bool(e: &Expr) -> Option<bool> {
+    match e {
+        Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => Some(b.value),
+        _ => None,
+    }
+}
+
+/// A literal default: bool, number (possibly negative) or string.
+fn literal_value(e: &Expr) -> Option<DefaultValue> {
+    match e {
+        Expr::Lit(ExprLit { lit, .. }) => match lit {
+            Lit::Bool(b) => Some(DefaultValue::Bool(b.value)),
+            Lit::Str(s) => Some(DefaultValue::Text(s.value())),
+            Lit::Int(i) => DefaultValue::number(i.base10_digits()),
+            Lit::Float(f) => DefaultValue::number(f.base10_digits()),
+            _ => None,
+        },
+        Expr::Unary(ExprUnary { op: UnOp::Neg(_), expr, .. }) => match literal_value(expr)? {
+            DefaultValue::Number(n) => DefaultValue::number(&format!("-{n}")),
+            _ => None,
+        },
+        Expr::Group(g) => literal_value(&g.expr),
+        _ => None,
+    }
+}
+
+fn path_name(p: &syn::Path) -> String {
+    p.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
+}
+
+/// Options of one field, interpreted.
+#[derive(Default)]
+struct FieldOpts {
+    primary_key: bool,
+    auto_increment: Option<Span>,
+    unique: bool,
+    index: Option<bool>,
+    max_length: Option<(u32, Span)>,
+    default: Option<(DefaultValue, Span)>,
+    column: Option<String>,
+    references: Option<(RefTarget, Span)>,
+    on_delete: Option<(FkAction, Span)>,
+    on_update: Option<(FkAction, Span)>,
+    renamed_from: Option<String>,
+    backfill: Option<(DefaultValue, Span)>,
+    column_type: Option<ColumnType>,
+    precision: Option<(u32, Span)>,
+    scale: Option<(u32, Span)>,
+    comment: Option<String>,
+    skip: bool,
+}
+
+fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
+    let mut o = FieldOpts::default();
+    let mut seen = Seen::default();
+    let mut defaults = 0;
+    let mut backfills = 0;
+    for opt in read_opts(cx, attrs) {
+        if !seen.first_time(cx, &opt) {
+            continue;
+        }
+        let span = opt.span();
+        match opt.name().as_str() {
+            "primary_key" => o.primary_key = expect_flag(cx, &opt),
+            "auto_increment" => o.auto_increment = expect_flag(cx, &opt).then_some(span),
+            "unique" => o.unique = expect_flag(cx, &opt),
+            "index" => o.index = Some(expect_flag(cx, &opt)),
+            "skip" => o.skip = expect_flag(cx, &opt),
+            "max_length" => o.max_length = expect_u32(cx, &opt).map(|n| (n, span)),
+            "precision" => o.precision = expect_u32(cx, &opt).map(|n| (n, span)),
+            "scale" => {
+                // Scale 0 is valid, so read it without the positive-integer rule.
+                if let Some(e) = expect_expr(cx, &opt, "<number>") {
+                    match e {
+                        Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) if i.base10_parse::<u32>().is_ok() => {
+                            o.scale = i.base10_parse::<u32>().ok().map(|n| (n, span));
+                        }
+                        _ => cx.error_spanned_by(e, "`scale` expects an integer, e.g. `scale = 2`"),
+                    }
+                }
+            }
+            "default" | "backfill" => {
+                let is_default = opt.name() == "default";
+                if let Some(e) = expect_expr(cx, &opt, "<literal>") {
+                    match literal_value(e) {
+                        Some(v) if is_default => o.default = Some((v, span)),
+                        Some(v) => o.backfill = Some((v, span)),
+                        None => cx.error_spanned_by(
+                            e,
+                            format!(
+                                "`{}` expects a literal (`true`, `42`, `1.5`, `\"text\"`); for SQL such as now() use `{}_expr = \"now()\"`",
+                                opt.name(),
+                                opt.name()
+                            ),
+                        ),
+                    }
+                }
+                if is_default { defaults += 1 } else { backfills += 1 }
+            }
+            "default_expr" | "backfill_expr" => {
+                let is_default = opt.name() == "default_expr";
+                if let Some(s) = expect_str(cx, &opt) {
+                    let v = (DefaultValue::expr(&s), span);
+                    if is_default { o.default = Some(v) } else { o.backfill = Some(v) }
+                }
+                if is_default { defaults += 1 } else { backfills += 1 }
+            }
+            "column" => o.column = expect_str(cx, &opt),
+            "renamed_from" => o.renamed_from = expect_str(cx, &opt),
+            "comment" => o.comment = expect_str(cx, &opt),
+            "column_type" => {
+                o.column_type = expect_str(cx, &opt).map(|s| s.parse().unwrap_or(ColumnType::Custom(s)));
+            }
+            "on_delete" | "on_update" => {
+                if let Some(s) = expect_str(cx, &opt) {
+                    match FkAction::parse(&s) {
+                        Some(a) if opt.name() == "on_delete" => o.on_delete = Some((a, span)),
+                        Some(a) => o.on_update = Some((a, span)),
+                        None => cx.error_at(
+                            span,
+                            format!("unknown `{}` action `{s}`: expected \"cascade\", \"set null\", \"restrict\" or \"no action\"", opt.name()),
+                        ),
+                    }
+                }
+            }
+            "references" => {
+                if let Some(e) = expect_expr(cx, &opt, "\"table(column)\" or a model type") {
+                    match parse_reference(e) {
+                        Some(t) => o.references = Some((t, span)),
+                        None => cx.error_spanned_by(
+                            e,
+                            "`references` expects `\"table(column)\"` or a model type such as `references = User`",
+                        ),
+                    }
+                }
+            }
+            other => cx.error_at(span, format!("unknown field option `{other}`; expected one of: {FIELD_OPTIONS}")),
+        }
+    }
+    if defaults > 1 {
+        if let Some((_, span)) = &o.default {
+            cx.error_at(*span, "give either `default` or `default_expr`, not both");
+        }
+    }
+    if backfills > 1 {
+        if let Some((_, span)) = &o.backfill {
+            cx.error_at(*span, "give either `backfill` or `backfill_expr`, not both");
+        }
+    }
+    o
+}
+
+fn parse_reference(e: &Expr) -> Option<RefTarget> {
+    match e {
+        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => {
+            let v = s.value();
+            let (table, rest) = v.split_once('(')?;
+            let column = rest.strip_suffix(')')?;
+            let (table, column) = (table.trim(), column.trim());
+            if table.is_empty() || column.is_empty() || column.contains(',') {
+                return None;
+            }
+            // "auth.users(id)" names another app's table; the table is the part after the dot.
+            let table = table.rsplit('.').next().unwrap_or(table);
+            Some(RefTarget::Table { table: table.to_string(), column: column.to_string() })
+        }
+        Expr::Path(p) if p.qself.is_none() => {
+            p.path.segments.last().map(|s| RefTarget::Model(s.ident.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// Options of the struct, interpreted.
+#[derive(Default)]
+struct StructOpts {
+    table: Option<String>,
+    renamed_from: Option<String>,
+    comment: Option<String>,
+    indexes: Vec<(Vec<syn::Path>, Option<String>, bool, Span)>,
+    checks: Vec<(String, String, Span)>,
+    primary_key: Option<(Vec<syn::Path>, Span)>,
+}
+
+fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
+    let mut o = StructOpts::default();
+    let mut seen = Seen::default();
+    for opt in read_opts(cx, attrs) {
+        let name = opt.name();
+        let span = opt.span();
+        let repeatable = matches!(name.as_str(), "index" | "unique" | "check");
+        if !repeatable && !seen.first_time(cx, &opt) {
+            continue;
+        }
+        match name.as_str() {
+            "table" => o.table = expect_str(cx, &opt),
+            "renamed_from" => o.renamed_from = expect_str(cx, &opt),
+            "comment" => o.comment = expect_str(cx, &opt),
+            "index" | "unique" | "primary_key" | "check" => {
+                let OptValue::List(items) = &opt.value else {
+                    let example = if name == "check" { "check(name = \"...\", expr = \"...\")".to_string() } else { format!("{name}(field_a, field_b)") };
+                    cx.error_at(span, format!("on a struct, `{name}` takes a list: `{example}`"));
+                    continue;
+                };
+                let mut columns = Vec::new();
+                let mut given_name = None;
+                let mut expr = None;
+                for item in items {
+                    match item {
+                        ListItem::Word(p) if name != "check" => columns.push(p.clone()),
+                        ListItem::KeyValue(k, v) if k.is_ident("name") && name != "primary_key" => match lit_str(v) {
+                            Some(s) => given_name = Some(s),
+                            None => cx.error_spanned_by(v, "`name` expects a string literal"),
+                        },
+                        ListItem::KeyValue(k, v) if k.is_ident("expr") && name == "check" => match lit_str(v) {
+                            Some(s) => expr = Some(s),
+                            None => cx.error_spanned_by(v, "`expr` expects a string literal with a SQL condition"),
+                        },
+                        ListItem::Word(p) | ListItem::KeyValue(p, _) => {
+                            cx.error_spanned_by(p, format!("unexpected `{}` in `{name}(...)`", path_name(p)));
+                        }
+                    }
+                }
+                match name.as_str() {
+                    "check" => match (given_name, expr) {
+                        (Some(n), Some(e)) => o.checks.push((n, e, span)),
+                        _ => cx.error_at(span, "`check` needs both a name and an expression: `check(name = \"...\", expr = \"...\")`"),
+                    },
+                    _ if columns.is_empty() => cx.error_at(span, format!("`{name}(...)` needs at least one field")),
+                    "primary_key" => o.primary_key = Some((columns, span)),
+                    _ => o.indexes.push((columns, given_name, name == "unique", span)),
+                }
+            }
+            other => cx.error_at(span, format!("unknown struct option `{other}`; expected one of: {STRUCT_OPTIONS}")),
+        }
+    }
+    o
+}
+
+/// Reads a whole model. Returns `None` only when the shape is unusable; errors go to `cx`.
+pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
+    let named = match &input.data {
+        syn::Data::Struct(syn::DataStruct { fields: syn::Fields::Named(n), .. }) => &n.named,
+        _ => {
+            cx.error_spanned_by(&input.ident, "#[derive(Model)] works on structs with named fields");
+            return None;
+        }
+    };
+    if !input.generics.params.is_empty() {
+        cx.error_spanned_by(&input.generics, "a model cannot be generic: a table has one fixed shape");
+    }
+    let so = parse_struct_opts(cx, &input.attrs);
+    let table_name = so.table.clone().unwrap_or_else(|| default_table_name(&input.ident.to_string()));
+    let mut table = Table::new(&table_name);
+    table.comment = so.comment.clone();
+
+    let mut fields = Vec::new();
+    let mut references = Vec::new();
+    let mut field_pk: Vec<(String, Span)> = Vec::new();
+    let mut fk_indexes = Vec::new();
+    for f in named {
+        let Some(ident) = &f.ident else { continue };
+        let fo = parse_field_opts(cx, &f.attrs);
+        if fo.skip {
+            continue;
+        }
+        let Some(column) = build_column(cx, f, &fo) else { continue };
+        let col_name = column.name.clone();
+        if table.column(&col_name).is_some() {
+            cx.error_spanned_by(ident, format!("column `{col_name}` is declared twice in this model; use `column = \"...\"` to give one another name"));
+            continue;
+        }
+        if fo.primary_key {
+            field_pk.push((col_name.clone(), ident.span()));
+        }
+        if fo.unique {
+            let cols = vec![col_name.clone()];
+            table.uniques.push(Unique { name: names::unique(&table_name, &cols), columns: cols, explicit_name: false });
+        }
+        let covered = fo.unique || fo.primary_key;
+        match (&fo.references, fo.index) {
+            (Some(_), None) if !covered => fk_indexes.push(col_name.clone()),
+            (_, Some(true)) => fk_indexes.push(col_name.clone()),
+            _ => {}
+        }
+        match &fo.references {
+            Some((target, span)) => references.push(Reference {
+                column: col_name.clone(),
+                target: target.clone(),
+                on_delete: fo.on_delete.map(|(a, _)| a).unwrap_or_default(),
+                on_update: fo.on_update.map(|(a, _)| a).unwrap_or_default(),
+                span: *span,
+            }),
+            None => {
+                for (_, span) in fo.on_delete.iter().chain(fo.on_update.iter()) {
+                    cx.error_at(*span, "`on_delete`/`on_update` only apply to a field with `references = ...`");
+                }
+            }
+        }
+        if let (Some((FkAction::SetNull, span)), false) = (fo.on_delete.or(fo.on_update), column.nullable) {
+            cx.error_at(span, "\"set null\" needs a nullable column: make the field `Option<_>`");
+        }
+        fields.push(Field {
+            ident: ident.to_string(),
+            column: col_name,
+            renamed_from: fo.renamed_from.clone(),
+            backfill: fo.backfill.map(|(v, _)| v),
+            span: ident.span(),
+        });
+        table.columns.push(column);
+    }
+    for col in fk_indexes {
+        let cols = vec![col];
+        table.indexes.push(Index { name: names::index(&table_name, &cols, false), columns: cols, unique: false, explicit_name: false });
+    }
+
+    // Struct-level lists name Rust fields; map them to columns.
+    let to_columns = |cx: &mut Ctxt, paths: &[syn::Path]| -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        for p in paths {
+            let name = path_name(p);
+            match fields.iter().find(|f| f.ident == name) {
+                Some(f) if out.contains(&f.column) => cx.error_spanned_by(p, format!("field `{name}` is listed twice")),
+                Some(f) => out.push(f.column.clone()),
+                None => cx.error_spanned_by(p, format!("no field `{name}` in this struct (list Rust field names)")),
+            }
+        }
+        (out.len() == paths.len()).then_some(out)
+    };
+    match (&so.primary_key, field_pk.as_slice()) {
+        (Some((_, span)), [_, ..]) => {
+            cx.error_at(*span, "two primary keys: remove `primary_key` from the fields or from the struct");
+        }
+        (Some((paths, _)), []) => {
+            if let Some(cols) = to_columns(cx, paths) {
+                table.primary_key = cols;
+            }
+        }
+        (None, [_, (_, second), ..]) => cx.error_at(
+            *second,
+            "two fields say `primary_key`: for a composite key write `#[model(primary_key(a, b))]` on the struct",
+        ),
+        (None, [(one, _)]) => table.primary_key = vec![one.clone()],
+        (None, []) => {}
+    }
+    for (paths, given_name, unique, span) in &so.indexes {
+        let Some(cols) = to_columns(cx, paths) else { continue };
+        if *unique {
+            let (name, explicit_name) = match given_name {
+                Some(n) => (n.clone(), true),
+                None => (names::unique(&table_name, &cols), false),
+            };
+            if table.uniques.iter().any(|u| u.columns == cols) {
+                cx.error_at(*span, "this unique constraint is declared twice (a field-level `unique` is the same constraint)");
+                continue;
+            }
+            table.uniques.push(Unique { name, columns: cols, explicit_name });
+        } else {
+            let (name, explicit_name) = match given_name {
+                Some(n) => (n.clone(), true),
+                None => (names::index(&table_name, &cols, false), false),
+            };
+            if let Some(pos) = table.indexes.iter().position(|i| i.columns == cols) {
+                if !table.indexes[pos].explicit_name {
+                    // An automatic foreign-key index and a declared one on the same column: keep the declared one.
+                    table.indexes.remove(pos);
+                } else {
+                    cx.error_at(*span, "this index is declared twice");
+                    continue;
+                }
+            }
+            table.indexes.push(Index { name, columns: cols, unique: false, explicit_name });
+        }
+    }
+    for (name, expr, span) in &so.checks {
+        if table.checks.iter().any(|c| c.name == *name) {
+            cx.error_at(*span, format!("two checks are named `{name}`"));
+            continue;
+        }
+        table.checks.push(Check { name: name.clone(), expr: expr.clone() });
+    }
+    check_auto_increment(cx, &table, named);
+    Some(Model { ident: input.ident.clone(), table, renamed_from: so.renamed_from, fields, references, span: input.ident.span() })
+}
+
+fn check_auto_increment(cx: &mut Ctxt, table: &Table, named: &syn::punctuated::Punctuated<syn::Field, syn::Token![,]>) {
+    for c in table.columns.iter().filter(|c| c.auto_increment) {
+        if table.primary_key != [c.name.clone()] {
+            let at = named
+                .iter()
+                .find(|f| f.ident.as_ref().is_some_and(|i| *i == c.name) || f.attrs.iter().any(|a| a.path().is_ident("model")))
+                .map(|f| f.span())
+                .unwrap_or_else(Span::call_site);
+            cx.error_at(at, format!("`auto_increment` on `{}` needs it to be the table's only primary key column (add `primary_key`)", c.name));
+        }
+    }
+}
+
+fn build_column(cx: &mut Ctxt, f: &syn::Field, fo: &FieldOpts) -> Option<Column> {
+    let ident = f.ident.as_ref()?;
+    let ft = match field_type(&f.ty) {
+        Ok(ft) => ft,
+        Err(msg) => {
+            cx.error_spanned_by(&f.ty, msg);
+            return None;
+        }
+    };
+    let name = fo.column.clone().unwrap_or_else(|| ident.to_string());
+    let ty = match (&fo.column_type, ft.kind) {
+        (Some(t), _) => {
+            for (what, span) in [("max_length", fo.max_length.map(|m| m.1)), ("precision", fo.precision.map(|m| m.1)), ("scale", fo.scale.map(|m| m.1))] {
+                if let Some(span) = span {
+                    cx.error_at(span, format!("`{what}` has no effect with `column_type`; write it into the type, e.g. `varchar(50)`"));
+                }
+            }
+            t.clone()
+        }
+        (None, None) => {
+            cx.error_spanned_by(
+                &f.ty,
+                format!("unknown column type for field `{ident}`: the build cannot resolve type aliases or newtypes; add `#[model(column_type = \"...\")]` (e.g. \"text\", \"bigint\", \"sql:citext\")"),
+            );
+            return None;
+        }
+        (None, Some(kind)) => type_for(cx, kind, fo, ident)?,
+    };
+    if let Some(span) = fo.auto_increment {
+        if !ty.is_integer() {
+            cx.error_at(span, format!("`auto_increment` needs an integer field (i16, i32, i64), not {ty}"));
+        }
+    }
+    if let Some((v, span)) = fo.default.as_ref().or(fo.backfill.as_ref()) {
+        if let Some(msg) = default_mismatch(v, &ty) {
+            cx.error_at(*span, msg);
+        }
+    }
+    if fo.primary_key && ft.nullable {
+        cx.error_spanned_by(&f.ty, "a primary key column cannot be `Option<_>`");
+    }
+    Some(Column {
+        name,
+        ty,
+        nullable: ft.nullable,
+        default: fo.default.as_ref().map(|(v, _)| v.clone()),
+        auto_increment: fo.auto_increment.is_some(),
+        comment: fo.comment.clone(),
+    })
+}
+
+fn type_for(cx: &mut Ctxt, kind: RustKind, fo: &FieldOpts, ident: &syn::Ident) -> Option<ColumnType> {
+    if let (Some((_, span)), false) = (fo.max_length, kind == RustKind::String) {
+        cx.error_at(span, format!("`max_length` applies to `String` fields only; `{ident}` is not a string"));
+    }
+    if kind != RustKind::Decimal {
+        for (what, span) in [("precision", fo.precision.map(|m| m.1)), ("scale", fo.scale.map(|m| m.1))] {
+            if let Some(span) = span {
+                cx.error_at(span, format!("`{what}` applies to decimal fields only"));
+            }
+        }
+    }
+    Some(match kind {
+        RustKind::I16 => ColumnType::SmallInt,
+        RustKind::I32 => ColumnType::Integer,
+        RustKind::I64 => ColumnType::BigInt,
+        RustKind::Bool => ColumnType::Boolean,
+        RustKind::F32 => ColumnType::Real,
+        RustKind::F64 => ColumnType::Double,
+        RustKind::String => match fo.max_length {
+            Some((n, _)) => ColumnType::Varchar(n),
+            None => ColumnType::Text,
+        },
+        RustKind::Bytes => ColumnType::Binary,
+        RustKind::Date => ColumnType::Date,
+        RustKind::Time => ColumnType::Time,
+        RustKind::DateTime => ColumnType::Timestamp,
+        RustKind::DateTimeTz => ColumnType::TimestampTz,
+        RustKind::Uuid => ColumnType::Uuid,
+        RustKind::Json => ColumnType::Json,
+        RustKind::Decimal => match (fo.precision, fo.scale) {
+            (Some((precision, _)), Some((scale, span))) => {
+                if scale > precision {
+                    cx.error_at(span, "`scale` cannot be larger than `precision`");
+                    return None;
+                }
+                ColumnType::Decimal { precision, scale }
+            }
+            _ => {
+                cx.error_at(ident.span(), format!("decimal field `{ident}` needs `precision = N, scale = M` (digits in all, digits after the point)"));
+                return None;
+            }
+        },
+    })
+}
+
+fn default_mismatch(v: &DefaultValue, ty: &ColumnType) -> Option<String> {
+    match (v, ty) {
+        (DefaultValue::Expr(_), _) | (_, ColumnType::Custom(_)) => None,
+        (DefaultValue::Bool(_), ColumnType::Boolean) => None,
+        (DefaultValue::Bool(_), _) => Some(format!("a boolean default does not fit a {ty} column")),
+        (DefaultValue::Number(n), t) if t.is_integer() && n.contains('.') => {
+            Some(format!("`{n}` is not an integer, but the column is {t}"))
+        }
+        (DefaultValue::Number(_), t) if t.is_numeric() => None,
+        (DefaultValue::Number(_), _) => Some(format!("a number default does not fit a {ty} column; for text write it in quotes")),
+        (DefaultValue::Text(_), t) if t.is_numeric() || *t == ColumnType::Boolean => {
+            Some(format!("a string default does not fit a {ty} column; write the value without quotes"))
+        }
+        (DefaultValue::Text(_), _) => None,
+    }
+}

@@ -1,0 +1,118 @@
+//! Putting parsed models together: unique table names, foreign keys resolved against
+//! the other models, and the autodetector's hints (renames, backfills).
+
+use std::collections::BTreeMap;
+
+use super::{Model, RefTarget};
+use crate::diff::Intent;
+use crate::schema::{names, ColumnType, ForeignKey, Schema};
+
+/// Every model of a crate, resolved into one schema.
+#[derive(Debug, Clone)]
+pub struct ModelSet {
+    /// The models as parsed, in the order given.
+    pub models: Vec<Model>,
+    /// The schema they declare.
+    pub schema: Schema,
+    /// What the models say beyond the schema: renames and backfills.
+    pub intent: Intent,
+}
+
+impl ModelSet {
+    /// The model that declares `table`.
+    pub fn model_for_table(&self, table: &str) -> Option<&Model> {
+        self.models.iter().find(|m| m.table.name == table)
+    }
+}
+
+/// Resolves `models` into one schema. `external` holds tables owned elsewhere (other
+/// apps) that references may point at. Every problem is reported, each at its span.
+pub fn resolve_models(models: Vec<Model>, external: &Schema) -> Result<ModelSet, syn::Error> {
+    let mut cx = super::Ctxt::new();
+    let mut schema = Schema::new();
+    let mut by_struct: BTreeMap<String, &Model> = BTreeMap::new();
+    for m in &models {
+        if let Some(prev) = schema.tables.get(&m.table.name) {
+            let other = models.iter().find(|o| o.table.name == prev.name).map(|o| o.ident.to_string()).unwrap_or_default();
+            cx.error_at(m.span, format!("table `{}` is declared by two models (`{other}` and `{}`); give one `#[model(table = \"...\")]`", m.table.name, m.ident));
+            continue;
+        }
+        schema.tables.insert(m.table.name.clone(), m.table.clone());
+        by_struct.insert(m.ident.to_string(), m);
+    }
+
+    for m in &models {
+        for r in &m.references {
+            let (table, column) = match &r.target {
+                RefTarget::Model(name) => match by_struct.get(name) {
+                    Some(target) => match target.table.primary_key.as_slice() {
+                        [pk] => (target.table.name.clone(), pk.clone()),
+                        _ => {
+                            cx.error_at(r.span, format!("`{name}` has no single-column primary key to reference; write `references = \"table(column)\"`"));
+                            continue;
+                        }
+                    },
+                    None => {
+                        cx.error_at(r.span, format!("no model `{name}` in this crate; for a table of another app write `references = \"app.table(column)\"`"));
+                        continue;
+                    }
+                },
+                RefTarget::Table { table, column } => (table.clone(), column.clone()),
+            };
+            let Some(target) = schema.table(&table).or_else(|| external.table(&table)) else {
+                cx.error_at(r.span, format!("`references` names table `{table}`, which no model declares"));
+                continue;
+            };
+            let Some(target_col) = target.column(&column) else {
+                cx.error_at(r.span, format!("table `{table}` has no column `{column}`"));
+                continue;
+            };
+            let is_key = target.primary_key == [column.clone()] || target.uniques.iter().any(|u| u.columns == [column.clone()]);
+            if !is_key {
+                cx.error_at(r.span, format!("`{table}.{column}` is neither the primary key nor unique, so it cannot be referenced; add `unique` to it"));
+                continue;
+            }
+            let own = m.table.column(&r.column).map(|c| c.ty.clone());
+            if let Some(own) = own {
+                if !compatible(&own, &target_col.ty) {
+                    cx.error_at(r.span, format!("`{}.{}` is {own} but references `{table}.{column}`, which is {}; the types must match", m.table.name, r.column, target_col.ty));
+                    continue;
+                }
+            }
+            let cols = vec![r.column.clone()];
+            let fk = ForeignKey {
+                name: names::foreign_key(&m.table.name, &cols, &table),
+                columns: cols,
+                ref_table: table,
+                ref_columns: vec![column],
+                on_delete: r.on_delete,
+                on_update: r.on_update,
+                explicit_name: false,
+            };
+            if let Some(t) = schema.tables.get_mut(&m.table.name) {
+                t.foreign_keys.push(fk);
+            }
+        }
+    }
+
+    let mut intent = Intent::default();
+    for m in &models {
+        if let Some(old) = &m.renamed_from {
+            intent.table_renames.insert(m.table.name.clone(), old.clone());
+        }
+        for f in &m.fields {
+            if let Some(old) = &f.renamed_from {
+                intent.column_renames.insert((m.table.name.clone(), f.column.clone()), old.clone());
+            }
+            if let Some(v) = &f.backfill {
+                intent.backfills.insert((m.table.name.clone(), f.column.clone()), v.clone());
+            }
+        }
+    }
+    cx.check()?;
+    Ok(ModelSet { models, schema, intent })
+}
+
+fn compatible(a: &ColumnType, b: &ColumnType) -> bool {
+    a == b || matches!((a, b), (ColumnType::Varchar(_) | ColumnType::Text, ColumnType::Varchar(_) | ColumnType::Text))
+}

@@ -1,0 +1,187 @@
+//! Column types: the portable list of DESIGN.md §3 plus a verbatim escape hatch.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The type of a column, independent of any SQL dialect.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ColumnType {
+    /// 16-bit integer (`i16`).
+    SmallInt,
+    /// 32-bit integer (`i32`).
+    Integer,
+    /// 64-bit integer (`i64`).
+    BigInt,
+    /// Boolean (`bool`).
+    Boolean,
+    /// 32-bit float (`f32`).
+    Real,
+    /// 64-bit float (`f64`).
+    Double,
+    /// Exact decimal with `precision` digits, `scale` of them after the point.
+    Decimal {
+        /// Total number of digits.
+        precision: u32,
+        /// Digits after the decimal point.
+        scale: u32,
+    },
+    /// Bounded string (`String` with `max_length`).
+    Varchar(u32),
+    /// Unbounded string (`String`).
+    Text,
+    /// Bytes (`Vec<u8>`).
+    Binary,
+    /// Calendar date.
+    Date,
+    /// Time of day.
+    Time,
+    /// Date and time without time zone.
+    Timestamp,
+    /// Date and time with time zone (an instant).
+    TimestampTz,
+    /// UUID.
+    Uuid,
+    /// JSON document.
+    Json,
+    /// A type written verbatim by the user (`column_type = "..."`), passed to every dialect as is.
+    Custom(String),
+}
+
+impl ColumnType {
+    /// Whether the type is an integer type (may carry `auto_increment`).
+    pub fn is_integer(&self) -> bool {
+        matches!(self, Self::SmallInt | Self::Integer | Self::BigInt)
+    }
+
+    /// Whether the type holds text.
+    pub fn is_string(&self) -> bool {
+        matches!(self, Self::Varchar(_) | Self::Text)
+    }
+
+    /// Whether the type holds a number (integer, float or decimal).
+    pub fn is_numeric(&self) -> bool {
+        self.is_integer() || matches!(self, Self::Real | Self::Double | Self::Decimal { .. })
+    }
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::SmallInt => f.write_str("smallint"),
+            Self::Integer => f.write_str("integer"),
+            Self::BigInt => f.write_str("bigint"),
+            Self::Boolean => f.write_str("boolean"),
+            Self::Real => f.write_str("real"),
+            Self::Double => f.write_str("double"),
+            Self::Decimal { precision, scale } => write!(f, "decimal({precision},{scale})"),
+            Self::Varchar(n) => write!(f, "varchar({n})"),
+            Self::Text => f.write_str("text"),
+            Self::Binary => f.write_str("binary"),
+            Self::Date => f.write_str("date"),
+            Self::Time => f.write_str("time"),
+            Self::Timestamp => f.write_str("timestamp"),
+            Self::TimestampTz => f.write_str("timestamptz"),
+            Self::Uuid => f.write_str("uuid"),
+            Self::Json => f.write_str("json"),
+            Self::Custom(sql) => write!(f, "sql:{sql}"),
+        }
+    }
+}
+
+/// A type name that is not one of the portable names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown column type `{0}`: expected one of smallint, integer, bigint, boolean, real, double, decimal(P,S), varchar(N), text, binary, date, time, timestamp, timestamptz, uuid, json, or sql:<verbatim SQL type>")]
+pub struct UnknownType(pub String);
+
+impl FromStr for ColumnType {
+    type Err = UnknownType;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let unknown = || UnknownType(s.to_string());
+        if let Some(sql) = s.strip_prefix("sql:") {
+            return if sql.trim().is_empty() {
+                Err(unknown())
+            } else {
+                Ok(Self::Custom(sql.to_string()))
+            };
+        }
+        let lower = s.trim().to_ascii_lowercase();
+        let simple = match lower.as_str() {
+            "smallint" => Some(Self::SmallInt),
+            "integer" | "int" => Some(Self::Integer),
+            "bigint" => Some(Self::BigInt),
+            "boolean" | "bool" => Some(Self::Boolean),
+            "real" => Some(Self::Real),
+            "double" => Some(Self::Double),
+            "text" => Some(Self::Text),
+            "binary" => Some(Self::Binary),
+            "date" => Some(Self::Date),
+            "time" => Some(Self::Time),
+            "timestamp" => Some(Self::Timestamp),
+            "timestamptz" => Some(Self::TimestampTz),
+            "uuid" => Some(Self::Uuid),
+            "json" => Some(Self::Json),
+            _ => None,
+        };
+        if let Some(t) = simple {
+            return Ok(t);
+        }
+        let args = |prefix: &str| -> Option<Vec<u32>> {
+            let inner = lower.strip_prefix(prefix)?.strip_prefix('(')?.strip_suffix(')')?;
+            inner.split(',').map(|p| p.trim().parse::<u32>().ok()).collect()
+        };
+        if let Some(a) = args("varchar") {
+            if let [n] = a[..] {
+                if n > 0 {
+                    return Ok(Self::Varchar(n));
+                }
+            }
+        }
+        if let Some(a) = args("decimal") {
+            if let [precision, scale] = a[..] {
+                if precision > 0 && scale <= precision {
+                    return Ok(Self::Decimal { precision, scale });
+                }
+            }
+        }
+        Err(unknown())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_round_trips_through_its_name() {
+        let all = [
+            ColumnType::SmallInt,
+            ColumnType::Integer,
+            ColumnType::BigInt,
+            ColumnType::Boolean,
+            ColumnType::Real,
+            ColumnType::Double,
+            ColumnType::Decimal { precision: 10, scale: 2 },
+            ColumnType::Varchar(50),
+            ColumnType::Text,
+            ColumnType::Binary,
+            ColumnType::Date,
+            ColumnType::Time,
+            ColumnType::Timestamp,
+            ColumnType::TimestampTz,
+            ColumnType::Uuid,
+            ColumnType::Json,
+            ColumnType::Custom("citext".into()),
+        ];
+        for t in all {
+            assert_eq!(t.to_string().parse::<ColumnType>(), Ok(t));
+        }
+    }
+
+    #[test]
+    fn bad_type_names_are_refused() {
+        for bad in ["varchar", "varchar(0)", "decimal(2,5)", "sql:", "strange"] {
+            assert!(bad.parse::<ColumnType>().is_err(), "{bad}");
+        }
+    }
+}
