@@ -123,7 +123,9 @@ impl Schema {
                 let t = self.table_mut(table).map_err(fail)?;
                 let i = t.indexes.iter_mut().find(|i| i.name == *old).ok_or_else(|| fail(format!("no index `{old}` on `{table}`")))?;
                 i.name = new.clone();
-                i.explicit_name = true;
+                // A rename back to the generated name makes it generated again, so a
+                // rename and its reverse leave the schema exactly as it was.
+                i.explicit_name = *new != crate::schema::names::index(table, &i.columns, i.unique);
             }
             Operation::AddConstraint { table, constraint } => {
                 self.check_free_name(table, constraint.name()).map_err(fail)?;

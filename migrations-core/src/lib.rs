@@ -13,3 +13,5 @@ pub use operation::Operation;
 pub use schema::{Column, ColumnType, DefaultValue, Schema, Table};
 pub mod diff;
 pub mod model;
+pub mod render;
+pub mod snapshot;

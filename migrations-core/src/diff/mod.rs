@@ -143,11 +143,13 @@ impl Differ {
         self.delete_tables(&deleted)?;
         let created: Vec<&Table> = new.tables.values().filter(|t| !self.cur.tables.contains_key(&t.name)).collect();
         self.hint_table_renames(&deleted, &created);
-        let deferred = self.create_tables(&created)?;
+        self.create_tables(&created)?;
         self.add_fields(&new, intent)?;
         self.alter_fields(&new, intent)?;
-        self.add_constraints(&new, &deferred)?;
+        self.add_constraints(&new, false)?;
         self.create_indexes(&new, &renamed_indexes)?;
+        self.add_constraints(&new, true)?;
+        self.rename_indexes(&renamed_indexes)?;
         self.note_inert_backfills(&new, intent);
         Ok(new)
     }
@@ -305,7 +307,7 @@ impl Differ {
         }
     }
 
-    fn create_tables(&mut self, created: &[&Table]) -> Result<BTreeSet<FkId>, DiffError> {
+    fn create_tables(&mut self, created: &[&Table]) -> Result<(), DiffError> {
         let (order, deferred) = creation_order(created);
         for name in order {
             let Some(t) = created.iter().find(|t| t.name == name) else { continue };
@@ -314,7 +316,7 @@ impl Differ {
             table.foreign_keys.retain(|fk| !deferred.contains(&(name.clone(), fk.name.clone())));
             self.push(Operation::CreateModel { table })?;
         }
-        Ok(deferred)
+        Ok(())
     }
 
     fn add_fields(&mut self, new: &Schema, intent: &Intent) -> Result<(), DiffError> {
@@ -378,19 +380,19 @@ impl Differ {
         Ok(())
     }
 
-    fn add_constraints(&mut self, new: &Schema, deferred: &BTreeSet<FkId>) -> Result<(), DiffError> {
+    /// Added uniques and checks (`foreign_keys = false`), or added foreign keys, including
+    /// those a cycle kept out of CreateModel. Foreign keys come after the indexes, so
+    /// MySQL uses the declared index instead of making its own, and their reverse drops
+    /// the foreign key before the index it needs.
+    fn add_constraints(&mut self, new: &Schema, foreign_keys: bool) -> Result<(), DiffError> {
         let mut adds = Vec::new();
-        // Uniques and checks first: a foreign key added in the same step may need a unique.
-        for fks in [false, true] {
-            for t in new.tables.values() {
-                let Some(cur) = self.cur.table(&t.name) else { continue };
-                let existing = cur.constraints();
-                for c in t.constraints() {
-                    let is_fk = matches!(c, Constraint::ForeignKey(_));
-                    if is_fk == fks && !existing.contains(&c) {
-                        let _ = deferred; // deferred foreign keys are simply the ones CreateModel left out
-                        adds.push(Operation::AddConstraint { table: t.name.clone(), constraint: c });
-                    }
+        for t in new.tables.values() {
+            let Some(cur) = self.cur.table(&t.name) else { continue };
+            let existing = cur.constraints();
+            for c in t.constraints() {
+                let is_fk = matches!(c, Constraint::ForeignKey(_));
+                if is_fk == foreign_keys && !existing.contains(&c) {
+                    adds.push(Operation::AddConstraint { table: t.name.clone(), constraint: c });
                 }
             }
         }
@@ -412,11 +414,15 @@ impl Differ {
                 }
             }
         }
-        for ((table, old), new_name) in renamed {
-            creates.push(Operation::RenameIndex { table: table.clone(), old: old.clone(), new: new_name.clone() });
-        }
         for op in creates {
             self.push(op)?;
+        }
+        Ok(())
+    }
+
+    fn rename_indexes(&mut self, renamed: &BTreeMap<(String, String), String>) -> Result<(), DiffError> {
+        for ((table, old), new_name) in renamed {
+            self.push(Operation::RenameIndex { table: table.clone(), old: old.clone(), new: new_name.clone() })?;
         }
         Ok(())
     }

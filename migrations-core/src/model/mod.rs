@@ -98,3 +98,41 @@ pub fn derives_model(attrs: &[syn::Attribute]) -> bool {
         found
     })
 }
+
+/// Parses every `#[derive(Model)]` struct of a source file (at any module depth) and
+/// resolves them into one [`ModelSet`]. Used by tests and tools that hold source text.
+pub fn parse_source(source: &str, external: &crate::schema::Schema) -> Result<ModelSet, syn::Error> {
+    let file = syn::parse_file(source)?;
+    let mut structs = Vec::new();
+    collect_structs(&file.items, &mut structs);
+    let mut models = Vec::new();
+    let mut errors: Option<syn::Error> = None;
+    for item in structs {
+        match parse_model(&syn::DeriveInput::from(item)) {
+            Ok(m) => models.push(m),
+            Err(e) => match &mut errors {
+                Some(all) => all.combine(e),
+                None => errors = Some(e),
+            },
+        }
+    }
+    if let Some(e) = errors {
+        return Err(e);
+    }
+    resolve_models(models, external)
+}
+
+/// Every struct deriving `Model` in `items`, descending into inline modules.
+pub fn collect_structs(items: &[syn::Item], out: &mut Vec<syn::ItemStruct>) {
+    for item in items {
+        match item {
+            syn::Item::Struct(s) if derives_model(&s.attrs) => out.push(s.clone()),
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    collect_structs(inner, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Pieces every dialect shares: types, defaults, column definitions, constraints.
+
+use crate::dialect::{quote_str, Dialect};
+use crate::schema::{Check, Column, ColumnType, Constraint, DefaultValue, FkAction, ForeignKey, Index, Unique};
+
+/// The SQL type of a column type in `dialect`.
+pub fn column_type_sql(ty: &ColumnType, dialect: Dialect) -> String {
+    use ColumnType::*;
+    use Dialect::*;
+    let s = match (ty, dialect) {
+        (Custom(sql), _) => return sql.clone(),
+        (SmallInt, _) => "SMALLINT",
+        (Integer, MySql) => "INT",
+        (Integer, _) => "INTEGER",
+        (BigInt, _) => "BIGINT",
+        (Boolean, _) => "BOOLEAN",
+        (Real, MySql) => "FLOAT",
+        (Real, _) => "REAL",
+        (Double, Postgres) => "DOUBLE PRECISION",
+        (Double, _) => "DOUBLE",
+        (Decimal { precision, scale }, Postgres) => return format!("NUMERIC({precision}, {scale})"),
+        (Decimal { precision, scale }, _) => return format!("DECIMAL({precision}, {scale})"),
+        (Varchar(n), _) => return format!("VARCHAR({n})"),
+        (Text, MySql) => "LONGTEXT",
+        (Text, _) => "TEXT",
+        (Binary, Postgres) => "BYTEA",
+        (Binary, MySql) => "LONGBLOB",
+        (Binary, Sqlite) => "BLOB",
+        (Date, _) => "DATE",
+        (Time, MySql) => "TIME(6)",
+        (Time, _) => "TIME",
+        (Timestamp, MySql) | (TimestampTz, MySql) => "DATETIME(6)",
+        (Timestamp, Postgres) => "TIMESTAMP",
+        (Timestamp, Sqlite) => "DATETIME",
+        (TimestampTz, Postgres) => "TIMESTAMPTZ",
+        (TimestampTz, Sqlite) => "TIMESTAMPTZ",
+        (Uuid, MySql) => "BINARY(16)",
+        (Uuid, _) => "UUID",
+        (Json, Postgres) => "JSONB",
+        (Json, _) => "JSON",
+    };
+    s.to_string()
+}
+
+/// A default (or fill) value as SQL in `dialect`, for a column of type `ty`. Written so
+/// it is valid both after `DEFAULT` and on the right of `SET col =`.
+pub fn default_sql(value: &DefaultValue, ty: &ColumnType, dialect: Dialect) -> String {
+    let mysql_blob_like = dialect == Dialect::MySql && matches!(ty, ColumnType::Text | ColumnType::Binary | ColumnType::Json);
+    match value {
+        DefaultValue::Bool(b) => match dialect {
+            Dialect::Sqlite => if *b { "1" } else { "0" }.to_string(),
+            _ => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        },
+        DefaultValue::Number(n) if dialect == Dialect::Sqlite && n.starts_with('-') => format!("({n})"),
+        DefaultValue::Number(n) => n.clone(),
+        DefaultValue::Text(s) if mysql_blob_like => format!("({})", quote_str(dialect, s)),
+        DefaultValue::Text(s) => quote_str(dialect, s),
+        DefaultValue::Expr(e) => expr_sql(e, ty, dialect),
+    }
+}
+
+fn expr_sql(expr: &str, ty: &ColumnType, dialect: Dialect) -> String {
+    use Dialect::*;
+    let is_datetime = matches!(ty, ColumnType::Timestamp | ColumnType::TimestampTz);
+    match (expr, dialect) {
+        ("now()", Postgres) => "now()".into(),
+        ("now()", MySql) if is_datetime => "CURRENT_TIMESTAMP(6)".into(),
+        ("now()", MySql) => "(NOW(6))".into(),
+        ("now()", Sqlite) => "CURRENT_TIMESTAMP".into(),
+        ("current_date", Postgres) | ("current_date", Sqlite) => "CURRENT_DATE".into(),
+        ("current_date", MySql) => "(CURRENT_DATE)".into(),
+        ("current_time", Postgres) => "LOCALTIME".into(),
+        ("current_time", Sqlite) => "CURRENT_TIME".into(),
+        ("current_time", MySql) => "(CURRENT_TIME(6))".into(),
+        ("gen_uuid()", Postgres) => "gen_random_uuid()".into(),
+        ("gen_uuid()", MySql) => "(UNHEX(REPLACE(UUID(), '-', '')))".into(),
+        ("gen_uuid()", Sqlite) => "(randomblob(16))".into(),
+        (other, Postgres) => other.to_string(),
+        (other, _) => format!("({other})"),
+    }
+}
+
+/// `"name" TYPE NOT NULL DEFAULT x` — without auto-increment, which each dialect spells itself.
+pub fn column_def(c: &Column, dialect: Dialect) -> String {
+    let mut s = format!("{} {}", dialect.quote(&c.name), column_type_sql(&c.ty, dialect));
+    if !c.nullable {
+        s.push_str(" NOT NULL");
+    } else if dialect == Dialect::MySql {
+        // MySQL gives some types implicit NOT NULL defaults otherwise; say NULL outright.
+        s.push_str(" NULL");
+    }
+    if let Some(d) = &c.default {
+        s.push_str(" DEFAULT ");
+        s.push_str(&default_sql(d, &c.ty, dialect));
+    }
+    s
+}
+
+/// `"a", "b"`.
+pub fn column_list(columns: &[String], dialect: Dialect) -> String {
+    columns.iter().map(|c| dialect.quote(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// A constraint as it appears inside `CREATE TABLE` or after `ADD`.
+pub fn constraint_def(c: &Constraint, dialect: Dialect) -> String {
+    match c {
+        Constraint::Unique(u) => unique_def(u, dialect),
+        Constraint::Check(ch) => check_def(ch, dialect),
+        Constraint::ForeignKey(fk) => foreign_key_def(fk, dialect),
+    }
+}
+
+/// `CONSTRAINT "uq" UNIQUE ("a")`.
+pub fn unique_def(u: &Unique, dialect: Dialect) -> String {
+    format!("CONSTRAINT {} UNIQUE ({})", dialect.quote(&u.name), column_list(&u.columns, dialect))
+}
+
+/// `CONSTRAINT "ck" CHECK (expr)`.
+pub fn check_def(c: &Check, dialect: Dialect) -> String {
+    format!("CONSTRAINT {} CHECK ({})", dialect.quote(&c.name), c.expr)
+}
+
+/// `CONSTRAINT "fk" FOREIGN KEY ("a") REFERENCES "t" ("id") ON DELETE CASCADE`.
+pub fn foreign_key_def(fk: &ForeignKey, dialect: Dialect) -> String {
+    let mut s = format!(
+        "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
+        dialect.quote(&fk.name),
+        column_list(&fk.columns, dialect),
+        dialect.quote(&fk.ref_table),
+        column_list(&fk.ref_columns, dialect)
+    );
+    if fk.on_delete != FkAction::NoAction {
+        s.push_str(&format!(" ON DELETE {}", fk.on_delete.sql()));
+    }
+    if fk.on_update != FkAction::NoAction {
+        s.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
+    }
+    s
+}
+
+/// `CREATE [UNIQUE] INDEX "ix" ON "t" ("a", "b")`.
+pub fn create_index(table: &str, index: &Index, dialect: Dialect) -> String {
+    format!(
+        "CREATE {}INDEX {} ON {} ({})",
+        if index.unique { "UNIQUE " } else { "" },
+        dialect.quote(&index.name),
+        dialect.quote(table),
+        column_list(&index.columns, dialect)
+    )
+}
+
+/// `CREATE TABLE` with the column lines and table constraints given, one per line.
+pub fn create_table(table: &str, lines: &[String], suffix: &str, dialect: Dialect) -> String {
+    format!("CREATE TABLE {} (\n    {}\n){suffix}", dialect.quote(table), lines.join(",\n    "))
+}

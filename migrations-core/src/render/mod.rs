@@ -1,0 +1,62 @@
+//! Rendering operations to SQL, per dialect. Identifiers are always quoted; nothing from
+//! a model reaches SQL unquoted except `CHECK` expressions, `default_expr`s and
+//! `column_type`s, which are SQL by definition.
+
+mod common;
+mod mysql;
+mod postgres;
+mod sqlite;
+
+pub use common::{column_type_sql, default_sql};
+pub use sqlite::rebuilds_table as sqlite_rebuilds_table;
+
+use crate::apply::ApplyError;
+use crate::dialect::Dialect;
+use crate::operation::{Irreversible, Operation};
+use crate::schema::Schema;
+
+/// Why SQL could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// The operation does not fit the schema it is rendered against.
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    /// The reverse was asked of an irreversible operation.
+    #[error(transparent)]
+    Irreversible(#[from] Irreversible),
+}
+
+/// The SQL statements for `op`, given the schema just before it.
+pub fn render(op: &Operation, before: &Schema, dialect: Dialect) -> Result<Vec<String>, RenderError> {
+    let mut after = before.clone();
+    after.apply(op)?;
+    Ok(match dialect {
+        Dialect::Postgres => postgres::render(op, before, &after),
+        Dialect::MySql => mysql::render(op, before, &after),
+        Dialect::Sqlite => sqlite::render(op, before, &after),
+    })
+}
+
+/// The SQL of a sequence of operations starting from `start`, and the schema after them.
+pub fn render_all(ops: &[Operation], start: &Schema, dialect: Dialect) -> Result<(Vec<String>, Schema), RenderError> {
+    let mut schema = start.clone();
+    let mut sql = Vec::new();
+    for op in ops {
+        sql.extend(render(op, &schema, dialect)?);
+        schema.apply(op)?;
+    }
+    Ok((sql, schema))
+}
+
+/// The SQL that undoes `ops` (applied to `start`): each reverse, last first.
+pub fn render_all_reverse(ops: &[Operation], start: &Schema, dialect: Dialect) -> Result<Vec<String>, RenderError> {
+    let mut schema = start.clone();
+    schema.apply_all(ops)?;
+    let mut sql = Vec::new();
+    for op in ops.iter().rev() {
+        let rev = op.reverse()?;
+        sql.extend(render(&rev, &schema, dialect)?);
+        schema.apply(&rev)?;
+    }
+    Ok(sql)
+}

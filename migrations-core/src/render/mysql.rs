@@ -1,0 +1,154 @@
+//! MySQL and MariaDB. DDL commits implicitly: each statement here is its own step.
+
+use super::common::{column_def, column_list, constraint_def, create_index, create_table, default_sql};
+use crate::dialect::{quote_str, Dialect};
+use crate::operation::Operation;
+use crate::schema::{Column, Constraint, ForeignKey, Schema, Table};
+
+const D: Dialect = Dialect::MySql;
+
+fn q(s: &str) -> String {
+    D.quote(s)
+}
+
+fn column_line(c: &Column) -> String {
+    let mut s = column_def(c, D);
+    if c.auto_increment {
+        s.push_str(" AUTO_INCREMENT");
+    }
+    if let Some(comment) = &c.comment {
+        s.push_str(&format!(" COMMENT {}", quote_str(D, comment)));
+    }
+    s
+}
+
+fn create_table_sql(t: &Table) -> Vec<String> {
+    let mut lines: Vec<String> = t.columns.iter().map(column_line).collect();
+    if !t.primary_key.is_empty() {
+        lines.push(format!("PRIMARY KEY ({})", column_list(&t.primary_key, D)));
+    }
+    lines.extend(t.constraints().iter().map(|c| constraint_def(c, D)));
+    let suffix = match &t.comment {
+        Some(c) => format!(" COMMENT = {}", quote_str(D, c)),
+        None => String::new(),
+    };
+    let mut out = vec![create_table(&t.name, &lines, &suffix, D)];
+    out.extend(t.indexes.iter().map(|i| create_index(&t.name, i, D)));
+    out
+}
+
+/// Whether InnoDB had to create its own index for `fk` (named like the constraint)
+/// because no index, unique or primary key of `table` starts with the key's columns.
+fn has_implicit_index(table: &Table, fk: &ForeignKey) -> bool {
+    let covers = |cols: &[String]| cols.len() >= fk.columns.len() && cols[..fk.columns.len()] == fk.columns[..];
+    !(covers(&table.primary_key)
+        || table.indexes.iter().any(|i| covers(&i.columns))
+        || table.uniques.iter().any(|u| covers(&u.columns)))
+}
+
+/// `DROP INDEX`, except when the index is the last one a foreign key can use: InnoDB
+/// refuses that, so the statement swaps in the index InnoDB would have made itself
+/// (named like the constraint), which is the state a table without a declared index has.
+fn drop_index(table: &str, index: &crate::schema::Index, after: &Schema) -> String {
+    let t = q(table);
+    let mut sql = format!("ALTER TABLE {t} DROP INDEX {}", q(&index.name));
+    if let Some(a) = after.table(table) {
+        for fk in a.foreign_keys.iter().filter(|fk| has_implicit_index(a, fk)) {
+            let covered = index.columns.len() >= fk.columns.len() && index.columns[..fk.columns.len()] == fk.columns[..];
+            if covered {
+                sql.push_str(&format!(", ADD INDEX {} ({})", q(&fk.name), column_list(&fk.columns, D)));
+            }
+        }
+    }
+    sql
+}
+
+/// `CREATE INDEX`, except when the new index takes over from the index InnoDB keeps for
+/// a foreign key (see [`drop_index`]): then that index is dropped in the same statement,
+/// whether InnoDB made it or we did, so the result does not depend on which.
+fn add_index(table: &str, index: &crate::schema::Index, before: &Schema) -> String {
+    let replaced: Vec<&ForeignKey> = before
+        .table(table)
+        .map(|b| {
+            b.foreign_keys
+                .iter()
+                .filter(|fk| has_implicit_index(b, fk))
+                .filter(|fk| index.columns.len() >= fk.columns.len() && index.columns[..fk.columns.len()] == fk.columns[..])
+                .collect()
+        })
+        .unwrap_or_default();
+    if replaced.is_empty() {
+        return create_index(table, index, D);
+    }
+    let mut sql = format!(
+        "ALTER TABLE {} ADD {}INDEX {} ({})",
+        q(table),
+        if index.unique { "UNIQUE " } else { "" },
+        q(&index.name),
+        column_list(&index.columns, D)
+    );
+    for fk in replaced {
+        sql.push_str(&format!(", DROP INDEX {}", q(&fk.name)));
+    }
+    sql
+}
+
+pub(super) fn render(op: &Operation, before: &Schema, after: &Schema) -> Vec<String> {
+    match op {
+        Operation::CreateModel { table } => create_table_sql(table),
+        Operation::DeleteModel { table } => vec![format!("DROP TABLE {}", q(&table.name))],
+        Operation::RenameModel { old, new } => vec![format!("RENAME TABLE {} TO {}", q(old), q(new))],
+        Operation::AlterModelComment { table, new, .. } => {
+            vec![format!("ALTER TABLE {} COMMENT = {}", q(table), quote_str(D, new.as_deref().unwrap_or("")))]
+        }
+        Operation::AddField { table, column, fill } => match fill {
+            Some(v) if column.default.is_none() => {
+                let filled = Column { default: Some(v.clone()), ..column.clone() };
+                vec![
+                    format!("ALTER TABLE {} ADD COLUMN {}", q(table), column_line(&filled)),
+                    format!("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT", q(table), q(&column.name)),
+                ]
+            }
+            _ => vec![format!("ALTER TABLE {} ADD COLUMN {}", q(table), column_line(column))],
+        },
+        Operation::RemoveField { table, column } => {
+            vec![format!("ALTER TABLE {} DROP COLUMN {}", q(table), q(&column.name))]
+        }
+        Operation::AlterField { table, old, new, fill } => {
+            let mut out = Vec::new();
+            if let (true, false, Some(v)) = (old.nullable, new.nullable, fill) {
+                let c = q(&new.name);
+                out.push(format!("UPDATE {} SET {c} = {} WHERE {c} IS NULL", q(table), default_sql(v, &new.ty, D)));
+            }
+            out.push(format!("ALTER TABLE {} MODIFY COLUMN {}", q(table), column_line(new)));
+            out
+        }
+        Operation::RenameField { table, old, new } => {
+            vec![format!("ALTER TABLE {} RENAME COLUMN {} TO {}", q(table), q(old), q(new))]
+        }
+        Operation::CreateIndex { table, index } => vec![add_index(table, index, before)],
+        Operation::DropIndex { table, index } => vec![drop_index(table, index, after)],
+        Operation::RenameIndex { table, old, new } => {
+            vec![format!("ALTER TABLE {} RENAME INDEX {} TO {}", q(table), q(old), q(new))]
+        }
+        Operation::AddConstraint { table, constraint } => {
+            vec![format!("ALTER TABLE {} ADD {}", q(table), constraint_def(constraint, D))]
+        }
+        Operation::RemoveConstraint { table, constraint } => {
+            let t = q(table);
+            let n = q(constraint.name());
+            match constraint {
+                Constraint::Unique(_) => vec![format!("ALTER TABLE {t} DROP INDEX {n}")],
+                Constraint::Check(_) => vec![format!("ALTER TABLE {t} DROP CONSTRAINT {n}")],
+                Constraint::ForeignKey(fk) => {
+                    let mut out = vec![format!("ALTER TABLE {t} DROP FOREIGN KEY {n}")];
+                    if before.table(table).is_some_and(|tb| has_implicit_index(tb, fk)) {
+                        out.push(format!("ALTER TABLE {t} DROP INDEX {n}"));
+                    }
+                    out
+                }
+            }
+        }
+        Operation::RunSql(sql) => sql.forward_sql(D).to_vec(),
+    }
+}

@@ -1,0 +1,188 @@
+//! Scenarios: a schema before and the models after, each aimed at one operation kind.
+//! Both the SQL snapshots and the real-database tests walk this one list.
+
+use migrations_core::diff::diff;
+use migrations_core::model::parse_source;
+use migrations_core::operation::RunSql;
+use migrations_core::{Operation, Schema};
+
+/// One scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Snapshot and test name.
+    pub name: &'static str,
+    /// The schema the operations start from.
+    pub before: Schema,
+    /// The operations under test.
+    pub operations: Vec<Operation>,
+}
+
+/// Parses model source into a schema, panicking with the parse errors (test input).
+pub fn schema_of(source: &str) -> Schema {
+    match parse_source(source, &Schema::new()) {
+        Ok(set) => set.schema,
+        Err(e) => panic!("fixture models do not parse: {e}"),
+    }
+}
+
+/// The operations that take the models `before` to the models `after`.
+pub fn scenario(name: &'static str, before: &str, after: &str) -> Scenario {
+    let old = resolved(before);
+    let new = match parse_source(after, &Schema::new()) {
+        Ok(set) => set,
+        Err(e) => panic!("{name}: models do not parse: {e}"),
+    };
+    let d = diff(&old, &new.schema, &new.intent).unwrap_or_else(|e| panic!("{name}: diff failed: {e:?}"));
+    assert!(!d.operations.is_empty(), "{name}: no operations");
+    Scenario { name, before: old, operations: d.operations }
+}
+
+/// A schema from models, as it would be after its own migration (names resolved).
+pub fn resolved(source: &str) -> Schema {
+    if source.trim().is_empty() {
+        return Schema::new();
+    }
+    let set = parse_source(source, &Schema::new()).unwrap_or_else(|e| panic!("models do not parse: {e}"));
+    diff(&Schema::new(), &set.schema, &set.intent).expect("initial diff").schema
+}
+
+const USERS: &str = r#"
+    #[derive(Model)]
+    #[model(table = "users")]
+    pub struct User {
+        #[model(primary_key, auto_increment)]
+        pub id: i64,
+        #[model(max_length = 50, unique)]
+        pub username: String,
+        #[model(max_length = 100)]
+        pub email: Option<String>,
+        #[model(default = true)]
+        pub is_active: bool,
+        #[model(default = 0)]
+        pub karma: i32,
+    }
+"#;
+
+fn with_users(extra: &str) -> String {
+    format!("{USERS}\n{extra}")
+}
+
+const POSTS: &str = r#"
+    #[derive(Model)]
+    pub struct Post {
+        #[model(primary_key, auto_increment)]
+        pub id: i64,
+        #[model(references = User, on_delete = "cascade")]
+        pub author_id: i64,
+        #[model(max_length = 200)]
+        pub title: String,
+        pub body: String,
+    }
+"#;
+
+/// Every scenario, in a fixed order.
+pub fn all() -> Vec<Scenario> {
+    let users = USERS.to_string();
+    let users_posts = with_users(POSTS);
+    let users_with = |field: &str| USERS.replace("pub karma: i32,", &format!("pub karma: i32,\n{field}"));
+    vec![
+        scenario(
+            "create_model_every_type",
+            "",
+            r#"
+            #[derive(Model)]
+            #[model(table = "every_type", comment = "one column of each type")]
+            pub struct EveryType {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+                pub small: i16,
+                pub normal: i32,
+                #[model(default = -7)]
+                pub big: i64,
+                #[model(default = false)]
+                pub flag: bool,
+                pub ratio: f32,
+                #[model(default = 1.50)]
+                pub score: f64,
+                #[model(precision = 10, scale = 2, default = 0.00)]
+                pub price: Decimal,
+                #[model(max_length = 20, default = "it's")]
+                pub code: String,
+                #[model(comment = "free text")]
+                pub notes: Option<String>,
+                pub data: Vec<u8>,
+                pub day: NaiveDate,
+                pub at: NaiveTime,
+                pub local: NaiveDateTime,
+                #[model(default_expr = "now()")]
+                pub created_at: DateTime<Utc>,
+                pub uid: Uuid,
+                pub doc: Option<serde_json::Value>,
+            }
+            "#,
+        ),
+        scenario("create_models_with_foreign_key", "", &users_posts),
+        scenario(
+            "create_models_with_cycle",
+            "",
+            r#"
+            #[derive(Model)]
+            pub struct Team {
+                #[model(primary_key)]
+                pub id: i64,
+                #[model(references = Person, on_delete = "set null")]
+                pub captain_id: Option<i64>,
+            }
+            #[derive(Model)]
+            #[model(table = "people")]
+            pub struct Person {
+                #[model(primary_key)]
+                pub id: i64,
+                #[model(references = Team)]
+                pub team_id: i64,
+                #[model(references = Person)]
+                pub mentor_id: Option<i64>,
+            }
+            "#,
+        ),
+        scenario("delete_model", &users_posts, &users),
+        scenario("rename_model", &users, &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"accounts\", renamed_from = \"users\")]")),
+        scenario("alter_model_comment", &users, &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"users\", comment = \"people who log in\")]")),
+        scenario("add_field_nullable", &users, &users_with("pub bio: Option<String>,")),
+        scenario("add_field_with_default", &users, &users_with("#[model(default = \"en\", max_length = 5)] pub locale: String,")),
+        scenario("add_field_with_backfill", &users, &users_with("#[model(backfill = 18)] pub age: i32,")),
+        scenario("add_field_with_default_expr", &users, &users_with("#[model(default_expr = \"now()\")] pub joined_at: DateTime<Utc>,")),
+        scenario("remove_field", &users, &USERS.replace("#[model(max_length = 100)]\n        pub email: Option<String>,", "")),
+        scenario("alter_field_widen_type", &users, &USERS.replace("pub karma: i32,", "pub karma: i64,")),
+        scenario("alter_field_make_not_null", &users, &USERS.replace("pub email: Option<String>,", "#[model(backfill = \"unknown@example.com\")] pub email: String,").replace("#[model(max_length = 100)]", "#[model(max_length = 100, backfill = \"unknown@example.com\")]").replace("#[model(backfill = \"unknown@example.com\")] pub email", "pub email")),
+        scenario("alter_field_make_nullable", &users, &USERS.replace("pub karma: i32,", "pub karma: Option<i32>,")),
+        scenario("alter_field_change_default", &users, &USERS.replace("#[model(default = 0)]", "#[model(default = 10)]")),
+        scenario("rename_field", &users, &USERS.replace("#[model(max_length = 100)]\n        pub email: Option<String>,", "#[model(max_length = 100, renamed_from = \"email\")] pub contact: Option<String>,")),
+        scenario("create_index", &users, &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"users\", index(email, karma))]")),
+        scenario("drop_index", &users_posts, &with_users(&POSTS.replace("#[model(references = User, on_delete = \"cascade\")]", "#[model(references = User, on_delete = \"cascade\", index = false)]"))),
+        scenario(
+            "rename_index",
+            &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"users\", index(email, karma))]"),
+            &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"users\", index(email, karma, name = \"ix_users_contact\"))]"),
+        ),
+        scenario("add_unique_constraint", &users, &USERS.replace("#[model(max_length = 100)]", "#[model(max_length = 100, unique)]")),
+        scenario("add_check_constraint", &users, &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"users\", check(name = \"ck_users_karma\", expr = \"karma >= 0\"))]")),
+        scenario("add_foreign_key", &with_users(&POSTS.replace("#[model(references = User, on_delete = \"cascade\")]", "")), &users_posts),
+        scenario("remove_unique_constraint", &users, &USERS.replace("#[model(max_length = 50, unique)]", "#[model(max_length = 50)]")),
+        scenario(
+            "remove_check_constraint",
+            &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"users\", check(name = \"ck_users_karma\", expr = \"karma >= 0\"))]"),
+            &users,
+        ),
+        scenario("remove_foreign_key", &users_posts, &with_users(&POSTS.replace("#[model(references = User, on_delete = \"cascade\")]", "#[model(index)]"))),
+        Scenario {
+            name: "run_sql",
+            before: resolved(&users),
+            operations: vec![Operation::RunSql(RunSql {
+                forward: vec!["UPDATE users SET karma = karma + 1".into()],
+                reverse: Some(vec!["UPDATE users SET karma = karma - 1".into()]),
+                ..RunSql::default()
+            })],
+        },
+    ]
+}
