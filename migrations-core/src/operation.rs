@@ -250,6 +250,21 @@ pub fn zero_value(ty: &ColumnType) -> DefaultValue {
     }
 }
 
+/// Whether every backend can convert a column from `old` to `new` in place: numbers to
+/// numbers, temporal types to temporal types, anything to and from text. Anything else
+/// (an integer to a UUID, say) needs a new column and a data step written by a person.
+pub fn convertible(old: &ColumnType, new: &ColumnType) -> bool {
+    use ColumnType::*;
+    let temporal = |t: &ColumnType| matches!(t, Date | Timestamp | TimestampTz);
+    old == new
+        || (old.is_numeric() && new.is_numeric())
+        || (temporal(old) && temporal(new))
+        || old.is_string()
+        || new.is_string()
+        || matches!(old, Custom(_))
+        || matches!(new, Custom(_))
+}
+
 /// Whether changing a column from `old` to `new` can lose information.
 pub fn narrows(old: &ColumnType, new: &ColumnType) -> bool {
     use ColumnType::*;

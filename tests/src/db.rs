@@ -192,6 +192,10 @@ impl TestDb {
 
     /// Drops everything in the database, keeping the database.
     pub async fn reset(&mut self) {
+        if self.dialect.transactional_ddl() {
+            // A failed test may have left a transaction open.
+            let _ = self.execute("ROLLBACK").await;
+        }
         match self.dialect {
             Dialect::Postgres => {
                 self.execute_all(&["DROP SCHEMA public CASCADE".into(), "CREATE SCHEMA public".into()]).await;

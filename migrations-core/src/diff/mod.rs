@@ -73,6 +73,18 @@ pub enum DiffError {
         /// New key columns.
         new: String,
     },
+    /// A column type change no backend can do in place.
+    #[error("`{table}.{column}` changes type from {old} to {new}, which cannot be converted in place: add a new field, copy the data in a hand-written migration (`cargo chakra make --empty`), then remove the old field")]
+    IncompatibleTypeChange {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Old type.
+        old: String,
+        /// New type.
+        new: String,
+    },
     /// A bug: the operations do not lead to the new schema.
     #[error("internal error in the autodetector (please report): {0}")]
     Internal(String),
@@ -355,6 +367,15 @@ impl Differ {
             for c in &t.columns {
                 let Some(old) = cur.column(&c.name) else { continue };
                 if old == c {
+                    continue;
+                }
+                if !crate::operation::convertible(&old.ty, &c.ty) {
+                    self.errors.push(DiffError::IncompatibleTypeChange {
+                        table: t.name.clone(),
+                        column: c.name.clone(),
+                        old: old.ty.to_string(),
+                        new: c.ty.to_string(),
+                    });
                     continue;
                 }
                 let becomes_not_null = old.nullable && !c.nullable;

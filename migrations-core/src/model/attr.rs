@@ -662,6 +662,15 @@ fn default_mismatch(v: &DefaultValue, ty: &ColumnType) -> Option<String> {
         (DefaultValue::Number(n), t) if t.is_integer() && n.contains('.') => {
             Some(format!("`{n}` is not an integer, but the column is {t}"))
         }
+        (DefaultValue::Number(n), ColumnType::Decimal { precision, scale }) => {
+            let (whole, frac) = n.trim_start_matches('-').split_once('.').unwrap_or((n.trim_start_matches('-'), ""));
+            let whole_digits = if whole == "0" { 0 } else { whole.len() };
+            if frac.len() > *scale as usize || whole_digits + *scale as usize > *precision as usize {
+                Some(format!("`{n}` does not fit decimal({precision},{scale}); the database would round or refuse it"))
+            } else {
+                None
+            }
+        }
         (DefaultValue::Number(_), t) if t.is_numeric() => None,
         (DefaultValue::Number(_), _) => Some(format!("a number default does not fit a {ty} column; for text write it in quotes")),
         (DefaultValue::Text(_), t) if t.is_numeric() || *t == ColumnType::Boolean => {

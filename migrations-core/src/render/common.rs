@@ -53,6 +53,10 @@ pub fn default_sql(value: &DefaultValue, ty: &ColumnType, dialect: Dialect) -> S
         },
         DefaultValue::Number(n) if dialect == Dialect::Sqlite && n.starts_with('-') => format!("({n})"),
         DefaultValue::Number(n) => n.clone(),
+        // UUIDs are 16 bytes on MySQL (BINARY(16)) and SQLite (BLOB), as sqlx stores them.
+        DefaultValue::Text(s) if *ty == ColumnType::Uuid && dialect != Dialect::Postgres => {
+            format!("(UNHEX(REPLACE({}, '-', '')))", quote_str(dialect, s))
+        }
         DefaultValue::Text(s) if mysql_blob_like => format!("({})", quote_str(dialect, s)),
         DefaultValue::Text(s) => quote_str(dialect, s),
         DefaultValue::Expr(e) => expr_sql(e, ty, dialect),

@@ -73,7 +73,10 @@ fn expected_table(t: &Table, dialect: Dialect) -> LiveTable {
             LiveColumn {
                 ty,
                 nullable: c.nullable,
-                default: c.default.as_ref().map(|d| expected_default(d, dialect)),
+                default: c.default.as_ref().map(|d| match d {
+                    DefaultValue::Text(_) if c.ty == ColumnType::Uuid && dialect != Dialect::Postgres => "<expr>".into(),
+                    _ => expected_default(d, dialect),
+                }),
                 auto_increment: c.auto_increment,
                 comment: if dialect == Dialect::Sqlite { None } else { c.comment.clone() },
             },
@@ -188,7 +191,7 @@ pub fn normal_default(reported: &str) -> Option<String> {
         _ => s,
     };
     if s.len() >= 2 && s.starts_with('\'') && s.ends_with('\'') {
-        let inner = s[1..s.len() - 1].replace("''", "'").replace("\\\\", "\\");
+        let inner = s[1..s.len() - 1].replace("''", "'").replace("\\'", "'").replace("\\\\", "\\");
         return Some(canonical_number(&inner).filter(|_| looks_numeric(&inner)).unwrap_or(inner));
     }
     if let Some(n) = canonical_number(s) {
@@ -203,4 +206,51 @@ pub fn normal_default(reported: &str) -> Option<String> {
 
 fn looks_numeric(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '.')
+}
+
+/// A readable account of how `live` differs from `expected`, or `None` if they agree.
+pub fn difference(live: &LiveSchema, expected: &LiveSchema) -> Option<String> {
+    let mut out = Vec::new();
+    let names: BTreeSet<&String> = live.keys().chain(expected.keys()).collect();
+    for name in names {
+        match (live.get(name), expected.get(name)) {
+            (Some(l), Some(e)) if l == e => {}
+            (Some(l), Some(e)) => {
+                let cols: BTreeSet<&String> = l.columns.keys().chain(e.columns.keys()).collect();
+                for c in cols {
+                    if l.columns.get(c) != e.columns.get(c) {
+                        out.push(format!("{name}.{c}: live {:?}, expected {:?}", l.columns.get(c), e.columns.get(c)));
+                    }
+                }
+                if l.primary_key != e.primary_key {
+                    out.push(format!("{name} primary key: live {:?}, expected {:?}", l.primary_key, e.primary_key));
+                }
+                if l.indexes != e.indexes {
+                    out.push(format!("{name} indexes: live {:?}, expected {:?}", l.indexes, e.indexes));
+                }
+                if l.foreign_keys != e.foreign_keys {
+                    out.push(format!("{name} foreign keys: live {:?}, expected {:?}", l.foreign_keys, e.foreign_keys));
+                }
+                if l.checks != e.checks {
+                    out.push(format!("{name} checks: live {:?}, expected {:?}", l.checks, e.checks));
+                }
+                if l.comment != e.comment {
+                    out.push(format!("{name} comment: live {:?}, expected {:?}", l.comment, e.comment));
+                }
+            }
+            (Some(_), None) => out.push(format!("table {name} exists but should not")),
+            (None, Some(_)) => out.push(format!("table {name} is missing")),
+            (None, None) => {}
+        }
+    }
+    (!out.is_empty()).then(|| out.join("\n"))
+}
+
+/// Reads the live schema of `db` and describes how it differs from what `schema` says.
+pub async fn check_live(db: &mut TestDb, schema: &Schema) -> Result<(), String> {
+    let live = live_schema(db).await;
+    match difference(&live, &expected(schema, db.dialect)) {
+        None => Ok(()),
+        Some(d) => Err(d),
+    }
 }

@@ -1,0 +1,85 @@
+//! What a dialect cannot do, found at build time instead of at apply time. The build
+//! knows its target dialects and refuses, naming the dialect, what one of them cannot do.
+
+use crate::dialect::Dialect;
+use crate::schema::{ColumnType, Schema, Table};
+
+/// Something one dialect cannot hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{dialect}: `{table}`{}: {message}", column.as_ref().map(|c| format!(".{c}")).unwrap_or_default())]
+pub struct PortabilityError {
+    /// The dialect that cannot do it.
+    pub dialect: Dialect,
+    /// The table.
+    pub table: String,
+    /// The column, when it is about one.
+    pub column: Option<String>,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// The longest identifier `dialect` accepts, in bytes.
+pub fn max_identifier_bytes(dialect: Dialect) -> Option<usize> {
+    match dialect {
+        Dialect::Postgres => Some(63),
+        Dialect::MySql => Some(64),
+        Dialect::Sqlite => None,
+    }
+}
+
+/// Checks `schema` against every dialect in `dialects`.
+pub fn check(schema: &Schema, dialects: &[Dialect]) -> Vec<PortabilityError> {
+    let mut errors = Vec::new();
+    for t in schema.tables.values() {
+        for &d in dialects {
+            check_table(t, d, &mut errors);
+        }
+    }
+    errors
+}
+
+fn check_table(t: &Table, dialect: Dialect, errors: &mut Vec<PortabilityError>) {
+    let mut fail = |column: Option<&str>, message: String| {
+        errors.push(PortabilityError { dialect, table: t.name.clone(), column: column.map(str::to_string), message })
+    };
+    if let Some(max) = max_identifier_bytes(dialect) {
+        let names = std::iter::once(("table", t.name.as_str()))
+            .chain(t.columns.iter().map(|c| ("column", c.name.as_str())))
+            .chain(t.object_names().map(|n| ("index or constraint", n)));
+        for (what, name) in names {
+            if name.len() > max {
+                fail(None, format!("{what} name `{name}` is {} bytes; {dialect} allows {max}: choose a shorter name", name.len()));
+            }
+        }
+    }
+    if dialect == Dialect::MySql {
+        let keyed: Vec<&String> = t
+            .primary_key
+            .iter()
+            .chain(t.indexes.iter().flat_map(|i| &i.columns))
+            .chain(t.uniques.iter().flat_map(|u| &u.columns))
+            .chain(t.foreign_keys.iter().flat_map(|f| &f.columns))
+            .collect();
+        for c in &t.columns {
+            let unbounded = matches!(c.ty, ColumnType::Text | ColumnType::Binary | ColumnType::Json);
+            if unbounded && keyed.contains(&&c.name) {
+                fail(Some(&c.name), format!("MySQL cannot index an unbounded {} column: give the field `max_length = N`", c.ty));
+            }
+        }
+        for c in t.columns.iter().filter(|c| c.auto_increment) {
+            for ch in t.checks.iter().filter(|ch| mentions(&ch.expr, &c.name)) {
+                fail(Some(&c.name), format!("check `{}` uses the auto-increment column, which MySQL forbids", ch.name));
+            }
+        }
+    }
+}
+
+/// Whether `expr` mentions the identifier `name` (as a whole word, quoted or not).
+fn mentions(expr: &str, name: &str) -> bool {
+    expr.match_indices(name).any(|(i, _)| {
+        let before = expr[..i].chars().next_back();
+        let after = expr[i + name.len()..].chars().next();
+        let boundary = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        boundary(before) && boundary(after)
+    })
+}

@@ -1,0 +1,200 @@
+//! Random schemas for property tests, built from a byte string so that proptest can
+//! generate and shrink them. Every schema is valid on all three backends: indexed and
+//! unique columns have types MySQL can index, foreign keys point at primary keys of the
+//! same type, and names stay short.
+
+use migrations_core::diff::Intent;
+use migrations_core::operation::zero_value;
+use migrations_core::schema::{names, Check, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Schema, Table, Unique};
+use proptest::prelude::*;
+
+const TABLES: [&str; 4] = ["alpha", "beta", "gamma", "select"];
+const COLUMNS: [&str; 5] = ["name", "size", "Mixed Case", "order", "at"];
+
+/// Reads choices from bytes; past the end every choice is 0.
+struct Bytes<'a>(&'a [u8], usize);
+
+impl Bytes<'_> {
+    fn next(&mut self) -> u8 {
+        let b = self.0.get(self.1).copied().unwrap_or(0);
+        self.1 += 1;
+        b
+    }
+    fn below(&mut self, n: u8) -> u8 {
+        self.next() % n
+    }
+    fn flag(&mut self) -> bool {
+        self.next() % 2 == 1
+    }
+    fn chance(&mut self, in_four: u8) -> bool {
+        self.below(4) < in_four
+    }
+}
+
+/// A type for column `name`. Each column name keeps to one family of types that convert
+/// into each other, so random pairs change types the way people do.
+fn column_type(name: &str, b: &mut Bytes) -> ColumnType {
+    match name {
+        "name" => match b.below(3) {
+            0 => ColumnType::Text,
+            _ => ColumnType::Varchar(20 + 10 * u32::from(b.below(3))),
+        },
+        "size" => match b.below(5) {
+            0 => ColumnType::SmallInt,
+            1 => ColumnType::Integer,
+            2 => ColumnType::BigInt,
+            3 => ColumnType::Double,
+            _ => ColumnType::Decimal { precision: 10 + u32::from(b.below(3)), scale: u32::from(b.below(3)) },
+        },
+        "Mixed Case" => match b.below(3) {
+            0 => ColumnType::Date,
+            1 => ColumnType::Timestamp,
+            _ => ColumnType::TimestampTz,
+        },
+        "order" => match b.below(2) {
+            0 => ColumnType::Boolean,
+            _ => ColumnType::Varchar(10),
+        },
+        _ => match b.below(2) {
+            0 => ColumnType::Uuid,
+            _ => ColumnType::Varchar(40),
+        },
+    }
+}
+
+fn indexable(ty: &ColumnType) -> bool {
+    !matches!(ty, ColumnType::Text | ColumnType::Binary | ColumnType::Json)
+}
+
+fn default_for(ty: &ColumnType, b: &mut Bytes) -> Option<DefaultValue> {
+    if !b.chance(1) {
+        return None;
+    }
+    Some(match ty {
+        ColumnType::SmallInt | ColumnType::Integer | ColumnType::BigInt => DefaultValue::Number(format!("{}", i32::from(b.next()) - 100)),
+        ColumnType::Decimal { scale: 0, .. } => DefaultValue::Number(format!("{}", b.below(50))),
+        ColumnType::Double | ColumnType::Decimal { .. } => DefaultValue::Number(format!("{}.5", b.below(50))),
+        ColumnType::Boolean => DefaultValue::Bool(b.flag()),
+        ColumnType::Varchar(_) | ColumnType::Text => DefaultValue::Text(["", "x", "it's", "naïve"][usize::from(b.below(4))].into()),
+        ColumnType::Date => DefaultValue::Expr("current_date".into()),
+        ColumnType::Timestamp | ColumnType::TimestampTz => DefaultValue::Expr("now()".into()),
+        _ => return None,
+    })
+}
+
+/// Builds one schema from bytes.
+pub fn build(bytes: &[u8]) -> Schema {
+    let mut b = Bytes(bytes, 0);
+    let present: Vec<&str> = TABLES.iter().copied().filter(|_| b.chance(3)).collect();
+    let mut schema = Schema::new();
+    for name in &present {
+        let mut t = Table::new(*name);
+        let mut id = Column::new("id", ColumnType::BigInt);
+        id.auto_increment = b.flag();
+        t.columns.push(id);
+        t.primary_key = vec!["id".into()];
+        for col in COLUMNS {
+            if !b.chance(2) {
+                continue;
+            }
+            let ty = column_type(col, &mut b);
+            let mut c = Column::new(col, ty.clone());
+            c.nullable = b.flag();
+            c.default = default_for(&ty, &mut b);
+            if b.chance(1) {
+                c.comment = Some(format!("the {col}"));
+            }
+            t.columns.push(c);
+        }
+        for other in &present {
+            if *other == *name || !b.chance(1) {
+                continue;
+            }
+            let col = format!("{other}_id");
+            let mut c = Column::new(&col, ColumnType::BigInt);
+            c.nullable = b.flag();
+            t.columns.push(c.clone());
+            let action = match b.below(4) {
+                0 => FkAction::NoAction,
+                1 => FkAction::Cascade,
+                2 if c.nullable => FkAction::SetNull,
+                _ => FkAction::Restrict,
+            };
+            let cols = vec![col.clone()];
+            t.foreign_keys.push(ForeignKey {
+                name: names::foreign_key(name, &cols, other),
+                columns: cols.clone(),
+                ref_table: other.to_string(),
+                ref_columns: vec!["id".into()],
+                on_delete: action,
+                on_update: FkAction::NoAction,
+                explicit_name: false,
+            });
+            t.indexes.push(Index { name: names::index(name, &cols, false), columns: cols, unique: false, explicit_name: false });
+        }
+        let candidates: Vec<String> = t.columns.iter().filter(|c| c.name != "id" && indexable(&c.ty) && !c.name.ends_with("_id")).map(|c| c.name.clone()).collect();
+        if let [first, rest @ ..] = candidates.as_slice() {
+            if b.chance(2) {
+                let mut cols = vec![first.clone()];
+                if let (Some(second), true) = (rest.first(), b.flag()) {
+                    cols.push(second.clone());
+                }
+                let unique = b.flag();
+                t.indexes.push(Index { name: names::index(name, &cols, unique), columns: cols, unique, explicit_name: false });
+            }
+            if let (Some(last), true) = (candidates.last(), b.chance(1)) {
+                let cols = vec![last.clone()];
+                t.uniques.push(Unique { name: names::unique(name, &cols), columns: cols, explicit_name: false });
+            }
+        }
+        let auto_id = t.columns.first().is_some_and(|c| c.auto_increment);
+        if b.chance(1) && !auto_id {
+            t.checks.push(Check { name: format!("ck_{name}_id"), expr: "\"id\" >= 0".replace('"', if b.flag() { "\"" } else { "" }) });
+        }
+        if b.chance(1) {
+            t.comment = Some(format!("table {name}"));
+        }
+        schema.tables.insert(name.to_string(), t);
+    }
+    schema
+}
+
+/// A backfill for every column of `new` that would need one, as a model would give.
+pub fn backfills_for(new: &Schema) -> Intent {
+    let mut intent = Intent::default();
+    for t in new.tables.values() {
+        for c in &t.columns {
+            intent.backfills.insert((t.name.clone(), c.name.clone()), zero_value(&c.ty));
+        }
+    }
+    intent
+}
+
+/// [`backfills_for`] plus renames: each table of `new` missing from `old` is said to
+/// be renamed from a table of `old` missing from `new` (pairing them in name order), and
+/// likewise for columns of tables in both.
+pub fn with_renames(old: &Schema, new: &Schema) -> Intent {
+    let mut intent = backfills_for(new);
+    let gone: Vec<&String> = old.tables.keys().filter(|k| !new.tables.contains_key(*k)).collect();
+    let added: Vec<&String> = new.tables.keys().filter(|k| !old.tables.contains_key(*k)).collect();
+    for (from, to) in gone.iter().zip(added.iter()) {
+        intent.table_renames.insert((*to).clone(), (*from).clone());
+    }
+    for t in new.tables.values() {
+        let source = intent.table_renames.get(&t.name).unwrap_or(&t.name);
+        let Some(o) = old.table(source) else { continue };
+        let gone: Vec<&Column> = o.columns.iter().filter(|c| t.column(&c.name).is_none() && !c.name.ends_with("_id")).collect();
+        let added: Vec<&Column> = t.columns.iter().filter(|c| o.column(&c.name).is_none() && !c.name.ends_with("_id")).collect();
+        for (from, to) in gone.iter().zip(added.iter()).filter(|(f, t)| migrations_core::operation::convertible(&f.ty, &t.ty)) {
+            intent.column_renames.insert((t.name.clone(), to.name.clone()), from.name.clone());
+        }
+    }
+    intent
+}
+
+/// A strategy for a random schema.
+///
+/// The schemas pass [`migrations_core::portability::check`] for every dialect.
+pub fn schema() -> impl Strategy<Value = Schema> {
+    prop::collection::vec(any::<u8>(), 0..160).prop_map(|bytes| build(&bytes))
+}
