@@ -420,6 +420,7 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
     let mut references = Vec::new();
     let mut field_pk: Vec<(String, Span)> = Vec::new();
     let mut fk_indexes = Vec::new();
+    let mut auto_spans: Vec<(String, Span)> = Vec::new();
     for f in named {
         let Some(ident) = &f.ident else { continue };
         let fo = parse_field_opts(cx, &f.attrs);
@@ -434,6 +435,9 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         }
         if fo.primary_key {
             field_pk.push((col_name.clone(), ident.span()));
+        }
+        if let (Some(span), true) = (fo.auto_increment, column.auto_increment) {
+            auto_spans.push((col_name.clone(), span));
         }
         if fo.unique {
             let cols = vec![col_name.clone()];
@@ -541,21 +545,12 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         }
         table.checks.push(Check { name: name.clone(), expr: expr.clone() });
     }
-    check_auto_increment(cx, &table, named);
-    Some(Model { ident: input.ident.clone(), table, renamed_from: so.renamed_from, fields, references, span: input.ident.span() })
-}
-
-fn check_auto_increment(cx: &mut Ctxt, table: &Table, named: &syn::punctuated::Punctuated<syn::Field, syn::Token![,]>) {
-    for c in table.columns.iter().filter(|c| c.auto_increment) {
-        if table.primary_key != [c.name.clone()] {
-            let at = named
-                .iter()
-                .find(|f| f.ident.as_ref().is_some_and(|i| *i == c.name) || f.attrs.iter().any(|a| a.path().is_ident("model")))
-                .map(|f| f.span())
-                .unwrap_or_else(Span::call_site);
-            cx.error_at(at, format!("`auto_increment` on `{}` needs it to be the table's only primary key column (add `primary_key`)", c.name));
+    for (col, span) in auto_spans {
+        if table.primary_key != [col.clone()] {
+            cx.error_at(span, format!("`auto_increment` on `{col}` needs it to be the table's only primary key column (add `primary_key`)"));
         }
     }
+    Some(Model { ident: input.ident.clone(), table, renamed_from: so.renamed_from, fields, references, span: input.ident.span() })
 }
 
 fn build_column(cx: &mut Ctxt, f: &syn::Field, fo: &FieldOpts) -> Option<Column> {
@@ -577,6 +572,13 @@ fn build_column(cx: &mut Ctxt, f: &syn::Field, fo: &FieldOpts) -> Option<Column>
             }
             t.clone()
         }
+        (None, None) if is_unsigned_or_odd_int(&f.ty) => {
+            cx.error_spanned_by(
+                &f.ty,
+                format!("field `{ident}`: PostgreSQL has no unsigned or 8/128-bit integers, so this type is not portable; use i16, i32 or i64, or give `column_type = \"...\"`"),
+            );
+            return None;
+        }
         (None, None) => {
             cx.error_spanned_by(
                 &f.ty,
@@ -596,6 +598,7 @@ fn build_column(cx: &mut Ctxt, f: &syn::Field, fo: &FieldOpts) -> Option<Column>
             cx.error_at(*span, msg);
         }
     }
+    let integer = ty.is_integer();
     if fo.primary_key && ft.nullable {
         cx.error_spanned_by(&f.ty, "a primary key column cannot be `Option<_>`");
     }
@@ -604,7 +607,7 @@ fn build_column(cx: &mut Ctxt, f: &syn::Field, fo: &FieldOpts) -> Option<Column>
         ty,
         nullable: ft.nullable,
         default: fo.default.as_ref().map(|(v, _)| v.clone()),
-        auto_increment: fo.auto_increment.is_some(),
+        auto_increment: fo.auto_increment.is_some() && integer,
         comment: fo.comment.clone(),
     })
 }
@@ -658,7 +661,7 @@ fn default_mismatch(v: &DefaultValue, ty: &ColumnType) -> Option<String> {
     match (v, ty) {
         (DefaultValue::Expr(_), _) | (_, ColumnType::Custom(_)) => None,
         (DefaultValue::Bool(_), ColumnType::Boolean) => None,
-        (DefaultValue::Bool(_), _) => Some(format!("a boolean default does not fit a {ty} column")),
+        (DefaultValue::Bool(_), _) => Some(format!("a boolean default does not fit column type {ty}")),
         (DefaultValue::Number(n), t) if t.is_integer() && n.contains('.') => {
             Some(format!("`{n}` is not an integer, but the column is {t}"))
         }
@@ -672,10 +675,19 @@ fn default_mismatch(v: &DefaultValue, ty: &ColumnType) -> Option<String> {
             }
         }
         (DefaultValue::Number(_), t) if t.is_numeric() => None,
-        (DefaultValue::Number(_), _) => Some(format!("a number default does not fit a {ty} column; for text write it in quotes")),
+        (DefaultValue::Number(_), _) => Some(format!("a number default does not fit column type {ty}; for text write it in quotes")),
         (DefaultValue::Text(_), t) if t.is_numeric() || *t == ColumnType::Boolean => {
-            Some(format!("a string default does not fit a {ty} column; write the value without quotes"))
+            Some(format!("a string default does not fit column type {ty}; write the value without quotes"))
         }
         (DefaultValue::Text(_), _) => None,
+    }
+}
+
+fn is_unsigned_or_odd_int(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| {
+            ["u8", "u16", "u32", "u64", "u128", "usize", "i8", "i128", "isize"].iter().any(|n| s.ident == n)
+        }),
+        _ => false,
     }
 }
