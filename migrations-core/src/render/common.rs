@@ -80,7 +80,7 @@ fn expr_sql(expr: &str, ty: &ColumnType, dialect: Dialect) -> String {
         ("gen_uuid()", MySql) => "(UNHEX(REPLACE(UUID(), '-', '')))".into(),
         ("gen_uuid()", Sqlite) => "(randomblob(16))".into(),
         (other, Postgres) => other.to_string(),
-        (other, _) => format!("({other})"),
+        (other, _) => format!("({})", sql_expr(other, dialect)),
     }
 }
 
@@ -121,7 +121,53 @@ pub fn unique_def(u: &Unique, dialect: Dialect) -> String {
 
 /// `CONSTRAINT "ck" CHECK (expr)`.
 pub fn check_def(c: &Check, dialect: Dialect) -> String {
-    format!("CONSTRAINT {} CHECK ({})", dialect.quote(&c.name), c.expr)
+    format!("CONSTRAINT {} CHECK ({})", dialect.quote(&c.name), sql_expr(&c.expr, dialect))
+}
+
+/// A SQL expression written by a person, for `dialect`. Identifiers in double quotes
+/// (standard SQL) become backtick-quoted on MySQL, where double quotes make a string;
+/// single-quoted strings are left alone.
+pub fn sql_expr(expr: &str, dialect: Dialect) -> String {
+    if dialect != Dialect::MySql {
+        return expr.to_string();
+    }
+    let mut out = String::with_capacity(expr.len());
+    let mut chars = expr.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                out.push(c);
+                while let Some(s) = chars.next() {
+                    out.push(s);
+                    if s == '\'' {
+                        if chars.peek() == Some(&'\'') {
+                            out.extend(chars.next());
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            '"' => {
+                let mut ident = String::new();
+                while let Some(s) = chars.next() {
+                    if s == '"' {
+                        if chars.peek() == Some(&'"') {
+                            ident.push('"');
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    } else {
+                        ident.push(s);
+                    }
+                }
+                out.push_str(&dialect.quote(&ident));
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// `CONSTRAINT "fk" FOREIGN KEY ("a") REFERENCES "t" ("id") ON DELETE CASCADE`.
@@ -156,4 +202,16 @@ pub fn create_index(table: &str, index: &Index, dialect: Dialect) -> String {
 /// `CREATE TABLE` with the column lines and table constraints given, one per line.
 pub fn create_table(table: &str, lines: &[String], suffix: &str, dialect: Dialect) -> String {
     format!("CREATE TABLE {} (\n    {}\n){suffix}", dialect.quote(table), lines.join(",\n    "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn double_quoted_identifiers_become_backticks_on_mysql_only() {
+        let expr = r#""price" > 0 AND "a""b" <> 'it''s "quoted"'"#;
+        assert_eq!(sql_expr(expr, Dialect::MySql), r#"`price` > 0 AND `a"b` <> 'it''s "quoted"'"#);
+        assert_eq!(sql_expr(expr, Dialect::Postgres), expr);
+    }
 }
