@@ -73,7 +73,8 @@ impl Schema {
             }
             Operation::AlterField { table, old, new, .. } => {
                 let t = self.table_mut(table).map_err(fail)?;
-                let c = t.column_mut(&old.name).ok_or_else(|| fail(format!("no column `{}` in `{table}`", old.name)))?;
+                let c =
+                    t.column_mut(&old.name).ok_or_else(|| fail(format!("no column `{}` in `{table}`", old.name)))?;
                 if new.name != old.name {
                     return Err(fail("AlterField cannot rename; use RenameField".into()));
                 }
@@ -121,7 +122,11 @@ impl Schema {
             Operation::RenameIndex { table, old, new } => {
                 self.check_free_name(table, new).map_err(fail)?;
                 let t = self.table_mut(table).map_err(fail)?;
-                let i = t.indexes.iter_mut().find(|i| i.name == *old).ok_or_else(|| fail(format!("no index `{old}` on `{table}`")))?;
+                let i = t
+                    .indexes
+                    .iter_mut()
+                    .find(|i| i.name == *old)
+                    .ok_or_else(|| fail(format!("no index `{old}` on `{table}`")))?;
                 i.name = new.clone();
                 // A rename back to the generated name makes it generated again, so a
                 // rename and its reverse leave the schema exactly as it was.

@@ -13,6 +13,6 @@ pub use operation::Operation;
 pub use schema::{Column, ColumnType, DefaultValue, Schema, Table};
 pub mod diff;
 pub mod model;
+pub mod portability;
 pub mod render;
 pub mod snapshot;
-pub mod portability;

@@ -172,14 +172,10 @@ impl Operation {
                 new: old.clone(),
                 fill: (new.nullable && old.needs_fill()).then(|| zero_value(&old.ty)),
             },
-            RenameField { table, old, new } => {
-                RenameField { table: table.clone(), old: new.clone(), new: old.clone() }
-            }
+            RenameField { table, old, new } => RenameField { table: table.clone(), old: new.clone(), new: old.clone() },
             CreateIndex { table, index } => DropIndex { table: table.clone(), index: index.clone() },
             DropIndex { table, index } => CreateIndex { table: table.clone(), index: index.clone() },
-            RenameIndex { table, old, new } => {
-                RenameIndex { table: table.clone(), old: new.clone(), new: old.clone() }
-            }
+            RenameIndex { table, old, new } => RenameIndex { table: table.clone(), old: new.clone(), new: old.clone() },
             AddConstraint { table, constraint } => {
                 RemoveConstraint { table: table.clone(), constraint: constraint.clone() }
             }

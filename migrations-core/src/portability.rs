@@ -48,7 +48,13 @@ fn check_table(t: &Table, dialect: Dialect, errors: &mut Vec<PortabilityError>) 
             .chain(t.object_names().map(|n| ("index or constraint", n)));
         for (what, name) in names {
             if name.len() > max {
-                fail(None, format!("{what} name `{name}` is {} bytes; {dialect} allows {max}: choose a shorter name", name.len()));
+                fail(
+                    None,
+                    format!(
+                        "{what} name `{name}` is {} bytes; {dialect} allows {max}: choose a shorter name",
+                        name.len()
+                    ),
+                );
             }
         }
     }
@@ -63,7 +69,10 @@ fn check_table(t: &Table, dialect: Dialect, errors: &mut Vec<PortabilityError>) 
         for c in &t.columns {
             let unbounded = matches!(c.ty, ColumnType::Text | ColumnType::Binary | ColumnType::Json);
             if unbounded && keyed.contains(&&c.name) {
-                fail(Some(&c.name), format!("MySQL cannot index an unbounded {} column: give the field `max_length = N`", c.ty));
+                fail(
+                    Some(&c.name),
+                    format!("MySQL cannot index an unbounded {} column: give the field `max_length = N`", c.ty),
+                );
             }
         }
         for c in t.columns.iter().filter(|c| c.auto_increment) {

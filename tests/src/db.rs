@@ -94,7 +94,10 @@ impl TestDb {
                     Ok(c) => c,
                     Err(e) => return unreachable(dialect, &admin_url, &e),
                 };
-                sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).await.expect("create database");
+                sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create database");
                 admin.close().await.ok();
                 let url = with_database(&admin_url, &name);
                 let mut conn = PgConnection::connect(&url).await.expect("connect to new database");
@@ -178,8 +181,12 @@ impl TestDb {
     pub async fn query_strings(&mut self, sql: &str) -> Vec<String> {
         use sqlx::Row;
         match &mut self.conn {
-            Conn::Pg(c) => sqlx::query(sql).fetch_all(c).await.expect(sql).iter().map(|r| r.get::<String, _>(0)).collect(),
-            Conn::My(c) => sqlx::query(sql).fetch_all(c).await.expect(sql).iter().map(|r| r.get::<String, _>(0)).collect(),
+            Conn::Pg(c) => {
+                sqlx::query(sql).fetch_all(c).await.expect(sql).iter().map(|r| r.get::<String, _>(0)).collect()
+            }
+            Conn::My(c) => {
+                sqlx::query(sql).fetch_all(c).await.expect(sql).iter().map(|r| r.get::<String, _>(0)).collect()
+            }
             Conn::Lite(c) => sqlx::query(sql)
                 .fetch_all(c)
                 .await
@@ -202,10 +209,17 @@ impl TestDb {
             }
             Dialect::MySql => {
                 let name = self.name.clone();
-                self.execute_all(&[format!("DROP DATABASE `{name}`"), format!("CREATE DATABASE `{name}`"), format!("USE `{name}`")]).await;
+                self.execute_all(&[
+                    format!("DROP DATABASE `{name}`"),
+                    format!("CREATE DATABASE `{name}`"),
+                    format!("USE `{name}`"),
+                ])
+                .await;
             }
             Dialect::Sqlite => {
-                let tables = self.query_strings("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").await;
+                let tables = self
+                    .query_strings("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+                    .await;
                 self.execute_all(&["PRAGMA foreign_keys = OFF".into()]).await;
                 for t in tables {
                     self.execute_all(&[format!("DROP TABLE \"{}\"", t.replace('"', "\"\""))]).await;
@@ -221,7 +235,9 @@ impl TestDb {
             Conn::Pg(c) => {
                 c.close().await.ok();
                 if let Ok(mut admin) = PgConnection::connect(&server_url(Dialect::Postgres)).await {
-                    let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).execute(&mut admin).await;
+                    let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
+                        .execute(&mut admin)
+                        .await;
                 }
             }
             Conn::My(mut c) => {

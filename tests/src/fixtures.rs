@@ -146,35 +146,117 @@ pub fn all() -> Vec<Scenario> {
             "#,
         ),
         scenario("delete_model", &users_posts, &users),
-        scenario("rename_model", &users, &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"accounts\", renamed_from = \"users\")]")),
-        scenario("alter_model_comment", &users, &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"users\", comment = \"people who log in\")]")),
+        scenario(
+            "rename_model",
+            &users,
+            &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"accounts\", renamed_from = \"users\")]"),
+        ),
+        scenario(
+            "alter_model_comment",
+            &users,
+            &USERS
+                .replace("#[model(table = \"users\")]", "#[model(table = \"users\", comment = \"people who log in\")]"),
+        ),
         scenario("add_field_nullable", &users, &users_with("pub bio: Option<String>,")),
-        scenario("add_field_with_default", &users, &users_with("#[model(default = \"en\", max_length = 5)] pub locale: String,")),
+        scenario(
+            "add_field_with_default",
+            &users,
+            &users_with("#[model(default = \"en\", max_length = 5)] pub locale: String,"),
+        ),
         scenario("add_field_with_backfill", &users, &users_with("#[model(backfill = 18)] pub age: i32,")),
-        scenario("add_field_with_default_expr", &users, &users_with("#[model(default_expr = \"now()\")] pub joined_at: DateTime<Utc>,")),
-        scenario("remove_field", &users, &USERS.replace("#[model(max_length = 100)]\n        pub email: Option<String>,", "")),
+        scenario(
+            "add_field_with_default_expr",
+            &users,
+            &users_with("#[model(default_expr = \"now()\")] pub joined_at: DateTime<Utc>,"),
+        ),
+        scenario(
+            "remove_field",
+            &users,
+            &USERS.replace("#[model(max_length = 100)]\n        pub email: Option<String>,", ""),
+        ),
         scenario("alter_field_widen_type", &users, &USERS.replace("pub karma: i32,", "pub karma: i64,")),
-        scenario("alter_field_make_not_null", &users, &USERS.replace("pub email: Option<String>,", "#[model(backfill = \"unknown@example.com\")] pub email: String,").replace("#[model(max_length = 100)]", "#[model(max_length = 100, backfill = \"unknown@example.com\")]").replace("#[model(backfill = \"unknown@example.com\")] pub email", "pub email")),
+        scenario(
+            "alter_field_make_not_null",
+            &users,
+            &USERS
+                .replace(
+                    "pub email: Option<String>,",
+                    "#[model(backfill = \"unknown@example.com\")] pub email: String,",
+                )
+                .replace("#[model(max_length = 100)]", "#[model(max_length = 100, backfill = \"unknown@example.com\")]")
+                .replace("#[model(backfill = \"unknown@example.com\")] pub email", "pub email"),
+        ),
         scenario("alter_field_make_nullable", &users, &USERS.replace("pub karma: i32,", "pub karma: Option<i32>,")),
-        scenario("alter_field_change_default", &users, &USERS.replace("#[model(default = 0)]", "#[model(default = 10)]")),
-        scenario("rename_field", &users, &USERS.replace("#[model(max_length = 100)]\n        pub email: Option<String>,", "#[model(max_length = 100, renamed_from = \"email\")] pub contact: Option<String>,")),
-        scenario("create_index", &users, &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"users\", index(email, karma))]")),
-        scenario("drop_index", &users_posts, &with_users(&POSTS.replace("#[model(references = User, on_delete = \"cascade\")]", "#[model(references = User, on_delete = \"cascade\", index = false)]"))),
+        scenario(
+            "alter_field_change_default",
+            &users,
+            &USERS.replace("#[model(default = 0)]", "#[model(default = 10)]"),
+        ),
+        scenario(
+            "rename_field",
+            &users,
+            &USERS.replace(
+                "#[model(max_length = 100)]\n        pub email: Option<String>,",
+                "#[model(max_length = 100, renamed_from = \"email\")] pub contact: Option<String>,",
+            ),
+        ),
+        scenario(
+            "create_index",
+            &users,
+            &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"users\", index(email, karma))]"),
+        ),
+        scenario(
+            "drop_index",
+            &users_posts,
+            &with_users(&POSTS.replace(
+                "#[model(references = User, on_delete = \"cascade\")]",
+                "#[model(references = User, on_delete = \"cascade\", index = false)]",
+            )),
+        ),
         scenario(
             "rename_index",
             &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"users\", index(email, karma))]"),
-            &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"users\", index(email, karma, name = \"ix_users_contact\"))]"),
+            &USERS.replace(
+                "#[model(table = \"users\")]",
+                "#[model(table = \"users\", index(email, karma, name = \"ix_users_contact\"))]",
+            ),
         ),
-        scenario("add_unique_constraint", &users, &USERS.replace("#[model(max_length = 100)]", "#[model(max_length = 100, unique)]")),
-        scenario("add_check_constraint", &users, &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"users\", check(name = \"ck_users_karma\", expr = \"karma >= 0\"))]")),
-        scenario("add_foreign_key", &with_users(&POSTS.replace("#[model(references = User, on_delete = \"cascade\")]", "")), &users_posts),
-        scenario("remove_unique_constraint", &users, &USERS.replace("#[model(max_length = 50, unique)]", "#[model(max_length = 50)]")),
+        scenario(
+            "add_unique_constraint",
+            &users,
+            &USERS.replace("#[model(max_length = 100)]", "#[model(max_length = 100, unique)]"),
+        ),
+        scenario(
+            "add_check_constraint",
+            &users,
+            &USERS.replace(
+                "#[model(table = \"users\")]",
+                "#[model(table = \"users\", check(name = \"ck_users_karma\", expr = \"karma >= 0\"))]",
+            ),
+        ),
+        scenario(
+            "add_foreign_key",
+            &with_users(&POSTS.replace("#[model(references = User, on_delete = \"cascade\")]", "")),
+            &users_posts,
+        ),
+        scenario(
+            "remove_unique_constraint",
+            &users,
+            &USERS.replace("#[model(max_length = 50, unique)]", "#[model(max_length = 50)]"),
+        ),
         scenario(
             "remove_check_constraint",
-            &USERS.replace("#[model(table = \"users\")]", "#[model(table = \"users\", check(name = \"ck_users_karma\", expr = \"karma >= 0\"))]"),
+            &USERS.replace(
+                "#[model(table = \"users\")]",
+                "#[model(table = \"users\", check(name = \"ck_users_karma\", expr = \"karma >= 0\"))]",
+            ),
             &users,
         ),
-        scenario("remove_foreign_key", &users_posts, &with_users(&POSTS.replace("#[model(references = User, on_delete = \"cascade\")]", "#[model(index)]"))),
+        scenario(
+            "remove_foreign_key",
+            &users_posts,
+            &with_users(&POSTS.replace("#[model(references = User, on_delete = \"cascade\")]", "#[model(index)]")),
+        ),
         Scenario {
             name: "run_sql",
             before: resolved(&users),

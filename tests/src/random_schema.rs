@@ -5,7 +5,9 @@
 
 use migrations_core::diff::Intent;
 use migrations_core::operation::zero_value;
-use migrations_core::schema::{names, Check, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Schema, Table, Unique};
+use migrations_core::schema::{
+    names, Check, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Schema, Table, Unique,
+};
 use proptest::prelude::*;
 
 const TABLES: [&str; 4] = ["alpha", "beta", "gamma", "select"];
@@ -71,11 +73,15 @@ fn default_for(ty: &ColumnType, b: &mut Bytes) -> Option<DefaultValue> {
         return None;
     }
     Some(match ty {
-        ColumnType::SmallInt | ColumnType::Integer | ColumnType::BigInt => DefaultValue::Number(format!("{}", i32::from(b.next()) - 100)),
+        ColumnType::SmallInt | ColumnType::Integer | ColumnType::BigInt => {
+            DefaultValue::Number(format!("{}", i32::from(b.next()) - 100))
+        }
         ColumnType::Decimal { scale: 0, .. } => DefaultValue::Number(format!("{}", b.below(50))),
         ColumnType::Double | ColumnType::Decimal { .. } => DefaultValue::Number(format!("{}.5", b.below(50))),
         ColumnType::Boolean => DefaultValue::Bool(b.flag()),
-        ColumnType::Varchar(_) | ColumnType::Text => DefaultValue::Text(["", "x", "it's", "naïve"][usize::from(b.below(4))].into()),
+        ColumnType::Varchar(_) | ColumnType::Text => {
+            DefaultValue::Text(["", "x", "it's", "naïve"][usize::from(b.below(4))].into())
+        }
         ColumnType::Date => DefaultValue::Expr("current_date".into()),
         ColumnType::Timestamp | ColumnType::TimestampTz => DefaultValue::Expr("now()".into()),
         _ => return None,
@@ -130,9 +136,19 @@ pub fn build(bytes: &[u8]) -> Schema {
                 on_update: FkAction::NoAction,
                 explicit_name: false,
             });
-            t.indexes.push(Index { name: names::index(name, &cols, false), columns: cols, unique: false, explicit_name: false });
+            t.indexes.push(Index {
+                name: names::index(name, &cols, false),
+                columns: cols,
+                unique: false,
+                explicit_name: false,
+            });
         }
-        let candidates: Vec<String> = t.columns.iter().filter(|c| c.name != "id" && indexable(&c.ty) && !c.name.ends_with("_id")).map(|c| c.name.clone()).collect();
+        let candidates: Vec<String> = t
+            .columns
+            .iter()
+            .filter(|c| c.name != "id" && indexable(&c.ty) && !c.name.ends_with("_id"))
+            .map(|c| c.name.clone())
+            .collect();
         if let [first, rest @ ..] = candidates.as_slice() {
             if b.chance(2) {
                 let mut cols = vec![first.clone()];
@@ -140,7 +156,12 @@ pub fn build(bytes: &[u8]) -> Schema {
                     cols.push(second.clone());
                 }
                 let unique = b.flag();
-                t.indexes.push(Index { name: names::index(name, &cols, unique), columns: cols, unique, explicit_name: false });
+                t.indexes.push(Index {
+                    name: names::index(name, &cols, unique),
+                    columns: cols,
+                    unique,
+                    explicit_name: false,
+                });
             }
             if let (Some(last), true) = (candidates.last(), b.chance(1)) {
                 let cols = vec![last.clone()];
@@ -149,7 +170,10 @@ pub fn build(bytes: &[u8]) -> Schema {
         }
         let auto_id = t.columns.first().is_some_and(|c| c.auto_increment);
         if b.chance(1) && !auto_id {
-            t.checks.push(Check { name: format!("ck_{name}_id"), expr: "\"id\" >= 0".replace('"', if b.flag() { "\"" } else { "" }) });
+            t.checks.push(Check {
+                name: format!("ck_{name}_id"),
+                expr: "\"id\" >= 0".replace('"', if b.flag() { "\"" } else { "" }),
+            });
         }
         if b.chance(1) {
             t.comment = Some(format!("table {name}"));
@@ -183,9 +207,13 @@ pub fn with_renames(old: &Schema, new: &Schema) -> Intent {
     for t in new.tables.values() {
         let source = intent.table_renames.get(&t.name).unwrap_or(&t.name);
         let Some(o) = old.table(source) else { continue };
-        let gone: Vec<&Column> = o.columns.iter().filter(|c| t.column(&c.name).is_none() && !c.name.ends_with("_id")).collect();
-        let added: Vec<&Column> = t.columns.iter().filter(|c| o.column(&c.name).is_none() && !c.name.ends_with("_id")).collect();
-        for (from, to) in gone.iter().zip(added.iter()).filter(|(f, t)| migrations_core::operation::convertible(&f.ty, &t.ty)) {
+        let gone: Vec<&Column> =
+            o.columns.iter().filter(|c| t.column(&c.name).is_none() && !c.name.ends_with("_id")).collect();
+        let added: Vec<&Column> =
+            t.columns.iter().filter(|c| o.column(&c.name).is_none() && !c.name.ends_with("_id")).collect();
+        for (from, to) in
+            gone.iter().zip(added.iter()).filter(|(f, t)| migrations_core::operation::convertible(&f.ty, &t.ty))
+        {
             intent.column_renames.insert((t.name.clone(), to.name.clone()), from.name.clone());
         }
     }

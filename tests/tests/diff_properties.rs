@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use chakra_tests::random_schema::{backfills_for, schema, with_renames};
-use migrations_core::diff::Intent;
 use migrations_core::diff::diff;
+use migrations_core::diff::Intent;
 use migrations_core::render::render_all;
 use migrations_core::{Dialect, Schema};
 use proptest::prelude::*;
@@ -55,7 +55,10 @@ proptest! {
 fn random_pairs_cover_every_operation_kind() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{Config, TestRunner};
-    let mut runner = TestRunner::new_with_rng(Config::default(), proptest::test_runner::TestRng::deterministic_rng(proptest::test_runner::RngAlgorithm::ChaCha));
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        proptest::test_runner::TestRng::deterministic_rng(proptest::test_runner::RngAlgorithm::ChaCha),
+    );
     let mut kinds = BTreeSet::new();
     for i in 0..3000 {
         let a = schema().new_tree(&mut runner).expect("tree").current();
@@ -66,8 +69,18 @@ fn random_pairs_cover_every_operation_kind() {
         }
     }
     let expected = [
-        "AddConstraint", "AddField", "AlterField", "AlterModelComment", "CreateIndex", "CreateModel", "DeleteModel",
-        "DropIndex", "RemoveConstraint", "RemoveField", "RenameField", "RenameModel",
+        "AddConstraint",
+        "AddField",
+        "AlterField",
+        "AlterModelComment",
+        "CreateIndex",
+        "CreateModel",
+        "DeleteModel",
+        "DropIndex",
+        "RemoveConstraint",
+        "RemoveField",
+        "RenameField",
+        "RenameModel",
     ];
     for kind in expected {
         assert!(kinds.contains(kind), "random pairs never produce {kind}; got {kinds:?}");

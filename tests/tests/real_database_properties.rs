@@ -3,8 +3,6 @@
 //! the reverse SQL takes it back — checked by introspection after each step.
 //! Case count per backend: `CHAKRA_DB_CASES` (default 40).
 
-use std::cell::RefCell;
-
 use chakra_tests::db::TestDb;
 use chakra_tests::introspect::check_live;
 use chakra_tests::random_schema::{backfills_for, schema, with_renames};
@@ -20,13 +18,13 @@ fn cases() -> u32 {
 fn run(dialect: Dialect) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let Some(db) = rt.block_on(TestDb::create(dialect, "prop")) else { return };
-    let db = RefCell::new(db);
+    let db = tokio::sync::Mutex::new(db);
     let mut runner = TestRunner::new(Config { cases: cases(), max_shrink_iters: 200, ..Config::default() });
     let result = runner.run(&(schema(), schema(), any::<bool>()), |(a, b, renames)| {
         let intent = if renames { with_renames(&a, &b) } else { backfills_for(&b) };
         let d = diff(&a, &b, &intent).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         rt.block_on(async {
-            let mut db = db.borrow_mut();
+            let mut db = db.lock().await;
             db.reset().await;
             let setup = diff(&Schema::new(), &a, &Default::default()).expect("setup").operations;
             db.apply(&setup, &Schema::new()).await;

@@ -151,7 +151,8 @@ impl Differ {
         let renamed_indexes = self.index_renames(&new);
         self.remove_constraints_and_indexes(&new, &renamed_indexes)?;
         self.remove_fields(&new)?;
-        let deleted: Vec<Table> = self.cur.tables.values().filter(|t| !new.tables.contains_key(&t.name)).cloned().collect();
+        let deleted: Vec<Table> =
+            self.cur.tables.values().filter(|t| !new.tables.contains_key(&t.name)).cloned().collect();
         self.delete_tables(&deleted)?;
         let created: Vec<&Table> = new.tables.values().filter(|t| !self.cur.tables.contains_key(&t.name)).collect();
         self.hint_table_renames(&deleted, &created);
@@ -168,7 +169,9 @@ impl Differ {
 
     fn rename_tables(&mut self, new: &Schema, intent: &Intent) -> Result<(), DiffError> {
         for (to, from) in &intent.table_renames {
-            let applies = !self.cur.tables.contains_key(to) && self.cur.tables.contains_key(from) && !new.tables.contains_key(from);
+            let applies = !self.cur.tables.contains_key(to)
+                && self.cur.tables.contains_key(from)
+                && !new.tables.contains_key(from);
             if applies {
                 self.push(Operation::RenameModel { old: from.clone(), new: to.clone() })?;
             } else {
@@ -186,7 +189,11 @@ impl Differ {
                     cur.column(&c.name).is_none() && cur.column(from).is_some() && t.column(from).is_none()
                 });
                 if applies {
-                    self.push(Operation::RenameField { table: t.name.clone(), old: from.clone(), new: c.name.clone() })?;
+                    self.push(Operation::RenameField {
+                        table: t.name.clone(),
+                        old: from.clone(),
+                        new: c.name.clone(),
+                    })?;
                 } else {
                     self.notes.push(Note::InertRename { table: t.name.clone(), column: Some(c.name.clone()) });
                 }
@@ -220,7 +227,9 @@ impl Differ {
                     continue;
                 }
                 let taken: BTreeSet<&String> = renames.values().collect();
-                if let Some(old) = cur.indexes.iter().find(|c| same_index_def(c, i) && !t.indexes.iter().any(|n| n.name == c.name)) {
+                if let Some(old) =
+                    cur.indexes.iter().find(|c| same_index_def(c, i) && !t.indexes.iter().any(|n| n.name == c.name))
+                {
                     if !taken.contains(&i.name) {
                         renames.insert((t.name.clone(), old.name.clone()), i.name.clone());
                     }
@@ -230,7 +239,11 @@ impl Differ {
         renames
     }
 
-    fn remove_constraints_and_indexes(&mut self, new: &Schema, renamed: &BTreeMap<(String, String), String>) -> Result<(), DiffError> {
+    fn remove_constraints_and_indexes(
+        &mut self,
+        new: &Schema,
+        renamed: &BTreeMap<(String, String), String>,
+    ) -> Result<(), DiffError> {
         let surviving: Vec<(Table, &Table)> =
             self.cur.tables.values().filter_map(|c| new.table(&c.name).map(|n| (c.clone(), n))).collect();
         // Foreign keys first (they may depend on uniques and indexes), then checks, uniques, indexes.
@@ -272,7 +285,11 @@ impl Differ {
                     continue; // reported as a primary-key change
                 }
                 if let Some(added) = new_t.columns.iter().find(|n| cur.column(&n.name).is_none() && n.ty == c.ty) {
-                    self.notes.push(Note::PossibleRename { table: cur.name.clone(), removed: c.name.clone(), added: added.name.clone() });
+                    self.notes.push(Note::PossibleRename {
+                        table: cur.name.clone(),
+                        removed: c.name.clone(),
+                        added: added.name.clone(),
+                    });
                 }
                 removals.push(Operation::RemoveField { table: cur.name.clone(), column: (*c).clone() });
             }
@@ -313,7 +330,11 @@ impl Differ {
                 let mut new_cols: Vec<_> = c.columns.iter().map(|c| (&c.name, &c.ty)).collect();
                 new_cols.sort();
                 if cols == new_cols {
-                    self.notes.push(Note::PossibleRename { table: c.name.clone(), removed: d.name.clone(), added: c.name.clone() });
+                    self.notes.push(Note::PossibleRename {
+                        table: c.name.clone(),
+                        removed: d.name.clone(),
+                        added: c.name.clone(),
+                    });
                 }
             }
         }
@@ -362,7 +383,11 @@ impl Differ {
         for t in new.tables.values() {
             let Some(cur) = self.cur.table(&t.name) else { continue };
             if cur.comment != t.comment {
-                alters.push(Operation::AlterModelComment { table: t.name.clone(), old: cur.comment.clone(), new: t.comment.clone() });
+                alters.push(Operation::AlterModelComment {
+                    table: t.name.clone(),
+                    old: cur.comment.clone(),
+                    new: t.comment.clone(),
+                });
             }
             for c in &t.columns {
                 let Some(old) = cur.column(&c.name) else { continue };
@@ -488,8 +513,10 @@ pub fn resolve_names(cur: &Schema, new: &Schema) -> Schema {
             }
         }
         for f in t.foreign_keys.iter_mut().filter(|f| !f.explicit_name) {
-            if let Some(old) =
-                c.foreign_keys.iter().find(|o| o.columns == f.columns && o.ref_table == f.ref_table && o.ref_columns == f.ref_columns)
+            if let Some(old) = c
+                .foreign_keys
+                .iter()
+                .find(|o| o.columns == f.columns && o.ref_table == f.ref_table && o.ref_columns == f.ref_columns)
             {
                 f.name = old.name.clone();
                 f.explicit_name = old.explicit_name;

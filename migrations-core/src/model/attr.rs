@@ -17,7 +17,8 @@ use super::{Field, Model, RefTarget, Reference};
 use crate::schema::{names, Check, Column, ColumnType, DefaultValue, FkAction, Index, Table, Unique};
 
 const FIELD_OPTIONS: &str = "primary_key, auto_increment, unique, index, max_length, default, default_expr, column, references, on_delete, on_update, renamed_from, backfill, backfill_expr, column_type, precision, scale, comment, skip";
-const STRUCT_OPTIONS: &str = "table, renamed_from, comment, index(...), unique(...), check(name = \"...\", expr = \"...\"), primary_key(...)";
+const STRUCT_OPTIONS: &str =
+    "table, renamed_from, comment, index(...), unique(...), check(name = \"...\", expr = \"...\"), primary_key(...)";
 
 /// One option as written, before interpretation.
 struct Opt {
@@ -27,13 +28,13 @@ struct Opt {
 
 enum OptValue {
     Flag,
-    Expr(Expr),
+    Expr(Box<Expr>),
     List(Vec<ListItem>),
 }
 
 enum ListItem {
     Word(syn::Path),
-    KeyValue(syn::Path, Expr),
+    KeyValue(syn::Path, Box<Expr>),
 }
 
 impl Opt {
@@ -57,13 +58,13 @@ fn read_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> Vec<Opt> {
         let result = attr.parse_nested_meta(|meta| {
             let key = meta.path.clone();
             let value = if meta.input.peek(syn::Token![=]) {
-                OptValue::Expr(meta.value()?.parse()?)
+                OptValue::Expr(Box::new(meta.value()?.parse()?))
             } else if meta.input.peek(syn::token::Paren) {
                 let mut items = Vec::new();
                 meta.parse_nested_meta(|inner| {
                     if inner.input.peek(syn::Token![=]) {
                         let expr: Expr = inner.value()?.parse()?;
-                        items.push(ListItem::KeyValue(inner.path, expr));
+                        items.push(ListItem::KeyValue(inner.path, Box::new(expr)));
                     } else {
                         items.push(ListItem::Word(inner.path));
                     }
@@ -257,15 +258,27 @@ fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
                         ),
                     }
                 }
-                if is_default { defaults += 1 } else { backfills += 1 }
+                if is_default {
+                    defaults += 1
+                } else {
+                    backfills += 1
+                }
             }
             "default_expr" | "backfill_expr" => {
                 let is_default = opt.name() == "default_expr";
                 if let Some(s) = expect_str(cx, &opt) {
                     let v = (DefaultValue::expr(&s), span);
-                    if is_default { o.default = Some(v) } else { o.backfill = Some(v) }
+                    if is_default {
+                        o.default = Some(v)
+                    } else {
+                        o.backfill = Some(v)
+                    }
                 }
-                if is_default { defaults += 1 } else { backfills += 1 }
+                if is_default {
+                    defaults += 1
+                } else {
+                    backfills += 1
+                }
             }
             "column" => o.column = expect_str(cx, &opt),
             "renamed_from" => o.renamed_from = expect_str(cx, &opt),
@@ -326,9 +339,7 @@ fn parse_reference(e: &Expr) -> Option<RefTarget> {
             let table = table.rsplit('.').next().unwrap_or(table);
             Some(RefTarget::Table { table: table.to_string(), column: column.to_string() })
         }
-        Expr::Path(p) if p.qself.is_none() => {
-            p.path.segments.last().map(|s| RefTarget::Model(s.ident.to_string()))
-        }
+        Expr::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| RefTarget::Model(s.ident.to_string())),
         _ => None,
     }
 }
@@ -360,7 +371,11 @@ fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
             "comment" => o.comment = expect_str(cx, &opt),
             "index" | "unique" | "primary_key" | "check" => {
                 let OptValue::List(items) = &opt.value else {
-                    let example = if name == "check" { "check(name = \"...\", expr = \"...\")".to_string() } else { format!("{name}(field_a, field_b)") };
+                    let example = if name == "check" {
+                        "check(name = \"...\", expr = \"...\")".to_string()
+                    } else {
+                        format!("{name}(field_a, field_b)")
+                    };
                     cx.error_at(span, format!("on a struct, `{name}` takes a list: `{example}`"));
                     continue;
                 };
@@ -386,7 +401,10 @@ fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
                 match name.as_str() {
                     "check" => match (given_name, expr) {
                         (Some(n), Some(e)) => o.checks.push((n, e, span)),
-                        _ => cx.error_at(span, "`check` needs both a name and an expression: `check(name = \"...\", expr = \"...\")`"),
+                        _ => cx.error_at(
+                            span,
+                            "`check` needs both a name and an expression: `check(name = \"...\", expr = \"...\")`",
+                        ),
                     },
                     _ if columns.is_empty() => cx.error_at(span, format!("`{name}(...)` needs at least one field")),
                     "primary_key" => o.primary_key = Some((columns, span)),
@@ -477,7 +495,12 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
     }
     for col in fk_indexes {
         let cols = vec![col];
-        table.indexes.push(Index { name: names::index(&table_name, &cols, false), columns: cols, unique: false, explicit_name: false });
+        table.indexes.push(Index {
+            name: names::index(&table_name, &cols, false),
+            columns: cols,
+            unique: false,
+            explicit_name: false,
+        });
     }
 
     // Struct-level lists name Rust fields; map them to columns.
@@ -509,6 +532,10 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         (None, [(one, _)]) => table.primary_key = vec![one.clone()],
         (None, []) => {}
     }
+    // A foreign-key index is redundant when the primary key starts with the column.
+    if let Some(first) = table.primary_key.first().cloned() {
+        table.indexes.retain(|i| i.explicit_name || i.columns != [first.clone()]);
+    }
     for (paths, given_name, unique, span) in &so.indexes {
         let Some(cols) = to_columns(cx, paths) else { continue };
         if *unique {
@@ -517,7 +544,10 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                 None => (names::unique(&table_name, &cols), false),
             };
             if table.uniques.iter().any(|u| u.columns == cols) {
-                cx.error_at(*span, "this unique constraint is declared twice (a field-level `unique` is the same constraint)");
+                cx.error_at(
+                    *span,
+                    "this unique constraint is declared twice (a field-level `unique` is the same constraint)",
+                );
                 continue;
             }
             table.uniques.push(Unique { name, columns: cols, explicit_name });
@@ -550,7 +580,14 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
             cx.error_at(span, format!("`auto_increment` on `{col}` needs it to be the table's only primary key column (add `primary_key`)"));
         }
     }
-    Some(Model { ident: input.ident.clone(), table, renamed_from: so.renamed_from, fields, references, span: input.ident.span() })
+    Some(Model {
+        ident: input.ident.clone(),
+        table,
+        renamed_from: so.renamed_from,
+        fields,
+        references,
+        span: input.ident.span(),
+    })
 }
 
 fn build_column(cx: &mut Ctxt, f: &syn::Field, fo: &FieldOpts) -> Option<Column> {
@@ -565,9 +602,18 @@ fn build_column(cx: &mut Ctxt, f: &syn::Field, fo: &FieldOpts) -> Option<Column>
     let name = fo.column.clone().unwrap_or_else(|| ident.to_string());
     let ty = match (&fo.column_type, ft.kind) {
         (Some(t), _) => {
-            for (what, span) in [("max_length", fo.max_length.map(|m| m.1)), ("precision", fo.precision.map(|m| m.1)), ("scale", fo.scale.map(|m| m.1))] {
+            for (what, span) in [
+                ("max_length", fo.max_length.map(|m| m.1)),
+                ("precision", fo.precision.map(|m| m.1)),
+                ("scale", fo.scale.map(|m| m.1)),
+            ] {
                 if let Some(span) = span {
-                    cx.error_at(span, format!("`{what}` has no effect with `column_type`; write it into the type, e.g. `varchar(50)`"));
+                    cx.error_at(
+                        span,
+                        format!(
+                            "`{what}` has no effect with `column_type`; write it into the type, e.g. `varchar(50)`"
+                        ),
+                    );
                 }
             }
             t.clone()
@@ -675,7 +721,9 @@ fn default_mismatch(v: &DefaultValue, ty: &ColumnType) -> Option<String> {
             }
         }
         (DefaultValue::Number(_), t) if t.is_numeric() => None,
-        (DefaultValue::Number(_), _) => Some(format!("a number default does not fit column type {ty}; for text write it in quotes")),
+        (DefaultValue::Number(_), _) => {
+            Some(format!("a number default does not fit column type {ty}; for text write it in quotes"))
+        }
         (DefaultValue::Text(_), t) if t.is_numeric() || *t == ColumnType::Boolean => {
             Some(format!("a string default does not fit column type {ty}; write the value without quotes"))
         }

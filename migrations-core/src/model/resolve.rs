@@ -33,8 +33,15 @@ pub fn resolve_models(models: Vec<Model>, external: &Schema) -> Result<ModelSet,
     let mut by_struct: BTreeMap<String, &Model> = BTreeMap::new();
     for m in &models {
         if let Some(prev) = schema.tables.get(&m.table.name) {
-            let other = models.iter().find(|o| o.table.name == prev.name).map(|o| o.ident.to_string()).unwrap_or_default();
-            cx.error_at(m.span, format!("table `{}` is declared by two models (`{other}` and `{}`); give one `#[model(table = \"...\")]`", m.table.name, m.ident));
+            let other =
+                models.iter().find(|o| o.table.name == prev.name).map(|o| o.ident.to_string()).unwrap_or_default();
+            cx.error_at(
+                m.span,
+                format!(
+                    "table `{}` is declared by two models (`{other}` and `{}`); give one `#[model(table = \"...\")]`",
+                    m.table.name, m.ident
+                ),
+            );
             continue;
         }
         schema.tables.insert(m.table.name.clone(), m.table.clone());
@@ -67,7 +74,8 @@ pub fn resolve_models(models: Vec<Model>, external: &Schema) -> Result<ModelSet,
                 cx.error_at(r.span, format!("table `{table}` has no column `{column}`"));
                 continue;
             };
-            let is_key = target.primary_key == [column.clone()] || target.uniques.iter().any(|u| u.columns == [column.clone()]);
+            let is_key =
+                target.primary_key == [column.clone()] || target.uniques.iter().any(|u| u.columns == [column.clone()]);
             if !is_key {
                 cx.error_at(r.span, format!("`{table}.{column}` is neither the primary key nor unique, so it cannot be referenced; add `unique` to it"));
                 continue;
@@ -75,7 +83,13 @@ pub fn resolve_models(models: Vec<Model>, external: &Schema) -> Result<ModelSet,
             let own = m.table.column(&r.column).map(|c| c.ty.clone());
             if let Some(own) = own {
                 if !compatible(&own, &target_col.ty) {
-                    cx.error_at(r.span, format!("`{}.{}` is {own} but references `{table}.{column}`, which is {}; the types must match", m.table.name, r.column, target_col.ty));
+                    cx.error_at(
+                        r.span,
+                        format!(
+                            "`{}.{}` is {own} but references `{table}.{column}`, which is {}; the types must match",
+                            m.table.name, r.column, target_col.ty
+                        ),
+                    );
                     continue;
                 }
             }

@@ -45,7 +45,8 @@ pub fn column_type_sql(ty: &ColumnType, dialect: Dialect) -> String {
 /// A default (or fill) value as SQL in `dialect`, for a column of type `ty`. Written so
 /// it is valid both after `DEFAULT` and on the right of `SET col =`.
 pub fn default_sql(value: &DefaultValue, ty: &ColumnType, dialect: Dialect) -> String {
-    let mysql_blob_like = dialect == Dialect::MySql && matches!(ty, ColumnType::Text | ColumnType::Binary | ColumnType::Json);
+    let mysql_blob_like =
+        dialect == Dialect::MySql && matches!(ty, ColumnType::Text | ColumnType::Binary | ColumnType::Json);
     match value {
         DefaultValue::Bool(b) => match dialect {
             Dialect::Sqlite => if *b { "1" } else { "0" }.to_string(),

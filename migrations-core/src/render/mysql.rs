@@ -54,7 +54,8 @@ fn drop_index(table: &str, index: &crate::schema::Index, after: &Schema) -> Stri
     let mut sql = format!("ALTER TABLE {t} DROP INDEX {}", q(&index.name));
     if let Some(a) = after.table(table) {
         for fk in a.foreign_keys.iter().filter(|fk| has_implicit_index(a, fk)) {
-            let covered = index.columns.len() >= fk.columns.len() && index.columns[..fk.columns.len()] == fk.columns[..];
+            let covered =
+                index.columns.len() >= fk.columns.len() && index.columns[..fk.columns.len()] == fk.columns[..];
             if covered {
                 sql.push_str(&format!(", ADD INDEX {} ({})", q(&fk.name), column_list(&fk.columns, D)));
             }
@@ -73,7 +74,9 @@ fn add_index(table: &str, index: &crate::schema::Index, before: &Schema) -> Stri
             b.foreign_keys
                 .iter()
                 .filter(|fk| has_implicit_index(b, fk))
-                .filter(|fk| index.columns.len() >= fk.columns.len() && index.columns[..fk.columns.len()] == fk.columns[..])
+                .filter(|fk| {
+                    index.columns.len() >= fk.columns.len() && index.columns[..fk.columns.len()] == fk.columns[..]
+                })
                 .collect()
         })
         .unwrap_or_default();

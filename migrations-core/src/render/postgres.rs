@@ -1,6 +1,8 @@
 //! PostgreSQL. Transactional DDL: every statement here can be rolled back.
 
-use super::common::{column_def, column_list, column_type_sql, constraint_def, create_index, create_table, default_sql};
+use super::common::{
+    column_def, column_list, column_type_sql, constraint_def, create_index, create_table, default_sql,
+};
 use crate::dialect::{quote_str, Dialect};
 use crate::operation::Operation;
 use crate::schema::{Column, Schema, Table};

@@ -65,12 +65,7 @@ fn create_table_named(t: &Table, name: &str) -> String {
 }
 
 fn table_indexes(t: &Table) -> Vec<String> {
-    t.uniques
-        .iter()
-        .map(unique_index)
-        .chain(t.indexes.iter().cloned())
-        .map(|i| create_index(&t.name, &i, D))
-        .collect()
+    t.uniques.iter().map(unique_index).chain(t.indexes.iter().cloned()).map(|i| create_index(&t.name, &i, D)).collect()
 }
 
 fn create_table_sql(t: &Table) -> Vec<String> {
@@ -87,7 +82,13 @@ fn rebuild(before: &Table, after: &Table, select: impl Fn(&Column) -> String) ->
     let values: Vec<String> = after.columns.iter().map(select).collect();
     let mut out = vec![
         create_table_named(after, &temp),
-        format!("INSERT INTO {} ({}) SELECT {} FROM {}", q(&temp), columns.join(", "), values.join(", "), q(&before.name)),
+        format!(
+            "INSERT INTO {} ({}) SELECT {} FROM {}",
+            q(&temp),
+            columns.join(", "),
+            values.join(", "),
+            q(&before.name)
+        ),
         format!("DROP TABLE {}", q(&before.name)),
         format!("ALTER TABLE {} RENAME TO {}", q(&temp), q(&after.name)),
     ];

@@ -83,10 +83,7 @@ pub fn canonical_number(text: &str) -> Option<String> {
         return None;
     }
     let (mut whole, mut frac) = if point <= 0 {
-        (
-            String::from("0"),
-            format!("{}{}", "0".repeat(usize::try_from(-point).ok()?), digits),
-        )
+        (String::from("0"), format!("{}{}", "0".repeat(usize::try_from(-point).ok()?), digits))
     } else {
         let p = usize::try_from(point).ok()?;
         if p >= digits.len() {
@@ -100,11 +97,7 @@ pub fn canonical_number(text: &str) -> Option<String> {
     frac = frac.trim_end_matches('0').to_string();
     let zero = whole == "0" && frac.is_empty();
     let sign = if negative && !zero { "-" } else { "" };
-    Some(if frac.is_empty() {
-        format!("{sign}{whole}")
-    } else {
-        format!("{sign}{whole}.{frac}")
-    })
+    Some(if frac.is_empty() { format!("{sign}{whole}") } else { format!("{sign}{whole}.{frac}") })
 }
 
 #[cfg(test)]

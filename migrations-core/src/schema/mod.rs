@@ -28,10 +28,7 @@ impl Schema {
     }
 
     /// Every foreign key in the schema that points at `table`, with the table that holds it.
-    pub fn foreign_keys_to<'a>(
-        &'a self,
-        table: &'a str,
-    ) -> impl Iterator<Item = (&'a Table, &'a ForeignKey)> + 'a {
+    pub fn foreign_keys_to<'a>(&'a self, table: &'a str) -> impl Iterator<Item = (&'a Table, &'a ForeignKey)> + 'a {
         self.tables
             .values()
             .flat_map(|t| t.foreign_keys.iter().map(move |fk| (t, fk)))
@@ -124,9 +121,7 @@ impl Table {
 impl Schema {
     /// The schema with every table in canonical order (see [`Table::canonical`]).
     pub fn canonical(&self) -> Schema {
-        Schema {
-            tables: self.tables.iter().map(|(k, t)| (k.clone(), t.canonical())).collect(),
-        }
+        Schema { tables: self.tables.iter().map(|(k, t)| (k.clone(), t.canonical())).collect() }
     }
 }
 
@@ -341,14 +336,16 @@ pub mod names {
         fit(&format!("fk_{table}_{}_{ref_table}", columns.join("_")))
     }
 
-    /// Shortens `name` to [`MAX_IDENTIFIER_BYTES`] with a stable 8-hex-digit FNV hash suffix.
+    /// Shortens `name` to [`MAX_IDENTIFIER_BYTES`] with a stable 8-hex-digit FNV hash
+    /// suffix; characters other than letters, digits and `_` become `_`.
     pub fn fit(name: &str) -> String {
+        let name: String = name.chars().map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' }).collect();
+        let name = name.as_str();
         if name.len() <= MAX_IDENTIFIER_BYTES {
             return name.to_string();
         }
-        let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+        let hash =
+            name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
         let mut cut = MAX_IDENTIFIER_BYTES - 9;
         while !name.is_char_boundary(cut) {
             cut -= 1;

@@ -99,11 +99,7 @@ impl FromStr for ColumnType {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let unknown = || UnknownType(s.to_string());
         if let Some(sql) = s.strip_prefix("sql:") {
-            return if sql.trim().is_empty() {
-                Err(unknown())
-            } else {
-                Ok(Self::Custom(sql.to_string()))
-            };
+            return if sql.trim().is_empty() { Err(unknown()) } else { Ok(Self::Custom(sql.to_string())) };
         }
         let lower = s.trim().to_ascii_lowercase();
         let simple = match lower.as_str() {

@@ -7,7 +7,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{SnapshotError, FORMAT_VERSION};
-use crate::schema::{canonical_number, Check, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Schema, Table, Unique};
+use crate::schema::{
+    canonical_number, Check, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Schema, Table, Unique,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -110,14 +112,21 @@ impl Reader<'_> {
         match a {
             None => Ok(FkAction::NoAction),
             Some(s) => FkAction::parse(s.get_ref()).ok_or_else(|| {
-                self.err(s.span(), format!("unknown foreign-key action `{}`: expected cascade, set null, restrict or no action", s.get_ref()))
+                self.err(
+                    s.span(),
+                    format!(
+                        "unknown foreign-key action `{}`: expected cascade, set null, restrict or no action",
+                        s.get_ref()
+                    ),
+                )
             }),
         }
     }
 
     fn column(&self, raw: &Spanned<RawColumn>) -> Result<Column, SnapshotError> {
         let c = raw.get_ref();
-        let ty: ColumnType = c.ty.get_ref().parse().map_err(|e: crate::schema::UnknownType| self.err(c.ty.span(), e.to_string()))?;
+        let ty: ColumnType =
+            c.ty.get_ref().parse().map_err(|e: crate::schema::UnknownType| self.err(c.ty.span(), e.to_string()))?;
         let default = match &c.default {
             None => None,
             Some(d) => Some(match d.get_ref() {
@@ -129,7 +138,14 @@ impl Reader<'_> {
                 RawDefault::Expr(e) => DefaultValue::expr(e),
             }),
         };
-        Ok(Column { name: c.name.clone(), ty, nullable: c.nullable, default, auto_increment: c.auto_increment, comment: c.comment.clone() })
+        Ok(Column {
+            name: c.name.clone(),
+            ty,
+            nullable: c.nullable,
+            default,
+            auto_increment: c.auto_increment,
+            comment: c.comment.clone(),
+        })
     }
 
     fn table(&self, name: &str, raw: &RawTable) -> Result<Table, SnapshotError> {
@@ -161,10 +177,14 @@ impl Reader<'_> {
         for f in &raw.foreign_keys {
             let r = f.get_ref();
             if let Some(c) = has_all(&r.columns) {
-                return Err(self.err(f.span(), format!("foreign key `{}` names unknown column `{c}` of `{name}`", r.name)));
+                return Err(
+                    self.err(f.span(), format!("foreign key `{}` names unknown column `{c}` of `{name}`", r.name))
+                );
             }
             if r.columns.len() != r.ref_columns.len() || r.columns.is_empty() {
-                return Err(self.err(f.span(), format!("foreign key `{}` must have as many columns as ref_columns", r.name)));
+                return Err(
+                    self.err(f.span(), format!("foreign key `{}` must have as many columns as ref_columns", r.name))
+                );
             }
             t.foreign_keys.push(ForeignKey {
                 name: r.name.clone(),
@@ -181,7 +201,12 @@ impl Reader<'_> {
             if let Some(c) = has_all(&r.columns) {
                 return Err(self.err(i.span(), format!("index `{}` names unknown column `{c}` of `{name}`", r.name)));
             }
-            t.indexes.push(Index { name: r.name.clone(), columns: r.columns.clone(), unique: r.unique, explicit_name: r.named });
+            t.indexes.push(Index {
+                name: r.name.clone(),
+                columns: r.columns.clone(),
+                unique: r.unique,
+                explicit_name: r.named,
+            });
         }
         Ok(t)
     }
@@ -191,7 +216,7 @@ impl Reader<'_> {
 pub fn from_toml(text: &str) -> Result<Schema, SnapshotError> {
     let file: File = toml::from_str(text).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start);
-        SnapshotError::at(text, at, e.message().to_string())
+        SnapshotError::at(text, at, e.message().trim().replace('\n', "; "))
     })?;
     let reader = Reader { text };
     if *file.version.get_ref() != FORMAT_VERSION {
@@ -211,10 +236,17 @@ pub fn from_toml(text: &str) -> Result<Schema, SnapshotError> {
             let target = schema.table(&r.references);
             let missing = match target {
                 None => Some(format!("table `{}`", r.references)),
-                Some(t) => r.ref_columns.iter().find(|c| t.column(c).is_none()).map(|c| format!("column `{}.{c}`", r.references)),
+                Some(t) => r
+                    .ref_columns
+                    .iter()
+                    .find(|c| t.column(c).is_none())
+                    .map(|c| format!("column `{}.{c}`", r.references)),
             };
             if let Some(what) = missing {
-                return Err(reader.err(f.span(), format!("foreign key `{}` of `{}` references unknown {what}", r.name, name.get_ref())));
+                return Err(reader.err(
+                    f.span(),
+                    format!("foreign key `{}` of `{}` references unknown {what}", r.name, name.get_ref()),
+                ));
             }
         }
     }

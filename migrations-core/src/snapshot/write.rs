@@ -80,9 +80,16 @@ fn table(out: &mut String, t: &Table) {
     section(
         out,
         "uniques",
-        t.uniques.iter().map(|u| format!("{{ name = {}, columns = {}{} }}", s(&u.name), list(&u.columns), named(u.explicit_name))).collect(),
+        t.uniques
+            .iter()
+            .map(|u| format!("{{ name = {}, columns = {}{} }}", s(&u.name), list(&u.columns), named(u.explicit_name)))
+            .collect(),
     );
-    section(out, "checks", t.checks.iter().map(|c| format!("{{ name = {}, expr = {} }}", s(&c.name), s(&c.expr))).collect());
+    section(
+        out,
+        "checks",
+        t.checks.iter().map(|c| format!("{{ name = {}, expr = {} }}", s(&c.name), s(&c.expr))).collect(),
+    );
     section(
         out,
         "foreign_keys",

@@ -74,7 +74,9 @@ fn expected_table(t: &Table, dialect: Dialect) -> LiveTable {
                 ty,
                 nullable: c.nullable,
                 default: c.default.as_ref().map(|d| match d {
-                    DefaultValue::Text(_) if c.ty == ColumnType::Uuid && dialect != Dialect::Postgres => "<expr>".into(),
+                    DefaultValue::Text(_) if c.ty == ColumnType::Uuid && dialect != Dialect::Postgres => {
+                        "<expr>".into()
+                    }
                     _ => expected_default(d, dialect),
                 }),
                 auto_increment: c.auto_increment,
@@ -106,7 +108,9 @@ fn expected_table(t: &Table, dialect: Dialect) -> LiveTable {
 /// InnoDB makes an index named like a foreign key when no index starts with its columns.
 fn mysql_implicit_index(t: &Table, fk: &ForeignKey) -> bool {
     let covers = |cols: &[String]| cols.len() >= fk.columns.len() && cols[..fk.columns.len()] == fk.columns[..];
-    !(covers(&t.primary_key) || t.indexes.iter().any(|i| covers(&i.columns)) || t.uniques.iter().any(|u| covers(&u.columns)))
+    !(covers(&t.primary_key)
+        || t.indexes.iter().any(|i| covers(&i.columns))
+        || t.uniques.iter().any(|u| covers(&u.columns)))
 }
 
 /// The key under which a foreign key is listed.
@@ -134,6 +138,38 @@ fn fk_description(fk: &ForeignKey, dialect: Dialect) -> String {
         action(fk.on_delete),
         action(fk.on_update)
     )
+}
+
+/// A foreign key as a catalog reports it, gathered row by row.
+#[derive(Debug, Default)]
+pub struct ReportedForeignKey {
+    /// Referencing columns, in order.
+    pub columns: Vec<String>,
+    /// Referenced table.
+    pub ref_table: String,
+    /// Referenced columns, in order.
+    pub ref_columns: Vec<String>,
+    /// Delete action as reported.
+    pub on_delete: String,
+    /// Update action as reported.
+    pub on_update: String,
+}
+
+impl ReportedForeignKey {
+    /// The definition, the key SQLite lists it under.
+    pub fn definition(&self) -> String {
+        fk_definition(&self.columns, &self.ref_table, &self.ref_columns)
+    }
+
+    /// The same text [`expected`] writes for a foreign key.
+    pub fn describe(&self, dialect: Dialect) -> String {
+        format!(
+            "{} on delete {} on update {}",
+            self.definition(),
+            normal_action(&self.on_delete, dialect),
+            normal_action(&self.on_update, dialect)
+        )
+    }
 }
 
 /// Normalises an action name reported by a database.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use sqlx::Row;
 
-use super::{fk_definition, normal_action, normal_default, LiveColumn, LiveSchema, LiveTable};
+use super::{normal_default, LiveColumn, LiveSchema, LiveTable, ReportedForeignKey};
 use crate::db::{Conn, TestDb};
 use migrations_core::Dialect;
 
@@ -58,20 +58,19 @@ pub(super) async fn read(db: &mut TestDb) -> LiveSchema {
             live.primary_key = pk;
         }
         live.indexes = indexes;
-        let mut fks: BTreeMap<String, (Vec<String>, String, Vec<String>, String, String)> = BTreeMap::new();
+        let mut fks: BTreeMap<String, ReportedForeignKey> = BTreeMap::new();
         for f in sqlx::query(FOREIGN_KEYS).bind(&name).fetch_all(&mut *conn).await.expect("foreign keys") {
-            let e = fks.entry(f.get(0)).or_insert_with(|| (Vec::new(), f.get(2), Vec::new(), f.get(4), f.get(5)));
-            e.0.push(f.get(1));
-            e.2.push(f.get(3));
+            let e = fks.entry(f.get(0)).or_insert_with(|| ReportedForeignKey {
+                ref_table: f.get(2),
+                on_delete: f.get(4),
+                on_update: f.get(5),
+                ..ReportedForeignKey::default()
+            });
+            e.columns.push(f.get(1));
+            e.ref_columns.push(f.get(3));
         }
-        for (fk_name, (cols, ref_table, ref_cols, del, upd)) in fks {
-            let desc = format!(
-                "{} on delete {} on update {}",
-                fk_definition(&cols, &ref_table, &ref_cols),
-                normal_action(&del, Dialect::MySql),
-                normal_action(&upd, Dialect::MySql)
-            );
-            live.foreign_keys.insert(fk_name, desc);
+        for (fk_name, fk) in fks {
+            live.foreign_keys.insert(fk_name, fk.describe(Dialect::MySql));
         }
         for c in sqlx::query(CHECKS).bind(&name).fetch_all(&mut *conn).await.expect("checks") {
             live.checks.insert(c.get(0));

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use sqlx::Row;
 
-use super::{fk_definition, normal_action, normal_default, LiveColumn, LiveSchema, LiveTable};
+use super::{normal_default, LiveColumn, LiveSchema, LiveTable, ReportedForeignKey};
 use crate::db::{Conn, TestDb};
 use migrations_core::Dialect;
 
@@ -91,16 +91,20 @@ pub(super) async fn read(db: &mut TestDb) -> LiveSchema {
                 .collect();
             live.indexes.insert(index_name, (cols, i.get::<i64, _>("unique") != 0));
         }
-        let mut fks: BTreeMap<i64, (Vec<String>, String, Vec<String>, String, String)> = BTreeMap::new();
-        for f in sqlx::query(&format!("PRAGMA foreign_key_list({q})")).fetch_all(&mut *conn).await.expect("foreign keys") {
-            let e = fks.entry(f.get("id")).or_insert_with(|| (Vec::new(), f.get("table"), Vec::new(), f.get("on_delete"), f.get("on_update")));
-            e.0.push(f.get("from"));
-            e.2.push(f.get("to"));
+        let mut fks: BTreeMap<i64, ReportedForeignKey> = BTreeMap::new();
+        let list = format!("PRAGMA foreign_key_list({q})");
+        for f in sqlx::query(&list).fetch_all(&mut *conn).await.expect("foreign keys") {
+            let e = fks.entry(f.get("id")).or_insert_with(|| ReportedForeignKey {
+                ref_table: f.get("table"),
+                on_delete: f.get("on_delete"),
+                on_update: f.get("on_update"),
+                ..ReportedForeignKey::default()
+            });
+            e.columns.push(f.get("from"));
+            e.ref_columns.push(f.get("to"));
         }
-        for (cols, ref_table, ref_cols, del, upd) in fks.into_values() {
-            let def = fk_definition(&cols, &ref_table, &ref_cols);
-            let desc = format!("{def} on delete {} on update {}", normal_action(&del, Dialect::Sqlite), normal_action(&upd, Dialect::Sqlite));
-            live.foreign_keys.insert(def, desc);
+        for fk in fks.into_values() {
+            live.foreign_keys.insert(fk.definition(), fk.describe(Dialect::Sqlite));
         }
         live.checks = check_names(&sql).into_iter().collect();
         out.insert(name, live);
