@@ -1,0 +1,3 @@
+//! The example blog: its models, shared by the binary and the tests.
+
+pub mod models;

@@ -1,0 +1,216 @@
+//! The autodetector's contract (DESIGN.md §4), one behaviour per test.
+
+use chakra_tests::fixtures::resolved;
+use migrations_core::diff::{diff, DiffError, Note};
+use migrations_core::model::parse_source;
+use migrations_core::Schema;
+
+/// Diffs `old` (models, as sealed) against `new` (models), as the build would.
+fn changes(old: &str, new: &str) -> Result<(Vec<String>, Vec<Note>), Vec<DiffError>> {
+    let set = parse_source(new, &Schema::new()).unwrap_or_else(|e| panic!("models do not parse: {e}"));
+    diff(&resolved(old), &set.schema, &set.intent)
+        .map(|d| (d.operations.iter().map(ToString::to_string).collect(), d.notes))
+}
+
+fn ops(old: &str, new: &str) -> Vec<String> {
+    changes(old, new).unwrap_or_else(|e| panic!("diff failed: {e:?}")).0
+}
+
+const USER: &str = r#"
+    #[derive(Model)]
+    #[model(table = "users")]
+    pub struct User {
+        #[model(primary_key, auto_increment)]
+        pub id: i64,
+        #[model(max_length = 50, unique)]
+        pub username: String,
+        pub email: Option<String>,
+        #[model(default = 1.50)]
+        pub score: f64,
+    }
+"#;
+
+#[test]
+fn the_same_models_need_no_migration() {
+    assert_eq!(ops(USER, USER), Vec::<String>::new());
+}
+
+#[test]
+fn renaming_the_struct_while_table_keeps_the_sql_name_is_no_change() {
+    assert_eq!(ops(USER, &USER.replace("pub struct User", "pub struct Account")), Vec::<String>::new());
+}
+
+#[test]
+fn renaming_a_field_with_column_keeping_the_sql_name_is_no_change() {
+    let new = USER.replace("pub email: Option<String>,", "#[model(column = \"email\")] pub contact: Option<String>,");
+    assert_eq!(ops(USER, &new), Vec::<String>::new());
+}
+
+#[test]
+fn reordering_fields_is_no_change() {
+    let new = USER.replace("pub email: Option<String>,\n", "").replace("pub score: f64,", "pub score: f64,\n pub email: Option<String>,");
+    assert_eq!(ops(USER, &new), Vec::<String>::new());
+}
+
+#[test]
+fn defaults_compare_by_value() {
+    assert_eq!(ops(USER, &USER.replace("default = 1.50", "default = 1.5")), Vec::<String>::new());
+}
+
+#[test]
+fn a_rename_needs_renamed_from_otherwise_it_is_a_drop_and_an_add_with_a_hint() {
+    let new = USER.replace("pub email: Option<String>,", "pub contact: Option<String>,");
+    let (ops, notes) = changes(USER, &new).expect("diff");
+    assert_eq!(ops, ["RemoveField users.email", "AddField users.contact text NULL"]);
+    assert!(notes.contains(&Note::PossibleRename { table: "users".into(), removed: "email".into(), added: "contact".into() }));
+
+    let renamed = USER.replace("pub email: Option<String>,", "#[model(renamed_from = \"email\")] pub contact: Option<String>,");
+    assert_eq!(self::ops(USER, &renamed), ["RenameField users.email -> contact"]);
+}
+
+#[test]
+fn renamed_from_left_in_the_source_after_sealing_is_inert() {
+    let renamed = USER.replace("pub email: Option<String>,", "#[model(renamed_from = \"email\")] pub contact: Option<String>,");
+    let (ops, notes) = changes(&renamed, &renamed).expect("diff");
+    assert!(ops.is_empty());
+    assert_eq!(notes, [Note::InertRename { table: "users".into(), column: Some("contact".into()) }]);
+}
+
+#[test]
+fn renaming_a_table_keeps_the_generated_names_of_its_indexes() {
+    let new = USER.replace("#[model(table = \"users\")]", "#[model(table = \"accounts\", renamed_from = \"users\")]");
+    assert_eq!(ops(USER, &new), ["RenameModel users -> accounts"]);
+}
+
+#[test]
+fn a_not_null_field_without_default_needs_a_default_or_a_backfill() {
+    let new = USER.replace("pub score: f64,", "pub score: f64,\n pub age: i32,");
+    let err = changes(USER, &new).expect_err("needs a value");
+    assert_eq!(
+        err[0].to_string(),
+        "`users.age` is added as NOT NULL without a default: existing rows need a value; add `default = ...` (kept) or `backfill = ...` / `backfill_expr = \"...\"` (one-off) to the field"
+    );
+    let with_backfill = USER.replace("pub score: f64,", "pub score: f64,\n #[model(backfill = 18)] pub age: i32,");
+    assert_eq!(ops(USER, &with_backfill), ["AddField users.age integer NOT NULL (existing rows: 18)"]);
+}
+
+#[test]
+fn making_a_column_not_null_needs_a_value_for_existing_nulls() {
+    let new = USER.replace("pub email: Option<String>,", "pub email: String,");
+    assert!(matches!(&changes(USER, &new).expect_err("needs a value")[0], DiffError::NeedsFill { why, .. } if why == "becomes NOT NULL"));
+}
+
+#[test]
+fn an_unconvertible_type_change_is_refused_with_advice() {
+    let new = USER.replace("pub score: f64,", "pub score: bool,").replace("#[model(default = 1.50)]", "");
+    let err = changes(USER, &new).expect_err("refused");
+    assert!(err[0].to_string().contains("cannot be converted in place"), "{}", err[0]);
+}
+
+#[test]
+fn field_level_unique_and_struct_level_unique_are_the_same_constraint() {
+    let new = USER
+        .replace("#[model(max_length = 50, unique)]", "#[model(max_length = 50)]")
+        .replace("#[model(table = \"users\")]", "#[model(table = \"users\", unique(username))]");
+    assert_eq!(ops(USER, &new), Vec::<String>::new());
+}
+
+#[test]
+fn an_explicit_index_name_on_the_same_definition_is_a_rename() {
+    let old = USER.replace("#[model(table = \"users\")]", "#[model(table = \"users\", index(email, score))]");
+    let new = USER.replace("#[model(table = \"users\")]", "#[model(table = \"users\", index(email, score, name = \"ix_contact\"))]");
+    assert_eq!(ops(&old, &new), ["RenameIndex users ix_users_email_score -> ix_contact"]);
+}
+
+#[test]
+fn column_order_inside_an_index_matters() {
+    let old = USER.replace("#[model(table = \"users\")]", "#[model(table = \"users\", index(email, score))]");
+    let new = USER.replace("#[model(table = \"users\")]", "#[model(table = \"users\", index(score, email))]");
+    assert_eq!(
+        ops(&old, &new),
+        ["DropIndex users ix_users_email_score", "CreateIndex users(score, email) ix_users_score_email"]
+    );
+}
+
+#[test]
+fn every_foreign_key_column_gets_an_index_unless_it_says_index_false() {
+    let posts = r#"
+        #[derive(Model)]
+        pub struct Post {
+            #[model(primary_key)]
+            pub id: i64,
+            #[model(references = User)]
+            pub author_id: i64,
+            #[model(references = User, index = false)]
+            pub editor_id: Option<i64>,
+        }
+    "#;
+    let all = ops(USER, &format!("{USER}{posts}"));
+    assert_eq!(all, ["CreateModel posts", "CreateIndex posts(author_id) ix_posts_author_id"]);
+}
+
+#[test]
+fn tables_are_created_in_foreign_key_order_and_dropped_in_reverse() {
+    let models = format!(
+        "{USER}{}",
+        r#"
+        #[derive(Model)]
+        pub struct Comment {
+            #[model(primary_key)]
+            pub id: i64,
+            #[model(references = Article, index = false)]
+            pub article_id: i64,
+        }
+        #[derive(Model)]
+        pub struct Article {
+            #[model(primary_key)]
+            pub id: i64,
+            #[model(references = User, index = false)]
+            pub author_id: i64,
+        }
+        "#
+    );
+    assert_eq!(ops(USER, &models), ["CreateModel articles", "CreateModel comments"]);
+    assert_eq!(ops(&models, USER), ["DeleteModel comments", "DeleteModel articles"]);
+}
+
+#[test]
+fn generated_output_is_deterministic() {
+    let new = USER.replace("pub score: f64,", "pub score: f64,\n pub bio: Option<String>,\n pub age: Option<i32>,");
+    let first = ops(USER, &new);
+    for _ in 0..20 {
+        assert_eq!(ops(USER, &new), first);
+    }
+}
+
+#[test]
+fn every_type_and_default_is_idempotent_after_sealing() {
+    let every = r#"
+        #[derive(Model)]
+        pub struct Thing {
+            #[model(primary_key, auto_increment)]
+            pub id: i64,
+            #[model(default = -3)] pub a: i16,
+            #[model(default = 7)] pub b: i32,
+            #[model(default = true)] pub c: bool,
+            #[model(default = 2.5)] pub d: f32,
+            #[model(default = 1e3)] pub e: f64,
+            #[model(precision = 12, scale = 4, default = 10.1000)] pub f: Decimal,
+            #[model(max_length = 9, default = "x'y")] pub g: String,
+            pub h: Vec<u8>,
+            #[model(default_expr = "current_date")] pub i: NaiveDate,
+            #[model(default_expr = "CURRENT_TIME")] pub j: NaiveTime,
+            #[model(default_expr = "now()")] pub k: NaiveDateTime,
+            #[model(default_expr = "CURRENT_TIMESTAMP")] pub l: DateTime<Utc>,
+            #[model(default_expr = "gen_uuid()")] pub m: Uuid,
+            pub n: Option<serde_json::Value>,
+            #[model(column_type = "sql:citext")] pub o: String,
+        }
+    "#;
+    assert_eq!(ops(every, every), Vec::<String>::new());
+    let sealed = resolved(every);
+    let text = migrations_core::snapshot::to_toml(&sealed);
+    let reread = migrations_core::snapshot::from_toml(&text).expect("snapshot");
+    let set = parse_source(every, &Schema::new()).expect("models");
+    assert!(diff(&reread, &set.schema, &set.intent).expect("diff").operations.is_empty());
+}
