@@ -48,7 +48,9 @@ fn renaming_a_field_with_column_keeping_the_sql_name_is_no_change() {
 
 #[test]
 fn reordering_fields_is_no_change() {
-    let new = USER.replace("pub email: Option<String>,\n", "").replace("pub score: f64,", "pub score: f64,\n pub email: Option<String>,");
+    let new = USER
+        .replace("pub email: Option<String>,\n", "")
+        .replace("pub score: f64,", "pub score: f64,\n pub email: Option<String>,");
     assert_eq!(ops(USER, &new), Vec::<String>::new());
 }
 
@@ -62,15 +64,21 @@ fn a_rename_needs_renamed_from_otherwise_it_is_a_drop_and_an_add_with_a_hint() {
     let new = USER.replace("pub email: Option<String>,", "pub contact: Option<String>,");
     let (ops, notes) = changes(USER, &new).expect("diff");
     assert_eq!(ops, ["RemoveField users.email", "AddField users.contact text NULL"]);
-    assert!(notes.contains(&Note::PossibleRename { table: "users".into(), removed: "email".into(), added: "contact".into() }));
+    assert!(notes.contains(&Note::PossibleRename {
+        table: "users".into(),
+        removed: "email".into(),
+        added: "contact".into()
+    }));
 
-    let renamed = USER.replace("pub email: Option<String>,", "#[model(renamed_from = \"email\")] pub contact: Option<String>,");
+    let renamed =
+        USER.replace("pub email: Option<String>,", "#[model(renamed_from = \"email\")] pub contact: Option<String>,");
     assert_eq!(self::ops(USER, &renamed), ["RenameField users.email -> contact"]);
 }
 
 #[test]
 fn renamed_from_left_in_the_source_after_sealing_is_inert() {
-    let renamed = USER.replace("pub email: Option<String>,", "#[model(renamed_from = \"email\")] pub contact: Option<String>,");
+    let renamed =
+        USER.replace("pub email: Option<String>,", "#[model(renamed_from = \"email\")] pub contact: Option<String>,");
     let (ops, notes) = changes(&renamed, &renamed).expect("diff");
     assert!(ops.is_empty());
     assert_eq!(notes, [Note::InertRename { table: "users".into(), column: Some("contact".into()) }]);
@@ -97,7 +105,9 @@ fn a_not_null_field_without_default_needs_a_default_or_a_backfill() {
 #[test]
 fn making_a_column_not_null_needs_a_value_for_existing_nulls() {
     let new = USER.replace("pub email: Option<String>,", "pub email: String,");
-    assert!(matches!(&changes(USER, &new).expect_err("needs a value")[0], DiffError::NeedsFill { why, .. } if why == "becomes NOT NULL"));
+    assert!(
+        matches!(&changes(USER, &new).expect_err("needs a value")[0], DiffError::NeedsFill { why, .. } if why == "becomes NOT NULL")
+    );
 }
 
 #[test]
@@ -118,7 +128,10 @@ fn field_level_unique_and_struct_level_unique_are_the_same_constraint() {
 #[test]
 fn an_explicit_index_name_on_the_same_definition_is_a_rename() {
     let old = USER.replace("#[model(table = \"users\")]", "#[model(table = \"users\", index(email, score))]");
-    let new = USER.replace("#[model(table = \"users\")]", "#[model(table = \"users\", index(email, score, name = \"ix_contact\"))]");
+    let new = USER.replace(
+        "#[model(table = \"users\")]",
+        "#[model(table = \"users\", index(email, score, name = \"ix_contact\"))]",
+    );
     assert_eq!(ops(&old, &new), ["RenameIndex users ix_users_email_score -> ix_contact"]);
 }
 

@@ -8,6 +8,7 @@ mod postgres;
 mod sqlite;
 
 pub use common::{column_type_sql, default_sql};
+pub use mysql::has_implicit_index as mysql_keeps_own_fk_index;
 pub use sqlite::rebuilds_table as sqlite_rebuilds_table;
 
 use crate::apply::ApplyError;

@@ -39,7 +39,7 @@ fn create_table_sql(t: &Table) -> Vec<String> {
 
 /// Whether InnoDB had to create its own index for `fk` (named like the constraint)
 /// because no index, unique or primary key of `table` starts with the key's columns.
-fn has_implicit_index(table: &Table, fk: &ForeignKey) -> bool {
+pub fn has_implicit_index(table: &Table, fk: &ForeignKey) -> bool {
     let covers = |cols: &[String]| cols.len() >= fk.columns.len() && cols[..fk.columns.len()] == fk.columns[..];
     !(covers(&table.primary_key)
         || table.indexes.iter().any(|i| covers(&i.columns))

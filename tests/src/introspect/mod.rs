@@ -7,7 +7,7 @@ mod sqlite;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use migrations_core::render::column_type_sql;
+use migrations_core::render::{column_type_sql, mysql_keeps_own_fk_index};
 use migrations_core::schema::{canonical_number, DefaultValue, FkAction, ForeignKey, Table};
 use migrations_core::{ColumnType, Dialect, Schema};
 
@@ -96,21 +96,13 @@ fn expected_table(t: &Table, dialect: Dialect) -> LiveTable {
     }
     for fk in &t.foreign_keys {
         live.foreign_keys.insert(fk_key(fk, dialect), fk_description(fk, dialect));
-        if dialect == Dialect::MySql && mysql_implicit_index(t, fk) {
+        if dialect == Dialect::MySql && mysql_keeps_own_fk_index(t, fk) {
             live.indexes.insert(fk.name.clone(), (fk.columns.clone(), false));
         }
     }
     live.checks.extend(t.checks.iter().map(|c| c.name.clone()));
     live.comment = if dialect == Dialect::Sqlite { None } else { t.comment.clone() };
     live
-}
-
-/// InnoDB makes an index named like a foreign key when no index starts with its columns.
-fn mysql_implicit_index(t: &Table, fk: &ForeignKey) -> bool {
-    let covers = |cols: &[String]| cols.len() >= fk.columns.len() && cols[..fk.columns.len()] == fk.columns[..];
-    !(covers(&t.primary_key)
-        || t.indexes.iter().any(|i| covers(&i.columns))
-        || t.uniques.iter().any(|u| covers(&u.columns)))
 }
 
 /// The key under which a foreign key is listed.
