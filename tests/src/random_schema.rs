@@ -11,7 +11,7 @@ use migrations_core::schema::{
 use proptest::prelude::*;
 
 const TABLES: [&str; 4] = ["alpha", "beta", "gamma", "select"];
-const COLUMNS: [&str; 5] = ["name", "size", "Mixed Case", "order", "at"];
+const COLUMNS: [&str; 6] = ["name", "size", "Mixed Case", "order", "at", "quo\"te"];
 
 /// Reads choices from bytes; past the end every choice is 0.
 struct Bytes<'a>(&'a [u8], usize);
@@ -143,12 +143,8 @@ pub fn build(bytes: &[u8]) -> Schema {
                 explicit_name: false,
             });
         }
-        let candidates: Vec<String> = t
-            .columns
-            .iter()
-            .filter(|c| c.name != "id" && indexable(&c.ty) && !c.name.ends_with("_id"))
-            .map(|c| c.name.clone())
-            .collect();
+        let candidates: Vec<String> =
+            t.columns.iter().filter(|c| c.name != "id" && indexable(&c.ty)).map(|c| c.name.clone()).collect();
         if let [first, rest @ ..] = candidates.as_slice() {
             if b.chance(2) {
                 let mut cols = vec![first.clone()];
@@ -156,12 +152,11 @@ pub fn build(bytes: &[u8]) -> Schema {
                     cols.push(second.clone());
                 }
                 let unique = b.flag();
-                t.indexes.push(Index {
-                    name: names::index(name, &cols, unique),
-                    columns: cols,
-                    unique,
-                    explicit_name: false,
-                });
+                let index =
+                    Index { name: names::index(name, &cols, unique), columns: cols, unique, explicit_name: false };
+                if !t.indexes.iter().any(|i| i.name == index.name) {
+                    t.indexes.push(index);
+                }
             }
             if let (Some(last), true) = (candidates.last(), b.chance(1)) {
                 let cols = vec![last.clone()];

@@ -109,6 +109,34 @@ pub struct Diff {
 }
 
 /// Compares two schemas. `intent` carries the models' renames and backfills.
+///
+/// # Examples
+///
+/// ```
+/// use migrations_core::diff::{diff, Intent};
+/// use migrations_core::model::parse_source;
+/// use migrations_core::Schema;
+///
+/// let models = parse_source(
+///     r#"
+///     #[derive(Model)]
+///     pub struct User {
+///         #[model(primary_key, auto_increment)]
+///         pub id: i64,
+///         #[model(max_length = 50, unique)]
+///         pub username: String,
+///     }
+///     "#,
+///     &Schema::new(),
+/// )?;
+/// let changes = diff(&Schema::new(), &models.schema, &models.intent).expect("a valid change");
+/// let words: Vec<String> = changes.operations.iter().map(ToString::to_string).collect();
+/// assert_eq!(words, ["CreateModel users"]);
+///
+/// // Once sealed, the same models need nothing more.
+/// assert!(diff(&changes.schema, &models.schema, &Intent::default()).expect("no change").operations.is_empty());
+/// # Ok::<(), syn::Error>(())
+/// ```
 pub fn diff(old: &Schema, new: &Schema, intent: &Intent) -> Result<Diff, Vec<DiffError>> {
     Differ { cur: old.clone(), ops: Vec::new(), notes: Vec::new(), errors: Vec::new() }.run(new, intent)
 }
@@ -130,8 +158,15 @@ impl Differ {
     fn run(mut self, new: &Schema, intent: &Intent) -> Result<Diff, Vec<DiffError>> {
         match self.steps(new, intent) {
             Ok(resolved) if self.errors.is_empty() => {
-                if self.cur.canonical() != resolved.canonical() {
-                    return Err(vec![DiffError::Internal("the operations do not produce the models' schema".into())]);
+                let (got, want) = (self.cur.canonical(), resolved.canonical());
+                if got != want {
+                    let table = got.tables.keys().chain(want.tables.keys()).find(|k| got.table(k) != want.table(k));
+                    return Err(vec![DiffError::Internal(format!(
+                        "the operations do not produce the models' schema (table `{}`: {:?} instead of {:?})",
+                        table.map_or("?", |t| t.as_str()),
+                        table.and_then(|t| got.table(t)),
+                        table.and_then(|t| want.table(t)),
+                    ))]);
                 }
                 Ok(Diff { operations: self.ops, notes: self.notes, schema: resolved })
             }

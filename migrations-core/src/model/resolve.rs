@@ -109,6 +109,20 @@ pub fn resolve_models(models: Vec<Model>, external: &Schema) -> Result<ModelSet,
         }
     }
 
+    // Index and constraint names share one namespace per schema on PostgreSQL and SQLite.
+    let mut owners: BTreeMap<&str, &str> = BTreeMap::new();
+    for t in schema.tables.values() {
+        for name in t.object_names() {
+            if let Some(other) = owners.insert(name, &t.name) {
+                let span = models
+                    .iter()
+                    .find(|m| m.table.name == t.name)
+                    .map_or_else(proc_macro2::Span::call_site, |m| m.span);
+                cx.error_at(span, format!("the index or constraint name `{name}` is used twice (on `{other}` and `{}`); names must be unique in the whole schema", t.name));
+            }
+        }
+    }
+
     let mut intent = Intent::default();
     for m in &models {
         if let Some(old) = &m.renamed_from {

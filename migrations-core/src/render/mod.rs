@@ -28,6 +28,25 @@ pub enum RenderError {
 }
 
 /// The SQL statements for `op`, given the schema just before it.
+///
+/// # Examples
+///
+/// ```
+/// use migrations_core::render::render;
+/// use migrations_core::schema::{Column, ColumnType, Table};
+/// use migrations_core::{Dialect, Operation, Schema};
+///
+/// let mut schema = Schema::new();
+/// schema.tables.insert("users".into(), Table::new("users"));
+/// let op = Operation::AddField {
+///     table: "users".into(),
+///     column: Column::new("email", ColumnType::Varchar(255)).nullable(),
+///     fill: None,
+/// };
+/// assert_eq!(render(&op, &schema, Dialect::Postgres)?, [r#"ALTER TABLE "users" ADD COLUMN "email" VARCHAR(255)"#]);
+/// assert_eq!(render(&op, &schema, Dialect::MySql)?, ["ALTER TABLE `users` ADD COLUMN `email` VARCHAR(255) NULL"]);
+/// # Ok::<(), migrations_core::render::RenderError>(())
+/// ```
 pub fn render(op: &Operation, before: &Schema, dialect: Dialect) -> Result<Vec<String>, RenderError> {
     let mut after = before.clone();
     after.apply(op)?;
