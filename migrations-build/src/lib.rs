@@ -1,1 +1,52 @@
-pub fn x() {}
+//! The build-script helper of Chakra migrations.
+//!
+//! The whole of `build.rs`'s `fn main`:
+//!
+//! ```no_run
+//! migrations_build::run();
+//! ```
+//!
+//! Each build scans the crate's `#[derive(Model)]` structs (following the module tree
+//! from the lib and bin roots), compares them with `.chakra/snapshot.toml`, and:
+//!
+//! - in `auto` mode (the default on a developer machine) writes the change as the draft
+//!   migration `migrations/NNNN_<name>.rs`, rewriting that one draft on every build
+//!   until it is sealed (`cargo chakra seal`, or `CHAKRA_SEAL=<name> cargo build`), and
+//!   removing it if the change is undone;
+//! - in `check` mode (the default when `CI` is set) writes nothing and fails the build if
+//!   the models have changes that no sealed migration covers;
+//! - in `off` mode does neither.
+//!
+//! It always writes `OUT_DIR/chakra_migrations.rs`, which
+//! `migrations_runtime::embed_migrations!()` includes, and prints
+//! `cargo:rerun-if-changed` for exactly the files it read, so a build without a model
+//! change does not run it again. Nothing is written when the sources do not parse, under
+//! rust-analyzer, during `cargo package` verification, or when the bytes on disk are
+//! already right.
+#![warn(missing_docs)]
+
+mod codegen;
+mod config;
+mod error;
+mod generate;
+pub mod migration_files;
+mod naming;
+mod registry;
+mod sources;
+
+pub use codegen::{module, ModuleSpec};
+pub use config::{Config, Mode};
+pub use error::{Error, Located, Location, Result};
+pub use generate::{describe, Report};
+pub use registry::checksum;
+
+/// Runs the helper with the defaults and returns what it did.
+pub fn generate() -> Result<Report> {
+    Config::new().generate()
+}
+
+/// Runs the helper with the defaults; on failure prints the error and exits the build
+/// script with status 1. The one line a `build.rs` needs.
+pub fn run() {
+    Config::new().run();
+}

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod apply;
+pub mod builder;
 pub mod dialect;
 pub mod operation;
 pub mod schema;

@@ -11,3 +11,49 @@ pub trait Model {
     /// The SQL names of its columns, in field order (skipped fields excluded).
     const COLUMNS: &'static [&'static str];
 }
+
+/// The builder API generated migration modules are written in (re-exported from
+/// `migrations-core`).
+pub mod schema {
+    pub use migrations_core::builder::*;
+}
+
+/// One migration embedded in the binary by `embed_migrations!()`.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedMigration {
+    /// `0002_add_user_email`.
+    pub id: &'static str,
+    /// The migrations it comes after (`"0001_initial"`, or `"auth/0001_initial"` for another app).
+    pub dependencies: &'static [&'static str],
+    /// SHA-256 of the module's source with line endings normalised, computed at build time.
+    pub checksum: &'static str,
+    /// Whether it is an unsealed draft.
+    pub draft: bool,
+    /// Records the forward operations.
+    pub up: fn(&mut schema::Migration),
+    /// Records the backward operations.
+    pub down: fn(&mut schema::Migration),
+}
+
+/// Every migration of one app (crate), as embedded at build time.
+#[derive(Debug, Clone, Copy)]
+pub struct Migrations {
+    /// The app label (the crate name unless configured).
+    pub app: &'static str,
+    /// The migrations, in file order.
+    pub migrations: &'static [EmbeddedMigration],
+    /// `.chakra/snapshot.toml` as of the build.
+    pub snapshot: &'static str,
+}
+
+/// Embeds the migrations the build script registered (`OUT_DIR/chakra_migrations.rs`).
+///
+/// ```ignore
+/// pub static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::embed_migrations!();
+/// ```
+#[macro_export]
+macro_rules! embed_migrations {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/chakra_migrations.rs"))
+    };
+}

@@ -1,0 +1,357 @@
+//! Writing a migration module: `quote!` builds the tokens, `prettyplease` formats them,
+//! and a header in words says what changed. Comments cannot travel through tokens, so a
+//! `chakra_comment!("...")` marker statement becomes a `// ...` line after formatting.
+
+use migrations_core::operation::{describe_column, Operation};
+use migrations_core::schema::{Check, Column, ColumnType, Constraint, DefaultValue, FkAction, ForeignKey, Index, Table, Unique};
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+use crate::migration_files::DRAFT_MARK;
+
+/// What a module is made of.
+#[derive(Debug, Clone)]
+pub struct ModuleSpec<'a> {
+    /// `0002_add_user_email`.
+    pub id: &'a str,
+    /// What it comes after.
+    pub dependencies: &'a [String],
+    /// The forward operations.
+    pub operations: &'a [Operation],
+    /// `None` for a draft; the sealing date (`2026-11-22`) otherwise.
+    pub sealed_on: Option<&'a str>,
+}
+
+fn lit_u32(n: u32) -> Literal {
+    Literal::u32_unsuffixed(n)
+}
+
+fn ty(t: &ColumnType) -> TokenStream {
+    match t {
+        ColumnType::SmallInt => quote!(ColumnType::SmallInt),
+        ColumnType::Integer => quote!(ColumnType::Integer),
+        ColumnType::BigInt => quote!(ColumnType::BigInt),
+        ColumnType::Boolean => quote!(ColumnType::Boolean),
+        ColumnType::Real => quote!(ColumnType::Real),
+        ColumnType::Double => quote!(ColumnType::Double),
+        ColumnType::Decimal { precision, scale } => {
+            let (p, s) = (lit_u32(*precision), lit_u32(*scale));
+            quote!(ColumnType::Decimal { precision: #p, scale: #s })
+        }
+        ColumnType::Varchar(n) => {
+            let n = lit_u32(*n);
+            quote!(ColumnType::Varchar(#n))
+        }
+        ColumnType::Text => quote!(ColumnType::Text),
+        ColumnType::Binary => quote!(ColumnType::Binary),
+        ColumnType::Date => quote!(ColumnType::Date),
+        ColumnType::Time => quote!(ColumnType::Time),
+        ColumnType::Timestamp => quote!(ColumnType::Timestamp),
+        ColumnType::TimestampTz => quote!(ColumnType::TimestampTz),
+        ColumnType::Uuid => quote!(ColumnType::Uuid),
+        ColumnType::Json => quote!(ColumnType::Json),
+        ColumnType::Custom(sql) => quote!(ColumnType::Custom(#sql.into())),
+    }
+}
+
+fn value(v: &DefaultValue) -> TokenStream {
+    match v {
+        DefaultValue::Bool(b) => quote!(DefaultValue::Bool(#b)),
+        DefaultValue::Number(n) => quote!(DefaultValue::num(#n)),
+        DefaultValue::Text(t) => quote!(DefaultValue::text(#t)),
+        DefaultValue::Expr(e) => quote!(DefaultValue::expr(#e)),
+    }
+}
+
+fn column(c: &Column) -> TokenStream {
+    let name = &c.name;
+    let t = ty(&c.ty);
+    let mut out = quote!(Column::new(#name, #t));
+    if c.nullable {
+        out = quote!(#out.nullable());
+    }
+    if let Some(d) = &c.default {
+        let d = value(d);
+        out = quote!(#out.default(#d));
+    }
+    if c.auto_increment {
+        out = quote!(#out.auto_increment());
+    }
+    if let Some(comment) = &c.comment {
+        out = quote!(#out.comment(#comment));
+    }
+    out
+}
+
+fn named(explicit: bool) -> TokenStream {
+    if explicit {
+        quote!(.named())
+    } else {
+        quote!()
+    }
+}
+
+fn index(i: &Index) -> TokenStream {
+    let (name, cols) = (&i.name, &i.columns);
+    let unique = if i.unique { quote!(.unique()) } else { quote!() };
+    let named = named(i.explicit_name);
+    quote!(Index::new(#name, [#(#cols),*])#unique #named)
+}
+
+fn unique(u: &Unique) -> TokenStream {
+    let (name, cols) = (&u.name, &u.columns);
+    let named = named(u.explicit_name);
+    quote!(Unique::new(#name, [#(#cols),*])#named)
+}
+
+fn check(c: &Check) -> TokenStream {
+    let (name, expr) = (&c.name, &c.expr);
+    quote!(Check::new(#name, #expr))
+}
+
+fn action(a: FkAction) -> TokenStream {
+    match a {
+        FkAction::NoAction => quote!(FkAction::NoAction),
+        FkAction::Restrict => quote!(FkAction::Restrict),
+        FkAction::Cascade => quote!(FkAction::Cascade),
+        FkAction::SetNull => quote!(FkAction::SetNull),
+    }
+}
+
+fn foreign_key(f: &ForeignKey) -> TokenStream {
+    let (name, cols, table, refs) = (&f.name, &f.columns, &f.ref_table, &f.ref_columns);
+    let mut out = quote!(ForeignKey::new(#name, [#(#cols),*], #table, [#(#refs),*]));
+    if f.on_delete != FkAction::NoAction {
+        let a = action(f.on_delete);
+        out = quote!(#out.on_delete(#a));
+    }
+    if f.on_update != FkAction::NoAction {
+        let a = action(f.on_update);
+        out = quote!(#out.on_update(#a));
+    }
+    let named = named(f.explicit_name);
+    quote!(#out #named)
+}
+
+fn constraint(c: &Constraint) -> TokenStream {
+    match c {
+        Constraint::Unique(u) => unique(u),
+        Constraint::Check(c) => check(c),
+        Constraint::ForeignKey(f) => foreign_key(f),
+    }
+}
+
+fn table(t: &Table) -> TokenStream {
+    let name = &t.name;
+    let mut out = quote!(Table::new(#name));
+    for c in &t.columns {
+        let c = column(c);
+        out = quote!(#out.field(#c));
+    }
+    if !t.primary_key.is_empty() {
+        let pk = &t.primary_key;
+        out = quote!(#out.primary_key([#(#pk),*]));
+    }
+    for u in &t.uniques {
+        let u = unique(u);
+        out = quote!(#out.unique(#u));
+    }
+    for c in &t.checks {
+        let c = check(c);
+        out = quote!(#out.check(#c));
+    }
+    for f in &t.foreign_keys {
+        let f = foreign_key(f);
+        out = quote!(#out.foreign_key(#f));
+    }
+    for i in &t.indexes {
+        let i = index(i);
+        out = quote!(#out.index(#i));
+    }
+    if let Some(c) = &t.comment {
+        out = quote!(#out.comment(#c));
+    }
+    out
+}
+
+fn opt_str(s: &Option<String>) -> TokenStream {
+    match s {
+        Some(s) => quote!(Some(#s)),
+        None => quote!(None),
+    }
+}
+
+/// The data-loss warning for a destructive operation, in words.
+pub fn data_loss(op: &Operation) -> Option<String> {
+    match op {
+        Operation::DeleteModel { table } => Some(format!("DATA LOSS: drops table `{}` and every row in it.", table.name)),
+        Operation::RemoveField { table, column } => Some(format!(
+            "DATA LOSS: drops column `{table}.{}`; rolling back re-creates it{}, but not its data.",
+            column.name,
+            if column.needs_fill() { " filled with a zero value" } else { "" }
+        )),
+        Operation::AlterField { table, old, new, .. } if op.is_destructive() => {
+            Some(format!("DATA LOSS: narrows `{table}.{}` from {} to {}; values that do not fit are cut or refused.", new.name, old.ty, new.ty))
+        }
+        _ => None,
+    }
+}
+
+/// One builder call (with its data-loss comment, if any).
+fn statement(op: &Operation) -> TokenStream {
+    let call = match op {
+        Operation::CreateModel { table: t } => {
+            let t = table(t);
+            quote!(m.create_model(#t);)
+        }
+        Operation::DeleteModel { table: t } => {
+            let t = table(t);
+            quote!(m.delete_model(#t);)
+        }
+        Operation::RenameModel { old, new } => quote!(m.rename_model(#old, #new);),
+        Operation::AlterModelComment { table, old, new } => {
+            let (o, n) = (opt_str(old), opt_str(new));
+            quote!(m.alter_model_comment(#table, #o, #n);)
+        }
+        Operation::AddField { table, column: c, fill: None } => {
+            let c = column(c);
+            quote!(m.add_field(#table, #c);)
+        }
+        Operation::AddField { table, column: c, fill: Some(v) } => {
+            let (c, v) = (column(c), value(v));
+            quote!(m.add_field_filled(#table, #c, #v);)
+        }
+        Operation::RemoveField { table, column: c } => {
+            let c = column(c);
+            quote!(m.remove_field(#table, #c);)
+        }
+        Operation::AlterField { table, old, new, fill: None } => {
+            let (o, n) = (column(old), column(new));
+            quote!(m.alter_field(#table, #o, #n);)
+        }
+        Operation::AlterField { table, old, new, fill: Some(v) } => {
+            let (o, n, v) = (column(old), column(new), value(v));
+            quote!(m.alter_field_filled(#table, #o, #n, #v);)
+        }
+        Operation::RenameField { table, old, new } => quote!(m.rename_field(#table, #old, #new);),
+        Operation::CreateIndex { table, index: i } => {
+            let i = index(i);
+            quote!(m.create_index(#table, #i);)
+        }
+        Operation::DropIndex { table, index: i } => {
+            let i = index(i);
+            quote!(m.drop_index(#table, #i);)
+        }
+        Operation::RenameIndex { table, old, new } => quote!(m.rename_index(#table, #old, #new);),
+        Operation::AddConstraint { table, constraint: c } => {
+            let c = constraint(c);
+            quote!(m.add_constraint(#table, #c);)
+        }
+        Operation::RemoveConstraint { table, constraint: c } => {
+            let c = constraint(c);
+            quote!(m.remove_constraint(#table, #c);)
+        }
+        Operation::RunSql(sql) => {
+            let forward = sql.forward.join(";\n");
+            let reverse = opt_str(&sql.reverse.as_ref().map(|r| r.join(";\n")));
+            quote!(m.run_sql(#forward, #reverse);)
+        }
+    };
+    match data_loss(op) {
+        Some(text) => quote!(chakra_comment!(#text); #call),
+        None => call,
+    }
+}
+
+/// The header: what changed, in words, one line per operation.
+fn header(spec: &ModuleSpec) -> String {
+    let mut h = String::new();
+    match spec.sealed_on {
+        None => {
+            h.push_str(DRAFT_MARK);
+            h.push_str(": rewritten by each build until sealed\n");
+            h.push_str("// (`cargo chakra seal --name <name>`, or `CHAKRA_SEAL=<name> cargo build`). Edit it only after sealing.\n");
+        }
+        Some(date) => {
+            h.push_str(&format!("// Generated by migrations-build and sealed on {date}. Review it like code; once applied\n"));
+            h.push_str("// anywhere, change it only with a new migration.\n");
+        }
+    }
+    h.push_str(&format!("//\n// {}\n//\n", spec.id));
+    if spec.operations.is_empty() {
+        h.push_str("// (no schema change)\n");
+    }
+    for op in spec.operations {
+        let sign = if op.is_destructive() { "-" } else { "+" };
+        let words = match op {
+            Operation::AddField { table, column, fill } => {
+                let mut w = format!("AddField {table}.{} {}", column.name, describe_column(column));
+                if let Some(v) = fill {
+                    w.push_str(&format!(" (existing rows: {v})"));
+                }
+                w
+            }
+            other => other.to_string(),
+        };
+        let loss = if op.is_destructive() { "   (DATA LOSS)" } else { "" };
+        h.push_str(&format!("// {sign} {words}{loss}\n"));
+    }
+    h
+}
+
+/// Formats tokens and turns `chakra_comment!("...")` markers into `// ...` lines.
+fn format(tokens: TokenStream) -> Result<String, syn::Error> {
+    let file: syn::File = syn::parse2(tokens)?;
+    let text = prettyplease::unparse(&file);
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let comment = trimmed
+            .strip_prefix("chakra_comment!(")
+            .and_then(|rest| rest.strip_suffix(");"))
+            .and_then(|lit| syn::parse_str::<syn::LitStr>(lit).ok());
+        match comment {
+            Some(lit) => {
+                let indent = &line[..line.len() - trimmed.len()];
+                out.push_str(&format!("{indent}// {}\n", lit.value()));
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The whole module text for `spec`.
+pub fn module(spec: &ModuleSpec) -> Result<String, syn::Error> {
+    let id = spec.id;
+    let deps = spec.dependencies;
+    let ups: Vec<TokenStream> = spec.operations.iter().map(statement).collect();
+    let mut downs = Vec::new();
+    for op in spec.operations.iter().rev() {
+        match op.reverse() {
+            Ok(rev) => downs.push(statement(&rev)),
+            Err(_) => downs.push(quote!(chakra_comment!("This step cannot be undone."); m.irreversible();)),
+        }
+    }
+    let unused = if spec.operations.is_empty() { quote!(let _ = m;) } else { quote!() };
+    let tokens = quote! {
+        use migrations_runtime::schema::*;
+
+        pub const ID: &str = #id;
+        pub const DEPENDENCIES: &[&str] = &[#(#deps),*];
+
+        pub fn up(m: &mut Migration) {
+            #unused
+            #(#ups)*
+        }
+
+        pub fn down(m: &mut Migration) {
+            #unused
+            #(#downs)*
+        }
+    };
+    Ok(format!("{}\n{}", header(spec), format(tokens)?))
+}

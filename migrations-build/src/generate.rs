@@ -1,0 +1,379 @@
+//! The build: scan the models, diff them against the snapshot, write or check the
+//! draft, seal on request, and write the registry.
+
+use std::path::{Path, PathBuf};
+
+use migrations_core::diff::{diff, DiffError, Note};
+use migrations_core::model::{resolve_models, ModelSet};
+use migrations_core::snapshot::{from_toml, to_toml};
+use migrations_core::{Dialect, Operation, Schema};
+
+use crate::codegen::{data_loss, module, ModuleSpec};
+use crate::config::{Config, Mode};
+use crate::error::{Error, Located, Location, Result};
+use crate::migration_files::{self, check_graph, split_draft, MigrationFile};
+use crate::naming::{clean, name_for};
+use crate::registry::{registry, REGISTRY_FILE};
+use crate::sources::{crate_roots, located, scan, FoundModel};
+
+/// What a run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The pending operations, in words (empty when the models match the snapshot).
+    pub pending: Vec<String>,
+    /// The draft written or left in place.
+    pub draft: Option<PathBuf>,
+    /// The migration sealed by this run.
+    pub sealed: Option<PathBuf>,
+    /// A draft removed because the change was undone.
+    pub removed_draft: Option<PathBuf>,
+    /// Messages for the user (printed as `cargo:warning=` in a build).
+    pub warnings: Vec<String>,
+    /// Whether anything was not written because the sources do not parse or this build
+    /// must not write (package verification, rust-analyzer).
+    pub skipped: Option<String>,
+}
+
+struct Paths {
+    manifest: PathBuf,
+    migrations: PathBuf,
+    snapshot: PathBuf,
+    out: Option<PathBuf>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Why this build must not write into the sources, if it must not.
+fn read_only_reason(manifest: &Path) -> Option<String> {
+    let parts: Vec<String> = manifest.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    if parts.windows(2).any(|w| w[0] == "target" && w[1] == "package") {
+        return Some("this is `cargo package` verifying a packaged crate".into());
+    }
+    if parts.iter().any(|p| p == "registry" || p == "git") && parts.iter().any(|p| p == ".cargo" || p == "cargo") {
+        return Some("this crate is a dependency downloaded by cargo".into());
+    }
+    let wrapper = env("RUSTC_WRAPPER").unwrap_or_default();
+    if env("RA_RUSTC_WRAPPER").is_some() || wrapper.contains("rust-analyzer") {
+        return Some("rust-analyzer is running build scripts on code that may be half-edited".into());
+    }
+    None
+}
+
+fn write_if_changed(path: &Path, text: &str) -> Result<bool> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(false);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
+    }
+    std::fs::write(path, text).map_err(Error::io("write", path))?;
+    Ok(true)
+}
+
+fn remove(path: &Path) -> Result<()> {
+    std::fs::remove_file(path).map_err(Error::io("remove", path))
+}
+
+/// Today's date (UTC) as `YYYY-MM-DD`, for the header of a sealed migration.
+fn today() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+impl Config {
+    fn paths(&self) -> Result<Paths> {
+        let manifest = match &self.manifest_dir {
+            Some(d) => d.clone(),
+            None => PathBuf::from(env("CARGO_MANIFEST_DIR").ok_or(Error::MissingEnv("CARGO_MANIFEST_DIR"))?),
+        };
+        let under = |p: &Option<PathBuf>, default: &str| match p {
+            Some(p) if p.is_absolute() => p.clone(),
+            Some(p) => manifest.join(p),
+            None => manifest.join(default),
+        };
+        Ok(Paths {
+            migrations: under(&self.migrations_dir, "migrations"),
+            snapshot: under(&self.snapshot_dir, ".chakra").join("snapshot.toml"),
+            out: self.out_dir.clone().or_else(|| env("OUT_DIR").map(PathBuf::from)),
+            manifest,
+        })
+    }
+
+    fn effective_mode(&self) -> Result<(Mode, bool)> {
+        if let Some(m) = env("CHAKRA_MODE") {
+            let mode = Mode::parse(&m).ok_or_else(|| Error::Usage(format!("CHAKRA_MODE={m} is not a mode: use auto, check or off")))?;
+            return Ok((mode, false));
+        }
+        if let Some(m) = self.mode {
+            return Ok((m, false));
+        }
+        let ci = env("CI").is_some_and(|v| v != "false" && v != "0");
+        Ok((if ci { Mode::Check } else { Mode::Auto }, ci))
+    }
+
+    fn seal_request(&self) -> Option<Option<String>> {
+        if let Some(s) = &self.seal {
+            return Some(s.clone());
+        }
+        std::env::var("CHAKRA_SEAL").ok().map(|v| {
+            let v = v.trim();
+            (!v.is_empty() && v != "1" && v != "true").then(|| v.to_string())
+        })
+    }
+
+    /// Runs the helper: see the crate documentation for what it does.
+    pub fn generate(&self) -> Result<Report> {
+        let paths = self.paths()?;
+        let cargo = self.cargo_output.unwrap_or_else(|| env("OUT_DIR").is_some() && self.out_dir.is_none());
+        let mut report = Report::default();
+        let result = self.generate_into(&paths, &mut report, cargo);
+        if cargo {
+            for w in &report.warnings {
+                for line in w.lines() {
+                    println!("cargo:warning={line}");
+                }
+            }
+        }
+        result.map(|()| report)
+    }
+
+    fn generate_into(&self, paths: &Paths, report: &mut Report, cargo: bool) -> Result<()> {
+        let roots: Vec<PathBuf> = if self.model_roots.is_empty() {
+            crate_roots(&paths.manifest)?
+        } else {
+            self.model_roots.iter().map(|r| if r.is_absolute() { r.clone() } else { paths.manifest.join(r) }).collect()
+        };
+        let scanned = scan(&roots);
+        if cargo {
+            println!("cargo:rerun-if-changed={}", paths.manifest.join("Cargo.toml").display());
+            if let Ok(s) = &scanned {
+                for f in &s.files {
+                    println!("cargo:rerun-if-changed={}", f.display());
+                }
+            }
+            println!("cargo:rerun-if-changed={}", paths.snapshot.parent().unwrap_or(&paths.manifest).display());
+            println!("cargo:rerun-if-changed={}", paths.snapshot.display());
+            println!("cargo:rerun-if-changed={}", paths.migrations.display());
+            for var in ["CHAKRA_MODE", "CHAKRA_SEAL", "CI"] {
+                println!("cargo:rerun-if-env-changed={var}");
+            }
+        }
+        let scanned = scanned?;
+        let files = migration_files::read_dir(&paths.migrations)?;
+        if cargo {
+            for f in &files {
+                println!("cargo:rerun-if-changed={}", f.path.display());
+            }
+        }
+        let snapshot_text = match std::fs::read_to_string(&paths.snapshot) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io("read", &paths.snapshot)(e)),
+        };
+        let snapshot = match &snapshot_text {
+            Some(t) => from_toml(t).map_err(|source| Error::Snapshot { path: paths.snapshot.clone(), source })?,
+            None => Schema::new(),
+        };
+
+        let (mode, from_ci) = self.effective_mode()?;
+        let read_only = read_only_reason(&paths.manifest);
+        let mode = match (&scanned.unparsable, &read_only) {
+            (Some(file), _) => {
+                report.skipped = Some(format!("{} does not parse; rustc will say why", file.display()));
+                Mode::Off
+            }
+            (None, Some(reason)) if mode == Mode::Auto => {
+                report.skipped = Some(reason.clone());
+                Mode::Off
+            }
+            _ => mode,
+        };
+        if mode != Mode::Off {
+            self.diff_and_write(paths, &scanned.models, &snapshot, files, mode, from_ci, report)?;
+        }
+        if let Some(out) = &paths.out {
+            let files = migration_files::read_dir(&paths.migrations)?;
+            let snapshot_now = std::fs::read_to_string(&paths.snapshot).unwrap_or_default();
+            let app = self.app.clone().or_else(|| env("CARGO_PKG_NAME")).unwrap_or_default().replace('-', "_");
+            write_if_changed(&out.join(REGISTRY_FILE), &registry(&app, &files, &snapshot_now))?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn diff_and_write(
+        &self,
+        paths: &Paths,
+        found: &[FoundModel],
+        snapshot: &Schema,
+        files: Vec<MigrationFile>,
+        mode: Mode,
+        from_ci: bool,
+        report: &mut Report,
+    ) -> Result<()> {
+        let models: Vec<_> = found.iter().map(|f| f.model.clone()).collect();
+        let set = resolve_models(models, &Schema::new()).map_err(|e| Error::Models(locate_syn(found, &e)))?;
+        let dialects = self.dialects.clone().unwrap_or_else(|| Dialect::ALL.to_vec());
+        let portability = migrations_core::portability::check(&set.schema, &dialects);
+        if !portability.is_empty() {
+            return Err(Error::Portability(
+                portability
+                    .iter()
+                    .map(|p| Located { location: place(found, &set, &p.table, p.column.as_deref()), message: p.to_string() })
+                    .collect(),
+            ));
+        }
+        let changes = diff(snapshot, &set.schema, &set.intent)
+            .map_err(|errors| Error::Diff(errors.iter().map(|e| locate_diff(found, &set, e)).collect()))?;
+        for note in &changes.notes {
+            report.warnings.push(note_text(note));
+        }
+        let (sealed, draft) = split_draft(files);
+        check_graph(&sealed)?;
+        let ops = &changes.operations;
+        report.pending = ops.iter().map(ToString::to_string).collect();
+
+        if mode == Mode::Check {
+            if !ops.is_empty() || draft.is_some() {
+                let mut pending: Vec<String> = report.pending.iter().map(|p| format!("  + {p}")).collect();
+                if let Some(d) = &draft {
+                    pending.push(format!("  (draft {} is not sealed)", d.path.display()));
+                }
+                return Err(Error::Pending { pending: pending.join("\n"), ci: from_ci });
+            }
+            return Ok(());
+        }
+
+        let model_name = |table: &str| {
+            set.model_for_table(table).map_or_else(|| table.to_string(), |m| heck::ToSnakeCase::to_snake_case(m.ident.to_string().as_str()))
+        };
+        let number = sealed.iter().map(|f| f.number).max().unwrap_or(0) + 1;
+        let dependencies: Vec<String> = migration_files::heads(&sealed).iter().map(|f| f.id.clone()).collect();
+        let seal = self.seal_request();
+
+        if ops.is_empty() {
+            if let Some(d) = draft {
+                remove(&d.path)?;
+                report.warnings.push(format!("chakra: removed draft {} (the models match the snapshot again)", d.id));
+                report.removed_draft = Some(d.path);
+            }
+            return Ok(());
+        }
+
+        let derived = name_for(ops, sealed.is_empty(), &model_name);
+        let name = match &seal {
+            Some(Some(n)) => clean(n),
+            _ => derived,
+        };
+        let id = format!("{number:04}_{name}");
+        let path = paths.migrations.join(format!("{id}.rs"));
+        let today = today();
+        let spec = ModuleSpec { id: &id, dependencies: &dependencies, operations: ops, sealed_on: seal.is_some().then_some(today.as_str()) };
+        let text = module(&spec).map_err(|e| Error::Usage(format!("internal error formatting migration {id}: {e}")))?;
+        if let Some(d) = &draft {
+            if d.path != path || seal.is_some() {
+                remove(&d.path)?;
+            }
+        }
+        write_if_changed(&path, &text)?;
+        for op in ops {
+            report.warnings.push(format!("chakra: {} {op}", if op.is_destructive() { "-" } else { "+" }));
+            if let Some(loss) = data_loss(op) {
+                report.warnings.push(format!("chakra: data loss: {loss}"));
+            }
+        }
+        if seal.is_some() {
+            write_if_changed(&paths.snapshot, &to_toml(&changes.schema))?;
+            report.warnings.push(format!("chakra: sealed {id}; the snapshot now includes it"));
+            report.sealed = Some(path);
+        } else {
+            report.warnings.push(format!("chakra: draft {id} written; seal it with `cargo chakra seal --name <name>` before committing"));
+            report.draft = Some(path);
+        }
+        Ok(())
+    }
+}
+
+fn note_text(note: &Note) -> String {
+    match note {
+        Note::InertRename { table, column: Some(c) } => {
+            format!("chakra: `renamed_from` on `{table}.{c}` no longer applies (already migrated); it may be removed")
+        }
+        Note::InertRename { table, column: None } => {
+            format!("chakra: `renamed_from` on table `{table}` no longer applies (already migrated); it may be removed")
+        }
+        Note::InertBackfill { table, column } => {
+            format!("chakra: `backfill` on `{table}.{column}` is not needed by this change; it may be removed")
+        }
+        Note::PossibleRename { table, removed, added } if removed == table || added == table => {
+            format!("chakra: table `{removed}` is dropped and `{added}` created with the same columns; if this is a rename, add `#[model(renamed_from = \"{removed}\")]` to the struct")
+        }
+        Note::PossibleRename { table, removed, added } => format!(
+            "chakra: `{table}.{removed}` is dropped and `{table}.{added}` added with the same type; if this is a rename, add `#[model(renamed_from = \"{removed}\")]` to the field"
+        ),
+    }
+}
+
+/// Errors of `resolve_models` carry spans; find the file of each by the model it names.
+fn locate_syn(found: &[FoundModel], err: &syn::Error) -> Vec<Located> {
+    err.clone()
+        .into_iter()
+        .map(|e| {
+            let start = e.span().start();
+            // Spans from different files can share line numbers; the model whose struct
+            // contains the line is the best guess when several files hold models.
+            let path = found
+                .iter()
+                .filter(|f| f.model.span.start().line <= start.line)
+                .max_by_key(|f| f.model.span.start().line)
+                .or(found.first())
+                .map(|f| f.path.clone())
+                .unwrap_or_default();
+            located(&path, &e).into_iter().next().unwrap_or(Located {
+                location: Location { path, line: start.line, column: start.column + 1 },
+                message: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The place of a table (its struct) or a column (its field).
+fn place(found: &[FoundModel], set: &ModelSet, table: &str, column: Option<&str>) -> Location {
+    let model = found.iter().find(|f| f.model.table.name == table);
+    let span = model.and_then(|m| column.and_then(|c| m.model.fields.iter().find(|f| f.column == c)).map(|f| f.span));
+    let span = span.or(model.map(|m| m.model.span));
+    let _ = set;
+    match (model, span) {
+        (Some(m), Some(s)) => Location { path: m.path.clone(), line: s.start().line, column: s.start().column + 1 },
+        _ => Location { path: PathBuf::from(format!("<table {table}>")), line: 1, column: 1 },
+    }
+}
+
+fn locate_diff(found: &[FoundModel], set: &ModelSet, e: &DiffError) -> Located {
+    let location = match e {
+        DiffError::NeedsFill { table, column, .. } | DiffError::IncompatibleTypeChange { table, column, .. } => {
+            place(found, set, table, Some(column))
+        }
+        DiffError::PrimaryKeyChanged { table, .. } => place(found, set, table, None),
+        _ => Location { path: PathBuf::from("<models>"), line: 1, column: 1 },
+    };
+    Located { location, message: e.to_string() }
+}
+
+/// The operations of a change, in words (for `cargo chakra check`).
+pub fn describe(ops: &[Operation]) -> Vec<String> {
+    ops.iter().map(ToString::to_string).collect()
+}
