@@ -1,6 +1,7 @@
 //! Writing a migration module: `quote!` builds the tokens, `prettyplease` formats them,
 //! and a header in words says what changed. Comments cannot travel through tokens, so a
-//! `chakra_comment!("...")` marker statement becomes a `// ...` line after formatting.
+//! short marker statement `__chakra_comment_N!();` stands in for comment N and becomes a
+//! `// ...` line after formatting.
 
 use migrations_core::operation::{describe_column, Operation};
 use migrations_core::schema::{Check, Column, ColumnType, Constraint, DefaultValue, FkAction, ForeignKey, Index, Table, Unique};
@@ -197,8 +198,15 @@ pub fn data_loss(op: &Operation) -> Option<String> {
     }
 }
 
+/// A marker statement for `text`, remembered in `comments`.
+fn comment(text: String, comments: &mut Vec<String>) -> TokenStream {
+    let marker = quote::format_ident!("__chakra_comment_{}", comments.len());
+    comments.push(text);
+    quote!(#marker!();)
+}
+
 /// One builder call (with its data-loss comment, if any).
-fn statement(op: &Operation) -> TokenStream {
+fn statement(op: &Operation, comments: &mut Vec<String>) -> TokenStream {
     let call = match op {
         Operation::CreateModel { table: t } => {
             let t = table(t);
@@ -258,7 +266,10 @@ fn statement(op: &Operation) -> TokenStream {
         }
     };
     match data_loss(op) {
-        Some(text) => quote!(chakra_comment!(#text); #call),
+        Some(text) => {
+            let marker = comment(text, comments);
+            quote!(#marker #call)
+        }
         None => call,
     }
 }
@@ -299,21 +310,26 @@ fn header(spec: &ModuleSpec) -> String {
     h
 }
 
-/// Formats tokens and turns `chakra_comment!("...")` markers into `// ...` lines.
-fn format(tokens: TokenStream) -> Result<String, syn::Error> {
+/// Formats tokens, turns comment markers into `// ...` lines and puts a blank line
+/// between the items.
+fn format(tokens: TokenStream, comments: &[String]) -> Result<String, syn::Error> {
     let file: syn::File = syn::parse2(tokens)?;
     let text = prettyplease::unparse(&file);
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         let trimmed = line.trim_start();
-        let comment = trimmed
-            .strip_prefix("chakra_comment!(")
-            .and_then(|rest| rest.strip_suffix(");"))
-            .and_then(|lit| syn::parse_str::<syn::LitStr>(lit).ok());
-        match comment {
-            Some(lit) => {
+        let marker = trimmed
+            .strip_prefix("__chakra_comment_")
+            .and_then(|rest| rest.strip_suffix("!();"))
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| comments.get(n));
+        if (line.starts_with("pub fn ") || line.starts_with("pub const ID")) && !out.ends_with("\n\n") {
+            out.push('\n');
+        }
+        match marker {
+            Some(text) => {
                 let indent = &line[..line.len() - trimmed.len()];
-                out.push_str(&format!("{indent}// {}\n", lit.value()));
+                out.push_str(&format!("{indent}// {text}\n"));
             }
             None => {
                 out.push_str(line);
@@ -328,12 +344,16 @@ fn format(tokens: TokenStream) -> Result<String, syn::Error> {
 pub fn module(spec: &ModuleSpec) -> Result<String, syn::Error> {
     let id = spec.id;
     let deps = spec.dependencies;
-    let ups: Vec<TokenStream> = spec.operations.iter().map(statement).collect();
+    let mut comments = Vec::new();
+    let ups: Vec<TokenStream> = spec.operations.iter().map(|op| statement(op, &mut comments)).collect();
     let mut downs = Vec::new();
     for op in spec.operations.iter().rev() {
         match op.reverse() {
-            Ok(rev) => downs.push(statement(&rev)),
-            Err(_) => downs.push(quote!(chakra_comment!("This step cannot be undone."); m.irreversible();)),
+            Ok(rev) => downs.push(statement(&rev, &mut comments)),
+            Err(_) => {
+                let marker = comment("This step cannot be undone.".into(), &mut comments);
+                downs.push(quote!(#marker m.irreversible();));
+            }
         }
     }
     let unused = if spec.operations.is_empty() { quote!(let _ = m;) } else { quote!() };
@@ -353,5 +373,5 @@ pub fn module(spec: &ModuleSpec) -> Result<String, syn::Error> {
             #(#downs)*
         }
     };
-    Ok(format!("{}\n{}", header(spec), format(tokens)?))
+    Ok(format!("{}\n{}", header(spec), format(tokens, &comments)?))
 }
