@@ -114,7 +114,8 @@ impl Config {
 
     fn effective_mode(&self) -> Result<(Mode, bool)> {
         if let Some(m) = env("CHAKRA_MODE") {
-            let mode = Mode::parse(&m).ok_or_else(|| Error::Usage(format!("CHAKRA_MODE={m} is not a mode: use auto, check or off")))?;
+            let mode = Mode::parse(&m)
+                .ok_or_else(|| Error::Usage(format!("CHAKRA_MODE={m} is not a mode: use auto, check or off")))?;
             return Ok((mode, false));
         }
         if let Some(m) = self.mode {
@@ -171,7 +172,10 @@ impl Config {
                 println!("cargo:rerun-if-env-changed={var}");
             }
         }
-        let scanned = scanned?;
+        let mut scanned = scanned?;
+        if !scanned.errors.is_empty() {
+            return Err(Error::Models(std::mem::take(&mut scanned.errors)));
+        }
         let files = migration_files::read_dir(&paths.migrations)?;
         if cargo {
             for f in &files {
@@ -201,6 +205,10 @@ impl Config {
             }
             _ => mode,
         };
+        if mode == Mode::Auto && snapshot_text.is_none() {
+            // Nothing sealed yet: the file says so, ready to be committed with the first migration.
+            write_if_changed(&paths.snapshot, &to_toml(&snapshot))?;
+        }
         if mode != Mode::Off {
             self.diff_and_write(paths, &scanned.models, &snapshot, files, mode, from_ci, report)?;
         }
@@ -232,7 +240,10 @@ impl Config {
             return Err(Error::Portability(
                 portability
                     .iter()
-                    .map(|p| Located { location: place(found, &set, &p.table, p.column.as_deref()), message: p.to_string() })
+                    .map(|p| Located {
+                        location: place(found, &set, &p.table, p.column.as_deref()),
+                        message: p.to_string(),
+                    })
                     .collect(),
             ));
         }
@@ -258,7 +269,8 @@ impl Config {
         }
 
         let model_name = |table: &str| {
-            set.model_for_table(table).map_or_else(|| table.to_string(), |m| heck::ToSnakeCase::to_snake_case(m.ident.to_string().as_str()))
+            set.model_for_table(table)
+                .map_or_else(|| table.to_string(), |m| heck::ToSnakeCase::to_snake_case(m.ident.to_string().as_str()))
         };
         let number = sealed.iter().map(|f| f.number).max().unwrap_or(0) + 1;
         let dependencies: Vec<String> = migration_files::heads(&sealed).iter().map(|f| f.id.clone()).collect();
@@ -281,7 +293,12 @@ impl Config {
         let id = format!("{number:04}_{name}");
         let path = paths.migrations.join(format!("{id}.rs"));
         let today = today();
-        let spec = ModuleSpec { id: &id, dependencies: &dependencies, operations: ops, sealed_on: seal.is_some().then_some(today.as_str()) };
+        let spec = ModuleSpec {
+            id: &id,
+            dependencies: &dependencies,
+            operations: ops,
+            sealed_on: seal.is_some().then_some(today.as_str()),
+        };
         let text = module(&spec).map_err(|e| Error::Usage(format!("internal error formatting migration {id}: {e}")))?;
         if let Some(d) = &draft {
             if d.path != path || seal.is_some() {
@@ -300,7 +317,9 @@ impl Config {
             report.warnings.push(format!("chakra: sealed {id}; the snapshot now includes it"));
             report.sealed = Some(path);
         } else {
-            report.warnings.push(format!("chakra: draft {id} written; seal it with `cargo chakra seal --name <name>` before committing"));
+            report.warnings.push(format!(
+                "chakra: draft {id} written; seal it with `cargo chakra seal --name <name>` before committing"
+            ));
             report.draft = Some(path);
         }
         Ok(())
@@ -371,6 +390,50 @@ fn locate_diff(found: &[FoundModel], set: &ModelSet, e: &DiffError) -> Located {
         _ => Location { path: PathBuf::from("<models>"), line: 1, column: 1 },
     };
     Located { location, message: e.to_string() }
+}
+
+impl Config {
+    /// `cargo chakra make --empty`: writes a sealed migration with no operations, after
+    /// the current head, for a hand-written RunSQL or data step.
+    pub fn make_empty(&self, name: &str) -> Result<PathBuf> {
+        self.write_empty(name, None)
+    }
+
+    /// `cargo chakra merge`: writes a migration that depends on every head, joining the
+    /// branches of the graph after a git merge.
+    pub fn merge(&self, name: Option<&str>) -> Result<PathBuf> {
+        let paths = self.paths()?;
+        let (sealed, _) = split_draft(migration_files::read_dir(&paths.migrations)?);
+        let heads: Vec<String> = migration_files::heads(&sealed).iter().map(|f| f.id.clone()).collect();
+        if heads.len() < 2 {
+            return Err(Error::Usage(format!("nothing to merge: the migration graph has {} head(s)", heads.len())));
+        }
+        let derived = format!(
+            "merge_{}",
+            heads.iter().map(|h| h.split_once('_').map_or(h.as_str(), |(_, n)| n)).collect::<Vec<_>>().join("_and_")
+        );
+        self.write_empty(name.unwrap_or(&derived), Some(heads))
+    }
+
+    fn write_empty(&self, name: &str, dependencies: Option<Vec<String>>) -> Result<PathBuf> {
+        let paths = self.paths()?;
+        let (sealed, _) = split_draft(migration_files::read_dir(&paths.migrations)?);
+        let number = sealed.iter().map(|f| f.number).max().unwrap_or(0) + 1;
+        let deps = match dependencies {
+            Some(d) => d,
+            None => {
+                check_graph(&sealed)?;
+                migration_files::heads(&sealed).iter().map(|f| f.id.clone()).collect()
+            }
+        };
+        let id = format!("{number:04}_{}", clean(name));
+        let path = paths.migrations.join(format!("{id}.rs"));
+        if path.exists() {
+            return Err(Error::Usage(format!("{} already exists", path.display())));
+        }
+        write_if_changed(&path, &crate::codegen::empty_module(&id, &deps, &today()))?;
+        Ok(path)
+    }
 }
 
 /// The operations of a change, in words (for `cargo chakra check`).

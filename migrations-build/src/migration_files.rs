@@ -82,11 +82,23 @@ pub fn read_text(path: &Path, stem: &str, number: u32, text: String) -> Result<M
         if c.ident == "ID" {
             match &*c.expr {
                 syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => id = Some((s.value(), start)),
-                _ => return Err(Error::MigrationFile(at(path, start.line, start.column + 1, "`ID` must be a string literal".into()))),
+                _ => {
+                    return Err(Error::MigrationFile(at(
+                        path,
+                        start.line,
+                        start.column + 1,
+                        "`ID` must be a string literal".into(),
+                    )))
+                }
             }
         } else if c.ident == "DEPENDENCIES" {
             dependencies = Some(string_list(&c.expr).ok_or_else(|| {
-                Error::MigrationFile(at(path, start.line, start.column + 1, "`DEPENDENCIES` must be `&[\"0001_name\", ...]`".into()))
+                Error::MigrationFile(at(
+                    path,
+                    start.line,
+                    start.column + 1,
+                    "`DEPENDENCIES` must be `&[\"0001_name\", ...]`".into(),
+                ))
             })?);
         }
     }
@@ -94,10 +106,22 @@ pub fn read_text(path: &Path, stem: &str, number: u32, text: String) -> Result<M
         return Err(Error::MigrationFile(at(path, 1, 1, format!("no `pub const ID: &str = \"{stem}\";`"))));
     };
     if id != stem {
-        return Err(Error::MigrationFile(at(path, id_at.line, id_at.column + 1, format!("`ID` is \"{id}\" but the file is `{stem}.rs`; they must agree"))));
+        return Err(Error::MigrationFile(at(
+            path,
+            id_at.line,
+            id_at.column + 1,
+            format!("`ID` is \"{id}\" but the file is `{stem}.rs`; they must agree"),
+        )));
     }
     let draft = text.starts_with(DRAFT_MARK);
-    Ok(MigrationFile { path: path.to_path_buf(), id, number, dependencies: dependencies.unwrap_or_default(), draft, text })
+    Ok(MigrationFile {
+        path: path.to_path_buf(),
+        id,
+        number,
+        dependencies: dependencies.unwrap_or_default(),
+        draft,
+        text,
+    })
 }
 
 fn string_list(expr: &syn::Expr) -> Option<Vec<String>> {
@@ -128,7 +152,12 @@ pub fn check_graph(files: &[MigrationFile]) -> Result<()> {
     for f in files {
         for d in f.dependencies.iter().filter(|d| !d.contains('/')) {
             if !ids.contains_key(d.as_str()) {
-                return Err(Error::MigrationFile(at(&f.path, 1, 1, format!("depends on `{d}`, which is not in the migrations folder"))));
+                return Err(Error::MigrationFile(at(
+                    &f.path,
+                    1,
+                    1,
+                    format!("depends on `{d}`, which is not in the migrations folder"),
+                )));
             }
         }
     }

@@ -24,13 +24,17 @@ pub fn name_for(ops: &[Operation], first: bool, model_name: &dyn Fn(&str) -> Str
     let main: Vec<&Operation> = ops
         .iter()
         .filter(|o| match o {
-            Operation::CreateIndex { table, .. } | Operation::AddConstraint { table, .. } => !created.contains(&table.as_str()),
+            Operation::CreateIndex { table, .. } | Operation::AddConstraint { table, .. } => {
+                !created.contains(&table.as_str())
+            }
             _ => true,
         })
         .collect();
     let name = match main.as_slice() {
         [one] => single(one, model_name),
-        many if many.iter().all(|o| matches!(o, Operation::CreateModel { .. })) => format!("create_{}", created.join("_")),
+        many if many.iter().all(|o| matches!(o, Operation::CreateModel { .. })) => {
+            format!("create_{}", created.join("_"))
+        }
         many => {
             let mut tables: Vec<&str> = many.iter().filter_map(|o| o.table()).collect();
             tables.sort_unstable();

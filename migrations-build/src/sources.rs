@@ -27,6 +27,8 @@ pub struct Scan {
     pub models: Vec<FoundModel>,
     /// A file that does not parse: rustc will report it, the build writes nothing.
     pub unparsable: Option<PathBuf>,
+    /// Models with errors, each at its place.
+    pub errors: Vec<Located>,
 }
 
 /// The target roots of the package at `manifest_dir`: `[lib] path` or `src/lib.rs`,
@@ -34,8 +36,9 @@ pub struct Scan {
 pub fn crate_roots(manifest_dir: &Path) -> Result<Vec<PathBuf>> {
     let manifest = manifest_dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).map_err(Error::io("read", &manifest))?;
-    let doc: toml::Table =
-        text.parse().map_err(|e: toml::de::Error| Error::Manifest { path: manifest.clone(), message: e.message().to_string() })?;
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| Error::Manifest { path: manifest.clone(), message: e.message().to_string() })?;
     let mut roots = BTreeSet::new();
     let path_of = |t: &toml::Value| t.get("path").and_then(|p| p.as_str()).map(|p| manifest_dir.join(p));
     match doc.get("lib").and_then(path_of) {
@@ -63,7 +66,8 @@ pub fn crate_roots(manifest_dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(roots.into_iter().filter(|p| p.is_file()).collect())
 }
 
-/// Reads the module tree from `roots` and collects every model.
+/// Reads the module tree from `roots` and collects every model. Bad models are
+/// collected in [`Scan::errors`], so the caller still learns every file that was read.
 pub fn scan(roots: &[PathBuf]) -> Result<Scan> {
     let mut scan = Scan::default();
     let mut seen = BTreeSet::new();
@@ -72,13 +76,17 @@ pub fn scan(roots: &[PathBuf]) -> Result<Scan> {
         let dir = root.parent().map(Path::to_path_buf).unwrap_or_default();
         visit_file(root, &dir, &mut scan, &mut seen, &mut errors)?;
     }
-    if !errors.is_empty() {
-        return Err(Error::Models(errors));
-    }
+    scan.errors = errors;
     Ok(scan)
 }
 
-fn visit_file(path: &Path, child_dir: &Path, scan: &mut Scan, seen: &mut BTreeSet<PathBuf>, errors: &mut Vec<Located>) -> Result<()> {
+fn visit_file(
+    path: &Path,
+    child_dir: &Path,
+    scan: &mut Scan,
+    seen: &mut BTreeSet<PathBuf>,
+    errors: &mut Vec<Located>,
+) -> Result<()> {
     if !seen.insert(path.to_path_buf()) {
         return Ok(());
     }
@@ -130,7 +138,9 @@ fn visit_items(
                                 let child = file.parent().map(Path::to_path_buf).unwrap_or_default();
                                 (file, child)
                             }
-                            None if dir.join(format!("{name}.rs")).is_file() => (dir.join(format!("{name}.rs")), dir.join(&name)),
+                            None if dir.join(format!("{name}.rs")).is_file() => {
+                                (dir.join(format!("{name}.rs")), dir.join(&name))
+                            }
                             None => (dir.join(&name).join("mod.rs"), dir.join(&name)),
                         };
                         // A missing file is a module cfg'd out for another platform; rustc judges it.

@@ -16,7 +16,9 @@
 //! ```
 
 pub use crate::operation::{Operation, RunSql};
-pub use crate::schema::{Check, Column, ColumnType, Constraint, DefaultValue, FkAction, ForeignKey, Index, Table, Unique};
+pub use crate::schema::{
+    Check, Column, ColumnType, Constraint, DefaultValue, FkAction, ForeignKey, Index, Table, Unique,
+};
 
 /// The operations of one direction of one migration, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,7 +69,11 @@ impl Migration {
 
     /// Changes a table comment.
     pub fn alter_model_comment(&mut self, table: &str, old: Option<&str>, new: Option<&str>) -> &mut Self {
-        self.push(Operation::AlterModelComment { table: table.into(), old: old.map(Into::into), new: new.map(Into::into) })
+        self.push(Operation::AlterModelComment {
+            table: table.into(),
+            old: old.map(Into::into),
+            new: new.map(Into::into),
+        })
     }
 
     /// Adds a column.

@@ -57,3 +57,45 @@ macro_rules! embed_migrations {
         include!(concat!(env!("OUT_DIR"), "/chakra_migrations.rs"))
     };
 }
+
+pub use migrations_core::Dialect;
+
+impl EmbeddedMigration {
+    /// The forward operations, as `up` records them.
+    pub fn up_operations(&self) -> Vec<migrations_core::Operation> {
+        let mut m = schema::Migration::new();
+        (self.up)(&mut m);
+        m.into_operations()
+    }
+
+    /// The backward operations, as `down` records them.
+    pub fn down_operations(&self) -> Vec<migrations_core::Operation> {
+        let mut m = schema::Migration::new();
+        (self.down)(&mut m);
+        m.into_operations()
+    }
+}
+
+impl Migrations {
+    /// The migration with this id.
+    pub fn get(&self, id: &str) -> Option<&EmbeddedMigration> {
+        self.migrations.iter().find(|m| m.id == id)
+    }
+
+    /// The forward SQL of every migration for `dialect`, in order, each with its id:
+    /// the operations are replayed from an empty schema, so each statement is rendered
+    /// against the schema it will meet.
+    pub fn sql(
+        &self,
+        dialect: Dialect,
+    ) -> Result<Vec<(&'static str, Vec<String>)>, migrations_core::render::RenderError> {
+        let mut schema = migrations_core::Schema::new();
+        let mut out = Vec::new();
+        for m in self.migrations {
+            let (sql, after) = migrations_core::render::render_all(&m.up_operations(), &schema, dialect)?;
+            schema = after;
+            out.push((m.id, sql));
+        }
+        Ok(out)
+    }
+}

@@ -5,3 +5,4 @@ pub mod db;
 pub mod fixtures;
 pub mod introspect;
 pub mod random_schema;
+pub mod temp_crate;

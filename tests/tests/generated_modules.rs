@@ -8,7 +8,12 @@ use migrations_build::{module, ModuleSpec};
 fn generated_module_of_every_operation_kind() {
     for s in fixtures::all() {
         let deps = vec!["0001_initial".to_string()];
-        let spec = ModuleSpec { id: &format!("0002_{}", s.name), dependencies: &deps, operations: &s.operations, sealed_on: None };
+        let spec = ModuleSpec {
+            id: &format!("0002_{}", s.name),
+            dependencies: &deps,
+            operations: &s.operations,
+            sealed_on: None,
+        };
         let text = module(&spec).expect("module");
         insta::assert_snapshot!(s.name, text);
     }
@@ -59,6 +64,11 @@ fn generated_module_of_a_mixed_change_sealed() {
     .expect("models");
     let ops = migrations_core::diff::diff(&old, &new.schema, &new.intent).expect("diff").operations;
     let deps = vec!["0001_initial".to_string()];
-    let spec = ModuleSpec { id: "0002_auto_posts_users", dependencies: &deps, operations: &ops, sealed_on: Some("2026-11-22") };
+    let spec = ModuleSpec {
+        id: "0002_auto_posts_users",
+        dependencies: &deps,
+        operations: &ops,
+        sealed_on: Some("2026-11-22"),
+    };
     insta::assert_snapshot!(module(&spec).expect("module"));
 }

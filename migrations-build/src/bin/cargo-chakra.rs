@@ -1,1 +1,100 @@
-fn main() {}
+//! `cargo chakra`: the actions a build cannot take on its own.
+//!
+//! ```text
+//! cargo chakra seal [--name NAME]     seal the draft: name it, drop the draft mark, advance the snapshot
+//! cargo chakra make --empty --name N  a new empty migration for hand-written SQL or data steps
+//! cargo chakra merge [--name NAME]    a migration that joins two heads after a git merge
+//! cargo chakra check                  fail if the models have changes no sealed migration covers
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use migrations_build::{Config, Mode};
+
+#[derive(Parser, Debug)]
+#[command(name = "cargo chakra", version, about = "Chakra migrations: seal, make, merge and check migrations")]
+struct Cli {
+    /// The package's Cargo.toml (default: the nearest one above the current directory).
+    #[arg(long, global = true)]
+    manifest_path: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Seal the pending change: write it as a named migration and advance the snapshot.
+    Seal {
+        /// The migration's name (default: derived from the change, e.g. `add_user_email`).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Write a new migration for a person to fill in.
+    Make {
+        /// Required: the migration has no operations (hand-written RunSQL or data step).
+        #[arg(long, required = true)]
+        empty: bool,
+        /// The migration's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Write a migration that joins the heads of the graph after a git merge.
+    Merge {
+        /// The migration's name (default: `merge_<numbers>`).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Fail if the models have changes that no sealed migration covers.
+    Check,
+}
+
+fn package_dir(manifest_path: Option<PathBuf>) -> Result<PathBuf, String> {
+    if let Some(p) = manifest_path {
+        return p.parent().map(PathBuf::from).ok_or_else(|| format!("{} has no parent folder", p.display()));
+    }
+    let start = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    start.ancestors().find(|d| d.join("Cargo.toml").is_file()).map(PathBuf::from).ok_or_else(|| {
+        format!("no Cargo.toml in {} or above; run inside the package or give --manifest-path", start.display())
+    })
+}
+
+fn main() -> ExitCode {
+    // `cargo chakra ...` runs this binary as `cargo-chakra chakra ...`.
+    let args = std::env::args().enumerate().filter(|(i, a)| !(*i == 1 && a == "chakra")).map(|(_, a)| a);
+    let cli = Cli::parse_from(args);
+    let dir = match package_dir(cli.manifest_path) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("cargo chakra: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut config = Config::new();
+    config.manifest_dir(&dir).cargo_output(false);
+    let result = match cli.command {
+        Command::Seal { name } => {
+            config.mode(Mode::Auto).seal(name.as_deref()).generate().map(|r| match (r.sealed, r.removed_draft) {
+                (Some(p), _) => format!("sealed {}", p.display()),
+                (None, Some(p)) => format!("nothing to seal; removed the stale draft {}", p.display()),
+                (None, None) => "nothing to seal: the models match the snapshot".to_string(),
+            })
+        }
+        Command::Make { name, .. } => config.make_empty(&name).map(|p| format!("wrote {}", p.display())),
+        Command::Merge { name } => config.merge(name.as_deref()).map(|p| format!("wrote {}", p.display())),
+        Command::Check => {
+            config.mode(Mode::Check).generate().map(|_| "ok: every model change is in a sealed migration".to_string())
+        }
+    };
+    match result {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! Real crates in temporary folders, built with real `cargo`. They all share one target
+//! folder (not the outer `cargo test`'s, which that cargo keeps locked), so the
+//! workspace crates they depend on build once.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+/// The target folder every temporary crate builds into.
+pub fn shared_target() -> PathBuf {
+    workspace().join("target").join("chakra-e2e")
+}
+
+/// A crate in a temporary folder, removed on drop.
+#[derive(Debug)]
+pub struct TempCrate {
+    /// The package folder.
+    pub dir: PathBuf,
+    /// The package name.
+    pub name: String,
+}
+
+/// What a cargo run printed.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit status was success.
+    pub ok: bool,
+    /// stdout.
+    pub stdout: String,
+    /// stderr.
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            ok: o.status.success(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl TempCrate {
+    /// A binary crate depending on `migrations-runtime`, with `migrations-build` in its
+    /// `build.rs`, and the given `src/models.rs`.
+    pub fn new(prefix: &str, models: &str) -> TempCrate {
+        let name = crate::db::unique_name(prefix);
+        let dir = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(dir.join("src")).expect("create temp crate");
+        let ws = workspace();
+        let manifest = format!(
+            r#"[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+migrations-runtime = {{ path = {runtime:?} }}
+
+[build-dependencies]
+migrations-build = {{ path = {build:?} }}
+
+[workspace]
+"#,
+            runtime = ws.join("migrations-runtime").display().to_string(),
+            build = ws.join("migrations-build").display().to_string(),
+        );
+        let krate = TempCrate { dir, name };
+        krate.write("Cargo.toml", &manifest);
+        krate.write("build.rs", "fn main() {\n    migrations_build::run();\n}\n");
+        krate.write(
+            "src/main.rs",
+            r#"mod models;
+
+pub static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::embed_migrations!();
+
+/// Prints the SQLite SQL of every embedded migration, one statement per block.
+fn main() {
+    for (id, statements) in MIGRATIONS.sql(migrations_runtime::Dialect::Sqlite).expect("render") {
+        println!("-- migration {id}");
+        for s in statements {
+            println!("{s}\n--");
+        }
+    }
+}
+"#,
+        );
+        krate.write("src/models.rs", models);
+        krate
+    }
+
+    /// Writes a file of the crate.
+    pub fn write(&self, rel: &str, text: &str) {
+        let path = self.dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create folder");
+        }
+        std::fs::write(path, text).expect("write file");
+    }
+
+    /// Reads a file of the crate.
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.dir.join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    /// The migration files, sorted.
+    pub fn migrations(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.join("migrations"))
+            .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// Runs `cargo <args>` in the crate with the shared target folder. `CI` is removed
+    /// so the build's mode is what `envs` say.
+    pub fn cargo(&self, args: &[&str], envs: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.args(args)
+            .arg("--target-dir")
+            .arg(shared_target())
+            .current_dir(&self.dir)
+            .env_remove("CI")
+            .env_remove("CHAKRA_MODE")
+            .env_remove("CHAKRA_SEAL")
+            .env_remove("CARGO_TARGET_DIR");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run cargo").into()
+    }
+
+    /// `cargo build`.
+    pub fn build(&self, envs: &[(&str, &str)]) -> Run {
+        self.cargo(&["build", "-v"], envs)
+    }
+
+    /// Runs the built binary.
+    pub fn run_binary(&self) -> Run {
+        Command::new(shared_target().join("debug").join(&self.name)).output().expect("run binary").into()
+    }
+
+    /// Runs `cargo-chakra` (built from the workspace into the shared target) in the crate.
+    pub fn chakra(&self, args: &[&str]) -> Run {
+        let build: Run = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "-q", "-p", "migrations-build", "--bin", "cargo-chakra", "--target-dir"])
+            .arg(shared_target())
+            .current_dir(workspace())
+            .output()
+            .expect("build cargo-chakra")
+            .into();
+        assert!(build.ok, "building cargo-chakra failed:\n{}", build.stderr);
+        Command::new(shared_target().join("debug").join("cargo-chakra"))
+            .arg("chakra")
+            .args(args)
+            .current_dir(&self.dir)
+            .env_remove("CI")
+            .output()
+            .expect("run cargo-chakra")
+            .into()
+    }
+}
+
+impl Drop for TempCrate {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
