@@ -140,7 +140,13 @@ impl Config {
         let paths = self.paths()?;
         let cargo = self.cargo_output.unwrap_or_else(|| env("OUT_DIR").is_some() && self.out_dir.is_none());
         let mut report = Report::default();
-        let result = self.generate_into(&paths, &mut report, cargo);
+        let cache = crate::cache::Cache::new(paths.out.as_deref());
+        let mut result = self.generate_into(&paths, &mut report, cargo, &cache);
+        if matches!(result, Err(Error::Models(_) | Error::Diff(_) | Error::Portability(_))) {
+            // Cached models carry no spans: read everything again to say where.
+            report = Report::default();
+            result = self.generate_into(&paths, &mut report, false, &crate::cache::Cache::none());
+        }
         if cargo {
             for w in &report.warnings {
                 for line in w.lines() {
@@ -151,13 +157,19 @@ impl Config {
         result.map(|()| report)
     }
 
-    fn generate_into(&self, paths: &Paths, report: &mut Report, cargo: bool) -> Result<()> {
+    fn generate_into(
+        &self,
+        paths: &Paths,
+        report: &mut Report,
+        cargo: bool,
+        cache: &crate::cache::Cache,
+    ) -> Result<()> {
         let roots: Vec<PathBuf> = if self.model_roots.is_empty() {
             crate_roots(&paths.manifest)?
         } else {
             self.model_roots.iter().map(|r| if r.is_absolute() { r.clone() } else { paths.manifest.join(r) }).collect()
         };
-        let scanned = scan(&roots);
+        let scanned = scan(&roots, cache);
         if cargo {
             println!("cargo:rerun-if-changed={}", paths.manifest.join("Cargo.toml").display());
             if let Ok(s) = &scanned {
@@ -176,7 +188,7 @@ impl Config {
         if !scanned.errors.is_empty() {
             return Err(Error::Models(std::mem::take(&mut scanned.errors)));
         }
-        let files = migration_files::read_dir(&paths.migrations)?;
+        let files = migration_files::read_dir_cached(&paths.migrations, cache)?;
         if cargo {
             for f in &files {
                 println!("cargo:rerun-if-changed={}", f.path.display());
@@ -188,7 +200,18 @@ impl Config {
             Err(e) => return Err(Error::io("read", &paths.snapshot)(e)),
         };
         let snapshot = match &snapshot_text {
-            Some(t) => from_toml(t).map_err(|source| Error::Snapshot { path: paths.snapshot.clone(), source })?,
+            Some(t) => {
+                let hash = crate::cache::content_hash(t);
+                match cache.get::<Schema>("snapshot", &paths.snapshot, hash) {
+                    Some(s) => s,
+                    None => {
+                        let s =
+                            from_toml(t).map_err(|source| Error::Snapshot { path: paths.snapshot.clone(), source })?;
+                        cache.put("snapshot", &paths.snapshot, hash, &s);
+                        s
+                    }
+                }
+            }
             None => Schema::new(),
         };
 
@@ -213,7 +236,7 @@ impl Config {
             self.diff_and_write(paths, &scanned.models, &snapshot, files, mode, from_ci, report)?;
         }
         if let Some(out) = &paths.out {
-            let files = migration_files::read_dir(&paths.migrations)?;
+            let files = migration_files::read_dir_cached(&paths.migrations, cache)?;
             let snapshot_now = std::fs::read_to_string(&paths.snapshot).unwrap_or_default();
             let app = self.app.clone().or_else(|| env("CARGO_PKG_NAME")).unwrap_or_default().replace('-', "_");
             write_if_changed(&out.join(REGISTRY_FILE), &registry(&app, &files, &snapshot_now))?;

@@ -42,7 +42,7 @@ pub fn registry(app: &str, files: &[MigrationFile], snapshot: &str) -> String {
         let _ = writeln!(
             out,
             "            ::migrations_runtime::EmbeddedMigration {{ id: {m}::ID, dependencies: {m}::DEPENDENCIES, checksum: {:?}, draft: {}, up: {m}::up, down: {m}::down }},",
-            checksum(&f.text),
+            f.checksum,
             f.draft
         );
     }

@@ -1,18 +1,23 @@
 //! Finding the crate's models: the lib and bin roots from `Cargo.toml`, the module tree
 //! from there (`mod x;` → `x.rs` or `x/mod.rs`, `#[path]` honoured), and every
-//! `#[derive(Model)]` struct at any depth.
+//! `#[derive(Model)]` struct at any depth. What each file holds is cached by content
+//! (see [`crate::cache`]): an unchanged file is not parsed again.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use migrations_core::model::{derives_model, parse_model, Model};
+use migrations_core::model::{derives_model, parse_model, Field, Model, RefTarget, Reference};
+use migrations_core::schema::{DefaultValue, FkAction, Table};
+use proc_macro2::Span;
+use serde::{Deserialize, Serialize};
 
+use crate::cache::{content_hash, Cache};
 use crate::error::{Error, Located, Location, Result};
 
 /// A model and the file it was found in.
 #[derive(Debug, Clone)]
 pub struct FoundModel {
-    /// The parsed model.
+    /// The parsed model. Models read from the cache carry no spans.
     pub model: Model,
     /// Its file.
     pub path: PathBuf,
@@ -29,6 +34,8 @@ pub struct Scan {
     pub unparsable: Option<PathBuf>,
     /// Models with errors, each at its place.
     pub errors: Vec<Located>,
+    /// Files that had to be parsed (not found in the cache).
+    pub parsed: usize,
 }
 
 /// The target roots of the package at `manifest_dir`: `[lib] path` or `src/lib.rs`,
@@ -41,14 +48,7 @@ pub fn crate_roots(manifest_dir: &Path) -> Result<Vec<PathBuf>> {
         .map_err(|e: toml::de::Error| Error::Manifest { path: manifest.clone(), message: e.message().to_string() })?;
     let mut roots = BTreeSet::new();
     let path_of = |t: &toml::Value| t.get("path").and_then(|p| p.as_str()).map(|p| manifest_dir.join(p));
-    match doc.get("lib").and_then(path_of) {
-        Some(p) => {
-            roots.insert(p);
-        }
-        None => {
-            roots.insert(manifest_dir.join("src/lib.rs"));
-        }
-    }
+    roots.insert(doc.get("lib").and_then(path_of).unwrap_or_else(|| manifest_dir.join("src/lib.rs")));
     roots.insert(manifest_dir.join("src/main.rs"));
     if let Some(bins) = doc.get("bin").and_then(|b| b.as_array()) {
         roots.extend(bins.iter().filter_map(path_of));
@@ -66,94 +66,177 @@ pub fn crate_roots(manifest_dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(roots.into_iter().filter(|p| p.is_file()).collect())
 }
 
+/// A `mod name;` declaration, resolved against the file system when visited.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ModRef {
+    /// The folder the module lives under.
+    dir: PathBuf,
+    /// The module name.
+    name: String,
+    /// `#[path = "..."]`, relative to `dir`.
+    explicit: Option<String>,
+}
+
+/// A model as cached: everything but spans, which only errors need (and an error
+/// makes the build scan again without the cache).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CachedModel {
+    ident: String,
+    table: Table,
+    renamed_from: Option<String>,
+    fields: Vec<(String, String, Option<String>, Option<DefaultValue>)>,
+    references: Vec<(String, RefTarget, FkAction, FkAction)>,
+}
+
+/// What one file holds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct FileContents {
+    mods: Vec<ModRef>,
+    models: Vec<CachedModel>,
+}
+
+impl CachedModel {
+    fn from_model(m: &Model) -> Self {
+        CachedModel {
+            ident: m.ident.to_string(),
+            table: m.table.clone(),
+            renamed_from: m.renamed_from.clone(),
+            fields: m
+                .fields
+                .iter()
+                .map(|f| (f.ident.clone(), f.column.clone(), f.renamed_from.clone(), f.backfill.clone()))
+                .collect(),
+            references: m
+                .references
+                .iter()
+                .map(|r| (r.column.clone(), r.target.clone(), r.on_delete, r.on_update))
+                .collect(),
+        }
+    }
+
+    fn into_model(self) -> Option<Model> {
+        let span = Span::call_site();
+        Some(Model {
+            ident: syn::parse_str(&self.ident).ok()?,
+            table: self.table,
+            renamed_from: self.renamed_from,
+            fields: self
+                .fields
+                .into_iter()
+                .map(|(ident, column, renamed_from, backfill)| Field { ident, column, renamed_from, backfill, span })
+                .collect(),
+            references: self
+                .references
+                .into_iter()
+                .map(|(column, target, on_delete, on_update)| Reference { column, target, on_delete, on_update, span })
+                .collect(),
+            span,
+        })
+    }
+}
+
 /// Reads the module tree from `roots` and collects every model. Bad models are
 /// collected in [`Scan::errors`], so the caller still learns every file that was read.
-pub fn scan(roots: &[PathBuf]) -> Result<Scan> {
+pub fn scan(roots: &[PathBuf], cache: &Cache) -> Result<Scan> {
     let mut scan = Scan::default();
     let mut seen = BTreeSet::new();
-    let mut errors = Vec::new();
-    for root in roots {
-        let dir = root.parent().map(Path::to_path_buf).unwrap_or_default();
-        visit_file(root, &dir, &mut scan, &mut seen, &mut errors)?;
+    let mut queue: Vec<(PathBuf, PathBuf)> =
+        roots.iter().map(|r| (r.clone(), r.parent().map(Path::to_path_buf).unwrap_or_default())).collect();
+    queue.reverse();
+    while let Some((path, child_dir)) = queue.pop() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(Error::io("read", &path))?;
+        scan.files.push(path.clone());
+        let contents = match read_contents(&path, &text, &child_dir, cache, &mut scan) {
+            Some(c) => c,
+            None => continue,
+        };
+        for m in contents.models {
+            match m.into_model() {
+                Some(model) => scan.models.push(FoundModel { model, path: path.clone() }),
+                None => scan.errors.push(Located {
+                    location: Location { path: path.clone(), line: 1, column: 1 },
+                    message: "internal error: unreadable cached model; run `cargo clean -p <this crate>`".into(),
+                }),
+            }
+        }
+        let mut children: Vec<(PathBuf, PathBuf)> = contents.mods.iter().filter_map(resolve_mod).collect();
+        children.reverse();
+        queue.extend(children);
     }
-    scan.errors = errors;
     Ok(scan)
 }
 
-fn visit_file(
-    path: &Path,
-    child_dir: &Path,
-    scan: &mut Scan,
-    seen: &mut BTreeSet<PathBuf>,
-    errors: &mut Vec<Located>,
-) -> Result<()> {
-    if !seen.insert(path.to_path_buf()) {
-        return Ok(());
-    }
-    let text = std::fs::read_to_string(path).map_err(Error::io("read", path))?;
-    scan.files.push(path.to_path_buf());
+/// What `path` holds, from the cache or by parsing; `None` when it does not parse (or
+/// holds bad models, which are recorded in `scan`).
+fn read_contents(path: &Path, text: &str, child_dir: &Path, cache: &Cache, scan: &mut Scan) -> Option<FileContents> {
     // Cheap skip: a file that declares no module and no model need not be parsed.
     if !text.contains("mod ") && !text.contains("Model") {
-        return Ok(());
+        return Some(FileContents::default());
     }
-    let file = match syn::parse_file(&text) {
-        Ok(f) => f,
-        Err(_) => {
-            scan.unparsable.get_or_insert_with(|| path.to_path_buf());
-            return Ok(());
-        }
+    let hash = content_hash(text);
+    // The child folder is part of the key: the same text means other modules elsewhere.
+    let key = path.join(child_dir);
+    if let Some(hit) = cache.get::<FileContents>("src", &key, hash) {
+        return Some(hit);
+    }
+    scan.parsed += 1;
+    let Ok(file) = syn::parse_file(text) else {
+        scan.unparsable.get_or_insert_with(|| path.to_path_buf());
+        return None;
     };
-    visit_items(&file.items, path, child_dir, scan, seen, errors)
+    let mut contents = FileContents::default();
+    let errors_before = scan.errors.len();
+    collect(&file.items, path, child_dir, &mut contents, scan);
+    if scan.errors.len() == errors_before {
+        cache.put("src", &key, hash, &contents);
+    }
+    Some(contents)
 }
 
-fn visit_items(
-    items: &[syn::Item],
-    path: &Path,
-    dir: &Path,
-    scan: &mut Scan,
-    seen: &mut BTreeSet<PathBuf>,
-    errors: &mut Vec<Located>,
-) -> Result<()> {
+fn collect(items: &[syn::Item], path: &Path, dir: &Path, contents: &mut FileContents, scan: &mut Scan) {
     for item in items {
         match item {
             syn::Item::Struct(s) if derives_model(&s.attrs) => match parse_model(&syn::DeriveInput::from(s.clone())) {
-                Ok(model) => scan.models.push(FoundModel { model, path: path.to_path_buf() }),
-                Err(e) => errors.extend(located(path, &e)),
+                Ok(model) => contents.models.push(CachedModel::from_model(&model)),
+                Err(e) => scan.errors.extend(located(path, &e)),
             },
             syn::Item::Mod(m) => {
                 let explicit = path_attr(&m.attrs);
                 match &m.content {
                     Some((_, inner)) => {
-                        let sub = match &explicit {
-                            Some(p) => dir.join(p),
-                            None => dir.join(m.ident.to_string()),
-                        };
-                        visit_items(inner, path, &sub, scan, seen, errors)?;
+                        let sub = dir.join(explicit.unwrap_or_else(|| m.ident.to_string()));
+                        collect(inner, path, &sub, contents, scan);
                     }
-                    None => {
-                        let name = m.ident.to_string();
-                        let (file, child_dir) = match explicit {
-                            Some(p) => {
-                                let file = dir.join(p);
-                                let child = file.parent().map(Path::to_path_buf).unwrap_or_default();
-                                (file, child)
-                            }
-                            None if dir.join(format!("{name}.rs")).is_file() => {
-                                (dir.join(format!("{name}.rs")), dir.join(&name))
-                            }
-                            None => (dir.join(&name).join("mod.rs"), dir.join(&name)),
-                        };
-                        // A missing file is a module cfg'd out for another platform; rustc judges it.
-                        if file.is_file() {
-                            visit_file(&file, &child_dir, scan, seen, errors)?;
-                        }
-                    }
+                    None => contents.mods.push(ModRef { dir: dir.to_path_buf(), name: m.ident.to_string(), explicit }),
                 }
             }
             _ => {}
         }
     }
-    Ok(())
+}
+
+/// The file of a `mod name;` and the folder of its own children; `None` when the file
+/// does not exist (a module cfg'd out for another platform: rustc judges it).
+fn resolve_mod(m: &ModRef) -> Option<(PathBuf, PathBuf)> {
+    let (file, child) = match &m.explicit {
+        Some(p) => {
+            let file = m.dir.join(p);
+            let child = file.parent().map(Path::to_path_buf).unwrap_or_default();
+            (file, child)
+        }
+        None => {
+            let flat = m.dir.join(format!("{}.rs", m.name));
+            if flat.is_file() {
+                (flat, m.dir.join(&m.name))
+            } else {
+                (m.dir.join(&m.name).join("mod.rs"), m.dir.join(&m.name))
+            }
+        }
+    };
+    file.is_file().then_some((file, child))
 }
 
 fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {

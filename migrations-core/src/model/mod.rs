@@ -49,7 +49,7 @@ pub struct Field {
 }
 
 /// Where a foreign key points before resolution.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RefTarget {
     /// `references = "table(col)"`.
     Table {

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// A column default or a one-off backfill value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum DefaultValue {
     /// `true` / `false`.
     Bool(bool),

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// A whole schema: tables by name (sorted, so iteration is deterministic).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Schema {
     /// Tables keyed by table name.
     pub tables: BTreeMap<String, Table>,
@@ -37,7 +37,7 @@ impl Schema {
 }
 
 /// One table.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Table {
     /// SQL name of the table.
     pub name: String,
@@ -126,7 +126,7 @@ impl Schema {
 }
 
 /// One column.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Column {
     /// SQL name of the column.
     pub name: String,
@@ -180,7 +180,7 @@ impl Column {
 }
 
 /// An index (plain or unique) that is not a constraint.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Index {
     /// Index name (unique within the schema on PostgreSQL and SQLite).
     pub name: String,
@@ -193,7 +193,7 @@ pub struct Index {
 }
 
 /// A unique constraint.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Unique {
     /// Constraint name.
     pub name: String,
@@ -204,7 +204,7 @@ pub struct Unique {
 }
 
 /// A check constraint. Always named by a person.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Check {
     /// Constraint name.
     pub name: String,
@@ -213,7 +213,7 @@ pub struct Check {
 }
 
 /// What a foreign key does when the referenced row is deleted or updated.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum FkAction {
     /// `NO ACTION` (the SQL default).
     #[default]
@@ -266,7 +266,7 @@ impl fmt::Display for FkAction {
 }
 
 /// A foreign key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ForeignKey {
     /// Constraint name.
     pub name: String,

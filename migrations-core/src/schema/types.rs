@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The type of a column, independent of any SQL dialect.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum ColumnType {
     /// 16-bit integer (`i16`).
     SmallInt,
