@@ -41,6 +41,22 @@ struct Paths {
     out: Option<PathBuf>,
 }
 
+/// With `CHAKRA_TIMING` set, prints how long each phase took (for the benchmark).
+struct Timing(Option<std::time::Instant>);
+
+impl Timing {
+    fn new() -> Self {
+        Timing(std::env::var_os("CHAKRA_TIMING").map(|_| std::time::Instant::now()))
+    }
+
+    fn mark(&mut self, phase: &str) {
+        if let Some(start) = self.0 {
+            eprintln!("chakra timing: {phase}: {:.1} ms", start.elapsed().as_secs_f64() * 1000.0);
+            self.0 = Some(std::time::Instant::now());
+        }
+    }
+}
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -169,7 +185,9 @@ impl Config {
         } else {
             self.model_roots.iter().map(|r| if r.is_absolute() { r.clone() } else { paths.manifest.join(r) }).collect()
         };
+        let mut timing = Timing::new();
         let scanned = scan(&roots, cache);
+        timing.mark("scan sources");
         if cargo {
             println!("cargo:rerun-if-changed={}", paths.manifest.join("Cargo.toml").display());
             if let Ok(s) = &scanned {
@@ -194,6 +212,7 @@ impl Config {
                 println!("cargo:rerun-if-changed={}", f.path.display());
             }
         }
+        timing.mark("read migration files");
         let snapshot_text = match std::fs::read_to_string(&paths.snapshot) {
             Ok(t) => Some(t),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -215,6 +234,7 @@ impl Config {
             None => Schema::new(),
         };
 
+        timing.mark("read snapshot");
         let (mode, from_ci) = self.effective_mode()?;
         let read_only = read_only_reason(&paths.manifest);
         let mode = match (&scanned.unparsable, &read_only) {
@@ -235,11 +255,13 @@ impl Config {
         if mode != Mode::Off {
             self.diff_and_write(paths, &scanned.models, &snapshot, files, mode, from_ci, report)?;
         }
+        timing.mark("diff and write");
         if let Some(out) = &paths.out {
             let files = migration_files::read_dir_cached(&paths.migrations, cache)?;
             let snapshot_now = std::fs::read_to_string(&paths.snapshot).unwrap_or_default();
             let app = self.app.clone().or_else(|| env("CARGO_PKG_NAME")).unwrap_or_default().replace('-', "_");
             write_if_changed(&out.join(REGISTRY_FILE), &registry(&app, &files, &snapshot_now))?;
+            timing.mark("registry");
         }
         Ok(())
     }

@@ -84,15 +84,29 @@ fn at(path: &Path, line: usize, column: usize, message: String) -> Located {
 
 /// Reads what a migration module says of itself. Never panics; every problem names the place.
 pub fn read_text(path: &Path, stem: &str, number: u32, text: &str) -> Result<MigrationFile> {
-    let file = syn::parse_file(text).map_err(|e| {
-        let start = e.span().start();
-        Error::MigrationFile(at(path, start.line, start.column + 1, format!("does not parse as Rust: {e}")))
-    })?;
+    // Only `ID` and `DEPENDENCIES` matter here, and a migration module can be large: parse
+    // just those two items when they can be found, the whole file otherwise (rustc
+    // checks the rest when it compiles the module).
+    let items = match quick_consts(text) {
+        Some(items) => items,
+        None => syn::parse_file(text)
+            .map_err(|e| {
+                let start = e.span().start();
+                Error::MigrationFile(at(path, start.line, start.column + 1, format!("does not parse as Rust: {e}")))
+            })?
+            .items
+            .into_iter()
+            .filter_map(|i| match i {
+                syn::Item::Const(c) => Some((c, 0)),
+                _ => None,
+            })
+            .collect(),
+    };
     let mut id = None;
     let mut dependencies = None;
-    for item in &file.items {
-        let syn::Item::Const(c) = item else { continue };
-        let start = c.ident.span().start();
+    for (c, line_offset) in &items {
+        let mut start = c.ident.span().start();
+        start.line += line_offset;
         if c.ident == "ID" {
             match &*c.expr {
                 syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => id = Some((s.value(), start)),
@@ -136,6 +150,19 @@ pub fn read_text(path: &Path, stem: &str, number: u32, text: &str) -> Result<Mig
         draft,
         checksum: crate::registry::checksum(text),
     })
+}
+
+/// `pub const ID ...;` and `pub const DEPENDENCIES ...;` parsed on their own, each with
+/// the number of lines before it; `None` unless both are found and parse.
+fn quick_consts(text: &str) -> Option<Vec<(syn::ItemConst, usize)>> {
+    let mut out = Vec::new();
+    for name in ["pub const ID:", "pub const DEPENDENCIES:"] {
+        let start = text.match_indices(name).map(|(i, _)| i).find(|&i| i == 0 || text[..i].ends_with('\n'))?;
+        let len = text[start..].find(";\n").or_else(|| text[start..].find(';'))? + 1;
+        let item: syn::ItemConst = syn::parse_str(&text[start..start + len]).ok()?;
+        out.push((item, text[..start].matches('\n').count()));
+    }
+    Some(out)
 }
 
 fn string_list(expr: &syn::Expr) -> Option<Vec<String>> {

@@ -1,0 +1,300 @@
+//! Benchmark of the build helper (prints numbers; not a test). For crates of 10, 100
+//! and 1,000 models of 10 fields (10 models per file), in the default profile and with
+//! `[profile.dev.build-override] opt-level = 3`, median of several runs:
+//!
+//! - the build script's own time when one model file of many changed;
+//! - its time on a cold cache, next to a bare `syn::parse_file` of the same sources
+//!   (the same build-script binary, told to parse only);
+//! - a no-change `cargo build` with the build script present and absent;
+//! - the compile cost of 1,000 embedded generated migrations next to `sqlx::migrate!`
+//!   over 1,000 equivalent SQL files.
+//!
+//! `cargo run --release -p chakra-tests --bin bench_build -- [--models 10,100,1000] [--runs 7] [--skip-compile]`
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use chakra_tests::temp_crate::{workspace, TempCrate};
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn model_file(file: usize, per_file: usize, extra_field: bool) -> String {
+    let mut s = String::from("use migrations_runtime::Model;\n\n");
+    for i in 0..per_file {
+        let n = file * per_file + i;
+        s.push_str(&format!(
+            "/// Model number {n}.\n#[derive(Model)]\npub struct Thing{n} {{\n    #[model(primary_key, auto_increment)]\n    pub id: i64,\n    #[model(max_length = 100)]\n    pub name: String,\n    pub description: Option<String>,\n    #[model(default = 0)]\n    pub count: i32,\n    #[model(default = true)]\n    pub active: bool,\n    pub score: f64,\n    #[model(max_length = 20, index)]\n    pub code: String,\n    pub created: i64,\n    pub small: i16,\n    pub note: Option<String>,\n"
+        ));
+        if extra_field && i == 0 {
+            s.push_str("    pub extra: Option<i32>,\n");
+        }
+        s.push_str("}\n\n");
+    }
+    s
+}
+
+const BUILD_RS: &str = r#"fn main() {
+    if let Ok(dir) = std::env::var("CHAKRA_BENCH_PARSE_ONLY") {
+        // Bare `syn::parse_file` of the same sources, in the same profile.
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            syn::parse_file(&text).unwrap();
+        }
+        return;
+    }
+    migrations_build::run();
+}
+"#;
+
+struct Bench {
+    krate: TempCrate,
+    files: usize,
+    per_file: usize,
+}
+
+impl Bench {
+    fn new(models: usize, opt3: bool) -> Bench {
+        let per_file = models.min(10);
+        let files = models / per_file;
+        let krate = TempCrate::new(if opt3 { "bench_opt3" } else { "bench" }, "pub mod things;\n");
+        let mut manifest = krate.read("Cargo.toml").replace("[build-dependencies]\n", "[build-dependencies]\nsyn = { version = \"2\", features = [\"full\"] }\n");
+        if opt3 {
+            manifest.push_str("\n[profile.dev.build-override]\nopt-level = 3\n");
+        }
+        krate.write("Cargo.toml", &manifest);
+        krate.write("build.rs", BUILD_RS);
+        let mods: String = (0..files).map(|f| format!("pub mod m{f};\n")).collect();
+        krate.write("src/models/things/mod.rs", &mods);
+        krate.write("src/models.rs", "pub mod things;\n");
+        for f in 0..files {
+            krate.write(&format!("src/models/things/m{f}.rs"), &model_file(f, per_file, false));
+        }
+        Bench { krate, files, per_file }
+    }
+
+    fn build(&self, envs: &[(&str, &str)]) {
+        let run = self.krate.cargo(&["build", "-q"], envs);
+        assert!(run.ok, "build failed:\n{}", run.stderr);
+    }
+
+    /// The build-script binary and the OUT_DIR cargo gave it.
+    fn script(&self) -> (PathBuf, PathBuf) {
+        let build_dir = chakra_tests::temp_crate::shared_target().join("debug").join("build");
+        let mut exe = None;
+        let mut out = None;
+        for e in std::fs::read_dir(&build_dir).expect("build dir").flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(&format!("{}-", self.krate.name)) {
+                continue;
+            }
+            if e.path().join("build-script-build").is_file() {
+                exe = Some(e.path().join("build-script-build"));
+            }
+            if e.path().join("out").join("chakra_migrations.rs").is_file() {
+                out = Some(e.path().join("out"));
+            }
+        }
+        (exe.expect("build script binary"), out.expect("OUT_DIR"))
+    }
+
+    fn run_script(&self, extra: &[(&str, &str)]) -> Duration {
+        let (exe, out) = self.script();
+        let mut cmd = Command::new(exe);
+        cmd.env("CARGO_MANIFEST_DIR", &self.krate.dir)
+            .env("OUT_DIR", out)
+            .env("CARGO_PKG_NAME", &self.krate.name)
+            .env_remove("CI")
+            .env_remove("CHAKRA_MODE");
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let start = Instant::now();
+        let output = cmd.output().expect("run build script");
+        let took = start.elapsed();
+        assert!(output.status.success(), "build script failed:\n{}", String::from_utf8_lossy(&output.stderr));
+        took
+    }
+
+    fn one_file_changed(&self, runs: usize) -> Duration {
+        let target = self.files / 2;
+        let mut times = Vec::new();
+        for i in 0..runs {
+            let changed = i % 2 == 0;
+            self.krate.write(&format!("src/models/things/m{target}.rs"), &model_file(target, self.per_file, changed));
+            times.push(self.run_script(&[]));
+        }
+        self.krate.write(&format!("src/models/things/m{target}.rs"), &model_file(target, self.per_file, false));
+        self.run_script(&[]);
+        median(times)
+    }
+
+    fn cold(&self, runs: usize) -> (Duration, Duration) {
+        let (_, out) = self.script();
+        let mut helper = Vec::new();
+        let mut bare = Vec::new();
+        let dir = self.krate.dir.join("src/models/things");
+        for _ in 0..runs {
+            let _ = std::fs::remove_dir_all(out.join("chakra-cache"));
+            helper.push(self.run_script(&[]));
+            bare.push(self.run_script(&[("CHAKRA_BENCH_PARSE_ONLY", dir.to_str().unwrap_or_default())]));
+        }
+        (median(helper), median(bare))
+    }
+
+    fn no_change_build(&self, runs: usize) -> Duration {
+        self.build(&[]);
+        self.build(&[]);
+        median((0..runs).map(|_| time(|| self.build(&[])).1).collect())
+    }
+}
+
+fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let start = Instant::now();
+    let v = f();
+    (v, start.elapsed())
+}
+
+/// The same crate without the build script (and without embedded migrations).
+fn no_change_without_script(bench: &Bench, runs: usize) -> Duration {
+    let plain = TempCrate::new("bench_plain", "pub mod things;\n");
+    let manifest = plain.read("Cargo.toml");
+    let manifest = manifest[..manifest.find("[build-dependencies]").unwrap_or(manifest.len())].to_string() + "\n[workspace]\n";
+    plain.write("Cargo.toml", &manifest);
+    let _ = std::fs::remove_file(plain.dir.join("build.rs"));
+    plain.write("src/main.rs", "mod models;\nfn main() {}\n");
+    copy_dir(&bench.krate.dir.join("src/models"), &plain.dir.join("src/models"));
+    plain.write("src/models.rs", "pub mod things;\n");
+    let build = || {
+        let run = plain.cargo(&["build", "-q"], &[]);
+        assert!(run.ok, "{}", run.stderr);
+    };
+    build();
+    build();
+    median((0..runs).map(|_| time(build).1).collect())
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir").flatten() {
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).expect("copy");
+        }
+    }
+}
+
+/// 1,000 generated migrations embedded vs `sqlx::migrate!` over the same SQL.
+fn compile_cost(count: usize, runs: usize) {
+    use migrations_core::builder::{Column, ColumnType, Index, Table};
+    use migrations_core::{Dialect, Operation, Schema};
+    let ours = TempCrate::new("bench_embed", "");
+    ours.write("src/main.rs", "pub static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::embed_migrations!();\nfn main() { println!(\"{}\", MIGRATIONS.migrations.len()); }\n");
+    ours.write("src/models.rs", "");
+    let theirs = TempCrate::new("bench_sqlx", "");
+    let manifest = format!(
+        "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nsqlx = {{ version = \"0.8\", default-features = false, features = [\"migrate\", \"macros\", \"sqlite\", \"runtime-tokio\"] }}\n\n[workspace]\n",
+        theirs.name
+    );
+    theirs.write("Cargo.toml", &manifest);
+    let _ = std::fs::remove_file(theirs.dir.join("build.rs"));
+    theirs.write("src/main.rs", "static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();\nfn main() { println!(\"{}\", MIGRATOR.iter().count()); }\n");
+    let mut schema = Schema::new();
+    let mut previous: Vec<String> = Vec::new();
+    for i in 0..count {
+        let ops = if i % 2 == 0 || i == 0 {
+            let name = format!("t{i}");
+            vec![
+                Operation::CreateModel {
+                    table: Table::new(&name)
+                        .field(Column::new("id", ColumnType::BigInt).auto_increment())
+                        .field(Column::new("name", ColumnType::Varchar(100)))
+                        .primary_key(["id"]),
+                },
+                Operation::CreateIndex { table: name.clone(), index: Index::new(&format!("ix_{name}_name"), ["name"]) },
+            ]
+        } else {
+            let table = format!("t{}", i - 1);
+            vec![
+                Operation::AddField { table: table.clone(), column: Column::new("extra", ColumnType::Integer).nullable(), fill: None },
+                Operation::CreateIndex { table: table.clone(), index: Index::new(&format!("ix_{table}_extra"), ["extra"]) },
+            ]
+        };
+        let id = format!("{:04}_step_{i}", i + 1);
+        let spec = migrations_build::ModuleSpec { id: &id, dependencies: &previous, operations: &ops, sealed_on: Some("2026-11-22") };
+        ours.write(&format!("migrations/{id}.rs"), &migrations_build::module(&spec).expect("module"));
+        let (sql, after) = migrations_core::render::render_all(&ops, &schema, Dialect::Sqlite).expect("sql");
+        schema = after;
+        theirs.write(&format!("migrations/{:04}_step_{i}.sql", i + 1), &(sql.join(";\n") + ";\n"));
+        previous = vec![id];
+    }
+    ours.write(".chakra/snapshot.toml", &migrations_core::snapshot::to_toml(&schema));
+    for (label, k, envs) in [("chakra embed_migrations!", &ours, vec![("CHAKRA_MODE", "off")]), ("sqlx::migrate!", &theirs, vec![])] {
+        let warm = k.cargo(&["build", "-q"], &envs);
+        assert!(warm.ok, "{label}: {}", warm.stderr);
+        let times: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let main = k.read("src/main.rs");
+                k.write("src/main.rs", &main);
+                time(|| assert!(k.cargo(&["build", "-q"], &envs).ok)).1
+            })
+            .collect();
+        println!("  {label:<26} rebuild after touching main.rs with {count} migrations: {}", ms(median(times)));
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let sizes: Vec<usize> = arg("--models").unwrap_or_else(|| "10,100,1000".into()).split(',').filter_map(|s| s.parse().ok()).collect();
+    let runs: usize = arg("--runs").and_then(|r| r.parse().ok()).unwrap_or(7);
+    println!("machine: {} cores; workspace {}", std::thread::available_parallelism().map_or(0, |n| n.get()), workspace().display());
+    for opt3 in [false, true] {
+        println!("\nprofile: {}", if opt3 { "[profile.dev.build-override] opt-level = 3" } else { "default (build scripts at opt-level 0)" });
+        for &n in &sizes {
+            let bench = Bench::new(n, opt3);
+            bench.build(&[]);
+            bench.build(&[("CHAKRA_SEAL", "initial")]);
+            bench.build(&[]);
+            if args.iter().any(|a| a == "--timing") {
+                let (exe, out) = bench.script();
+                let _ = std::fs::remove_dir_all(out.join("chakra-cache"));
+                let o = Command::new(exe)
+                    .env("CARGO_MANIFEST_DIR", &bench.krate.dir)
+                    .env("OUT_DIR", out)
+                    .env("CARGO_PKG_NAME", &bench.krate.name)
+                    .env("CHAKRA_TIMING", "1")
+                    .env_remove("CI")
+                    .output()
+                    .expect("run");
+                println!("  cold phases ({n} models):\n{}", String::from_utf8_lossy(&o.stderr));
+            }
+            let changed = bench.one_file_changed(runs);
+            let (cold, bare) = bench.cold(runs.min(5));
+            let with_script = bench.no_change_build(runs);
+            let without = no_change_without_script(&bench, runs);
+            println!(
+                "  {n:>5} models: one file changed {}; cold cache {} vs bare syn::parse_file {} ({:.2}x); no-change cargo build {} with script, {} without",
+                ms(changed),
+                ms(cold),
+                ms(bare),
+                cold.as_secs_f64() / bare.as_secs_f64().max(1e-9),
+                ms(with_script),
+                ms(without)
+            );
+        }
+    }
+    if !args.iter().any(|a| a == "--skip-compile") {
+        println!("\ncompile cost of embedded migrations (median of {runs}):");
+        compile_cost(1000, runs);
+    }
+}
