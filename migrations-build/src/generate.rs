@@ -481,6 +481,48 @@ impl Config {
     }
 }
 
+impl Config {
+    /// `cargo chakra sql ID`: the SQL of one migration for `dialect`, forward or
+    /// backward, rendered against the schema the earlier migrations leave (replayed from
+    /// their files).
+    pub fn sql(&self, id: &str, dialect: Dialect, backward: bool) -> Result<Vec<String>> {
+        let paths = self.paths()?;
+        let files = migration_files::read_dir(&paths.migrations)?;
+        if !files.iter().any(|f| f.id == id) {
+            let known: Vec<&str> = files.iter().map(|f| f.id.as_str()).collect();
+            return Err(Error::Usage(format!("no migration `{id}`; the migrations are: {}", known.join(", "))));
+        }
+        let read = |f: &MigrationFile, backward: bool| -> Result<Vec<Operation>> {
+            let text = std::fs::read_to_string(&f.path).map_err(Error::io("read", &f.path))?;
+            crate::interpret::read_operations(&text, backward).map_err(|e| {
+                Error::MigrationFile(Located {
+                    location: Location { path: f.path.clone(), line: e.line, column: 1 },
+                    message: e.message,
+                })
+            })
+        };
+        let render_err = |e: migrations_core::render::RenderError| Error::Usage(format!("cannot render `{id}`: {e}"));
+        let mut schema = Schema::new();
+        for f in &files {
+            let up = read(f, false)?;
+            if f.id == id {
+                if !backward {
+                    return migrations_core::render::render_all(&up, &schema, dialect)
+                        .map(|(sql, _)| sql)
+                        .map_err(render_err);
+                }
+                schema.apply_all(&up).map_err(|e| Error::Usage(format!("cannot replay `{id}`: {e}")))?;
+                let down = read(f, true)?;
+                return migrations_core::render::render_all(&down, &schema, dialect)
+                    .map(|(sql, _)| sql)
+                    .map_err(render_err);
+            }
+            schema.apply_all(&up).map_err(|e| Error::Usage(format!("cannot replay `{}`: {e}", f.id)))?;
+        }
+        Ok(Vec::new())
+    }
+}
+
 /// The operations of a change, in words (for `cargo chakra check`).
 pub fn describe(ops: &[Operation]) -> Vec<String> {
     ops.iter().map(ToString::to_string).collect()

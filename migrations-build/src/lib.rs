@@ -30,6 +30,7 @@ mod codegen;
 mod config;
 mod error;
 mod generate;
+pub mod interpret;
 pub mod migration_files;
 mod naming;
 mod registry;

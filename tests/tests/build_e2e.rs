@@ -139,7 +139,15 @@ async fn the_build_writes_drafts_seals_checks_and_embeds() {
     assert_ok("build after merge", &app.build(&[]));
     assert_eq!(app.migrations().len(), 5, "{:?}", app.migrations());
 
-    // 10. The crate compiles with every migration embedded, and they apply on SQLite.
+    // 10. `cargo chakra sql` prints a migration's SQL, forward and backward, per dialect.
+    let sql = app.chakra(&["sql", "0002_add_user_age", "--dialect", "mysql"]);
+    assert_ok("cargo chakra sql", &sql);
+    assert_eq!(sql.stdout.trim(), "ALTER TABLE `users` ADD COLUMN `age` INT NULL;");
+    let back = app.chakra(&["sql", "0002_add_user_age", "--backward", "--dialect", "postgres"]);
+    assert_ok("cargo chakra sql --backward", &back);
+    assert_eq!(back.stdout.trim(), r#"ALTER TABLE "users" DROP COLUMN "age";"#);
+
+    // 11. The crate compiles with every migration embedded, and they apply on SQLite.
     let run = app.run_binary();
     assert_ok("run the app", &run);
     let mut db = TestDb::create(Dialect::Sqlite, "e2e").await.expect("sqlite");

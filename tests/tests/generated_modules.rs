@@ -72,3 +72,30 @@ fn generated_module_of_a_mixed_change_sealed() {
     };
     insta::assert_snapshot!(module(&spec).expect("module"));
 }
+
+/// What the build writes, `cargo chakra sql` reads back: for every scenario, the
+/// operations read from the generated module are the ones it was written from, and its
+/// `down` holds their reverses.
+#[test]
+fn generated_modules_read_back_to_their_operations() {
+    for s in fixtures::all() {
+        let deps = vec!["0001_initial".to_string()];
+        let spec = ModuleSpec { id: "0002_x", dependencies: &deps, operations: &s.operations, sealed_on: None };
+        let text = module(&spec).expect("module");
+        let up =
+            migrations_build::interpret::read_operations(&text, false).unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        assert_eq!(up, s.operations, "{}: up", s.name);
+        let down =
+            migrations_build::interpret::read_operations(&text, true).unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        let reversed: Vec<_> = s.operations.iter().rev().map(|op| op.reverse().expect("reversible")).collect();
+        assert_eq!(down, reversed, "{}: down", s.name);
+    }
+}
+
+#[test]
+fn rust_code_in_a_migration_is_named_not_guessed() {
+    let text = "pub fn up(m: &mut Migration) {\n    m.add_field(\"t\", Column::new(\"a\", ColumnType::Integer));\n    let rows = fetch_rows();\n}\n";
+    let err = migrations_build::interpret::read_operations(text, false).expect_err("data step");
+    assert_eq!(err.line, 3);
+    assert!(err.message.contains("migrate sql"), "{err}");
+}

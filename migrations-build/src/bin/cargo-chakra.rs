@@ -5,6 +5,7 @@
 //! cargo chakra make --empty --name N  a new empty migration for hand-written SQL or data steps
 //! cargo chakra merge [--name NAME]    a migration that joins two heads after a git merge
 //! cargo chakra check                  fail if the models have changes no sealed migration covers
+//! cargo chakra sql ID [--dialect D] [--backward]   the SQL of one migration
 //! ```
 
 use std::path::PathBuf;
@@ -48,6 +49,17 @@ enum Command {
     },
     /// Fail if the models have changes that no sealed migration covers.
     Check,
+    /// Print the SQL of one migration.
+    Sql {
+        /// The migration id, e.g. `0002_add_user_email`.
+        id: String,
+        /// postgres, mysql or sqlite.
+        #[arg(long, default_value = "postgres")]
+        dialect: String,
+        /// The SQL that rolls it back.
+        #[arg(long)]
+        backward: bool,
+    },
 }
 
 fn package_dir(manifest_path: Option<PathBuf>) -> Result<PathBuf, String> {
@@ -86,6 +98,12 @@ fn main() -> ExitCode {
         Command::Check => {
             config.mode(Mode::Check).generate().map(|_| "ok: every model change is in a sealed migration".to_string())
         }
+        Command::Sql { id, dialect, backward } => match dialect.parse::<migrations_core::Dialect>() {
+            Ok(d) => config
+                .sql(&id, d, backward)
+                .map(|stmts| stmts.iter().map(|s| format!("{s};")).collect::<Vec<_>>().join("\n")),
+            Err(e) => Err(migrations_build::Error::Usage(e.to_string())),
+        },
     };
     match result {
         Ok(message) => {

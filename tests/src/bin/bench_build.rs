@@ -65,7 +65,10 @@ impl Bench {
         let per_file = models.min(10);
         let files = models / per_file;
         let krate = TempCrate::new(if opt3 { "bench_opt3" } else { "bench" }, "pub mod things;\n");
-        let mut manifest = krate.read("Cargo.toml").replace("[build-dependencies]\n", "[build-dependencies]\nsyn = { version = \"2\", features = [\"full\"] }\n");
+        let mut manifest = krate.read("Cargo.toml").replace(
+            "[build-dependencies]\n",
+            "[build-dependencies]\nsyn = { version = \"2\", features = [\"full\"] }\n",
+        );
         if opt3 {
             manifest.push_str("\n[profile.dev.build-override]\nopt-level = 3\n");
         }
@@ -166,7 +169,8 @@ fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 fn no_change_without_script(bench: &Bench, runs: usize) -> Duration {
     let plain = TempCrate::new("bench_plain", "pub mod things;\n");
     let manifest = plain.read("Cargo.toml");
-    let manifest = manifest[..manifest.find("[build-dependencies]").unwrap_or(manifest.len())].to_string() + "\n[workspace]\n";
+    let manifest =
+        manifest[..manifest.find("[build-dependencies]").unwrap_or(manifest.len())].to_string() + "\n[workspace]\n";
     plain.write("Cargo.toml", &manifest);
     let _ = std::fs::remove_file(plain.dir.join("build.rs"));
     plain.write("src/main.rs", "mod models;\nfn main() {}\n");
@@ -225,12 +229,24 @@ fn compile_cost(count: usize, runs: usize) {
         } else {
             let table = format!("t{}", i - 1);
             vec![
-                Operation::AddField { table: table.clone(), column: Column::new("extra", ColumnType::Integer).nullable(), fill: None },
-                Operation::CreateIndex { table: table.clone(), index: Index::new(&format!("ix_{table}_extra"), ["extra"]) },
+                Operation::AddField {
+                    table: table.clone(),
+                    column: Column::new("extra", ColumnType::Integer).nullable(),
+                    fill: None,
+                },
+                Operation::CreateIndex {
+                    table: table.clone(),
+                    index: Index::new(&format!("ix_{table}_extra"), ["extra"]),
+                },
             ]
         };
         let id = format!("{:04}_step_{i}", i + 1);
-        let spec = migrations_build::ModuleSpec { id: &id, dependencies: &previous, operations: &ops, sealed_on: Some("2026-11-22") };
+        let spec = migrations_build::ModuleSpec {
+            id: &id,
+            dependencies: &previous,
+            operations: &ops,
+            sealed_on: Some("2026-11-22"),
+        };
         ours.write(&format!("migrations/{id}.rs"), &migrations_build::module(&spec).expect("module"));
         let (sql, after) = migrations_core::render::render_all(&ops, &schema, Dialect::Sqlite).expect("sql");
         schema = after;
@@ -238,7 +254,9 @@ fn compile_cost(count: usize, runs: usize) {
         previous = vec![id];
     }
     ours.write(".chakra/snapshot.toml", &migrations_core::snapshot::to_toml(&schema));
-    for (label, k, envs) in [("chakra embed_migrations!", &ours, vec![("CHAKRA_MODE", "off")]), ("sqlx::migrate!", &theirs, vec![])] {
+    for (label, k, envs) in
+        [("chakra embed_migrations!", &ours, vec![("CHAKRA_MODE", "off")]), ("sqlx::migrate!", &theirs, vec![])]
+    {
         let warm = k.cargo(&["build", "-q"], &envs);
         assert!(warm.ok, "{label}: {}", warm.stderr);
         let times: Vec<Duration> = (0..runs)
@@ -255,11 +273,19 @@ fn compile_cost(count: usize, runs: usize) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
-    let sizes: Vec<usize> = arg("--models").unwrap_or_else(|| "10,100,1000".into()).split(',').filter_map(|s| s.parse().ok()).collect();
+    let sizes: Vec<usize> =
+        arg("--models").unwrap_or_else(|| "10,100,1000".into()).split(',').filter_map(|s| s.parse().ok()).collect();
     let runs: usize = arg("--runs").and_then(|r| r.parse().ok()).unwrap_or(7);
-    println!("machine: {} cores; workspace {}", std::thread::available_parallelism().map_or(0, |n| n.get()), workspace().display());
+    println!(
+        "machine: {} cores; workspace {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        workspace().display()
+    );
     for opt3 in [false, true] {
-        println!("\nprofile: {}", if opt3 { "[profile.dev.build-override] opt-level = 3" } else { "default (build scripts at opt-level 0)" });
+        println!(
+            "\nprofile: {}",
+            if opt3 { "[profile.dev.build-override] opt-level = 3" } else { "default (build scripts at opt-level 0)" }
+        );
         for &n in &sizes {
             let bench = Bench::new(n, opt3);
             bench.build(&[]);
@@ -277,6 +303,26 @@ fn main() {
                     .output()
                     .expect("run");
                 println!("  cold phases ({n} models):\n{}", String::from_utf8_lossy(&o.stderr));
+            }
+            if args.iter().any(|a| a == "--timing") {
+                let (exe, out) = bench.script();
+                let target = bench.files / 2;
+                bench
+                    .krate
+                    .write(&format!("src/models/things/m{target}.rs"), &model_file(target, bench.per_file, true));
+                let o = Command::new(exe)
+                    .env("CARGO_MANIFEST_DIR", &bench.krate.dir)
+                    .env("OUT_DIR", out)
+                    .env("CARGO_PKG_NAME", &bench.krate.name)
+                    .env("CHAKRA_TIMING", "1")
+                    .env_remove("CI")
+                    .output()
+                    .expect("run");
+                println!("  one-file-changed phases ({n} models):\n{}", String::from_utf8_lossy(&o.stderr));
+                bench
+                    .krate
+                    .write(&format!("src/models/things/m{target}.rs"), &model_file(target, bench.per_file, false));
+                bench.run_script(&[]);
             }
             let changed = bench.one_file_changed(runs);
             let (cold, bare) = bench.cold(runs.min(5));

@@ -1,0 +1,345 @@
+//! Reading the operations of a migration module without compiling it: the builder calls
+//! that generated modules (and most hand-written ones) are made of, evaluated from the
+//! `syn` tree. `cargo chakra sql` uses it; anything it does not know (Rust data steps,
+//! helper functions) is an error that names the line and says to ask the application
+//! binary instead.
+
+use migrations_core::builder::Migration;
+use migrations_core::schema::{Check, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Table, Unique};
+use migrations_core::Operation;
+use syn::spanned::Spanned;
+use syn::{Expr, Lit};
+
+/// Something the interpreter cannot read, with its line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ReadError {
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A value of the builder language.
+#[derive(Debug, Clone)]
+enum Value {
+    Str(String),
+    Int(u32),
+    Bool(bool),
+    Opt(Option<Box<Value>>),
+    List(Vec<Value>),
+    Type(ColumnType),
+    Default(DefaultValue),
+    Action(FkAction),
+    Column(Column),
+    Table(Table),
+    Index(Index),
+    Unique(Unique),
+    Check(Check),
+    ForeignKey(ForeignKey),
+}
+
+fn fail<T>(at: &impl Spanned, message: impl Into<String>) -> Result<T, ReadError> {
+    Err(ReadError { line: at.span().start().line, message: message.into() })
+}
+
+fn qualified(path: &syn::Path) -> String {
+    path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
+}
+
+fn eval(e: &Expr) -> Result<Value, ReadError> {
+    match e {
+        Expr::Lit(l) => match &l.lit {
+            Lit::Str(s) => Ok(Value::Str(s.value())),
+            Lit::Int(i) => i.base10_parse().map(Value::Int).or_else(|_| fail(e, "integer out of range")),
+            Lit::Bool(b) => Ok(Value::Bool(b.value)),
+            _ => fail(e, "unsupported literal"),
+        },
+        Expr::Group(g) => eval(&g.expr),
+        Expr::Paren(p) => eval(&p.expr),
+        Expr::Reference(r) => eval(&r.expr),
+        Expr::Array(a) => a.elems.iter().map(eval).collect::<Result<_, _>>().map(Value::List),
+        Expr::Path(p) => path_value(&qualified(&p.path))
+            .map_or_else(|| fail(e, format!("unknown name `{}`", qualified(&p.path))), Ok),
+        Expr::Struct(s) if qualified(&s.path).ends_with("Decimal") => {
+            let mut precision = None;
+            let mut scale = None;
+            for f in &s.fields {
+                let syn::Member::Named(name) = &f.member else { return fail(f, "expected `precision` or `scale`") };
+                let Value::Int(n) = eval(&f.expr)? else { return fail(f, "expected an integer") };
+                if name == "precision" {
+                    precision = Some(n);
+                } else if name == "scale" {
+                    scale = Some(n);
+                }
+            }
+            match (precision, scale) {
+                (Some(precision), Some(scale)) => Ok(Value::Type(ColumnType::Decimal { precision, scale })),
+                _ => fail(e, "Decimal needs precision and scale"),
+            }
+        }
+        Expr::Call(c) => {
+            let Expr::Path(p) = &*c.func else { return fail(e, "unsupported call") };
+            let args = c.args.iter().map(eval).collect::<Result<Vec<_>, _>>()?;
+            call(&qualified(&p.path), args).map_or_else(|m| fail(e, m), Ok)
+        }
+        Expr::MethodCall(m) => {
+            let receiver = eval(&m.receiver)?;
+            let args = m.args.iter().map(eval).collect::<Result<Vec<_>, _>>()?;
+            method(receiver, &m.method.to_string(), args).map_or_else(|msg| fail(e, msg), Ok)
+        }
+        _ => fail(e, "this expression is not part of the migration builder language"),
+    }
+}
+
+fn path_value(path: &str) -> Option<Value> {
+    let name = path.rsplit("::").next().unwrap_or(path);
+    let ty = |t| Some(Value::Type(t));
+    match (path.contains("FkAction"), name) {
+        (true, "NoAction") => Some(Value::Action(FkAction::NoAction)),
+        (true, "Restrict") => Some(Value::Action(FkAction::Restrict)),
+        (true, "Cascade") => Some(Value::Action(FkAction::Cascade)),
+        (true, "SetNull") => Some(Value::Action(FkAction::SetNull)),
+        (_, "None") => Some(Value::Opt(None)),
+        (_, "SmallInt") => ty(ColumnType::SmallInt),
+        (_, "Integer") => ty(ColumnType::Integer),
+        (_, "BigInt") => ty(ColumnType::BigInt),
+        (_, "Boolean") => ty(ColumnType::Boolean),
+        (_, "Real") => ty(ColumnType::Real),
+        (_, "Double") => ty(ColumnType::Double),
+        (_, "Text") => ty(ColumnType::Text),
+        (_, "Binary") => ty(ColumnType::Binary),
+        (_, "Date") => ty(ColumnType::Date),
+        (_, "Time") => ty(ColumnType::Time),
+        (_, "Timestamp") => ty(ColumnType::Timestamp),
+        (_, "TimestampTz") => ty(ColumnType::TimestampTz),
+        (_, "Uuid") => ty(ColumnType::Uuid),
+        (_, "Json") => ty(ColumnType::Json),
+        _ => None,
+    }
+}
+
+fn strings(v: Value) -> Result<Vec<String>, String> {
+    match v {
+        Value::List(items) => items.into_iter().map(string).collect(),
+        _ => Err("expected a list of names".into()),
+    }
+}
+
+fn string(v: Value) -> Result<String, String> {
+    match v {
+        Value::Str(s) => Ok(s),
+        other => Err(format!("expected a string, found {other:?}")),
+    }
+}
+
+fn opt_string(v: Value) -> Result<Option<String>, String> {
+    match v {
+        Value::Opt(None) => Ok(None),
+        Value::Opt(Some(inner)) => string(*inner).map(Some),
+        other => Err(format!("expected `Some(\"...\")` or `None`, found {other:?}")),
+    }
+}
+
+fn call(path: &str, mut args: Vec<Value>) -> Result<Value, String> {
+    let mut take = |n: usize| -> Result<Vec<Value>, String> {
+        if args.len() == n {
+            Ok(std::mem::take(&mut args))
+        } else {
+            Err(format!("`{path}` takes {n} argument(s)"))
+        }
+    };
+    let name = path.rsplit("::").next().unwrap_or(path);
+    let owner = path.rsplit("::").nth(1).unwrap_or("");
+    Ok(match (owner, name) {
+        (_, "Some") => Value::Opt(take(1)?.pop().map(Box::new)),
+        ("ColumnType", "Varchar") => match take(1)?.pop() {
+            Some(Value::Int(n)) => Value::Type(ColumnType::Varchar(n)),
+            _ => return Err("Varchar takes a length".into()),
+        },
+        ("ColumnType", "Custom") => Value::Type(ColumnType::Custom(string(take(1)?.remove(0))?)),
+        ("DefaultValue", "Bool") => match take(1)?.pop() {
+            Some(Value::Bool(b)) => Value::Default(DefaultValue::Bool(b)),
+            _ => return Err("Bool takes true or false".into()),
+        },
+        ("DefaultValue", "num") => Value::Default(DefaultValue::num(&string(take(1)?.remove(0))?)),
+        ("DefaultValue", "text") => Value::Default(DefaultValue::text(&string(take(1)?.remove(0))?)),
+        ("DefaultValue", "expr") => Value::Default(DefaultValue::expr(&string(take(1)?.remove(0))?)),
+        ("Column", "new") => {
+            let mut a = take(2)?.into_iter();
+            let name = string(a.next().ok_or("missing name")?)?;
+            match a.next() {
+                Some(Value::Type(t)) => Value::Column(Column::new(name, t)),
+                _ => return Err("Column::new takes a name and a ColumnType".into()),
+            }
+        }
+        ("Table", "new") => Value::Table(Table::new(string(take(1)?.remove(0))?)),
+        ("Index", "new") => {
+            let mut a = take(2)?.into_iter();
+            let name = string(a.next().ok_or("missing name")?)?;
+            Value::Index(Index::new(&name, strings(a.next().ok_or("missing columns")?)?))
+        }
+        ("Unique", "new") => {
+            let mut a = take(2)?.into_iter();
+            let name = string(a.next().ok_or("missing name")?)?;
+            Value::Unique(Unique::new(&name, strings(a.next().ok_or("missing columns")?)?))
+        }
+        ("Check", "new") => {
+            let mut a = take(2)?.into_iter();
+            let name = string(a.next().ok_or("missing name")?)?;
+            Value::Check(Check::new(&name, &string(a.next().ok_or("missing expression")?)?))
+        }
+        ("ForeignKey", "new") => {
+            let mut a = take(4)?.into_iter();
+            let name = string(a.next().ok_or("missing name")?)?;
+            let cols = strings(a.next().ok_or("missing columns")?)?;
+            let table = string(a.next().ok_or("missing table")?)?;
+            let refs = strings(a.next().ok_or("missing referenced columns")?)?;
+            Value::ForeignKey(ForeignKey::new(&name, cols, &table, refs))
+        }
+        _ => return Err(format!("`{path}` is not part of the migration builder language")),
+    })
+}
+
+fn method(receiver: Value, name: &str, args: Vec<Value>) -> Result<Value, String> {
+    let mut args = args.into_iter();
+    let mut arg = || args.next().ok_or_else(|| format!("`.{name}()` needs an argument"));
+    Ok(match (receiver, name) {
+        (v @ Value::Str(_), "into" | "to_string" | "to_owned") => v,
+        (Value::Column(c), "nullable") => Value::Column(c.nullable()),
+        (Value::Column(c), "auto_increment") => Value::Column(c.auto_increment()),
+        (Value::Column(c), "default") => match arg()? {
+            Value::Default(d) => Value::Column(c.default(d)),
+            _ => return Err("`.default()` takes a DefaultValue".into()),
+        },
+        (Value::Column(c), "comment") => Value::Column(c.comment(string(arg()?)?)),
+        (Value::Table(t), "field") => match arg()? {
+            Value::Column(c) => Value::Table(t.field(c)),
+            _ => return Err("`.field()` takes a Column".into()),
+        },
+        (Value::Table(t), "primary_key") => Value::Table(t.primary_key(strings(arg()?)?)),
+        (Value::Table(t), "unique") => match arg()? {
+            Value::Unique(u) => Value::Table(t.unique(u)),
+            _ => return Err("`.unique()` takes a Unique".into()),
+        },
+        (Value::Table(t), "check") => match arg()? {
+            Value::Check(c) => Value::Table(t.check(c)),
+            _ => return Err("`.check()` takes a Check".into()),
+        },
+        (Value::Table(t), "foreign_key") => match arg()? {
+            Value::ForeignKey(f) => Value::Table(t.foreign_key(f)),
+            _ => return Err("`.foreign_key()` takes a ForeignKey".into()),
+        },
+        (Value::Table(t), "index") => match arg()? {
+            Value::Index(i) => Value::Table(t.index(i)),
+            _ => return Err("`.index()` takes an Index".into()),
+        },
+        (Value::Table(t), "comment") => Value::Table(t.comment(&string(arg()?)?)),
+        (Value::Index(i), "unique") => Value::Index(i.unique()),
+        (Value::Index(i), "named") => Value::Index(i.named()),
+        (Value::Unique(u), "named") => Value::Unique(u.named()),
+        (Value::ForeignKey(f), "named") => Value::ForeignKey(f.named()),
+        (Value::ForeignKey(f), "on_delete" | "on_update") => match arg()? {
+            Value::Action(a) if name == "on_delete" => Value::ForeignKey(f.on_delete(a)),
+            Value::Action(a) => Value::ForeignKey(f.on_update(a)),
+            _ => return Err(format!("`.{name}()` takes an FkAction")),
+        },
+        (other, _) => return Err(format!("no method `.{name}()` on {other:?}")),
+    })
+}
+
+fn constraint(v: Value) -> Result<migrations_core::schema::Constraint, String> {
+    match v {
+        Value::Unique(u) => Ok(u.into()),
+        Value::Check(c) => Ok(c.into()),
+        Value::ForeignKey(f) => Ok(f.into()),
+        other => Err(format!("expected a Unique, Check or ForeignKey, found {other:?}")),
+    }
+}
+
+fn record(m: &mut Migration, op: &str, args: Vec<Value>) -> Result<(), String> {
+    let mut a = args.into_iter();
+    let mut next = || a.next().ok_or_else(|| format!("`m.{op}` is missing an argument"));
+    let column = |v: Value| match v {
+        Value::Column(c) => Ok(c),
+        other => Err(format!("expected a Column, found {other:?}")),
+    };
+    let table = |v: Value| match v {
+        Value::Table(t) => Ok(t),
+        other => Err(format!("expected a Table, found {other:?}")),
+    };
+    let index = |v: Value| match v {
+        Value::Index(i) => Ok(i),
+        other => Err(format!("expected an Index, found {other:?}")),
+    };
+    let default = |v: Value| match v {
+        Value::Default(d) => Ok(d),
+        other => Err(format!("expected a DefaultValue, found {other:?}")),
+    };
+    match op {
+        "create_model" => m.create_model(table(next()?)?),
+        "delete_model" => m.delete_model(table(next()?)?),
+        "rename_model" => m.rename_model(&string(next()?)?, &string(next()?)?),
+        "alter_model_comment" => {
+            let t = string(next()?)?;
+            let (old, new) = (opt_string(next()?)?, opt_string(next()?)?);
+            m.alter_model_comment(&t, old.as_deref(), new.as_deref())
+        }
+        "add_field" => m.add_field(&string(next()?)?, column(next()?)?),
+        "add_field_filled" => m.add_field_filled(&string(next()?)?, column(next()?)?, default(next()?)?),
+        "remove_field" => m.remove_field(&string(next()?)?, column(next()?)?),
+        "alter_field" => m.alter_field(&string(next()?)?, column(next()?)?, column(next()?)?),
+        "alter_field_filled" => {
+            m.alter_field_filled(&string(next()?)?, column(next()?)?, column(next()?)?, default(next()?)?)
+        }
+        "rename_field" => m.rename_field(&string(next()?)?, &string(next()?)?, &string(next()?)?),
+        "create_index" => m.create_index(&string(next()?)?, index(next()?)?),
+        "drop_index" => m.drop_index(&string(next()?)?, index(next()?)?),
+        "rename_index" => m.rename_index(&string(next()?)?, &string(next()?)?, &string(next()?)?),
+        "add_constraint" => m.add_constraint(&string(next()?)?, constraint(next()?)?),
+        "remove_constraint" => m.remove_constraint(&string(next()?)?, constraint(next()?)?),
+        "run_sql" => {
+            let forward = string(next()?)?;
+            let reverse = opt_string(next()?)?;
+            m.run_sql(&forward, reverse.as_deref())
+        }
+        "irreversible" => m.irreversible(),
+        other => return Err(format!("`m.{other}(...)` is not an operation the CLI can read")),
+    };
+    Ok(())
+}
+
+/// The operations `fn up` (or `fn down`, when `backward`) of a migration module records.
+pub fn read_operations(text: &str, backward: bool) -> Result<Vec<Operation>, ReadError> {
+    let file = syn::parse_file(text)
+        .map_err(|e| ReadError { line: e.span().start().line, message: format!("does not parse: {e}") })?;
+    let wanted = if backward { "down" } else { "up" };
+    let func = file
+        .items
+        .iter()
+        .find_map(|i| match i {
+            syn::Item::Fn(f) if f.sig.ident == wanted => Some(f),
+            _ => None,
+        })
+        .ok_or_else(|| ReadError { line: 1, message: format!("no `fn {wanted}`") })?;
+    let mut m = Migration::new();
+    for stmt in &func.block.stmts {
+        match stmt {
+            syn::Stmt::Local(l) if matches!(&l.pat, syn::Pat::Wild(_)) => {}
+            syn::Stmt::Expr(Expr::MethodCall(call), Some(_)) if matches!(&*call.receiver, Expr::Path(p) if p.path.is_ident("m")) =>
+            {
+                let args = call.args.iter().map(eval).collect::<Result<Vec<_>, _>>()?;
+                record(&mut m, &call.method.to_string(), args)
+                    .map_err(|message| ReadError { line: call.span().start().line, message })?;
+            }
+            syn::Stmt::Macro(_) | syn::Stmt::Item(_) => {}
+            other => {
+                return fail(
+                    other,
+                    "this statement is Rust code the CLI cannot run; ask the application: `<app> migrate sql <ID>`",
+                );
+            }
+        }
+    }
+    Ok(m.into_operations())
+}
