@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use migrations_core::diff::{diff, DiffError, Note};
-use migrations_core::model::{resolve_models, ModelSet};
+use migrations_core::model::{resolve_models_indexed, ModelSet};
 use migrations_core::snapshot::{from_toml, to_toml};
 use migrations_core::{Dialect, Operation, Schema};
 
@@ -14,7 +14,7 @@ use crate::error::{Error, Located, Location, Result};
 use crate::migration_files::{self, check_graph, split_draft, MigrationFile};
 use crate::naming::{clean, name_for};
 use crate::registry::{registry, REGISTRY_FILE};
-use crate::sources::{crate_roots, located, scan, FoundModel};
+use crate::sources::{crate_roots, scan, FoundModel};
 
 /// What a run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -258,9 +258,9 @@ impl Config {
         timing.mark("diff and write");
         if let Some(out) = &paths.out {
             let files = migration_files::read_dir_cached(&paths.migrations, cache)?;
-            let snapshot_now = std::fs::read_to_string(&paths.snapshot).unwrap_or_default();
+            let snapshot_now = paths.snapshot.is_file().then_some(paths.snapshot.as_path());
             let app = self.app.clone().or_else(|| env("CARGO_PKG_NAME")).unwrap_or_default().replace('-', "_");
-            write_if_changed(&out.join(REGISTRY_FILE), &registry(&app, &files, &snapshot_now))?;
+            write_if_changed(&out.join(REGISTRY_FILE), &registry(&app, &files, snapshot_now))?;
             timing.mark("registry");
         }
         Ok(())
@@ -278,7 +278,21 @@ impl Config {
         report: &mut Report,
     ) -> Result<()> {
         let models: Vec<_> = found.iter().map(|f| f.model.clone()).collect();
-        let set = resolve_models(models, &Schema::new()).map_err(|e| Error::Models(locate_syn(found, &e)))?;
+        let set = resolve_models_indexed(models, &Schema::new()).map_err(|errors| {
+            Error::Models(
+                errors
+                    .iter()
+                    .map(|(i, e)| {
+                        let start = e.span().start();
+                        let path = found.get(*i).map(|f| f.path.clone()).unwrap_or_default();
+                        Located {
+                            location: Location { path, line: start.line, column: start.column + 1 },
+                            message: e.to_string(),
+                        }
+                    })
+                    .collect(),
+            )
+        })?;
         let dialects = self.dialects.clone().unwrap_or_else(|| Dialect::ALL.to_vec());
         let portability = migrations_core::portability::check(&set.schema, &dialects);
         if !portability.is_empty() {
@@ -389,29 +403,6 @@ fn note_text(note: &Note) -> String {
             "chakra: `{table}.{removed}` is dropped and `{table}.{added}` added with the same type; if this is a rename, add `#[model(renamed_from = \"{removed}\")]` to the field"
         ),
     }
-}
-
-/// Errors of `resolve_models` carry spans; find the file of each by the model it names.
-fn locate_syn(found: &[FoundModel], err: &syn::Error) -> Vec<Located> {
-    err.clone()
-        .into_iter()
-        .map(|e| {
-            let start = e.span().start();
-            // Spans from different files can share line numbers; the model whose struct
-            // contains the line is the best guess when several files hold models.
-            let path = found
-                .iter()
-                .filter(|f| f.model.span.start().line <= start.line)
-                .max_by_key(|f| f.model.span.start().line)
-                .or(found.first())
-                .map(|f| f.path.clone())
-                .unwrap_or_default();
-            located(&path, &e).into_iter().next().unwrap_or(Located {
-                location: Location { path, line: start.line, column: start.column + 1 },
-                message: e.to_string(),
-            })
-        })
-        .collect()
 }
 
 /// The place of a table (its struct) or a column (its field).

@@ -149,17 +149,23 @@ pub fn scan(roots: &[PathBuf], cache: &Cache) -> Result<Scan> {
         }
         let text = std::fs::read_to_string(&path).map_err(Error::io("read", &path))?;
         scan.files.push(path.clone());
-        let contents = match read_contents(&path, &text, &child_dir, cache, &mut scan) {
-            Some(c) => c,
-            None => continue,
-        };
-        for m in contents.models {
-            match m.into_model() {
-                Some(model) => scan.models.push(FoundModel { model, path: path.clone() }),
-                None => scan.errors.push(Located {
-                    location: Location { path: path.clone(), line: 1, column: 1 },
-                    message: "internal error: unreadable cached model; run `cargo clean -p <this crate>`".into(),
-                }),
+        let Some((contents, fresh)) = read_contents(&path, &text, &child_dir, cache, &mut scan) else { continue };
+        match fresh {
+            // Parsed just now: the models keep their spans.
+            Some(models) => {
+                scan.models.extend(models.into_iter().map(|model| FoundModel { model, path: path.clone() }))
+            }
+            None => {
+                for m in contents.models.iter().cloned() {
+                    match m.into_model() {
+                        Some(model) => scan.models.push(FoundModel { model, path: path.clone() }),
+                        None => scan.errors.push(Located {
+                            location: Location { path: path.clone(), line: 1, column: 1 },
+                            message: "internal error: unreadable cached model; run `cargo clean -p <this crate>`"
+                                .into(),
+                        }),
+                    }
+                }
             }
         }
         let mut children: Vec<(PathBuf, PathBuf)> = contents.mods.iter().filter_map(resolve_mod).collect();
@@ -169,18 +175,24 @@ pub fn scan(roots: &[PathBuf], cache: &Cache) -> Result<Scan> {
     Ok(scan)
 }
 
-/// What `path` holds, from the cache or by parsing; `None` when it does not parse (or
-/// holds bad models, which are recorded in `scan`).
-fn read_contents(path: &Path, text: &str, child_dir: &Path, cache: &Cache, scan: &mut Scan) -> Option<FileContents> {
+/// What `path` holds, from the cache or by parsing (then with the models as parsed,
+/// spans and all); `None` when it does not parse. Bad models are recorded in `scan`.
+fn read_contents(
+    path: &Path,
+    text: &str,
+    child_dir: &Path,
+    cache: &Cache,
+    scan: &mut Scan,
+) -> Option<(FileContents, Option<Vec<Model>>)> {
     // Cheap skip: a file that declares no module and no model need not be parsed.
     if !text.contains("mod ") && !text.contains("Model") {
-        return Some(FileContents::default());
+        return Some((FileContents::default(), None));
     }
     let hash = content_hash(text);
     // The child folder is part of the key: the same text means other modules elsewhere.
     let key = path.join(child_dir);
     if let Some(hit) = cache.get::<FileContents>("src", &key, hash) {
-        return Some(hit);
+        return Some((hit, None));
     }
     scan.parsed += 1;
     let Ok(file) = syn::parse_file(text) else {
@@ -188,19 +200,30 @@ fn read_contents(path: &Path, text: &str, child_dir: &Path, cache: &Cache, scan:
         return None;
     };
     let mut contents = FileContents::default();
+    let mut models = Vec::new();
     let errors_before = scan.errors.len();
-    collect(&file.items, path, child_dir, &mut contents, scan);
+    collect(&file.items, path, child_dir, &mut contents, &mut models, scan);
     if scan.errors.len() == errors_before {
         cache.put("src", &key, hash, &contents);
     }
-    Some(contents)
+    Some((contents, Some(models)))
 }
 
-fn collect(items: &[syn::Item], path: &Path, dir: &Path, contents: &mut FileContents, scan: &mut Scan) {
+fn collect(
+    items: &[syn::Item],
+    path: &Path,
+    dir: &Path,
+    contents: &mut FileContents,
+    models: &mut Vec<Model>,
+    scan: &mut Scan,
+) {
     for item in items {
         match item {
             syn::Item::Struct(s) if derives_model(&s.attrs) => match parse_model(&syn::DeriveInput::from(s.clone())) {
-                Ok(model) => contents.models.push(CachedModel::from_model(&model)),
+                Ok(model) => {
+                    contents.models.push(CachedModel::from_model(&model));
+                    models.push(model);
+                }
                 Err(e) => scan.errors.extend(located(path, &e)),
             },
             syn::Item::Mod(m) => {
@@ -208,7 +231,7 @@ fn collect(items: &[syn::Item], path: &Path, dir: &Path, contents: &mut FileCont
                 match &m.content {
                     Some((_, inner)) => {
                         let sub = dir.join(explicit.unwrap_or_else(|| m.ident.to_string()));
-                        collect(inner, path, &sub, contents, scan);
+                        collect(inner, path, &sub, contents, models, scan);
                     }
                     None => contents.mods.push(ModRef { dir: dir.to_path_buf(), name: m.ident.to_string(), explicit }),
                 }

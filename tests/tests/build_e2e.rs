@@ -109,6 +109,15 @@ async fn the_build_writes_drafts_seals_checks_and_embeds() {
     assert!(bad.stderr.contains("`max_length` expects a positive integer"), "{}", bad.stderr);
     app.write("src/models.rs", &with_field("    pub email: Option<String>,\n    pub age: Option<i32>,"));
 
+    // A table declared twice, in another file of the module tree, is reported in that file.
+    app.write("src/main.rs", &app.read("src/main.rs").replace("mod models;", "mod models;\nmod more;"));
+    app.write("src/more.rs", "use migrations_runtime::Model;\n\n#[derive(Model)]\n#[model(table = \"users\")]\npub struct Account {\n    #[model(primary_key)]\n    pub id: i64,\n}\n");
+    let twice = app.build(&[]);
+    assert!(!twice.ok);
+    assert!(twice.stderr.contains("src/more.rs:5:12: table `users` is declared by two models"), "{}", twice.stderr);
+    app.write("src/main.rs", &app.read("src/main.rs").replace("mod models;\nmod more;", "mod models;"));
+    let _ = std::fs::remove_file(app.dir.join("src/more.rs"));
+
     // 9. Two heads after a simulated git merge fail the build until `cargo chakra merge`.
     for (id, column) in [("0003_add_user_a", "a"), ("0003_add_user_b", "b")] {
         app.write(

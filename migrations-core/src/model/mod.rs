@@ -9,7 +9,7 @@ mod rust_type;
 
 pub use ctxt::Ctxt;
 pub use naming::{default_table_name, plural};
-pub use resolve::{resolve_models, ModelSet};
+pub use resolve::{resolve_models, resolve_models_indexed, ModelSet};
 pub use rust_type::{field_type, FieldType, RustKind};
 
 use proc_macro2::Span;

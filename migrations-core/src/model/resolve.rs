@@ -28,14 +28,35 @@ impl ModelSet {
 /// Resolves `models` into one schema. `external` holds tables owned elsewhere (other
 /// apps) that references may point at. Every problem is reported, each at its span.
 pub fn resolve_models(models: Vec<Model>, external: &Schema) -> Result<ModelSet, syn::Error> {
-    let mut cx = super::Ctxt::new();
+    resolve_models_indexed(models, external).map_err(|errors| {
+        let mut all = errors.into_iter().map(|(_, e)| e);
+        let mut first = all.next().unwrap_or_else(|| syn::Error::new(proc_macro2::Span::call_site(), "invalid models"));
+        first.extend(all);
+        first
+    })
+}
+
+/// Errors each with the index of the model they belong to.
+struct Errors(Vec<(usize, syn::Error)>);
+
+impl Errors {
+    fn error_at(&mut self, model: usize, span: proc_macro2::Span, message: impl std::fmt::Display) {
+        self.0.push((model, syn::Error::new(span, message)));
+    }
+}
+
+/// [`resolve_models`], with each error tagged with the index of its model in `models`,
+/// so a caller that read models from several files can say which file.
+pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<ModelSet, Vec<(usize, syn::Error)>> {
+    let mut cx = Errors(Vec::new());
     let mut schema = Schema::new();
     let mut by_struct: BTreeMap<String, &Model> = BTreeMap::new();
-    for m in &models {
+    for (mi, m) in models.iter().enumerate() {
         if let Some(prev) = schema.tables.get(&m.table.name) {
             let other =
                 models.iter().find(|o| o.table.name == prev.name).map(|o| o.ident.to_string()).unwrap_or_default();
             cx.error_at(
+                mi,
                 m.span,
                 format!(
                     "table `{}` is declared by two models (`{other}` and `{}`); give one `#[model(table = \"...\")]`",
@@ -48,42 +69,43 @@ pub fn resolve_models(models: Vec<Model>, external: &Schema) -> Result<ModelSet,
         by_struct.insert(m.ident.to_string(), m);
     }
 
-    for m in &models {
+    for (mi, m) in models.iter().enumerate() {
         for r in &m.references {
             let (table, column) = match &r.target {
                 RefTarget::Model(name) => match by_struct.get(name) {
                     Some(target) => match target.table.primary_key.as_slice() {
                         [pk] => (target.table.name.clone(), pk.clone()),
                         _ => {
-                            cx.error_at(r.span, format!("`{name}` has no single-column primary key to reference; write `references = \"table(column)\"`"));
+                            cx.error_at(mi, r.span, format!("`{name}` has no single-column primary key to reference; write `references = \"table(column)\"`"));
                             continue;
                         }
                     },
                     None => {
-                        cx.error_at(r.span, format!("no model `{name}` in this crate; for a table of another app write `references = \"app.table(column)\"`"));
+                        cx.error_at(mi, r.span, format!("no model `{name}` in this crate; for a table of another app write `references = \"app.table(column)\"`"));
                         continue;
                     }
                 },
                 RefTarget::Table { table, column } => (table.clone(), column.clone()),
             };
             let Some(target) = schema.table(&table).or_else(|| external.table(&table)) else {
-                cx.error_at(r.span, format!("`references` names table `{table}`, which no model declares"));
+                cx.error_at(mi, r.span, format!("`references` names table `{table}`, which no model declares"));
                 continue;
             };
             let Some(target_col) = target.column(&column) else {
-                cx.error_at(r.span, format!("table `{table}` has no column `{column}`"));
+                cx.error_at(mi, r.span, format!("table `{table}` has no column `{column}`"));
                 continue;
             };
             let is_key =
                 target.primary_key == [column.clone()] || target.uniques.iter().any(|u| u.columns == [column.clone()]);
             if !is_key {
-                cx.error_at(r.span, format!("`{table}.{column}` is neither the primary key nor unique, so it cannot be referenced; add `unique` to it"));
+                cx.error_at(mi, r.span, format!("`{table}.{column}` is neither the primary key nor unique, so it cannot be referenced; add `unique` to it"));
                 continue;
             }
             let own = m.table.column(&r.column).map(|c| c.ty.clone());
             if let Some(own) = own {
                 if !compatible(&own, &target_col.ty) {
                     cx.error_at(
+                        mi,
                         r.span,
                         format!(
                             "`{}.{}` is {own} but references `{table}.{column}`, which is {}; the types must match",
@@ -114,11 +136,12 @@ pub fn resolve_models(models: Vec<Model>, external: &Schema) -> Result<ModelSet,
     for t in schema.tables.values() {
         for name in t.object_names() {
             if let Some(other) = owners.insert(name, &t.name) {
-                let span = models
+                let (mi, span) = models
                     .iter()
-                    .find(|m| m.table.name == t.name)
-                    .map_or_else(proc_macro2::Span::call_site, |m| m.span);
-                cx.error_at(span, format!("the index or constraint name `{name}` is used twice (on `{other}` and `{}`); names must be unique in the whole schema", t.name));
+                    .enumerate()
+                    .find(|(_, m)| m.table.name == t.name)
+                    .map_or((0, proc_macro2::Span::call_site()), |(i, m)| (i, m.span));
+                cx.error_at(mi, span, format!("the index or constraint name `{name}` is used twice (on `{other}` and `{}`); names must be unique in the whole schema", t.name));
             }
         }
     }
@@ -137,7 +160,9 @@ pub fn resolve_models(models: Vec<Model>, external: &Schema) -> Result<ModelSet,
             }
         }
     }
-    cx.check()?;
+    if !cx.0.is_empty() {
+        return Err(cx.0);
+    }
     Ok(ModelSet { models, schema, intent })
 }
 
