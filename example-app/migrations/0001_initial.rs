@@ -18,8 +18,8 @@ pub fn up(m: &mut Migration) {
         Table::new("tags")
             .field(Column::new("id", ColumnType::BigInt).auto_increment())
             .field(Column::new("name", ColumnType::Varchar(40)))
-            .primary_key(["id"])
-            .unique(Unique::new("uq_tags_name", ["name"])),
+            .primary_key(&["id"])
+            .unique(Unique::new("uq_tags_name", &["name"])),
     );
     m.create_model(
         Table::new("users")
@@ -30,8 +30,8 @@ pub fn up(m: &mut Migration) {
                 Column::new("is_active", ColumnType::Boolean)
                     .default(DefaultValue::Bool(true)),
             )
-            .primary_key(["id"])
-            .unique(Unique::new("uq_users_username", ["username"])),
+            .primary_key(&["id"])
+            .unique(Unique::new("uq_users_username", &["username"])),
     );
     m.create_model(
         Table::new("posts")
@@ -39,22 +39,22 @@ pub fn up(m: &mut Migration) {
             .field(Column::new("author_id", ColumnType::BigInt))
             .field(Column::new("title", ColumnType::Varchar(200)))
             .field(Column::new("body", ColumnType::Text))
-            .primary_key(["id"])
+            .primary_key(&["id"])
             .foreign_key(
                 ForeignKey::new(
                         "fk_posts_author_id_users",
-                        ["author_id"],
+                        &["author_id"],
                         "users",
-                        ["id"],
+                        &["id"],
                     )
                     .on_delete(FkAction::Cascade),
             ),
     );
-    m.create_index("posts", Index::new("ix_posts_author_id", ["author_id"]));
+    m.create_index("posts", Index::new("ix_posts_author_id", &["author_id"]));
 }
 
 pub fn down(m: &mut Migration) {
-    m.drop_index("posts", Index::new("ix_posts_author_id", ["author_id"]));
+    m.drop_index("posts", Index::new("ix_posts_author_id", &["author_id"]));
     // DATA LOSS: drops table `posts` and every row in it.
     m.delete_model(
         Table::new("posts")
@@ -62,13 +62,13 @@ pub fn down(m: &mut Migration) {
             .field(Column::new("author_id", ColumnType::BigInt))
             .field(Column::new("title", ColumnType::Varchar(200)))
             .field(Column::new("body", ColumnType::Text))
-            .primary_key(["id"])
+            .primary_key(&["id"])
             .foreign_key(
                 ForeignKey::new(
                         "fk_posts_author_id_users",
-                        ["author_id"],
+                        &["author_id"],
                         "users",
-                        ["id"],
+                        &["id"],
                     )
                     .on_delete(FkAction::Cascade),
             ),
@@ -83,15 +83,15 @@ pub fn down(m: &mut Migration) {
                 Column::new("is_active", ColumnType::Boolean)
                     .default(DefaultValue::Bool(true)),
             )
-            .primary_key(["id"])
-            .unique(Unique::new("uq_users_username", ["username"])),
+            .primary_key(&["id"])
+            .unique(Unique::new("uq_users_username", &["username"])),
     );
     // DATA LOSS: drops table `tags` and every row in it.
     m.delete_model(
         Table::new("tags")
             .field(Column::new("id", ColumnType::BigInt).auto_increment())
             .field(Column::new("name", ColumnType::Varchar(40)))
-            .primary_key(["id"])
-            .unique(Unique::new("uq_tags_name", ["name"])),
+            .primary_key(&["id"])
+            .unique(Unique::new("uq_tags_name", &["name"])),
     );
 }

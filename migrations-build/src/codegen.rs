@@ -98,13 +98,13 @@ fn index(i: &Index) -> TokenStream {
     let (name, cols) = (&i.name, &i.columns);
     let unique = if i.unique { quote!(.unique()) } else { quote!() };
     let named = named(i.explicit_name);
-    quote!(Index::new(#name, [#(#cols),*])#unique #named)
+    quote!(Index::new(#name, &[#(#cols),*])#unique #named)
 }
 
 fn unique(u: &Unique) -> TokenStream {
     let (name, cols) = (&u.name, &u.columns);
     let named = named(u.explicit_name);
-    quote!(Unique::new(#name, [#(#cols),*])#named)
+    quote!(Unique::new(#name, &[#(#cols),*])#named)
 }
 
 fn check(c: &Check) -> TokenStream {
@@ -123,7 +123,7 @@ fn action(a: FkAction) -> TokenStream {
 
 fn foreign_key(f: &ForeignKey) -> TokenStream {
     let (name, cols, table, refs) = (&f.name, &f.columns, &f.ref_table, &f.ref_columns);
-    let mut out = quote!(ForeignKey::new(#name, [#(#cols),*], #table, [#(#refs),*]));
+    let mut out = quote!(ForeignKey::new(#name, &[#(#cols),*], #table, &[#(#refs),*]));
     if f.on_delete != FkAction::NoAction {
         let a = action(f.on_delete);
         out = quote!(#out.on_delete(#a));
@@ -153,7 +153,7 @@ fn table(t: &Table) -> TokenStream {
     }
     if !t.primary_key.is_empty() {
         let pk = &t.primary_key;
-        out = quote!(#out.primary_key([#(#pk),*]));
+        out = quote!(#out.primary_key(&[#(#pk),*]));
     }
     for u in &t.uniques {
         let u = unique(u);

@@ -252,12 +252,14 @@ impl Config {
             // Nothing sealed yet: the file says so, ready to be committed with the first migration.
             write_if_changed(&paths.snapshot, &to_toml(&snapshot))?;
         }
+        let listed = files.clone();
         if mode != Mode::Off {
-            self.diff_and_write(paths, &scanned.models, &snapshot, files, mode, from_ci, report)?;
+            self.diff_and_write(paths, std::mem::take(&mut scanned.models), &snapshot, files, mode, from_ci, report)?;
         }
         timing.mark("diff and write");
         if let Some(out) = &paths.out {
-            let files = migration_files::read_dir_cached(&paths.migrations, cache)?;
+            let wrote = report.draft.is_some() || report.sealed.is_some() || report.removed_draft.is_some();
+            let files = if wrote { migration_files::read_dir_cached(&paths.migrations, cache)? } else { listed };
             let snapshot_now = paths.snapshot.is_file().then_some(paths.snapshot.as_path());
             let app = self.app.clone().or_else(|| env("CARGO_PKG_NAME")).unwrap_or_default().replace('-', "_");
             write_if_changed(&out.join(REGISTRY_FILE), &registry(&app, &files, snapshot_now))?;
@@ -270,21 +272,21 @@ impl Config {
     fn diff_and_write(
         &self,
         paths: &Paths,
-        found: &[FoundModel],
+        found: Vec<FoundModel>,
         snapshot: &Schema,
         files: Vec<MigrationFile>,
         mode: Mode,
         from_ci: bool,
         report: &mut Report,
     ) -> Result<()> {
-        let models: Vec<_> = found.iter().map(|f| f.model.clone()).collect();
+        let (models, files_of): (Vec<_>, Vec<_>) = found.into_iter().map(|f| (f.model, f.path)).unzip();
         let set = resolve_models_indexed(models, &Schema::new()).map_err(|errors| {
             Error::Models(
                 errors
                     .iter()
                     .map(|(i, e)| {
                         let start = e.span().start();
-                        let path = found.get(*i).map(|f| f.path.clone()).unwrap_or_default();
+                        let path = files_of.get(*i).cloned().unwrap_or_default();
                         Located {
                             location: Location { path, line: start.line, column: start.column + 1 },
                             message: e.to_string(),
@@ -300,14 +302,14 @@ impl Config {
                 portability
                     .iter()
                     .map(|p| Located {
-                        location: place(found, &set, &p.table, p.column.as_deref()),
+                        location: place(&files_of, &set, &p.table, p.column.as_deref()),
                         message: p.to_string(),
                     })
                     .collect(),
             ));
         }
         let changes = diff(snapshot, &set.schema, &set.intent)
-            .map_err(|errors| Error::Diff(errors.iter().map(|e| locate_diff(found, &set, e)).collect()))?;
+            .map_err(|errors| Error::Diff(errors.iter().map(|e| locate_diff(&files_of, &set, e)).collect()))?;
         for note in &changes.notes {
             report.warnings.push(note_text(note));
         }
@@ -406,23 +408,25 @@ fn note_text(note: &Note) -> String {
 }
 
 /// The place of a table (its struct) or a column (its field).
-fn place(found: &[FoundModel], set: &ModelSet, table: &str, column: Option<&str>) -> Location {
-    let model = found.iter().find(|f| f.model.table.name == table);
-    let span = model.and_then(|m| column.and_then(|c| m.model.fields.iter().find(|f| f.column == c)).map(|f| f.span));
-    let span = span.or(model.map(|m| m.model.span));
-    let _ = set;
-    match (model, span) {
-        (Some(m), Some(s)) => Location { path: m.path.clone(), line: s.start().line, column: s.start().column + 1 },
-        _ => Location { path: PathBuf::from(format!("<table {table}>")), line: 1, column: 1 },
+fn place(files_of: &[PathBuf], set: &ModelSet, table: &str, column: Option<&str>) -> Location {
+    let Some(i) = set.models.iter().position(|m| m.table.name == table) else {
+        return Location { path: PathBuf::from(format!("<table {table}>")), line: 1, column: 1 };
+    };
+    let model = &set.models[i];
+    let span = column.and_then(|c| model.fields.iter().find(|f| f.column == c)).map_or(model.span, |f| f.span);
+    Location {
+        path: files_of.get(i).cloned().unwrap_or_default(),
+        line: span.start().line,
+        column: span.start().column + 1,
     }
 }
 
-fn locate_diff(found: &[FoundModel], set: &ModelSet, e: &DiffError) -> Located {
+fn locate_diff(files_of: &[PathBuf], set: &ModelSet, e: &DiffError) -> Located {
     let location = match e {
         DiffError::NeedsFill { table, column, .. } | DiffError::IncompatibleTypeChange { table, column, .. } => {
-            place(found, set, table, Some(column))
+            place(files_of, set, table, Some(column))
         }
-        DiffError::PrimaryKeyChanged { table, .. } => place(found, set, table, None),
+        DiffError::PrimaryKeyChanged { table, .. } => place(files_of, set, table, None),
         _ => Location { path: PathBuf::from("<models>"), line: 1, column: 1 },
     };
     Located { location, message: e.to_string() }

@@ -126,6 +126,10 @@ fn strings(v: Value) -> Result<Vec<String>, String> {
     }
 }
 
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 fn string(v: Value) -> Result<String, String> {
     match v {
         Value::Str(s) => Ok(s),
@@ -177,12 +181,12 @@ fn call(path: &str, mut args: Vec<Value>) -> Result<Value, String> {
         ("Index", "new") => {
             let mut a = take(2)?.into_iter();
             let name = string(a.next().ok_or("missing name")?)?;
-            Value::Index(Index::new(&name, strings(a.next().ok_or("missing columns")?)?))
+            Value::Index(Index::new(&name, &strs(&strings(a.next().ok_or("missing columns")?)?)))
         }
         ("Unique", "new") => {
             let mut a = take(2)?.into_iter();
             let name = string(a.next().ok_or("missing name")?)?;
-            Value::Unique(Unique::new(&name, strings(a.next().ok_or("missing columns")?)?))
+            Value::Unique(Unique::new(&name, &strs(&strings(a.next().ok_or("missing columns")?)?)))
         }
         ("Check", "new") => {
             let mut a = take(2)?.into_iter();
@@ -195,7 +199,7 @@ fn call(path: &str, mut args: Vec<Value>) -> Result<Value, String> {
             let cols = strings(a.next().ok_or("missing columns")?)?;
             let table = string(a.next().ok_or("missing table")?)?;
             let refs = strings(a.next().ok_or("missing referenced columns")?)?;
-            Value::ForeignKey(ForeignKey::new(&name, cols, &table, refs))
+            Value::ForeignKey(ForeignKey::new(&name, &strs(&cols), &table, &strs(&refs)))
         }
         _ => return Err(format!("`{path}` is not part of the migration builder language")),
     })
@@ -217,7 +221,7 @@ fn method(receiver: Value, name: &str, args: Vec<Value>) -> Result<Value, String
             Value::Column(c) => Value::Table(t.field(c)),
             _ => return Err("`.field()` takes a Column".into()),
         },
-        (Value::Table(t), "primary_key") => Value::Table(t.primary_key(strings(arg()?)?)),
+        (Value::Table(t), "primary_key") => Value::Table(t.primary_key(&strs(&strings(arg()?)?))),
         (Value::Table(t), "unique") => match arg()? {
             Value::Unique(u) => Value::Table(t.unique(u)),
             _ => return Err("`.unique()` takes a Unique".into()),

@@ -7,7 +7,7 @@
 //!
 //! fn up(m: &mut Migration) {
 //!     m.add_field("users", Column::new("email", ColumnType::Varchar(255)).nullable());
-//!     m.create_index("users", Index::new("ix_users_email", ["email"]));
+//!     m.create_index("users", Index::new("ix_users_email", &["email"]));
 //! }
 //!
 //! let mut m = Migration::new();
@@ -26,8 +26,10 @@ pub struct Migration {
     operations: Vec<Operation>,
 }
 
-fn names<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> Vec<String> {
-    items.into_iter().map(Into::into).collect()
+/// Names as owned strings. The builder takes `&[&str]`, not generic iterators: a
+/// thousand generated migrations would otherwise monomorphise a copy per array length.
+fn names(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
 }
 
 impl Migration {
@@ -154,7 +156,7 @@ impl Table {
     }
 
     /// Sets the primary key.
-    pub fn primary_key<I: IntoIterator<Item = S>, S: Into<String>>(mut self, columns: I) -> Self {
+    pub fn primary_key(mut self, columns: &[&str]) -> Self {
         self.primary_key = names(columns);
         self
     }
@@ -192,7 +194,7 @@ impl Table {
 
 impl Index {
     /// A plain index with a generated name.
-    pub fn new<I: IntoIterator<Item = S>, S: Into<String>>(name: &str, columns: I) -> Self {
+    pub fn new(name: &str, columns: &[&str]) -> Self {
         Self { name: name.into(), columns: names(columns), unique: false, explicit_name: false }
     }
 
@@ -211,7 +213,7 @@ impl Index {
 
 impl Unique {
     /// A unique constraint with a generated name.
-    pub fn new<I: IntoIterator<Item = S>, S: Into<String>>(name: &str, columns: I) -> Self {
+    pub fn new(name: &str, columns: &[&str]) -> Self {
         Self { name: name.into(), columns: names(columns), explicit_name: false }
     }
 
@@ -231,12 +233,7 @@ impl Check {
 
 impl ForeignKey {
     /// A foreign key with a generated name and NO ACTION on delete and update.
-    pub fn new<I: IntoIterator<Item = S>, J: IntoIterator<Item = T>, S: Into<String>, T: Into<String>>(
-        name: &str,
-        columns: I,
-        ref_table: &str,
-        ref_columns: J,
-    ) -> Self {
+    pub fn new(name: &str, columns: &[&str], ref_table: &str, ref_columns: &[&str]) -> Self {
         Self {
             name: name.into(),
             columns: names(columns),

@@ -222,9 +222,12 @@ fn compile_cost(count: usize, runs: usize) {
                     table: Table::new(&name)
                         .field(Column::new("id", ColumnType::BigInt).auto_increment())
                         .field(Column::new("name", ColumnType::Varchar(100)))
-                        .primary_key(["id"]),
+                        .primary_key(&["id"]),
                 },
-                Operation::CreateIndex { table: name.clone(), index: Index::new(&format!("ix_{name}_name"), ["name"]) },
+                Operation::CreateIndex {
+                    table: name.clone(),
+                    index: Index::new(&format!("ix_{name}_name"), &["name"]),
+                },
             ]
         } else {
             let table = format!("t{}", i - 1);
@@ -236,7 +239,7 @@ fn compile_cost(count: usize, runs: usize) {
                 },
                 Operation::CreateIndex {
                     table: table.clone(),
-                    index: Index::new(&format!("ix_{table}_extra"), ["extra"]),
+                    index: Index::new(&format!("ix_{table}_extra"), &["extra"]),
                 },
             ]
         };
