@@ -46,11 +46,14 @@ pub struct Migrations {
     pub snapshot: &'static str,
 }
 
-/// Embeds the migrations the build script registered (`OUT_DIR/chakra_migrations.rs`).
+/// Embeds the migrations the build script registered (`OUT_DIR/chakra_migrations.rs`),
+/// as a `const` expression of type [`Migrations`]:
 ///
-/// ```ignore
+/// ```text
 /// pub static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::embed_migrations!();
 /// ```
+///
+/// The crate's `build.rs` must call `migrations_build::run()` (or a `Config`).
 #[macro_export]
 macro_rules! embed_migrations {
     () => {
