@@ -5,4 +5,5 @@ pub mod db;
 pub mod fixtures;
 pub mod introspect;
 pub mod random_schema;
+pub mod runtime_fixture;
 pub mod temp_crate;

@@ -276,7 +276,13 @@ pub fn difference(live: &LiveSchema, expected: &LiveSchema) -> Option<String> {
 
 /// Reads the live schema of `db` and describes how it differs from what `schema` says.
 pub async fn check_live(db: &mut TestDb, schema: &Schema) -> Result<(), String> {
-    let live = live_schema(db).await;
+    check_live_ignoring(db, schema, &[]).await
+}
+
+/// [`check_live`], not looking at the tables named in `ignore` (bookkeeping tables).
+pub async fn check_live_ignoring(db: &mut TestDb, schema: &Schema, ignore: &[&str]) -> Result<(), String> {
+    let mut live = live_schema(db).await;
+    live.retain(|name, _| !ignore.contains(&name.as_str()));
     match difference(&live, &expected(schema, db.dialect)) {
         None => Ok(()),
         Some(d) => Err(d),

@@ -1,0 +1,132 @@
+//! A connection chosen by URL (`postgres://`, `mysql://`/`mariadb://`, `sqlite:`), for
+//! the common case on boot and for the mounted CLI. Each backend needs its cargo feature.
+
+use std::time::Duration;
+
+use migrations_core::Dialect;
+
+use crate::backend::Connection;
+use crate::error::MigrateError;
+use crate::history::Applied;
+
+/// One connection to whichever backend the URL names.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AnyConnection {
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgConnection),
+    /// MySQL / MariaDB.
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::MySqlConnection),
+    /// SQLite.
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqliteConnection),
+}
+
+impl AnyConnection {
+    /// Connects to `url`. A `sqlite:` URL without `mode=` creates the file if needed.
+    pub async fn connect(url: &str) -> Result<AnyConnection, MigrateError> {
+        use sqlx::Connection as _;
+        let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
+        let doing = || format!("connecting to {}", redact(url));
+        match scheme.as_str() {
+            #[cfg(feature = "postgres")]
+            "postgres" | "postgresql" => sqlx::PgConnection::connect(url).await.map(AnyConnection::Postgres).map_err(MigrateError::db(doing())),
+            #[cfg(feature = "mysql")]
+            "mysql" | "mariadb" => {
+                let url = url.replacen("mariadb:", "mysql:", 1);
+                sqlx::MySqlConnection::connect(&url).await.map(AnyConnection::MySql).map_err(MigrateError::db(doing()))
+            }
+            #[cfg(feature = "sqlite")]
+            "sqlite" => {
+                let url = if url.contains("mode=") || url.contains(":memory:") {
+                    url.to_string()
+                } else if url.contains('?') {
+                    format!("{url}&mode=rwc")
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                sqlx::SqliteConnection::connect(&url).await.map(AnyConnection::Sqlite).map_err(MigrateError::db(doing()))
+            }
+            _ => Err(MigrateError::Usage(format!(
+                "cannot connect to `{}`: this binary supports {}",
+                redact(url),
+                [
+                    cfg!(feature = "postgres").then_some("postgres://"),
+                    cfg!(feature = "mysql").then_some("mysql://"),
+                    cfg!(feature = "sqlite").then_some("sqlite:"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ")
+            ))),
+        }
+    }
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $c:ident => $e:expr) => {
+        match $self {
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgres($c) => $e,
+            #[cfg(feature = "mysql")]
+            AnyConnection::MySql($c) => $e,
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite($c) => $e,
+        }
+    };
+}
+
+impl Connection for AnyConnection {
+    fn dialect(&self) -> Dialect {
+        delegate!(self, c => c.dialect())
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        delegate!(self, c => c.execute(sql).await)
+    }
+
+    async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error> {
+        delegate!(self, c => c.applied().await)
+    }
+
+    async fn insert_applied(&mut self, row: &Applied) -> Result<(), sqlx::Error> {
+        delegate!(self, c => c.insert_applied(row).await)
+    }
+
+    async fn update_progress(&mut self, app: &str, id: &str, steps_done: Option<i64>, ms: i64) -> Result<(), sqlx::Error> {
+        delegate!(self, c => c.update_progress(app, id, steps_done, ms).await)
+    }
+
+    async fn delete_applied(&mut self, app: &str, id: &str) -> Result<(), sqlx::Error> {
+        delegate!(self, c => c.delete_applied(app, id).await)
+    }
+
+    async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
+        delegate!(self, c => c.lock(timeout).await)
+    }
+
+    async fn unlock(&mut self) -> Result<(), MigrateError> {
+        delegate!(self, c => c.unlock().await)
+    }
+
+    async fn foreign_key_problems(&mut self) -> Result<Vec<String>, sqlx::Error> {
+        delegate!(self, c => c.foreign_key_problems().await)
+    }
+}

@@ -1,0 +1,359 @@
+//! What the migrator needs of a database connection: run SQL, read and write the
+//! history table, and take the run's lock. One implementation per sqlx backend, each on
+//! one pinned connection (the lock is never taken on one pooled connection and released
+//! on another).
+
+use std::time::Duration;
+
+use migrations_core::Dialect;
+
+use crate::error::MigrateError;
+use crate::history::Applied;
+
+/// A connection the migrator can work on: `PgConnection`, `MySqlConnection` or
+/// `SqliteConnection` (cargo features `postgres`, `mysql`, `sqlite`), or a pooled one.
+#[allow(async_fn_in_trait)]
+pub trait Connection: Send {
+    /// The SQL dialect of the connection.
+    fn dialect(&self) -> Dialect;
+
+    /// Runs one statement (no parameters).
+    async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error>;
+
+    /// Every row of the history table.
+    async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error>;
+
+    /// Inserts a history row.
+    async fn insert_applied(&mut self, row: &Applied) -> Result<(), sqlx::Error>;
+
+    /// Records progress (MySQL) or completion (`steps_done = None`) of a migration.
+    async fn update_progress(&mut self, app: &str, id: &str, steps_done: Option<i64>, ms: i64) -> Result<(), sqlx::Error>;
+
+    /// Deletes a history row.
+    async fn delete_applied(&mut self, app: &str, id: &str) -> Result<(), sqlx::Error>;
+
+    /// Takes the run's lock, waiting at most `timeout`.
+    async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError>;
+
+    /// Releases the run's lock.
+    async fn unlock(&mut self) -> Result<(), MigrateError>;
+
+    /// SQLite: rows that break a foreign key (`PRAGMA foreign_key_check`).
+    async fn foreign_key_problems(&mut self) -> Result<Vec<String>, sqlx::Error> {
+        Ok(Vec::new())
+    }
+}
+
+/// Name of the MySQL lock (`GET_LOCK`).
+#[cfg(feature = "mysql")]
+pub const LOCK_NAME: &str = "chakra_migrations";
+
+/// PostgreSQL advisory lock key: a fixed number ("chakramg" in ASCII).
+#[cfg(feature = "postgres")]
+pub const PG_LOCK_KEY: i64 = 0x6368_616b_7261_6d67;
+
+#[cfg(feature = "postgres")]
+mod postgres {
+    use super::*;
+    use sqlx::{PgConnection, Row};
+
+    impl Connection for PgConnection {
+        fn dialect(&self) -> Dialect {
+            Dialect::Postgres
+        }
+
+        async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+            sqlx::raw_sql(sql).execute(self).await.map(drop)
+        }
+
+        async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error> {
+            let rows = sqlx::query("SELECT app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id")
+                .fetch_all(self)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Applied {
+                        app: r.try_get(0)?,
+                        id: r.try_get(1)?,
+                        applied_at: r.try_get(2)?,
+                        checksum: r.try_get(3)?,
+                        execution_time_ms: r.try_get(4)?,
+                        batch: r.try_get(5)?,
+                        reverse_sql: r.try_get(6)?,
+                        steps_done: r.try_get(7)?,
+                    })
+                })
+                .collect()
+        }
+
+        async fn insert_applied(&mut self, row: &Applied) -> Result<(), sqlx::Error> {
+            sqlx::query("INSERT INTO _chakra_migrations (app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(&row.app)
+                .bind(&row.id)
+                .bind(&row.applied_at)
+                .bind(&row.checksum)
+                .bind(row.execution_time_ms)
+                .bind(row.batch)
+                .bind(&row.reverse_sql)
+                .bind(row.steps_done)
+                .execute(self)
+                .await
+                .map(drop)
+        }
+
+        async fn update_progress(&mut self, app: &str, id: &str, steps_done: Option<i64>, ms: i64) -> Result<(), sqlx::Error> {
+            sqlx::query("UPDATE _chakra_migrations SET steps_done = $1, execution_time_ms = $2 WHERE app = $3 AND id = $4")
+                .bind(steps_done)
+                .bind(ms)
+                .bind(app)
+                .bind(id)
+                .execute(self)
+                .await
+                .map(drop)
+        }
+
+        async fn delete_applied(&mut self, app: &str, id: &str) -> Result<(), sqlx::Error> {
+            sqlx::query("DELETE FROM _chakra_migrations WHERE app = $1 AND id = $2").bind(app).bind(id).execute(self).await.map(drop)
+        }
+
+        async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
+            // `lock_timeout` bounds the wait for an advisory lock too.
+            let ms = timeout.as_millis().max(1);
+            sqlx::raw_sql(&format!("SET lock_timeout = {ms}")).execute(&mut *self).await.map_err(MigrateError::db("setting the lock timeout"))?;
+            let taken = sqlx::query("SELECT pg_advisory_lock($1)").bind(PG_LOCK_KEY).execute(&mut *self).await;
+            let _ = sqlx::raw_sql("SET lock_timeout = 0").execute(&mut *self).await;
+            match taken {
+                Ok(_) => Ok(()),
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => {
+                    let holder = sqlx::query(
+                        "SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local socket'), coalesce(to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS'), '')
+                         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                         WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = $1",
+                    )
+                    .bind(PG_LOCK_KEY)
+                    .fetch_optional(&mut *self)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map_or_else(
+                        || "the holder could not be found (it may just have finished)".to_string(),
+                        |r| {
+                            format!(
+                                "it is held by PostgreSQL backend pid {} (application `{}`, from {}, connected since {}); if that process is stuck, `SELECT pg_terminate_backend({})` frees it",
+                                r.get::<i32, _>(0),
+                                r.get::<String, _>(1),
+                                r.get::<String, _>(2),
+                                r.get::<String, _>(3),
+                                r.get::<i32, _>(0)
+                            )
+                        },
+                    );
+                    Err(MigrateError::LockTimeout { seconds: timeout.as_secs(), holder })
+                }
+                Err(e) => Err(MigrateError::db("taking the advisory lock")(e)),
+            }
+        }
+
+        async fn unlock(&mut self) -> Result<(), MigrateError> {
+            sqlx::query("SELECT pg_advisory_unlock($1)").bind(PG_LOCK_KEY).execute(self).await.map(drop).map_err(MigrateError::db("releasing the advisory lock"))
+        }
+    }
+}
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use super::*;
+    use sqlx::{MySqlConnection, Row};
+
+    impl Connection for MySqlConnection {
+        fn dialect(&self) -> Dialect {
+            Dialect::MySql
+        }
+
+        async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+            sqlx::raw_sql(sql).execute(self).await.map(drop)
+        }
+
+        async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error> {
+            let rows = sqlx::query("SELECT app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id")
+                .fetch_all(self)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Applied {
+                        app: r.try_get(0)?,
+                        id: r.try_get(1)?,
+                        applied_at: r.try_get(2)?,
+                        checksum: r.try_get(3)?,
+                        execution_time_ms: r.try_get(4)?,
+                        batch: r.try_get(5)?,
+                        reverse_sql: r.try_get(6)?,
+                        steps_done: r.try_get(7)?,
+                    })
+                })
+                .collect()
+        }
+
+        async fn insert_applied(&mut self, row: &Applied) -> Result<(), sqlx::Error> {
+            sqlx::query("INSERT INTO _chakra_migrations (app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                .bind(&row.app)
+                .bind(&row.id)
+                .bind(&row.applied_at)
+                .bind(&row.checksum)
+                .bind(row.execution_time_ms)
+                .bind(row.batch)
+                .bind(&row.reverse_sql)
+                .bind(row.steps_done)
+                .execute(self)
+                .await
+                .map(drop)
+        }
+
+        async fn update_progress(&mut self, app: &str, id: &str, steps_done: Option<i64>, ms: i64) -> Result<(), sqlx::Error> {
+            sqlx::query("UPDATE _chakra_migrations SET steps_done = ?, execution_time_ms = ? WHERE app = ? AND id = ?")
+                .bind(steps_done)
+                .bind(ms)
+                .bind(app)
+                .bind(id)
+                .execute(self)
+                .await
+                .map(drop)
+        }
+
+        async fn delete_applied(&mut self, app: &str, id: &str) -> Result<(), sqlx::Error> {
+            sqlx::query("DELETE FROM _chakra_migrations WHERE app = ? AND id = ?").bind(app).bind(id).execute(self).await.map(drop)
+        }
+
+        async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
+            let seconds = timeout.as_secs().max(1);
+            let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+                .bind(LOCK_NAME)
+                .bind(i64::try_from(seconds).unwrap_or(i64::MAX))
+                .fetch_one(&mut *self)
+                .await
+                .map_err(MigrateError::db("taking the lock (GET_LOCK)"))?;
+            if got == Some(1) {
+                return Ok(());
+            }
+            let holder = sqlx::query("SELECT p.ID, p.USER, p.HOST, p.TIME FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(?)")
+                .bind(LOCK_NAME)
+                .fetch_optional(&mut *self)
+                .await
+                .ok()
+                .flatten()
+                .map_or_else(
+                    || "the holder could not be found (it may just have finished)".to_string(),
+                    |r| {
+                        format!(
+                            "it is held by MySQL connection {} (user `{}` from {}, busy for {} s); if that process is stuck, `KILL {}` frees it",
+                            r.get::<u64, _>(0),
+                            r.get::<String, _>(1),
+                            r.get::<String, _>(2),
+                            r.try_get::<i64, _>(3).unwrap_or_default(),
+                            r.get::<u64, _>(0)
+                        )
+                    },
+                );
+            Err(MigrateError::LockTimeout { seconds, holder })
+        }
+
+        async fn unlock(&mut self) -> Result<(), MigrateError> {
+            sqlx::query("SELECT RELEASE_LOCK(?)").bind(LOCK_NAME).execute(self).await.map(drop).map_err(MigrateError::db("releasing the lock (RELEASE_LOCK)"))
+        }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    use super::*;
+    use sqlx::{Row, SqliteConnection};
+
+    impl Connection for SqliteConnection {
+        fn dialect(&self) -> Dialect {
+            Dialect::Sqlite
+        }
+
+        async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+            sqlx::raw_sql(sql).execute(self).await.map(drop)
+        }
+
+        async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error> {
+            let rows = sqlx::query("SELECT app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id")
+                .fetch_all(self)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Applied {
+                        app: r.try_get(0)?,
+                        id: r.try_get(1)?,
+                        applied_at: r.try_get(2)?,
+                        checksum: r.try_get(3)?,
+                        execution_time_ms: r.try_get(4)?,
+                        batch: r.try_get(5)?,
+                        reverse_sql: r.try_get(6)?,
+                        steps_done: r.try_get(7)?,
+                    })
+                })
+                .collect()
+        }
+
+        async fn insert_applied(&mut self, row: &Applied) -> Result<(), sqlx::Error> {
+            sqlx::query("INSERT INTO _chakra_migrations (app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                .bind(&row.app)
+                .bind(&row.id)
+                .bind(&row.applied_at)
+                .bind(&row.checksum)
+                .bind(row.execution_time_ms)
+                .bind(row.batch)
+                .bind(&row.reverse_sql)
+                .bind(row.steps_done)
+                .execute(self)
+                .await
+                .map(drop)
+        }
+
+        async fn update_progress(&mut self, app: &str, id: &str, steps_done: Option<i64>, ms: i64) -> Result<(), sqlx::Error> {
+            sqlx::query("UPDATE _chakra_migrations SET steps_done = ?, execution_time_ms = ? WHERE app = ? AND id = ?")
+                .bind(steps_done)
+                .bind(ms)
+                .bind(app)
+                .bind(id)
+                .execute(self)
+                .await
+                .map(drop)
+        }
+
+        async fn delete_applied(&mut self, app: &str, id: &str) -> Result<(), sqlx::Error> {
+            sqlx::query("DELETE FROM _chakra_migrations WHERE app = ? AND id = ?").bind(app).bind(id).execute(self).await.map(drop)
+        }
+
+        /// SQLite has no advisory lock: each migration runs in a `BEGIN IMMEDIATE`
+        /// transaction (the database's write lock) and re-reads the history inside it,
+        /// so it is applied exactly once however many processes race. A process that
+        /// dies holding that lock loses it with its file handle. The wait is bounded by
+        /// the busy timeout set here.
+        async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
+            let ms = timeout.as_millis().max(1);
+            sqlx::raw_sql(&format!("PRAGMA busy_timeout = {ms}")).execute(self).await.map(drop).map_err(MigrateError::db("setting the busy timeout"))
+        }
+
+        async fn unlock(&mut self) -> Result<(), MigrateError> {
+            Ok(())
+        }
+
+        async fn foreign_key_problems(&mut self) -> Result<Vec<String>, sqlx::Error> {
+            let rows = sqlx::query("PRAGMA foreign_key_check").fetch_all(self).await?;
+            Ok(rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "row {} of `{}` references a missing row of `{}`",
+                        r.try_get::<i64, _>(1).unwrap_or_default(),
+                        r.try_get::<String, _>(0).unwrap_or_default(),
+                        r.try_get::<String, _>(2).unwrap_or_default()
+                    )
+                })
+                .collect())
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! The `migrate` subcommand an application mounts in one line:
+//!
+//! ```no_run
+//! # static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::Migrations { app: "blog", migrations: &[], snapshot: "" };
+//! use clap::Parser;
+//!
+//! #[derive(Parser)]
+//! enum Cli {
+//!     /// Database migrations.
+//!     #[command(subcommand)]
+//!     Migrate(migrations_runtime::cli::MigrateCommand),
+//! }
+//!
+//! # async fn run() -> std::process::ExitCode {
+//! let Cli::Migrate(cmd) = Cli::parse();
+//! cmd.run(&migrations_runtime::Migrator::new(&MIGRATIONS), "sqlite://blog.db").await
+//! # }
+//! ```
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use migrations_core::Dialect;
+
+use crate::any::AnyConnection;
+use crate::error::MigrateError;
+use crate::migrator::{ApplyOptions, Migrator, Progress, RollbackTarget, State};
+
+/// `migrate status | apply | rollback | sql | history | resolve`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum MigrateCommand {
+    /// Show every migration: applied ✓, pending ○, changed ✗, unknown ?.
+    Status,
+    /// Apply pending migrations (all, or up to TARGET).
+    Apply {
+        /// Stop after this migration.
+        target: Option<String>,
+        /// Print the statements, execute none.
+        #[arg(long)]
+        dry_run: bool,
+        /// Record as applied without running them.
+        #[arg(long)]
+        fake: bool,
+        /// All pending migrations in one transaction (PostgreSQL, SQLite).
+        #[arg(long)]
+        atomic: bool,
+        /// MySQL: finish a migration an earlier run was interrupted in.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Roll back the last batch, the last N, everything after ID, or `zero`.
+    Rollback {
+        /// `zero` rolls back everything.
+        #[arg(value_parser = ["zero"])]
+        zero: Option<String>,
+        /// Roll back the last N migrations.
+        #[arg(long, conflicts_with_all = ["to", "zero"])]
+        count: Option<usize>,
+        /// Roll back everything applied after this migration.
+        #[arg(long, conflicts_with = "zero")]
+        to: Option<String>,
+        /// Remove irreversible migrations from the history anyway.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the SQL of one migration.
+    Sql {
+        /// The migration.
+        id: String,
+        /// The SQL that rolls it back.
+        #[arg(long)]
+        backward: bool,
+        /// postgres, mysql or sqlite (default: the database's own).
+        #[arg(long)]
+        dialect: Option<String>,
+    },
+    /// The history table, in the order migrations were applied.
+    History,
+    /// MySQL recovery: forget an interrupted migration whose statements were undone by hand.
+    Resolve {
+        /// The migration.
+        id: String,
+        /// Required: its statements were undone by hand.
+        #[arg(long, required = true)]
+        rolled_back: bool,
+    },
+}
+
+fn progress(p: &Progress) {
+    let mut out = std::io::stdout();
+    match p {
+        Progress::Start { id } => {
+            let _ = write!(out, "→ {id}… ");
+        }
+        Progress::Done { ms, .. } => {
+            let _ = writeln!(out, "done ({ms} ms)");
+        }
+    }
+    let _ = out.flush();
+}
+
+impl MigrateCommand {
+    /// Runs the command against the database at `url`; prints for people; the exit code
+    /// is non-zero on any failure.
+    pub async fn run(&self, migrator: &Migrator, url: &str) -> ExitCode {
+        match self.execute(migrator, url).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    async fn execute(&self, migrator: &Migrator, url: &str) -> Result<(), MigrateError> {
+        if let MigrateCommand::Sql { id, backward, dialect: Some(d) } = self {
+            let dialect: Dialect = d.parse().map_err(|e: migrations_core::dialect::UnknownDialect| MigrateError::Usage(e.to_string()))?;
+            for s in migrator.sql(id, dialect, *backward)? {
+                println!("{s};");
+            }
+            return Ok(());
+        }
+        let mut conn = AnyConnection::connect(url).await?;
+        let migrator = migrator.clone().on_progress(progress);
+        match self {
+            MigrateCommand::Status => {
+                let lines = migrator.status(&mut conn).await?;
+                let many_apps = lines.iter().map(|l| &l.app).collect::<std::collections::BTreeSet<_>>().len() > 1;
+                for l in lines {
+                    let name = if many_apps { format!("{}/{}", l.app, l.id) } else { l.id.clone() };
+                    let draft = if l.draft { " [draft]" } else { "" };
+                    match l.state {
+                        State::Applied(at) => println!("✓ {name}{draft} (applied {at})"),
+                        State::Pending => println!("○ {name}{draft} (pending)"),
+                        State::Changed(at) => println!("✗ {name}{draft} (applied {at}, changed since)"),
+                        State::Unknown(at) => println!("? {name} (applied {at}; not in this binary)"),
+                        State::Interrupted(k) => println!("! {name} (interrupted after {k} statements; see `migrate apply --resume`)"),
+                    }
+                }
+            }
+            MigrateCommand::Apply { target, dry_run, fake, atomic, resume } => {
+                let options = ApplyOptions { target: target.clone(), dry_run: *dry_run, fake: *fake, atomic: *atomic, resume: *resume };
+                let steps = migrator.apply_with(&mut conn, &options).await?;
+                if *dry_run {
+                    for s in &steps {
+                        println!("-- {}/{}", s.app, s.id);
+                        for stmt in &s.statements {
+                            println!("{stmt};");
+                        }
+                    }
+                }
+                let verb = if *dry_run { "would apply" } else if *fake { "recorded" } else { "applied" };
+                match steps.len() {
+                    0 => println!("nothing to apply: the database is up to date"),
+                    n => println!("{verb} {n} migration{}", if n == 1 { "" } else { "s" }),
+                }
+            }
+            MigrateCommand::Rollback { zero, count, to, force } => {
+                let target = match (zero, count, to) {
+                    (Some(_), _, _) => RollbackTarget::Zero,
+                    (_, Some(n), _) => RollbackTarget::Count(*n),
+                    (_, _, Some(id)) => RollbackTarget::To(id.clone()),
+                    _ => RollbackTarget::LastBatch,
+                };
+                let steps = migrator.rollback(&mut conn, &target, *force).await?;
+                match steps.len() {
+                    0 => println!("nothing to roll back"),
+                    n => println!("rolled back {n} migration{}", if n == 1 { "" } else { "s" }),
+                }
+            }
+            MigrateCommand::Sql { id, backward, .. } => {
+                use crate::backend::Connection as _;
+                for s in migrator.sql(id, conn.dialect(), *backward)? {
+                    println!("{s};");
+                }
+            }
+            MigrateCommand::History => {
+                for r in migrator.history(&mut conn).await? {
+                    let state = match r.steps_done {
+                        Some(k) => format!("interrupted after {k} statements"),
+                        None => format!("{} ms", r.execution_time_ms),
+                    };
+                    println!("{}  batch {:<3} {}/{}  ({state})", r.applied_at, r.batch, r.app, r.id);
+                }
+            }
+            MigrateCommand::Resolve { id, .. } => {
+                migrator.resolve_rolled_back(&mut conn, id).await?;
+                println!("forgot {id}; apply it again when ready");
+            }
+        }
+        Ok(())
+    }
+}

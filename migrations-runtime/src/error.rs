@@ -1,0 +1,101 @@
+//! The runtime's errors: each names the migration, and for a failed statement the
+//! statement and the database's own message.
+
+use migrations_core::render::RenderError;
+
+/// Why a migration run stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrateError {
+    /// The database could not be reached or a bookkeeping query failed.
+    #[error("chakra: database error while {doing}: {source}")]
+    Database {
+        /// What the migrator was doing.
+        doing: String,
+        /// The database's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A statement of a migration failed; on PostgreSQL and SQLite nothing of that
+    /// migration was kept.
+    #[error("chakra: migration {id} failed at statement {index} of {count}:\n  {statement}\n  the database said: {source}\n  {state}")]
+    Statement {
+        /// The migration.
+        id: String,
+        /// 1-based statement number.
+        index: usize,
+        /// Statements in the migration.
+        count: usize,
+        /// The statement.
+        statement: String,
+        /// What the database said.
+        #[source]
+        source: sqlx::Error,
+        /// What state the database is left in.
+        state: String,
+    },
+    /// MySQL: an earlier run stopped inside a migration; DDL commits itself there, so
+    /// part of it is in the database.
+    #[error("chakra: migration {id} was interrupted after {done} of {count} statements (MySQL commits DDL as it goes, so those {done} are in the database).\n  to finish it: `migrate apply --resume` (runs statements {next}..{count})\n  to undo it instead, revert those statements by hand, then: `migrate resolve {id} --rolled-back`")]
+    Interrupted {
+        /// The migration.
+        id: String,
+        /// Statements committed.
+        done: usize,
+        /// Statements in the migration.
+        count: usize,
+        /// The next statement number.
+        next: usize,
+    },
+    /// An applied migration's source changed since it was applied.
+    #[error("chakra: migration {id} was changed after it was applied (checksum {applied} in the database, {embedded} in this binary); restore the file, or write a new migration for the change")]
+    Changed {
+        /// The migration.
+        id: String,
+        /// Checksum recorded when applied.
+        applied: String,
+        /// Checksum embedded now.
+        embedded: String,
+    },
+    /// A draft migration met a database not marked for development.
+    #[error("chakra: migration {id} is an unsealed draft; seal it (`cargo chakra seal`) or mark this database for development (`Migrator::development(true)`)")]
+    Draft {
+        /// The migration.
+        id: String,
+    },
+    /// The lock could not be had in time.
+    #[error("chakra: could not take the migration lock within {seconds} s; {holder}")]
+    LockTimeout {
+        /// The timeout.
+        seconds: u64,
+        /// Who holds it, where the database can tell.
+        holder: String,
+    },
+    /// A step cannot be rolled back.
+    #[error("chakra: migration {id} cannot be rolled back: {reason}")]
+    Irreversible {
+        /// The migration.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// Operations could not be rendered to SQL.
+    #[error("chakra: migration {id}: {source}")]
+    Render {
+        /// The migration.
+        id: String,
+        /// Why.
+        #[source]
+        source: RenderError,
+    },
+    /// A migration, app or target that does not exist, a cycle, or a bad request.
+    #[error("chakra: {0}")]
+    Usage(String),
+}
+
+impl MigrateError {
+    pub(crate) fn db(doing: impl Into<String>) -> impl FnOnce(sqlx::Error) -> MigrateError {
+        let doing = doing.into();
+        move |source| MigrateError::Database { doing, source }
+    }
+}

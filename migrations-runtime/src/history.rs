@@ -1,0 +1,75 @@
+//! The history table `_chakra_migrations`: one row per applied migration.
+
+use migrations_core::Dialect;
+
+/// The history table's name.
+pub const TABLE: &str = "_chakra_migrations";
+
+/// One applied migration, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The app (crate) the migration belongs to.
+    pub app: String,
+    /// The migration id.
+    pub id: String,
+    /// When it was applied (UTC, ISO 8601).
+    pub applied_at: String,
+    /// Its checksum then.
+    pub checksum: String,
+    /// How long it took.
+    pub execution_time_ms: i64,
+    /// The run that applied it; rollback undoes the last batch.
+    pub batch: i64,
+    /// The SQL that undoes it, for schema-only migrations (statements joined by `;\n--\n`),
+    /// so an older binary can roll back what a newer one applied.
+    pub reverse_sql: Option<String>,
+    /// MySQL: statements committed so far while it runs; `None` once complete.
+    pub steps_done: Option<i64>,
+}
+
+/// `CREATE TABLE IF NOT EXISTS` for the history table in `dialect`.
+pub fn create_sql(dialect: Dialect) -> String {
+    let text = match dialect {
+        Dialect::Postgres | Dialect::Sqlite => "TEXT",
+        Dialect::MySql => "LONGTEXT",
+    };
+    let q = |s: &str| dialect.quote(s);
+    format!(
+        "CREATE TABLE IF NOT EXISTS {t} ({app} VARCHAR(100) NOT NULL, {id} VARCHAR(200) NOT NULL, {at} VARCHAR(40) NOT NULL, {sum} VARCHAR(64) NOT NULL, {ms} BIGINT NOT NULL, {batch} BIGINT NOT NULL, {rev} {text} NULL, {steps} BIGINT NULL, PRIMARY KEY ({app}, {id}))",
+        t = q(TABLE),
+        app = q("app"),
+        id = q("id"),
+        at = q("applied_at"),
+        sum = q("checksum"),
+        ms = q("execution_time_ms"),
+        batch = q("batch"),
+        rev = q("reverse_sql"),
+        steps = q("steps_done"),
+    )
+}
+
+/// Separator between statements in `reverse_sql`.
+pub const STATEMENT_SEPARATOR: &str = ";\n--\n";
+
+/// Now, as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn now() -> String {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = i64::try_from(d.as_secs()).unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}

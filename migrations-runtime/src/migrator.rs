@@ -1,0 +1,641 @@
+//! The migrator: brings a database to the embedded migrations, exactly once per
+//! migration, each in its own transaction where the backend allows it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use migrations_core::render::{render_all, sqlite_rebuilds_table};
+use migrations_core::{Dialect, Operation, Schema};
+
+use crate::backend::Connection;
+use crate::error::MigrateError;
+use crate::history::{self, Applied, STATEMENT_SEPARATOR};
+use crate::registry::{EmbeddedMigration, Migrations};
+
+/// Something the migrator reports while it works (for progress lines).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// A migration starts.
+    Start {
+        /// The migration, as `app/id`.
+        id: String,
+    },
+    /// A migration is done.
+    Done {
+        /// The migration, as `app/id`.
+        id: String,
+        /// How long it took.
+        ms: u128,
+    },
+}
+
+/// How to apply.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyOptions {
+    /// Stop after this migration (`id` or `app/id`).
+    pub target: Option<String>,
+    /// Print every statement, execute none.
+    pub dry_run: bool,
+    /// Record the migrations as applied without running them.
+    pub fake: bool,
+    /// All pending migrations in one transaction (PostgreSQL, SQLite).
+    pub atomic: bool,
+    /// MySQL: finish a migration an earlier run was interrupted in.
+    pub resume: bool,
+}
+
+/// What to roll back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RollbackTarget {
+    /// The last batch (the migrations the last `apply` applied).
+    LastBatch,
+    /// The last `n` applied migrations.
+    Count(usize),
+    /// Everything applied after this migration (it stays).
+    To(String),
+    /// Everything.
+    Zero,
+}
+
+/// One migration the run applied, rolled back, or (dry run) would have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The app.
+    pub app: String,
+    /// The migration.
+    pub id: String,
+    /// Its statements.
+    pub statements: Vec<String>,
+    /// How long it took (0 for a dry run or a fake).
+    pub ms: u128,
+}
+
+/// The state of one migration in `status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    /// Applied, with when.
+    Applied(String),
+    /// Not applied yet.
+    Pending,
+    /// Applied, but its source changed since.
+    Changed(String),
+    /// Applied, but this binary does not know it (applied by a newer binary?).
+    Unknown(String),
+    /// MySQL: interrupted after this many statements.
+    Interrupted(i64),
+}
+
+/// One line of `status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusLine {
+    /// The app.
+    pub app: String,
+    /// The migration.
+    pub id: String,
+    /// Its state.
+    pub state: State,
+    /// Whether it is an unsealed draft.
+    pub draft: bool,
+}
+
+/// Applies and rolls back the embedded migrations of one or more apps.
+///
+/// ```no_run
+/// # async fn boot() -> Result<(), migrations_runtime::MigrateError> {
+/// # static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::Migrations { app: "blog", migrations: &[], snapshot: "" };
+/// use sqlx::Connection;
+/// let mut conn = sqlx::SqliteConnection::connect("sqlite://blog.db?mode=rwc").await.expect("database");
+/// migrations_runtime::Migrator::new(&MIGRATIONS).apply(&mut conn).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Migrator {
+    apps: Vec<&'static Migrations>,
+    lock_timeout: Duration,
+    development: bool,
+    progress: Option<fn(&Progress)>,
+}
+
+/// An embedded migration with its app and its place in the global order.
+#[derive(Debug, Clone, Copy)]
+struct Planned {
+    app: &'static str,
+    migration: &'static EmbeddedMigration,
+}
+
+impl Planned {
+    fn key(&self) -> String {
+        format!("{}/{}", self.app, self.migration.id)
+    }
+}
+
+fn statements_of(ops: &[Operation], before: &Schema, dialect: Dialect, id: &str) -> Result<Vec<String>, MigrateError> {
+    render_all(ops, before, dialect).map(|(sql, _)| sql).map_err(|source| MigrateError::Render { id: id.to_string(), source })
+}
+
+impl Migrator {
+    /// A migrator for one app's migrations.
+    pub fn new(migrations: &'static Migrations) -> Self {
+        Self::for_apps([migrations])
+    }
+
+    /// A migrator for several apps, applied in one order that respects the dependencies
+    /// across them (`"auth/0001_initial"`).
+    pub fn for_apps(apps: impl IntoIterator<Item = &'static Migrations>) -> Self {
+        Self { apps: apps.into_iter().collect(), lock_timeout: Duration::from_secs(60), development: false, progress: None }
+    }
+
+    /// How long to wait for another process's run to finish (default 60 s).
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Marks the database as a development database: drafts are applied, and a draft
+    /// that changed since it was applied is rolled back and applied again.
+    pub fn development(mut self, yes: bool) -> Self {
+        self.development = yes;
+        self
+    }
+
+    /// Called as each migration starts and ends.
+    pub fn on_progress(mut self, f: fn(&Progress)) -> Self {
+        self.progress = Some(f);
+        self
+    }
+
+    fn report(&self, p: Progress) {
+        if let Some(f) = self.progress {
+            f(&p);
+        }
+    }
+
+    /// Every embedded migration in the order they apply: dependencies first, then by
+    /// app order and id.
+    fn plan(&self) -> Result<Vec<Planned>, MigrateError> {
+        let mut all: BTreeMap<String, Planned> = BTreeMap::new();
+        for apps in &self.apps {
+            for m in apps.migrations {
+                let p = Planned { app: apps.app, migration: m };
+                all.insert(p.key(), p);
+            }
+        }
+        let deps_of = |p: &Planned| -> Vec<String> {
+            p.migration.dependencies.iter().map(|d| if d.contains('/') { d.to_string() } else { format!("{}/{d}", p.app) }).collect()
+        };
+        for p in all.values() {
+            for d in deps_of(p) {
+                if !all.contains_key(&d) {
+                    let app = d.split('/').next().unwrap_or_default();
+                    let hint = if self.apps.iter().any(|a| a.app == app) {
+                        format!("app `{app}` has no migration `{d}`")
+                    } else {
+                        format!("this binary does not link app `{app}`; add its migrations to the Migrator")
+                    };
+                    return Err(MigrateError::Usage(format!("migration `{}` depends on `{d}`: {hint}", p.key())));
+                }
+            }
+        }
+        let mut waiting: BTreeMap<String, BTreeSet<String>> = all.iter().map(|(k, p)| (k.clone(), deps_of(p).into_iter().collect())).collect();
+        let mut order = Vec::with_capacity(all.len());
+        while !waiting.is_empty() {
+            let Some(next) = waiting.iter().find(|(_, d)| d.is_empty()).map(|(k, _)| k.clone()) else {
+                let cycle: Vec<&String> = waiting.keys().collect();
+                return Err(MigrateError::Usage(format!("the migrations depend on each other in a cycle among: {cycle:?}")));
+            };
+            waiting.remove(&next);
+            for d in waiting.values_mut() {
+                d.remove(&next);
+            }
+            if let Some(p) = all.get(&next) {
+                order.push(*p);
+            }
+        }
+        Ok(order)
+    }
+
+    /// The schema before each planned migration, replayed in memory.
+    fn schemas(&self, plan: &[Planned]) -> Result<Vec<Schema>, MigrateError> {
+        let mut schema = Schema::new();
+        let mut out = Vec::with_capacity(plan.len() + 1);
+        for p in plan {
+            out.push(schema.clone());
+            schema.apply_all(&p.migration.up_operations()).map_err(|e| MigrateError::Render { id: p.key(), source: e.into() })?;
+        }
+        out.push(schema);
+        Ok(out)
+    }
+
+    fn find(&self, plan: &[Planned], id: &str) -> Result<usize, MigrateError> {
+        plan.iter()
+            .position(|p| p.key() == id || p.migration.id == id)
+            .ok_or_else(|| MigrateError::Usage(format!("no migration `{id}` in this binary")))
+    }
+
+    /// The SQL of one migration for `dialect`, forward or backward.
+    pub fn sql(&self, id: &str, dialect: Dialect, backward: bool) -> Result<Vec<String>, MigrateError> {
+        let plan = self.plan()?;
+        let i = self.find(&plan, id)?;
+        let schemas = self.schemas(&plan)?;
+        let p = plan[i];
+        if backward {
+            statements_of(&p.migration.down_operations(), &schemas[i + 1], dialect, &p.key())
+        } else {
+            statements_of(&p.migration.up_operations(), &schemas[i], dialect, &p.key())
+        }
+    }
+
+    async fn prepare<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
+        conn.execute(&history::create_sql(conn.dialect())).await.map_err(MigrateError::db("creating the history table"))?;
+        conn.applied().await.map_err(MigrateError::db("reading the history table"))
+    }
+
+    /// Connects to `url` and applies every pending migration: the one call a binary
+    /// makes on boot.
+    pub async fn apply_url(&self, url: &str) -> Result<Vec<Step>, MigrateError> {
+        let mut conn = crate::any::AnyConnection::connect(url).await?;
+        self.apply(&mut conn).await
+    }
+
+    /// Applies every pending migration (the common case on boot).
+    pub async fn apply<C: Connection>(&self, conn: &mut C) -> Result<Vec<Step>, MigrateError> {
+        self.apply_with(conn, &ApplyOptions::default()).await
+    }
+
+    /// Applies pending migrations as `options` say, holding the run's lock throughout.
+    pub async fn apply_with<C: Connection>(&self, conn: &mut C, options: &ApplyOptions) -> Result<Vec<Step>, MigrateError> {
+        let plan = self.plan()?;
+        let schemas = self.schemas(&plan)?;
+        let last = match &options.target {
+            Some(t) => self.find(&plan, t)?,
+            None => plan.len().saturating_sub(1),
+        };
+        conn.lock(self.lock_timeout).await?;
+        let result = self.apply_locked(conn, options, &plan[..(last + 1).min(plan.len())], &schemas).await;
+        let unlocked = conn.unlock().await;
+        let steps = result?;
+        unlocked?;
+        Ok(steps)
+    }
+
+    async fn apply_locked<C: Connection>(
+        &self,
+        conn: &mut C,
+        options: &ApplyOptions,
+        plan: &[Planned],
+        schemas: &[Schema],
+    ) -> Result<Vec<Step>, MigrateError> {
+        let dialect = conn.dialect();
+        let mut applied = self.prepare(conn).await?;
+        let mut steps = Vec::new();
+
+        // An interrupted MySQL migration: refuse, or finish it with --resume.
+        if let Some(row) = applied.iter().find(|r| r.steps_done.is_some()).cloned() {
+            let i = plan.iter().position(|p| p.app == row.app && p.migration.id == row.id);
+            let done = usize::try_from(row.steps_done.unwrap_or_default()).unwrap_or_default();
+            let Some(i) = i else {
+                return Err(MigrateError::Usage(format!("migration {}/{} was interrupted, and this binary does not know it", row.app, row.id)));
+            };
+            let statements = statements_of(&plan[i].migration.up_operations(), &schemas[i], dialect, &plan[i].key())?;
+            if !options.resume {
+                return Err(MigrateError::Interrupted { id: row.id.clone(), done, count: statements.len(), next: done + 1 });
+            }
+            let started = Instant::now();
+            for (k, s) in statements.iter().enumerate().skip(done) {
+                conn.execute(s).await.map_err(|source| MigrateError::Statement {
+                    id: plan[i].key(),
+                    index: k + 1,
+                    count: statements.len(),
+                    statement: s.clone(),
+                    source,
+                    state: format!("statements 1..{k} are committed; fix the cause, then `migrate apply --resume` again"),
+                })?;
+                let progress = i64::try_from(k + 1).unwrap_or(i64::MAX);
+                conn.update_progress(&row.app, &row.id, Some(progress), 0).await.map_err(MigrateError::db("recording progress"))?;
+            }
+            let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            conn.update_progress(&row.app, &row.id, None, ms).await.map_err(MigrateError::db("recording completion"))?;
+            applied = conn.applied().await.map_err(MigrateError::db("reading the history table"))?;
+        }
+
+        let by_key: BTreeMap<(String, String), Applied> = applied.iter().map(|r| ((r.app.clone(), r.id.clone()), r.clone())).collect();
+        for p in plan {
+            if let Some(row) = by_key.get(&(p.app.to_string(), p.migration.id.to_string())) {
+                if row.checksum != p.migration.checksum && !(p.migration.draft && self.development) {
+                    return Err(MigrateError::Changed { id: p.key(), applied: row.checksum.clone(), embedded: p.migration.checksum.to_string() });
+                }
+            } else if p.migration.draft && !self.development {
+                return Err(MigrateError::Draft { id: p.key() });
+            }
+        }
+
+        // Development: a draft that changed since it was applied is rolled back (with
+        // the SQL stored when it was applied) and applied again below.
+        for p in plan.iter().rev() {
+            let Some(row) = by_key.get(&(p.app.to_string(), p.migration.id.to_string())) else { continue };
+            if p.migration.draft && self.development && row.checksum != p.migration.checksum {
+                let statements = stored_reverse(row)?;
+                self.run_in_transaction(conn, &p.key(), &statements, false, Record::Delete(p.app, p.migration.id)).await?;
+            }
+        }
+        let applied = conn.applied().await.map_err(MigrateError::db("reading the history table"))?;
+        let done: BTreeSet<(String, String)> = applied.iter().map(|r| (r.app.clone(), r.id.clone())).collect();
+        let batch = applied.iter().map(|r| r.batch).max().unwrap_or(0) + 1;
+        let pending: Vec<(usize, &Planned)> =
+            plan.iter().enumerate().filter(|(_, p)| !done.contains(&(p.app.to_string(), p.migration.id.to_string()))).collect();
+
+        let atomic = options.atomic && dialect.transactional_ddl() && !options.dry_run;
+        let any_rebuild = dialect == Dialect::Sqlite
+            && pending.iter().any(|(i, p)| p.migration.up_operations().iter().any(|op| sqlite_rebuilds_table(op, &schemas[*i])));
+        if atomic {
+            if any_rebuild {
+                conn.execute("PRAGMA foreign_keys = OFF").await.map_err(MigrateError::db("turning foreign keys off"))?;
+            }
+            let begin = if dialect == Dialect::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+            conn.execute(begin).await.map_err(MigrateError::db("starting the transaction"))?;
+        }
+        for (i, p) in pending {
+            let key = p.key();
+            let up = p.migration.up_operations();
+            let statements = statements_of(&up, &schemas[i], dialect, &key)?;
+            let reverse = statements_of(&p.migration.down_operations(), &schemas[i + 1], dialect, &key).ok();
+            if options.dry_run {
+                steps.push(Step { app: p.app.into(), id: p.migration.id.into(), statements, ms: 0 });
+                continue;
+            }
+            self.report(Progress::Start { id: key.clone() });
+            let started = Instant::now();
+            let row = Applied {
+                app: p.app.into(),
+                id: p.migration.id.into(),
+                applied_at: history::now(),
+                checksum: p.migration.checksum.into(),
+                execution_time_ms: 0,
+                batch,
+                reverse_sql: reverse.map(|r| r.join(STATEMENT_SEPARATOR)),
+                steps_done: None,
+            };
+            let result = if options.fake {
+                conn.insert_applied(&row).await.map_err(MigrateError::db("recording a faked migration"))
+            } else if atomic {
+                self.run_statements(conn, &key, &statements, "nothing of this run was kept (one transaction)").await.and(
+                    conn.insert_applied(&row).await.map_err(MigrateError::db("recording the migration")),
+                )
+            } else if dialect.transactional_ddl() {
+                let rebuild = dialect == Dialect::Sqlite && up.iter().any(|op| sqlite_rebuilds_table(op, &schemas[i]));
+                self.run_in_transaction(conn, &key, &statements, rebuild, Record::Insert(&row))
+                .await
+            } else {
+                self.run_mysql(conn, &key, &statements, row).await
+            };
+            if let Err(e) = result {
+                if atomic {
+                    let _ = conn.execute("ROLLBACK").await;
+                }
+                return Err(e);
+            }
+            let ms = started.elapsed().as_millis();
+            if !options.fake && dialect.transactional_ddl() {
+                let ms64 = i64::try_from(ms).unwrap_or(i64::MAX);
+                let _ = conn.update_progress(p.app, p.migration.id, None, ms64).await;
+            }
+            self.report(Progress::Done { id: key, ms });
+            steps.push(Step { app: p.app.into(), id: p.migration.id.into(), statements, ms });
+        }
+        if atomic {
+            if any_rebuild {
+                let problems = conn.foreign_key_problems().await.map_err(MigrateError::db("checking foreign keys"))?;
+                if !problems.is_empty() {
+                    let _ = conn.execute("ROLLBACK").await;
+                    return Err(MigrateError::Usage(format!("the run breaks foreign keys, so nothing was kept: {}", problems.join("; "))));
+                }
+            }
+            conn.execute("COMMIT").await.map_err(MigrateError::db("committing the run"))?;
+            if any_rebuild {
+                conn.execute("PRAGMA foreign_keys = ON").await.map_err(MigrateError::db("turning foreign keys back on"))?;
+            }
+        }
+        Ok(steps)
+    }
+
+    async fn run_statements<C: Connection>(&self, conn: &mut C, key: &str, statements: &[String], state: &str) -> Result<(), MigrateError> {
+        for (k, s) in statements.iter().enumerate() {
+            conn.execute(s).await.map_err(|source| MigrateError::Statement {
+                id: key.to_string(),
+                index: k + 1,
+                count: statements.len(),
+                statement: s.clone(),
+                source,
+                state: state.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// One migration's statements and its history change in one transaction
+    /// (PostgreSQL, SQLite): one commit, all or nothing.
+    async fn run_in_transaction<C: Connection>(
+        &self,
+        conn: &mut C,
+        key: &str,
+        statements: &[String],
+        rebuild: bool,
+        record: Record<'_>,
+    ) -> Result<(), MigrateError> {
+        let sqlite = conn.dialect() == Dialect::Sqlite;
+        if rebuild {
+            // A no-op inside a transaction, so it goes first (see the SQLite table rebuild).
+            conn.execute("PRAGMA foreign_keys = OFF").await.map_err(MigrateError::db("turning foreign keys off"))?;
+        }
+        conn.execute(if sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" }).await.map_err(MigrateError::db("starting the transaction"))?;
+        let mut outcome = self.run_statements(conn, key, statements, "nothing of this migration was kept; the migrations before it are applied").await;
+        if outcome.is_ok() && rebuild {
+            outcome = match conn.foreign_key_problems().await {
+                Ok(p) if p.is_empty() => Ok(()),
+                Ok(p) => Err(MigrateError::Usage(format!("migration {key} breaks foreign keys, so nothing of it was kept: {}", p.join("; ")))),
+                Err(e) => Err(MigrateError::db("checking foreign keys")(e)),
+            };
+        }
+        if outcome.is_ok() {
+            outcome = match record {
+                Record::Insert(row) => {
+                    // Another process may have applied it while this one waited for the write lock.
+                    match conn.applied().await {
+                        Ok(rows) if rows.iter().any(|x| x.app == row.app && x.id == row.id) => Ok(()),
+                        Ok(_) => conn.insert_applied(row).await,
+                        Err(e) => Err(e),
+                    }
+                }
+                Record::Delete(app, id) => conn.delete_applied(app, id).await,
+            }
+            .map_err(MigrateError::db("recording the migration"));
+        }
+        match outcome {
+            Ok(()) => conn.execute("COMMIT").await.map_err(MigrateError::db("committing the migration"))?,
+            Err(_) => {
+                let _ = conn.execute("ROLLBACK").await;
+            }
+        }
+        if rebuild {
+            conn.execute("PRAGMA foreign_keys = ON").await.map_err(MigrateError::db("turning foreign keys back on"))?;
+        }
+        outcome
+    }
+
+    /// MySQL commits each DDL statement itself: record progress after each, so an
+    /// interruption leaves a row that says exactly how far it got.
+    async fn run_mysql<C: Connection>(&self, conn: &mut C, key: &str, statements: &[String], row: Applied) -> Result<(), MigrateError> {
+        let started = Instant::now();
+        conn.insert_applied(&Applied { steps_done: Some(0), ..row.clone() }).await.map_err(MigrateError::db("recording the start of the migration"))?;
+        for (k, s) in statements.iter().enumerate() {
+            if let Err(source) = conn.execute(s).await {
+                let state = if k == 0 {
+                    let _ = conn.delete_applied(&row.app, &row.id).await;
+                    "nothing of this migration was applied".to_string()
+                } else {
+                    format!("MySQL committed statements 1..{k} of it; fix the cause, then `migrate apply --resume`, or undo them by hand and `migrate resolve {} --rolled-back`", row.id)
+                };
+                return Err(MigrateError::Statement { id: key.to_string(), index: k + 1, count: statements.len(), statement: s.clone(), source, state });
+            }
+            let done = i64::try_from(k + 1).unwrap_or(i64::MAX);
+            conn.update_progress(&row.app, &row.id, Some(done), 0).await.map_err(MigrateError::db("recording progress"))?;
+        }
+        let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        conn.update_progress(&row.app, &row.id, None, ms).await.map_err(MigrateError::db("recording completion"))
+    }
+
+    /// Rolls back applied migrations, last applied first.
+    pub async fn rollback<C: Connection>(&self, conn: &mut C, target: &RollbackTarget, force: bool) -> Result<Vec<Step>, MigrateError> {
+        let plan = self.plan()?;
+        let schemas = self.schemas(&plan)?;
+        conn.lock(self.lock_timeout).await?;
+        let result = self.rollback_locked(conn, target, force, &plan, &schemas).await;
+        let unlocked = conn.unlock().await;
+        let steps = result?;
+        unlocked?;
+        Ok(steps)
+    }
+
+    async fn rollback_locked<C: Connection>(
+        &self,
+        conn: &mut C,
+        target: &RollbackTarget,
+        force: bool,
+        plan: &[Planned],
+        schemas: &[Schema],
+    ) -> Result<Vec<Step>, MigrateError> {
+        let dialect = conn.dialect();
+        let applied = self.prepare(conn).await?;
+        if let Some(row) = applied.iter().find(|r| r.steps_done.is_some()) {
+            return Err(MigrateError::Usage(format!(
+                "migration {}/{} was interrupted; finish it first (`migrate apply --resume`)",
+                row.app, row.id
+            )));
+        }
+        let mut order = applied.clone();
+        order.reverse();
+        let chosen: Vec<Applied> = match target {
+            RollbackTarget::LastBatch => {
+                let last = applied.iter().map(|r| r.batch).max().unwrap_or(0);
+                order.into_iter().filter(|r| r.batch == last).collect()
+            }
+            RollbackTarget::Count(n) => order.into_iter().take(*n).collect(),
+            RollbackTarget::Zero => order,
+            RollbackTarget::To(id) => {
+                let pos = order.iter().position(|r| r.id == *id || format!("{}/{}", r.app, r.id) == *id);
+                match pos {
+                    Some(p) => order.into_iter().take(p).collect(),
+                    None => return Err(MigrateError::Usage(format!("`{id}` is not applied"))),
+                }
+            }
+        };
+        let mut steps = Vec::new();
+        for row in chosen {
+            let key = format!("{}/{}", row.app, row.id);
+            let statements = match plan.iter().position(|p| p.app == row.app && p.migration.id == row.id) {
+                Some(i) => {
+                    let down = plan[i].migration.down_operations();
+                    let irreversible = down.iter().any(|op| matches!(op, Operation::RunSql(s) if s.forward.is_empty() && s.reverse.is_none()));
+                    if irreversible && !force {
+                        return Err(MigrateError::Irreversible { id: key, reason: "its `down` says it cannot be undone; pass --force to remove it from the history anyway".into() });
+                    }
+                    statements_of(&down, &schemas[i + 1], dialect, &key)?
+                }
+                None => stored_reverse(&row)?,
+            };
+            self.report(Progress::Start { id: key.clone() });
+            let started = Instant::now();
+            if dialect.transactional_ddl() {
+                let rebuild = dialect == Dialect::Sqlite && statements.iter().any(|s| s.contains("_chakra_new_"));
+                self.run_in_transaction(conn, &key, &statements, rebuild, Record::Delete(&row.app, &row.id)).await?;
+            } else {
+                self.run_statements(conn, &key, &statements, "MySQL committed the statements before this one; the migration is still recorded as applied").await?;
+                conn.delete_applied(&row.app, &row.id).await.map_err(MigrateError::db("removing the history row"))?;
+            }
+            let ms = started.elapsed().as_millis();
+            self.report(Progress::Done { id: key, ms });
+            steps.push(Step { app: row.app, id: row.id, statements, ms });
+        }
+        Ok(steps)
+    }
+
+    /// Where each migration stands, embedded ones in order, then applied ones this
+    /// binary does not know.
+    pub async fn status<C: Connection>(&self, conn: &mut C) -> Result<Vec<StatusLine>, MigrateError> {
+        let plan = self.plan()?;
+        let applied = self.prepare(conn).await?;
+        let by_key: BTreeMap<(String, String), &Applied> = applied.iter().map(|r| ((r.app.clone(), r.id.clone()), r)).collect();
+        let mut lines: Vec<StatusLine> = plan
+            .iter()
+            .map(|p| {
+                let state = match by_key.get(&(p.app.to_string(), p.migration.id.to_string())) {
+                    None => State::Pending,
+                    Some(r) if r.steps_done.is_some() => State::Interrupted(r.steps_done.unwrap_or_default()),
+                    Some(r) if r.checksum != p.migration.checksum => State::Changed(r.applied_at.clone()),
+                    Some(r) => State::Applied(r.applied_at.clone()),
+                };
+                StatusLine { app: p.app.into(), id: p.migration.id.into(), state, draft: p.migration.draft }
+            })
+            .collect();
+        for r in &applied {
+            if !plan.iter().any(|p| p.app == r.app && p.migration.id == r.id) {
+                lines.push(StatusLine { app: r.app.clone(), id: r.id.clone(), state: State::Unknown(r.applied_at.clone()), draft: false });
+            }
+        }
+        Ok(lines)
+    }
+
+    /// The history table, in the order migrations were applied.
+    pub async fn history<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
+        self.prepare(conn).await
+    }
+
+    /// `migrate resolve ID --rolled-back` (MySQL recovery): forgets an interrupted
+    /// migration after its statements were undone by hand.
+    pub async fn resolve_rolled_back<C: Connection>(&self, conn: &mut C, id: &str) -> Result<(), MigrateError> {
+        let applied = self.prepare(conn).await?;
+        let row = applied
+            .iter()
+            .find(|r| r.id == id || format!("{}/{}", r.app, r.id) == id)
+            .ok_or_else(|| MigrateError::Usage(format!("`{id}` is not in the history table")))?;
+        conn.delete_applied(&row.app, &row.id).await.map_err(MigrateError::db("removing the history row"))
+    }
+}
+
+/// The history change made in the same transaction as a migration's statements.
+enum Record<'a> {
+    /// Record it as applied (unless another process just did).
+    Insert(&'a Applied),
+    /// Forget it (a rollback).
+    Delete(&'a str, &'a str),
+}
+
+fn stored_reverse(row: &Applied) -> Result<Vec<String>, MigrateError> {
+    match &row.reverse_sql {
+        Some(sql) => Ok(sql.split(STATEMENT_SEPARATOR).filter(|s| !s.trim().is_empty()).map(str::to_string).collect()),
+        None => Err(MigrateError::Irreversible {
+            id: format!("{}/{}", row.app, row.id),
+            reason: "this binary does not know it and no reverse SQL was stored with it".into(),
+        }),
+    }
+}

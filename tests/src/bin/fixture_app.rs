@@ -1,0 +1,36 @@
+//! A small application that mounts the `migrate` CLI over the fixture migrations:
+//! `fixture_app <blog|guarded|edited> <DATABASE_URL> migrate <command> ...`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use migrations_runtime::cli::MigrateCommand;
+use migrations_runtime::Migrator;
+
+#[derive(Parser)]
+struct Cli {
+    /// Which fixture set.
+    set: String,
+    /// The database.
+    url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Database migrations.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Some(set) = chakra_tests::runtime_fixture::by_name(&cli.set) else {
+        eprintln!("unknown fixture set `{}`", cli.set);
+        return ExitCode::FAILURE;
+    };
+    let Command::Migrate(cmd) = cli.command;
+    cmd.run(&Migrator::new(set).lock_timeout(std::time::Duration::from_secs(120)), &cli.url).await
+}

@@ -1,0 +1,56 @@
+//! Hand-written migration modules (`tests/fixtures/runtime`) embedded the way
+//! `embed_migrations!()` embeds generated ones, for the runtime tests and the
+//! `fixture_app` binary.
+
+use migrations_runtime::{EmbeddedMigration, Migrations};
+
+macro_rules! fixture {
+    ($name:ident, $file:literal) => {
+        #[allow(dead_code, missing_docs)]
+        mod $name {
+            include!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/runtime/", $file));
+        }
+    };
+}
+
+fixture!(m0001, "0001_create_users.rs");
+fixture!(m0002, "0002_add_posts.rs");
+fixture!(m0003, "0003_seed_admin.rs");
+fixture!(m0004, "0004_guarded.rs");
+
+macro_rules! embedded {
+    ($m:ident, $checksum:literal) => {
+        EmbeddedMigration { id: $m::ID, dependencies: $m::DEPENDENCIES, checksum: $checksum, draft: false, up: $m::up, down: $m::down }
+    };
+}
+
+/// 0001–0003: users, posts, an admin row.
+pub static BLOG: Migrations = Migrations {
+    app: "blog",
+    migrations: &[embedded!(m0001, "c0001"), embedded!(m0002, "c0002"), embedded!(m0003, "c0003")],
+    snapshot: "",
+};
+
+/// 0001–0004, where 0004 fails at its third statement unless `chakra_switch` holds 1.
+pub static BLOG_GUARDED: Migrations = Migrations {
+    app: "blog",
+    migrations: &[embedded!(m0001, "c0001"), embedded!(m0002, "c0002"), embedded!(m0003, "c0003"), embedded!(m0004, "c0004")],
+    snapshot: "",
+};
+
+/// 0001–0003 with 0002 edited after it was applied (another checksum).
+pub static BLOG_EDITED: Migrations = Migrations {
+    app: "blog",
+    migrations: &[embedded!(m0001, "c0001"), embedded!(m0002, "c0002-edited"), embedded!(m0003, "c0003")],
+    snapshot: "",
+};
+
+/// `fixture_app` chooses by name.
+pub fn by_name(name: &str) -> Option<&'static Migrations> {
+    match name {
+        "blog" => Some(&BLOG),
+        "guarded" => Some(&BLOG_GUARDED),
+        "edited" => Some(&BLOG_EDITED),
+        _ => None,
+    }
+}

@@ -1,0 +1,146 @@
+//! The migrator on real databases — SQLite always, PostgreSQL and MariaDB on this
+//! machine (never skipped under `CI`): apply, rollback and re-apply with the live schema
+//! introspected; dry run executes nothing; fake records without running; a changed
+//! migration is refused by name; a failure in a migration's third statement leaves no
+//! trace on PostgreSQL and SQLite, and a recoverable, reported state on MariaDB; a data
+//! step's rows follow rollback and re-apply.
+
+use chakra_tests::db::TestDb;
+use chakra_tests::introspect::check_live_ignoring;
+use chakra_tests::runtime_fixture::{BLOG, BLOG_EDITED, BLOG_GUARDED};
+use migrations_core::Schema;
+use migrations_runtime::{AnyConnection, ApplyOptions, MigrateError, Migrations, Migrator, RollbackTarget, State};
+
+const BOOKKEEPING: &[&str] = &["_chakra_migrations", "chakra_gate", "chakra_switch"];
+
+/// The schema after the first `n` migrations of `set`.
+fn schema_after(set: &Migrations, n: usize) -> Schema {
+    let mut s = Schema::new();
+    for m in &set.migrations[..n] {
+        s.apply_all(&m.up_operations()).expect("replay");
+    }
+    s
+}
+
+async fn assert_schema(db: &mut TestDb, set: &Migrations, n: usize, step: &str) {
+    check_live_ignoring(db, &schema_after(set, n), BOOKKEEPING).await.unwrap_or_else(|e| panic!("{}: {step}:\n{e}", db.dialect));
+}
+
+async fn count(db: &mut TestDb, sql: &str) -> i64 {
+    db.query_strings(&format!("SELECT CAST(({sql}) AS CHAR(20))").replace("AS CHAR(20)", if db.dialect == migrations_core::Dialect::MySql { "AS CHAR(20)" } else { "AS TEXT" }))
+        .await
+        .first()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1)
+}
+
+async fn round_trips(dialect: migrations_core::Dialect) {
+    let Some(mut db) = TestDb::create(dialect, "runtime").await else { return };
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let migrator = Migrator::new(&BLOG);
+
+    // Dry run: every statement, none executed.
+    let dry = migrator.apply_with(&mut conn, &ApplyOptions { dry_run: true, ..Default::default() }).await.expect("dry run");
+    assert_eq!(dry.len(), 3);
+    assert!(dry[0].statements.iter().any(|s| s.contains("CREATE TABLE")));
+    assert_schema(&mut db, &BLOG, 0, "after dry run").await;
+
+    // Apply all; again is a no-op.
+    let steps = migrator.apply(&mut conn).await.expect("apply");
+    assert_eq!(steps.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["0001_create_users", "0002_add_posts", "0003_seed_admin"]);
+    assert_schema(&mut db, &BLOG, 3, "after apply").await;
+    assert_eq!(count(&mut db, "SELECT COUNT(*) FROM users WHERE username = 'admin'").await, 1);
+    assert!(migrator.apply(&mut conn).await.expect("second apply").is_empty());
+    let status = migrator.status(&mut conn).await.expect("status");
+    assert!(status.iter().all(|l| matches!(l.state, State::Applied(_))), "{status:?}");
+
+    // Roll back the last migration: the data step's row goes; re-apply brings it back.
+    migrator.rollback(&mut conn, &RollbackTarget::Count(1), false).await.expect("rollback one");
+    assert_eq!(count(&mut db, "SELECT COUNT(*) FROM users WHERE username = 'admin'").await, 0);
+    migrator.apply(&mut conn).await.expect("re-apply");
+    assert_eq!(count(&mut db, "SELECT COUNT(*) FROM users WHERE username = 'admin'").await, 1);
+
+    // Roll back the last batch (0003 alone), then to 0001, then everything.
+    let batch = migrator.rollback(&mut conn, &RollbackTarget::LastBatch, false).await.expect("rollback batch");
+    assert_eq!(batch.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["0003_seed_admin"]);
+    migrator.rollback(&mut conn, &RollbackTarget::To("0001_create_users".into()), false).await.expect("rollback to");
+    assert_schema(&mut db, &BLOG, 1, "after rollback to 0001").await;
+    migrator.rollback(&mut conn, &RollbackTarget::Zero, false).await.expect("rollback zero");
+    assert_schema(&mut db, &BLOG, 0, "after rollback zero").await;
+
+    // Fake: recorded, not run.
+    migrator.apply_with(&mut conn, &ApplyOptions { fake: true, ..Default::default() }).await.expect("fake");
+    assert_schema(&mut db, &BLOG, 0, "after fake").await;
+    assert_eq!(migrator.history(&mut conn).await.expect("history").len(), 3);
+    migrator.rollback(&mut conn, &RollbackTarget::Zero, true).await.err();
+    db.reset().await;
+
+    // A migration edited after it was applied is refused, by name.
+    let mut conn = AnyConnection::connect(&db.url).await.expect("reconnect");
+    migrator.apply(&mut conn).await.expect("apply");
+    let err = Migrator::new(&BLOG_EDITED).apply(&mut conn).await.expect_err("changed");
+    assert!(matches!(&err, MigrateError::Changed { id, .. } if id == "blog/0002_add_posts"), "{err}");
+    drop(conn);
+    db.destroy().await;
+}
+
+async fn failure_in_third_statement(dialect: migrations_core::Dialect) {
+    let Some(mut db) = TestDb::create(dialect, "fail3").await else { return };
+    db.execute_all(&["CREATE TABLE chakra_gate (ok INTEGER NOT NULL CHECK (ok = 1))".into(), "CREATE TABLE chakra_switch (v INTEGER NOT NULL)".into(), "INSERT INTO chakra_switch (v) VALUES (0)".into()]).await;
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let migrator = Migrator::new(&BLOG_GUARDED);
+    let err = migrator.apply(&mut conn).await.expect_err("statement 3 fails");
+    let MigrateError::Statement { id, index, count, statement, .. } = &err else { panic!("unexpected error: {err}") };
+    assert_eq!((id.as_str(), *index, *count), ("blog/0004_guarded", 3, 3), "{err}");
+    assert!(statement.contains("chakra_gate"), "{err}");
+    assert!(err.to_string().contains("the database said:"), "{err}");
+    if dialect.transactional_ddl() {
+        // Nothing of 0004 is left; 0001-0003 stay applied.
+        assert_schema(&mut db, &BLOG_GUARDED, 3, "after failed 0004").await;
+        assert_eq!(migrator.history(&mut conn).await.expect("history").len(), 3);
+    } else {
+        // MySQL kept statements 1 and 2; the next run refuses and says how to recover.
+        let again = migrator.apply(&mut conn).await.expect_err("interrupted");
+        assert!(matches!(&again, MigrateError::Interrupted { done: 2, count: 3, .. }), "{again}");
+        assert!(again.to_string().contains("migrate apply --resume"), "{again}");
+        let status = migrator.status(&mut conn).await.expect("status");
+        assert!(status.iter().any(|l| l.state == State::Interrupted(2)), "{status:?}");
+        // Fix the cause, resume: statement 3 runs, and the migration is complete.
+        db.execute_all(&["UPDATE chakra_switch SET v = 1".into()]).await;
+        migrator.apply_with(&mut conn, &ApplyOptions { resume: true, ..Default::default() }).await.expect("resume");
+        assert_schema(&mut db, &BLOG_GUARDED, 4, "after resume").await;
+        assert!(migrator.status(&mut conn).await.expect("status").iter().all(|l| matches!(l.state, State::Applied(_))));
+    }
+    drop(conn);
+    db.destroy().await;
+}
+
+#[tokio::test]
+async fn apply_rollback_reapply_on_sqlite() {
+    round_trips(migrations_core::Dialect::Sqlite).await;
+}
+
+#[tokio::test]
+async fn apply_rollback_reapply_on_postgres() {
+    round_trips(migrations_core::Dialect::Postgres).await;
+}
+
+#[tokio::test]
+async fn apply_rollback_reapply_on_mariadb() {
+    round_trips(migrations_core::Dialect::MySql).await;
+}
+
+#[tokio::test]
+async fn failure_in_statement_three_on_sqlite() {
+    failure_in_third_statement(migrations_core::Dialect::Sqlite).await;
+}
+
+#[tokio::test]
+async fn failure_in_statement_three_on_postgres() {
+    failure_in_third_statement(migrations_core::Dialect::Postgres).await;
+}
+
+#[tokio::test]
+async fn failure_in_statement_three_on_mariadb() {
+    failure_in_third_statement(migrations_core::Dialect::MySql).await;
+}
