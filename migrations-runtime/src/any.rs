@@ -32,7 +32,9 @@ impl AnyConnection {
         let doing = || format!("connecting to {}", redact(url));
         match scheme.as_str() {
             #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => sqlx::PgConnection::connect(url).await.map(AnyConnection::Postgres).map_err(MigrateError::db(doing())),
+            "postgres" | "postgresql" => {
+                sqlx::PgConnection::connect(url).await.map(AnyConnection::Postgres).map_err(MigrateError::db(doing()))
+            }
             #[cfg(feature = "mysql")]
             "mysql" | "mariadb" => {
                 let url = url.replacen("mariadb:", "mysql:", 1);
@@ -47,7 +49,10 @@ impl AnyConnection {
                 } else {
                     format!("{url}?mode=rwc")
                 };
-                sqlx::SqliteConnection::connect(&url).await.map(AnyConnection::Sqlite).map_err(MigrateError::db(doing()))
+                sqlx::SqliteConnection::connect(&url)
+                    .await
+                    .map(AnyConnection::Sqlite)
+                    .map_err(MigrateError::db(doing()))
             }
             _ => Err(MigrateError::Usage(format!(
                 "cannot connect to `{}`: this binary supports {}",
@@ -110,7 +115,13 @@ impl Connection for AnyConnection {
         delegate!(self, c => c.insert_applied(row).await)
     }
 
-    async fn update_progress(&mut self, app: &str, id: &str, steps_done: Option<i64>, ms: i64) -> Result<(), sqlx::Error> {
+    async fn update_progress(
+        &mut self,
+        app: &str,
+        id: &str,
+        steps_done: Option<i64>,
+        ms: i64,
+    ) -> Result<(), sqlx::Error> {
         delegate!(self, c => c.update_progress(app, id, steps_done, ms).await)
     }
 

@@ -27,7 +27,13 @@ pub trait Connection: Send {
     async fn insert_applied(&mut self, row: &Applied) -> Result<(), sqlx::Error>;
 
     /// Records progress (MySQL) or completion (`steps_done = None`) of a migration.
-    async fn update_progress(&mut self, app: &str, id: &str, steps_done: Option<i64>, ms: i64) -> Result<(), sqlx::Error>;
+    async fn update_progress(
+        &mut self,
+        app: &str,
+        id: &str,
+        steps_done: Option<i64>,
+        ms: i64,
+    ) -> Result<(), sqlx::Error>;
 
     /// Deletes a history row.
     async fn delete_applied(&mut self, app: &str, id: &str) -> Result<(), sqlx::Error>;
@@ -101,10 +107,27 @@ mod postgres {
                 .map(drop)
         }
 
-        async fn update_progress(&mut self, app: &str, id: &str, steps_done: Option<i64>, ms: i64) -> Result<(), sqlx::Error> {
-            sqlx::query("UPDATE _chakra_migrations SET steps_done = $1, execution_time_ms = $2 WHERE app = $3 AND id = $4")
-                .bind(steps_done)
-                .bind(ms)
+        async fn update_progress(
+            &mut self,
+            app: &str,
+            id: &str,
+            steps_done: Option<i64>,
+            ms: i64,
+        ) -> Result<(), sqlx::Error> {
+            sqlx::query(
+                "UPDATE _chakra_migrations SET steps_done = $1, execution_time_ms = $2 WHERE app = $3 AND id = $4",
+            )
+            .bind(steps_done)
+            .bind(ms)
+            .bind(app)
+            .bind(id)
+            .execute(self)
+            .await
+            .map(drop)
+        }
+
+        async fn delete_applied(&mut self, app: &str, id: &str) -> Result<(), sqlx::Error> {
+            sqlx::query("DELETE FROM _chakra_migrations WHERE app = $1 AND id = $2")
                 .bind(app)
                 .bind(id)
                 .execute(self)
@@ -112,14 +135,13 @@ mod postgres {
                 .map(drop)
         }
 
-        async fn delete_applied(&mut self, app: &str, id: &str) -> Result<(), sqlx::Error> {
-            sqlx::query("DELETE FROM _chakra_migrations WHERE app = $1 AND id = $2").bind(app).bind(id).execute(self).await.map(drop)
-        }
-
         async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
             // `lock_timeout` bounds the wait for an advisory lock too.
             let ms = timeout.as_millis().max(1);
-            sqlx::raw_sql(&format!("SET lock_timeout = {ms}")).execute(&mut *self).await.map_err(MigrateError::db("setting the lock timeout"))?;
+            sqlx::raw_sql(&format!("SET lock_timeout = {ms}"))
+                .execute(&mut *self)
+                .await
+                .map_err(MigrateError::db("setting the lock timeout"))?;
             let taken = sqlx::query("SELECT pg_advisory_lock($1)").bind(PG_LOCK_KEY).execute(&mut *self).await;
             let _ = sqlx::raw_sql("SET lock_timeout = 0").execute(&mut *self).await;
             match taken {
@@ -155,7 +177,12 @@ mod postgres {
         }
 
         async fn unlock(&mut self) -> Result<(), MigrateError> {
-            sqlx::query("SELECT pg_advisory_unlock($1)").bind(PG_LOCK_KEY).execute(self).await.map(drop).map_err(MigrateError::db("releasing the advisory lock"))
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(PG_LOCK_KEY)
+                .execute(self)
+                .await
+                .map(drop)
+                .map_err(MigrateError::db("releasing the advisory lock"))
         }
     }
 }
@@ -209,7 +236,13 @@ mod mysql {
                 .map(drop)
         }
 
-        async fn update_progress(&mut self, app: &str, id: &str, steps_done: Option<i64>, ms: i64) -> Result<(), sqlx::Error> {
+        async fn update_progress(
+            &mut self,
+            app: &str,
+            id: &str,
+            steps_done: Option<i64>,
+            ms: i64,
+        ) -> Result<(), sqlx::Error> {
             sqlx::query("UPDATE _chakra_migrations SET steps_done = ?, execution_time_ms = ? WHERE app = ? AND id = ?")
                 .bind(steps_done)
                 .bind(ms)
@@ -221,7 +254,12 @@ mod mysql {
         }
 
         async fn delete_applied(&mut self, app: &str, id: &str) -> Result<(), sqlx::Error> {
-            sqlx::query("DELETE FROM _chakra_migrations WHERE app = ? AND id = ?").bind(app).bind(id).execute(self).await.map(drop)
+            sqlx::query("DELETE FROM _chakra_migrations WHERE app = ? AND id = ?")
+                .bind(app)
+                .bind(id)
+                .execute(self)
+                .await
+                .map(drop)
         }
 
         async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
@@ -258,7 +296,12 @@ mod mysql {
         }
 
         async fn unlock(&mut self) -> Result<(), MigrateError> {
-            sqlx::query("SELECT RELEASE_LOCK(?)").bind(LOCK_NAME).execute(self).await.map(drop).map_err(MigrateError::db("releasing the lock (RELEASE_LOCK)"))
+            sqlx::query("SELECT RELEASE_LOCK(?)")
+                .bind(LOCK_NAME)
+                .execute(self)
+                .await
+                .map(drop)
+                .map_err(MigrateError::db("releasing the lock (RELEASE_LOCK)"))
         }
     }
 }
@@ -312,7 +355,13 @@ mod sqlite {
                 .map(drop)
         }
 
-        async fn update_progress(&mut self, app: &str, id: &str, steps_done: Option<i64>, ms: i64) -> Result<(), sqlx::Error> {
+        async fn update_progress(
+            &mut self,
+            app: &str,
+            id: &str,
+            steps_done: Option<i64>,
+            ms: i64,
+        ) -> Result<(), sqlx::Error> {
             sqlx::query("UPDATE _chakra_migrations SET steps_done = ?, execution_time_ms = ? WHERE app = ? AND id = ?")
                 .bind(steps_done)
                 .bind(ms)
@@ -324,7 +373,12 @@ mod sqlite {
         }
 
         async fn delete_applied(&mut self, app: &str, id: &str) -> Result<(), sqlx::Error> {
-            sqlx::query("DELETE FROM _chakra_migrations WHERE app = ? AND id = ?").bind(app).bind(id).execute(self).await.map(drop)
+            sqlx::query("DELETE FROM _chakra_migrations WHERE app = ? AND id = ?")
+                .bind(app)
+                .bind(id)
+                .execute(self)
+                .await
+                .map(drop)
         }
 
         /// SQLite has no advisory lock: each migration runs in a `BEGIN IMMEDIATE`
@@ -334,7 +388,11 @@ mod sqlite {
         /// the busy timeout set here.
         async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
             let ms = timeout.as_millis().max(1);
-            sqlx::raw_sql(&format!("PRAGMA busy_timeout = {ms}")).execute(self).await.map(drop).map_err(MigrateError::db("setting the busy timeout"))
+            sqlx::raw_sql(&format!("PRAGMA busy_timeout = {ms}"))
+                .execute(self)
+                .await
+                .map(drop)
+                .map_err(MigrateError::db("setting the busy timeout"))
         }
 
         async fn unlock(&mut self) -> Result<(), MigrateError> {

@@ -114,7 +114,8 @@ impl MigrateCommand {
 
     async fn execute(&self, migrator: &Migrator, url: &str) -> Result<(), MigrateError> {
         if let MigrateCommand::Sql { id, backward, dialect: Some(d) } = self {
-            let dialect: Dialect = d.parse().map_err(|e: migrations_core::dialect::UnknownDialect| MigrateError::Usage(e.to_string()))?;
+            let dialect: Dialect =
+                d.parse().map_err(|e: migrations_core::dialect::UnknownDialect| MigrateError::Usage(e.to_string()))?;
             for s in migrator.sql(id, dialect, *backward)? {
                 println!("{s};");
             }
@@ -134,12 +135,20 @@ impl MigrateCommand {
                         State::Pending => println!("○ {name}{draft} (pending)"),
                         State::Changed(at) => println!("✗ {name}{draft} (applied {at}, changed since)"),
                         State::Unknown(at) => println!("? {name} (applied {at}; not in this binary)"),
-                        State::Interrupted(k) => println!("! {name} (interrupted after {k} statements; see `migrate apply --resume`)"),
+                        State::Interrupted(k) => {
+                            println!("! {name} (interrupted after {k} statements; see `migrate apply --resume`)")
+                        }
                     }
                 }
             }
             MigrateCommand::Apply { target, dry_run, fake, atomic, resume } => {
-                let options = ApplyOptions { target: target.clone(), dry_run: *dry_run, fake: *fake, atomic: *atomic, resume: *resume };
+                let options = ApplyOptions {
+                    target: target.clone(),
+                    dry_run: *dry_run,
+                    fake: *fake,
+                    atomic: *atomic,
+                    resume: *resume,
+                };
                 let steps = migrator.apply_with(&mut conn, &options).await?;
                 if *dry_run {
                     for s in &steps {
@@ -149,7 +158,13 @@ impl MigrateCommand {
                         }
                     }
                 }
-                let verb = if *dry_run { "would apply" } else if *fake { "recorded" } else { "applied" };
+                let verb = if *dry_run {
+                    "would apply"
+                } else if *fake {
+                    "recorded"
+                } else {
+                    "applied"
+                };
                 match steps.len() {
                     0 => println!("nothing to apply: the database is up to date"),
                     n => println!("{verb} {n} migration{}", if n == 1 { "" } else { "s" }),

@@ -14,7 +14,7 @@ pub enum MigrateError {
         doing: String,
         /// The database's error.
         #[source]
-        source: sqlx::Error,
+        source: Box<sqlx::Error>,
     },
     /// A statement of a migration failed; on PostgreSQL and SQLite nothing of that
     /// migration was kept.
@@ -30,7 +30,7 @@ pub enum MigrateError {
         statement: String,
         /// What the database said.
         #[source]
-        source: sqlx::Error,
+        source: Box<sqlx::Error>,
         /// What state the database is left in.
         state: String,
     },
@@ -86,7 +86,7 @@ pub enum MigrateError {
         id: String,
         /// Why.
         #[source]
-        source: RenderError,
+        source: Box<RenderError>,
     },
     /// A migration, app or target that does not exist, a cycle, or a bad request.
     #[error("chakra: {0}")]
@@ -96,6 +96,6 @@ pub enum MigrateError {
 impl MigrateError {
     pub(crate) fn db(doing: impl Into<String>) -> impl FnOnce(sqlx::Error) -> MigrateError {
         let doing = doing.into();
-        move |source| MigrateError::Database { doing, source }
+        move |source| MigrateError::Database { doing, source: Box::new(source) }
     }
 }

@@ -33,10 +33,9 @@ macro_rules! embed_migrations {
     };
 }
 
-
 mod any;
-pub mod cli;
 mod backend;
+pub mod cli;
 mod error;
 pub mod history;
 mod migrator;

@@ -130,7 +130,9 @@ impl Planned {
 }
 
 fn statements_of(ops: &[Operation], before: &Schema, dialect: Dialect, id: &str) -> Result<Vec<String>, MigrateError> {
-    render_all(ops, before, dialect).map(|(sql, _)| sql).map_err(|source| MigrateError::Render { id: id.to_string(), source })
+    render_all(ops, before, dialect)
+        .map(|(sql, _)| sql)
+        .map_err(|source| MigrateError::Render { id: id.to_string(), source: Box::new(source) })
 }
 
 impl Migrator {
@@ -142,7 +144,12 @@ impl Migrator {
     /// A migrator for several apps, applied in one order that respects the dependencies
     /// across them (`"auth/0001_initial"`).
     pub fn for_apps(apps: impl IntoIterator<Item = &'static Migrations>) -> Self {
-        Self { apps: apps.into_iter().collect(), lock_timeout: Duration::from_secs(60), development: false, progress: None }
+        Self {
+            apps: apps.into_iter().collect(),
+            lock_timeout: Duration::from_secs(60),
+            development: false,
+            progress: None,
+        }
     }
 
     /// How long to wait for another process's run to finish (default 60 s).
@@ -181,7 +188,11 @@ impl Migrator {
             }
         }
         let deps_of = |p: &Planned| -> Vec<String> {
-            p.migration.dependencies.iter().map(|d| if d.contains('/') { d.to_string() } else { format!("{}/{d}", p.app) }).collect()
+            p.migration
+                .dependencies
+                .iter()
+                .map(|d| if d.contains('/') { d.to_string() } else { format!("{}/{d}", p.app) })
+                .collect()
         };
         for p in all.values() {
             for d in deps_of(p) {
@@ -196,12 +207,15 @@ impl Migrator {
                 }
             }
         }
-        let mut waiting: BTreeMap<String, BTreeSet<String>> = all.iter().map(|(k, p)| (k.clone(), deps_of(p).into_iter().collect())).collect();
+        let mut waiting: BTreeMap<String, BTreeSet<String>> =
+            all.iter().map(|(k, p)| (k.clone(), deps_of(p).into_iter().collect())).collect();
         let mut order = Vec::with_capacity(all.len());
         while !waiting.is_empty() {
             let Some(next) = waiting.iter().find(|(_, d)| d.is_empty()).map(|(k, _)| k.clone()) else {
                 let cycle: Vec<&String> = waiting.keys().collect();
-                return Err(MigrateError::Usage(format!("the migrations depend on each other in a cycle among: {cycle:?}")));
+                return Err(MigrateError::Usage(format!(
+                    "the migrations depend on each other in a cycle among: {cycle:?}"
+                )));
             };
             waiting.remove(&next);
             for d in waiting.values_mut() {
@@ -220,7 +234,9 @@ impl Migrator {
         let mut out = Vec::with_capacity(plan.len() + 1);
         for p in plan {
             out.push(schema.clone());
-            schema.apply_all(&p.migration.up_operations()).map_err(|e| MigrateError::Render { id: p.key(), source: e.into() })?;
+            schema
+                .apply_all(&p.migration.up_operations())
+                .map_err(|e| MigrateError::Render { id: p.key(), source: Box::new(e.into()) })?;
         }
         out.push(schema);
         Ok(out)
@@ -246,7 +262,9 @@ impl Migrator {
     }
 
     async fn prepare<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
-        conn.execute(&history::create_sql(conn.dialect())).await.map_err(MigrateError::db("creating the history table"))?;
+        conn.execute(&history::create_sql(conn.dialect()))
+            .await
+            .map_err(MigrateError::db("creating the history table"))?;
         conn.applied().await.map_err(MigrateError::db("reading the history table"))
     }
 
@@ -263,7 +281,11 @@ impl Migrator {
     }
 
     /// Applies pending migrations as `options` say, holding the run's lock throughout.
-    pub async fn apply_with<C: Connection>(&self, conn: &mut C, options: &ApplyOptions) -> Result<Vec<Step>, MigrateError> {
+    pub async fn apply_with<C: Connection>(
+        &self,
+        conn: &mut C,
+        options: &ApplyOptions,
+    ) -> Result<Vec<Step>, MigrateError> {
         let plan = self.plan()?;
         let schemas = self.schemas(&plan)?;
         let last = match &options.target {
@@ -294,11 +316,19 @@ impl Migrator {
             let i = plan.iter().position(|p| p.app == row.app && p.migration.id == row.id);
             let done = usize::try_from(row.steps_done.unwrap_or_default()).unwrap_or_default();
             let Some(i) = i else {
-                return Err(MigrateError::Usage(format!("migration {}/{} was interrupted, and this binary does not know it", row.app, row.id)));
+                return Err(MigrateError::Usage(format!(
+                    "migration {}/{} was interrupted, and this binary does not know it",
+                    row.app, row.id
+                )));
             };
             let statements = statements_of(&plan[i].migration.up_operations(), &schemas[i], dialect, &plan[i].key())?;
             if !options.resume {
-                return Err(MigrateError::Interrupted { id: row.id.clone(), done, count: statements.len(), next: done + 1 });
+                return Err(MigrateError::Interrupted {
+                    id: row.id.clone(),
+                    done,
+                    count: statements.len(),
+                    next: done + 1,
+                });
             }
             let started = Instant::now();
             for (k, s) in statements.iter().enumerate().skip(done) {
@@ -307,22 +337,33 @@ impl Migrator {
                     index: k + 1,
                     count: statements.len(),
                     statement: s.clone(),
-                    source,
-                    state: format!("statements 1..{k} are committed; fix the cause, then `migrate apply --resume` again"),
+                    source: Box::new(source),
+                    state: format!(
+                        "statements 1..{k} are committed; fix the cause, then `migrate apply --resume` again"
+                    ),
                 })?;
                 let progress = i64::try_from(k + 1).unwrap_or(i64::MAX);
-                conn.update_progress(&row.app, &row.id, Some(progress), 0).await.map_err(MigrateError::db("recording progress"))?;
+                conn.update_progress(&row.app, &row.id, Some(progress), 0)
+                    .await
+                    .map_err(MigrateError::db("recording progress"))?;
             }
             let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-            conn.update_progress(&row.app, &row.id, None, ms).await.map_err(MigrateError::db("recording completion"))?;
+            conn.update_progress(&row.app, &row.id, None, ms)
+                .await
+                .map_err(MigrateError::db("recording completion"))?;
             applied = conn.applied().await.map_err(MigrateError::db("reading the history table"))?;
         }
 
-        let by_key: BTreeMap<(String, String), Applied> = applied.iter().map(|r| ((r.app.clone(), r.id.clone()), r.clone())).collect();
+        let by_key: BTreeMap<(String, String), Applied> =
+            applied.iter().map(|r| ((r.app.clone(), r.id.clone()), r.clone())).collect();
         for p in plan {
             if let Some(row) = by_key.get(&(p.app.to_string(), p.migration.id.to_string())) {
                 if row.checksum != p.migration.checksum && !(p.migration.draft && self.development) {
-                    return Err(MigrateError::Changed { id: p.key(), applied: row.checksum.clone(), embedded: p.migration.checksum.to_string() });
+                    return Err(MigrateError::Changed {
+                        id: p.key(),
+                        applied: row.checksum.clone(),
+                        embedded: p.migration.checksum.to_string(),
+                    });
                 }
             } else if p.migration.draft && !self.development {
                 return Err(MigrateError::Draft { id: p.key() });
@@ -335,21 +376,30 @@ impl Migrator {
             let Some(row) = by_key.get(&(p.app.to_string(), p.migration.id.to_string())) else { continue };
             if p.migration.draft && self.development && row.checksum != p.migration.checksum {
                 let statements = stored_reverse(row)?;
-                self.run_in_transaction(conn, &p.key(), &statements, false, Record::Delete(p.app, p.migration.id)).await?;
+                let rebuild = statements.iter().any(|s| s.contains("_chakra_new_"));
+                self.run_in_transaction(conn, &p.key(), &statements, rebuild, Record::Delete(p.app, p.migration.id))
+                    .await?;
             }
         }
         let applied = conn.applied().await.map_err(MigrateError::db("reading the history table"))?;
         let done: BTreeSet<(String, String)> = applied.iter().map(|r| (r.app.clone(), r.id.clone())).collect();
         let batch = applied.iter().map(|r| r.batch).max().unwrap_or(0) + 1;
-        let pending: Vec<(usize, &Planned)> =
-            plan.iter().enumerate().filter(|(_, p)| !done.contains(&(p.app.to_string(), p.migration.id.to_string()))).collect();
+        let pending: Vec<(usize, &Planned)> = plan
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !done.contains(&(p.app.to_string(), p.migration.id.to_string())))
+            .collect();
 
         let atomic = options.atomic && dialect.transactional_ddl() && !options.dry_run;
         let any_rebuild = dialect == Dialect::Sqlite
-            && pending.iter().any(|(i, p)| p.migration.up_operations().iter().any(|op| sqlite_rebuilds_table(op, &schemas[*i])));
+            && pending
+                .iter()
+                .any(|(i, p)| p.migration.up_operations().iter().any(|op| sqlite_rebuilds_table(op, &schemas[*i])));
         if atomic {
             if any_rebuild {
-                conn.execute("PRAGMA foreign_keys = OFF").await.map_err(MigrateError::db("turning foreign keys off"))?;
+                conn.execute("PRAGMA foreign_keys = OFF")
+                    .await
+                    .map_err(MigrateError::db("turning foreign keys off"))?;
             }
             let begin = if dialect == Dialect::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
             conn.execute(begin).await.map_err(MigrateError::db("starting the transaction"))?;
@@ -376,23 +426,37 @@ impl Migrator {
                 steps_done: None,
             };
             let result = if options.fake {
-                conn.insert_applied(&row).await.map_err(MigrateError::db("recording a faked migration"))
+                conn.insert_applied(&row).await.map(|()| true).map_err(MigrateError::db("recording a faked migration"))
             } else if atomic {
-                self.run_statements(conn, &key, &statements, "nothing of this run was kept (one transaction)").await.and(
-                    conn.insert_applied(&row).await.map_err(MigrateError::db("recording the migration")),
-                )
+                match self
+                    .run_statements(conn, &key, &statements, "nothing of this run was kept (one transaction)")
+                    .await
+                {
+                    Ok(()) => conn
+                        .insert_applied(&row)
+                        .await
+                        .map(|()| true)
+                        .map_err(MigrateError::db("recording the migration")),
+                    Err(e) => Err(e),
+                }
             } else if dialect.transactional_ddl() {
                 let rebuild = dialect == Dialect::Sqlite && up.iter().any(|op| sqlite_rebuilds_table(op, &schemas[i]));
-                self.run_in_transaction(conn, &key, &statements, rebuild, Record::Insert(&row))
-                .await
+                self.run_in_transaction(conn, &key, &statements, rebuild, Record::Insert(&row)).await
             } else {
-                self.run_mysql(conn, &key, &statements, row).await
+                self.run_mysql(conn, &key, &statements, row).await.map(|()| true)
             };
-            if let Err(e) = result {
-                if atomic {
-                    let _ = conn.execute("ROLLBACK").await;
+            let ran = match result {
+                Ok(ran) => ran,
+                Err(e) => {
+                    if atomic {
+                        let _ = conn.execute("ROLLBACK").await;
+                    }
+                    return Err(e);
                 }
-                return Err(e);
+            };
+            if !ran {
+                // Another process applied it first (SQLite).
+                continue;
             }
             let ms = started.elapsed().as_millis();
             if !options.fake && dialect.transactional_ddl() {
@@ -407,25 +471,36 @@ impl Migrator {
                 let problems = conn.foreign_key_problems().await.map_err(MigrateError::db("checking foreign keys"))?;
                 if !problems.is_empty() {
                     let _ = conn.execute("ROLLBACK").await;
-                    return Err(MigrateError::Usage(format!("the run breaks foreign keys, so nothing was kept: {}", problems.join("; "))));
+                    return Err(MigrateError::Usage(format!(
+                        "the run breaks foreign keys, so nothing was kept: {}",
+                        problems.join("; ")
+                    )));
                 }
             }
             conn.execute("COMMIT").await.map_err(MigrateError::db("committing the run"))?;
             if any_rebuild {
-                conn.execute("PRAGMA foreign_keys = ON").await.map_err(MigrateError::db("turning foreign keys back on"))?;
+                conn.execute("PRAGMA foreign_keys = ON")
+                    .await
+                    .map_err(MigrateError::db("turning foreign keys back on"))?;
             }
         }
         Ok(steps)
     }
 
-    async fn run_statements<C: Connection>(&self, conn: &mut C, key: &str, statements: &[String], state: &str) -> Result<(), MigrateError> {
+    async fn run_statements<C: Connection>(
+        &self,
+        conn: &mut C,
+        key: &str,
+        statements: &[String],
+        state: &str,
+    ) -> Result<(), MigrateError> {
         for (k, s) in statements.iter().enumerate() {
             conn.execute(s).await.map_err(|source| MigrateError::Statement {
                 id: key.to_string(),
                 index: k + 1,
                 count: statements.len(),
                 statement: s.clone(),
-                source,
+                source: Box::new(source),
                 state: state.to_string(),
             })?;
         }
@@ -441,31 +516,56 @@ impl Migrator {
         statements: &[String],
         rebuild: bool,
         record: Record<'_>,
-    ) -> Result<(), MigrateError> {
+    ) -> Result<bool, MigrateError> {
         let sqlite = conn.dialect() == Dialect::Sqlite;
         if rebuild {
             // A no-op inside a transaction, so it goes first (see the SQLite table rebuild).
             conn.execute("PRAGMA foreign_keys = OFF").await.map_err(MigrateError::db("turning foreign keys off"))?;
         }
-        conn.execute(if sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" }).await.map_err(MigrateError::db("starting the transaction"))?;
-        let mut outcome = self.run_statements(conn, key, statements, "nothing of this migration was kept; the migrations before it are applied").await;
+        conn.execute(if sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" })
+            .await
+            .map_err(MigrateError::db("starting the transaction"))?;
+        // SQLite has no run-wide lock: another process may have applied this migration
+        // while this one waited for the write lock. Inside the transaction, look again.
+        if let Record::Insert(row) = &record {
+            let already = match conn.applied().await {
+                Ok(rows) => rows.iter().any(|x| x.app == row.app && x.id == row.id),
+                Err(e) => {
+                    let _ = conn.execute("ROLLBACK").await;
+                    return Err(MigrateError::db("reading the history table")(e));
+                }
+            };
+            if already {
+                conn.execute("COMMIT").await.map_err(MigrateError::db("committing"))?;
+                if rebuild {
+                    conn.execute("PRAGMA foreign_keys = ON")
+                        .await
+                        .map_err(MigrateError::db("turning foreign keys back on"))?;
+                }
+                return Ok(false);
+            }
+        }
+        let mut outcome = self
+            .run_statements(
+                conn,
+                key,
+                statements,
+                "nothing of this migration was kept; the migrations before it are applied",
+            )
+            .await;
         if outcome.is_ok() && rebuild {
             outcome = match conn.foreign_key_problems().await {
                 Ok(p) if p.is_empty() => Ok(()),
-                Ok(p) => Err(MigrateError::Usage(format!("migration {key} breaks foreign keys, so nothing of it was kept: {}", p.join("; ")))),
+                Ok(p) => Err(MigrateError::Usage(format!(
+                    "migration {key} breaks foreign keys, so nothing of it was kept: {}",
+                    p.join("; ")
+                ))),
                 Err(e) => Err(MigrateError::db("checking foreign keys")(e)),
             };
         }
         if outcome.is_ok() {
             outcome = match record {
-                Record::Insert(row) => {
-                    // Another process may have applied it while this one waited for the write lock.
-                    match conn.applied().await {
-                        Ok(rows) if rows.iter().any(|x| x.app == row.app && x.id == row.id) => Ok(()),
-                        Ok(_) => conn.insert_applied(row).await,
-                        Err(e) => Err(e),
-                    }
-                }
+                Record::Insert(row) => conn.insert_applied(row).await,
                 Record::Delete(app, id) => conn.delete_applied(app, id).await,
             }
             .map_err(MigrateError::db("recording the migration"));
@@ -479,14 +579,22 @@ impl Migrator {
         if rebuild {
             conn.execute("PRAGMA foreign_keys = ON").await.map_err(MigrateError::db("turning foreign keys back on"))?;
         }
-        outcome
+        outcome.map(|()| true)
     }
 
     /// MySQL commits each DDL statement itself: record progress after each, so an
     /// interruption leaves a row that says exactly how far it got.
-    async fn run_mysql<C: Connection>(&self, conn: &mut C, key: &str, statements: &[String], row: Applied) -> Result<(), MigrateError> {
+    async fn run_mysql<C: Connection>(
+        &self,
+        conn: &mut C,
+        key: &str,
+        statements: &[String],
+        row: Applied,
+    ) -> Result<(), MigrateError> {
         let started = Instant::now();
-        conn.insert_applied(&Applied { steps_done: Some(0), ..row.clone() }).await.map_err(MigrateError::db("recording the start of the migration"))?;
+        conn.insert_applied(&Applied { steps_done: Some(0), ..row.clone() })
+            .await
+            .map_err(MigrateError::db("recording the start of the migration"))?;
         for (k, s) in statements.iter().enumerate() {
             if let Err(source) = conn.execute(s).await {
                 let state = if k == 0 {
@@ -495,17 +603,31 @@ impl Migrator {
                 } else {
                     format!("MySQL committed statements 1..{k} of it; fix the cause, then `migrate apply --resume`, or undo them by hand and `migrate resolve {} --rolled-back`", row.id)
                 };
-                return Err(MigrateError::Statement { id: key.to_string(), index: k + 1, count: statements.len(), statement: s.clone(), source, state });
+                return Err(MigrateError::Statement {
+                    id: key.to_string(),
+                    index: k + 1,
+                    count: statements.len(),
+                    statement: s.clone(),
+                    source: Box::new(source),
+                    state,
+                });
             }
             let done = i64::try_from(k + 1).unwrap_or(i64::MAX);
-            conn.update_progress(&row.app, &row.id, Some(done), 0).await.map_err(MigrateError::db("recording progress"))?;
+            conn.update_progress(&row.app, &row.id, Some(done), 0)
+                .await
+                .map_err(MigrateError::db("recording progress"))?;
         }
         let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         conn.update_progress(&row.app, &row.id, None, ms).await.map_err(MigrateError::db("recording completion"))
     }
 
     /// Rolls back applied migrations, last applied first.
-    pub async fn rollback<C: Connection>(&self, conn: &mut C, target: &RollbackTarget, force: bool) -> Result<Vec<Step>, MigrateError> {
+    pub async fn rollback<C: Connection>(
+        &self,
+        conn: &mut C,
+        target: &RollbackTarget,
+        force: bool,
+    ) -> Result<Vec<Step>, MigrateError> {
         let plan = self.plan()?;
         let schemas = self.schemas(&plan)?;
         conn.lock(self.lock_timeout).await?;
@@ -555,9 +677,16 @@ impl Migrator {
             let statements = match plan.iter().position(|p| p.app == row.app && p.migration.id == row.id) {
                 Some(i) => {
                     let down = plan[i].migration.down_operations();
-                    let irreversible = down.iter().any(|op| matches!(op, Operation::RunSql(s) if s.forward.is_empty() && s.reverse.is_none()));
+                    let irreversible = down
+                        .iter()
+                        .any(|op| matches!(op, Operation::RunSql(s) if s.forward.is_empty() && s.reverse.is_none()));
                     if irreversible && !force {
-                        return Err(MigrateError::Irreversible { id: key, reason: "its `down` says it cannot be undone; pass --force to remove it from the history anyway".into() });
+                        return Err(MigrateError::Irreversible {
+                            id: key,
+                            reason:
+                                "its `down` says it cannot be undone; pass --force to remove it from the history anyway"
+                                    .into(),
+                        });
                     }
                     statements_of(&down, &schemas[i + 1], dialect, &key)?
                 }
@@ -569,7 +698,13 @@ impl Migrator {
                 let rebuild = dialect == Dialect::Sqlite && statements.iter().any(|s| s.contains("_chakra_new_"));
                 self.run_in_transaction(conn, &key, &statements, rebuild, Record::Delete(&row.app, &row.id)).await?;
             } else {
-                self.run_statements(conn, &key, &statements, "MySQL committed the statements before this one; the migration is still recorded as applied").await?;
+                self.run_statements(
+                    conn,
+                    &key,
+                    &statements,
+                    "MySQL committed the statements before this one; the migration is still recorded as applied",
+                )
+                .await?;
                 conn.delete_applied(&row.app, &row.id).await.map_err(MigrateError::db("removing the history row"))?;
             }
             let ms = started.elapsed().as_millis();
@@ -584,7 +719,8 @@ impl Migrator {
     pub async fn status<C: Connection>(&self, conn: &mut C) -> Result<Vec<StatusLine>, MigrateError> {
         let plan = self.plan()?;
         let applied = self.prepare(conn).await?;
-        let by_key: BTreeMap<(String, String), &Applied> = applied.iter().map(|r| ((r.app.clone(), r.id.clone()), r)).collect();
+        let by_key: BTreeMap<(String, String), &Applied> =
+            applied.iter().map(|r| ((r.app.clone(), r.id.clone()), r)).collect();
         let mut lines: Vec<StatusLine> = plan
             .iter()
             .map(|p| {
@@ -599,7 +735,12 @@ impl Migrator {
             .collect();
         for r in &applied {
             if !plan.iter().any(|p| p.app == r.app && p.migration.id == r.id) {
-                lines.push(StatusLine { app: r.app.clone(), id: r.id.clone(), state: State::Unknown(r.applied_at.clone()), draft: false });
+                lines.push(StatusLine {
+                    app: r.app.clone(),
+                    id: r.id.clone(),
+                    state: State::Unknown(r.applied_at.clone()),
+                    draft: false,
+                });
             }
         }
         Ok(lines)

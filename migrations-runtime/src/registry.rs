@@ -31,7 +31,6 @@ pub struct Migrations {
     pub snapshot: &'static str,
 }
 
-
 impl EmbeddedMigration {
     /// The forward operations, as `up` records them.
     pub fn up_operations(&self) -> Vec<migrations_core::Operation> {

@@ -20,7 +20,14 @@ fixture!(m0004, "0004_guarded.rs");
 
 macro_rules! embedded {
     ($m:ident, $checksum:literal) => {
-        EmbeddedMigration { id: $m::ID, dependencies: $m::DEPENDENCIES, checksum: $checksum, draft: false, up: $m::up, down: $m::down }
+        EmbeddedMigration {
+            id: $m::ID,
+            dependencies: $m::DEPENDENCIES,
+            checksum: $checksum,
+            draft: false,
+            up: $m::up,
+            down: $m::down,
+        }
     };
 }
 
@@ -34,7 +41,12 @@ pub static BLOG: Migrations = Migrations {
 /// 0001–0004, where 0004 fails at its third statement unless `chakra_switch` holds 1.
 pub static BLOG_GUARDED: Migrations = Migrations {
     app: "blog",
-    migrations: &[embedded!(m0001, "c0001"), embedded!(m0002, "c0002"), embedded!(m0003, "c0003"), embedded!(m0004, "c0004")],
+    migrations: &[
+        embedded!(m0001, "c0001"),
+        embedded!(m0002, "c0002"),
+        embedded!(m0003, "c0003"),
+        embedded!(m0004, "c0004"),
+    ],
     snapshot: "",
 };
 

@@ -23,15 +23,22 @@ fn schema_after(set: &Migrations, n: usize) -> Schema {
 }
 
 async fn assert_schema(db: &mut TestDb, set: &Migrations, n: usize, step: &str) {
-    check_live_ignoring(db, &schema_after(set, n), BOOKKEEPING).await.unwrap_or_else(|e| panic!("{}: {step}:\n{e}", db.dialect));
+    check_live_ignoring(db, &schema_after(set, n), BOOKKEEPING)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {step}:\n{e}", db.dialect));
 }
 
 async fn count(db: &mut TestDb, sql: &str) -> i64 {
-    db.query_strings(&format!("SELECT CAST(({sql}) AS CHAR(20))").replace("AS CHAR(20)", if db.dialect == migrations_core::Dialect::MySql { "AS CHAR(20)" } else { "AS TEXT" }))
-        .await
-        .first()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(-1)
+    db.query_strings(
+        &format!("SELECT CAST(({sql}) AS CHAR(20))").replace(
+            "AS CHAR(20)",
+            if db.dialect == migrations_core::Dialect::MySql { "AS CHAR(20)" } else { "AS TEXT" },
+        ),
+    )
+    .await
+    .first()
+    .and_then(|v| v.parse().ok())
+    .unwrap_or(-1)
 }
 
 async fn round_trips(dialect: migrations_core::Dialect) {
@@ -40,14 +47,18 @@ async fn round_trips(dialect: migrations_core::Dialect) {
     let migrator = Migrator::new(&BLOG);
 
     // Dry run: every statement, none executed.
-    let dry = migrator.apply_with(&mut conn, &ApplyOptions { dry_run: true, ..Default::default() }).await.expect("dry run");
+    let dry =
+        migrator.apply_with(&mut conn, &ApplyOptions { dry_run: true, ..Default::default() }).await.expect("dry run");
     assert_eq!(dry.len(), 3);
     assert!(dry[0].statements.iter().any(|s| s.contains("CREATE TABLE")));
     assert_schema(&mut db, &BLOG, 0, "after dry run").await;
 
     // Apply all; again is a no-op.
     let steps = migrator.apply(&mut conn).await.expect("apply");
-    assert_eq!(steps.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["0001_create_users", "0002_add_posts", "0003_seed_admin"]);
+    assert_eq!(
+        steps.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["0001_create_users", "0002_add_posts", "0003_seed_admin"]
+    );
     assert_schema(&mut db, &BLOG, 3, "after apply").await;
     assert_eq!(count(&mut db, "SELECT COUNT(*) FROM users WHERE username = 'admin'").await, 1);
     assert!(migrator.apply(&mut conn).await.expect("second apply").is_empty());
@@ -86,7 +97,12 @@ async fn round_trips(dialect: migrations_core::Dialect) {
 
 async fn failure_in_third_statement(dialect: migrations_core::Dialect) {
     let Some(mut db) = TestDb::create(dialect, "fail3").await else { return };
-    db.execute_all(&["CREATE TABLE chakra_gate (ok INTEGER NOT NULL CHECK (ok = 1))".into(), "CREATE TABLE chakra_switch (v INTEGER NOT NULL)".into(), "INSERT INTO chakra_switch (v) VALUES (0)".into()]).await;
+    db.execute_all(&[
+        "CREATE TABLE chakra_gate (ok INTEGER NOT NULL CHECK (ok = 1))".into(),
+        "CREATE TABLE chakra_switch (v INTEGER NOT NULL)".into(),
+        "INSERT INTO chakra_switch (v) VALUES (0)".into(),
+    ])
+    .await;
     let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
     let migrator = Migrator::new(&BLOG_GUARDED);
     let err = migrator.apply(&mut conn).await.expect_err("statement 3 fails");
