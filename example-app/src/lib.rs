@@ -1,5 +1,6 @@
-//! The example blog: its models and its embedded migrations.
+//! The example blog: its models, its embedded migrations, and what it does with its data.
 
+pub mod blog;
 pub mod models;
 
 /// Every migration of this crate, embedded at build time.

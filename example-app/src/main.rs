@@ -1,33 +1,57 @@
-//! The example application: a blog whose models are `#[derive(Model)]` structs and whose
-//! migrations the build writes. Applying them to a database on boot arrives with the
-//! runtime's migrator; today the app shows its models, its embedded migrations and the
-//! SQL they would run on SQLite.
+//! The example blog. On boot it brings its database up to date (a SQLite file by
+//! default, any `DATABASE_URL` otherwise), then adds a post and lists them all.
+//! `example-app migrate status|apply|rollback|sql|history` is the mounted migrate CLI.
 
-use example_app::models;
-use migrations_runtime::{Dialect, Model};
+use std::process::ExitCode;
 
-fn describe<M: Model>() {
-    println!("  {:<8} {}", M::TABLE, M::COLUMNS.join(", "));
+use clap::Parser;
+use example_app::{blog, MIGRATIONS};
+use migrations_runtime::cli::MigrateCommand;
+use migrations_runtime::{AnyConnection, Migrator};
+
+#[derive(Parser)]
+#[command(about = "A small blog that migrates its own database on boot")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
-fn main() {
-    println!("Models (table, columns):");
-    describe::<models::User>();
-    describe::<models::Post>();
-    describe::<models::Tag>();
-    println!("\nEmbedded migrations and their SQLite SQL:");
-    match example_app::MIGRATIONS.sql(Dialect::Sqlite) {
-        Ok(all) => {
-            for (id, statements) in all {
-                println!("  {id}");
-                for s in statements {
-                    println!("    {};", s.replace('\n', "\n    "));
-                }
-            }
-        }
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Database migrations.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+}
+
+fn database_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://example.db".to_string())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let url = database_url();
+    let migrator = Migrator::new(&MIGRATIONS);
+    if let Some(Command::Migrate(cmd)) = cli.command {
+        return cmd.run(&migrator, &url).await;
+    }
+    match run(&migrator, &url).await {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("cannot render the migrations: {e}");
-            std::process::exit(1);
+            eprintln!("{e}");
+            ExitCode::FAILURE
         }
     }
+}
+
+async fn run(migrator: &Migrator, url: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let mut conn = AnyConnection::connect(url).await?;
+    let applied = migrator.apply(&mut conn).await?;
+    println!("database {}: {} migration(s) applied on boot", migrations_runtime::any::redact(url), applied.len());
+    let count = blog::post_count(&mut conn).await? + 1;
+    blog::add_post(&mut conn, "ada", &format!("Post number {count}")).await?;
+    for (author, title) in blog::posts(&mut conn).await? {
+        println!("  {author}: {title}");
+    }
+    Ok(())
 }

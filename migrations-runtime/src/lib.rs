@@ -33,7 +33,7 @@ macro_rules! embed_migrations {
     };
 }
 
-mod any;
+pub mod any;
 mod backend;
 pub mod cli;
 mod error;
