@@ -103,6 +103,10 @@ impl Connection for AnyConnection {
         delegate!(self, c => c.dialect())
     }
 
+    fn data(&mut self) -> crate::backend::DataConnection<'_> {
+        delegate!(self, c => c.data())
+    }
+
     async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
         delegate!(self, c => c.execute(sql).await)
     }

@@ -10,12 +10,45 @@ use migrations_core::Dialect;
 use crate::error::MigrateError;
 use crate::history::Applied;
 
+/// The migration's own connection, handed to a Rust data step: match on the backend to
+/// use typed sqlx queries, or call [`DataConnection::execute`] for plain SQL.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DataConnection<'c> {
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(&'c mut sqlx::PgConnection),
+    /// MySQL / MariaDB.
+    #[cfg(feature = "mysql")]
+    MySql(&'c mut sqlx::MySqlConnection),
+    /// SQLite.
+    #[cfg(feature = "sqlite")]
+    Sqlite(&'c mut sqlx::SqliteConnection),
+}
+
+impl DataConnection<'_> {
+    /// Runs one SQL statement.
+    pub async fn execute(self, sql: &str) -> Result<(), sqlx::Error> {
+        match self {
+            #[cfg(feature = "postgres")]
+            DataConnection::Postgres(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
+            #[cfg(feature = "mysql")]
+            DataConnection::MySql(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
+            #[cfg(feature = "sqlite")]
+            DataConnection::Sqlite(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
+        }
+    }
+}
+
 /// A connection the migrator can work on: `PgConnection`, `MySqlConnection` or
 /// `SqliteConnection` (cargo features `postgres`, `mysql`, `sqlite`), or a pooled one.
 #[allow(async_fn_in_trait)]
 pub trait Connection: Send {
     /// The SQL dialect of the connection.
     fn dialect(&self) -> Dialect;
+
+    /// The connection as a data step sees it.
+    fn data(&mut self) -> DataConnection<'_>;
 
     /// Runs one statement (no parameters).
     async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error>;
@@ -66,6 +99,10 @@ mod postgres {
     impl Connection for PgConnection {
         fn dialect(&self) -> Dialect {
             Dialect::Postgres
+        }
+
+        fn data(&mut self) -> DataConnection<'_> {
+            DataConnection::Postgres(self)
         }
 
         async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
@@ -197,6 +234,10 @@ mod mysql {
             Dialect::MySql
         }
 
+        fn data(&mut self) -> DataConnection<'_> {
+            DataConnection::MySql(self)
+        }
+
         async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
             sqlx::raw_sql(sql).execute(self).await.map(drop)
         }
@@ -314,6 +355,10 @@ mod sqlite {
     impl Connection for SqliteConnection {
         fn dialect(&self) -> Dialect {
             Dialect::Sqlite
+        }
+
+        fn data(&mut self) -> DataConnection<'_> {
+            DataConnection::Sqlite(self)
         }
 
         async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {

@@ -12,11 +12,7 @@ pub trait Model {
     const COLUMNS: &'static [&'static str];
 }
 
-/// The builder API generated migration modules are written in (re-exported from
-/// `migrations-core`).
-pub mod schema {
-    pub use migrations_core::builder::*;
-}
+pub mod schema;
 
 /// Embeds the migrations the build script registered (`OUT_DIR/chakra_migrations.rs`),
 /// as a `const` expression of type [`Migrations`]:

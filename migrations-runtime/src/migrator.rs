@@ -11,6 +11,7 @@ use crate::backend::Connection;
 use crate::error::MigrateError;
 use crate::history::{self, Applied, STATEMENT_SEPARATOR};
 use crate::registry::{EmbeddedMigration, Migrations};
+use crate::schema::DataStep;
 
 /// Something the migrator reports while it works (for progress lines).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +128,51 @@ impl Planned {
     fn key(&self) -> String {
         format!("{}/{}", self.app, self.migration.id)
     }
+}
+
+/// One thing a migration runs: a SQL statement, or a Rust data step.
+#[derive(Clone)]
+enum Unit {
+    Sql(String),
+    Data(&'static str, DataStep),
+}
+
+impl std::fmt::Display for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unit::Sql(s) => f.write_str(s),
+            Unit::Data(name, _) => write!(f, "-- Rust data step `{name}`"),
+        }
+    }
+}
+
+fn texts(units: &[Unit]) -> Vec<String> {
+    units.iter().map(ToString::to_string).collect()
+}
+
+/// The statements and data steps of one direction of a migration, in order, each
+/// statement rendered against the schema it meets.
+fn units_of(
+    steps: (Vec<Operation>, Vec<(usize, &'static str, DataStep)>),
+    before: &Schema,
+    dialect: Dialect,
+    id: &str,
+) -> Result<Vec<Unit>, MigrateError> {
+    let (ops, data) = steps;
+    let mut schema = before.clone();
+    let mut units = Vec::new();
+    let mut data = data.into_iter().peekable();
+    for (k, op) in ops.iter().enumerate() {
+        while let Some((_, name, step)) = data.next_if(|(at, _, _)| *at <= k) {
+            units.push(Unit::Data(name, step));
+        }
+        let sql = migrations_core::render::render(op, &schema, dialect)
+            .map_err(|source| MigrateError::Render { id: id.to_string(), source: Box::new(source) })?;
+        units.extend(sql.into_iter().map(Unit::Sql));
+        schema.apply(op).map_err(|e| MigrateError::Render { id: id.to_string(), source: Box::new(e.into()) })?;
+    }
+    units.extend(data.map(|(_, name, step)| Unit::Data(name, step)));
+    Ok(units)
 }
 
 fn statements_of(ops: &[Operation], before: &Schema, dialect: Dialect, id: &str) -> Result<Vec<String>, MigrateError> {
@@ -255,9 +301,9 @@ impl Migrator {
         let schemas = self.schemas(&plan)?;
         let p = plan[i];
         if backward {
-            statements_of(&p.migration.down_operations(), &schemas[i + 1], dialect, &p.key())
+            units_of(p.migration.down_steps(), &schemas[i + 1], dialect, &p.key()).map(|u| texts(&u))
         } else {
-            statements_of(&p.migration.up_operations(), &schemas[i], dialect, &p.key())
+            units_of(p.migration.up_steps(), &schemas[i], dialect, &p.key()).map(|u| texts(&u))
         }
     }
 
@@ -321,7 +367,7 @@ impl Migrator {
                     row.app, row.id
                 )));
             };
-            let statements = statements_of(&plan[i].migration.up_operations(), &schemas[i], dialect, &plan[i].key())?;
+            let statements = units_of(plan[i].migration.up_steps(), &schemas[i], dialect, &plan[i].key())?;
             if !options.resume {
                 return Err(MigrateError::Interrupted {
                     id: row.id.clone(),
@@ -332,11 +378,11 @@ impl Migrator {
             }
             let started = Instant::now();
             for (k, s) in statements.iter().enumerate().skip(done) {
-                conn.execute(s).await.map_err(|source| MigrateError::Statement {
+                run_unit(conn, s).await.map_err(|source| MigrateError::Statement {
                     id: plan[i].key(),
                     index: k + 1,
                     count: statements.len(),
-                    statement: s.clone(),
+                    statement: s.to_string(),
                     source: Box::new(source),
                     state: format!(
                         "statements 1..{k} are committed; fix the cause, then `migrate apply --resume` again"
@@ -375,8 +421,8 @@ impl Migrator {
         for p in plan.iter().rev() {
             let Some(row) = by_key.get(&(p.app.to_string(), p.migration.id.to_string())) else { continue };
             if p.migration.draft && self.development && row.checksum != p.migration.checksum {
-                let statements = stored_reverse(row)?;
-                let rebuild = statements.iter().any(|s| s.contains("_chakra_new_"));
+                let statements: Vec<Unit> = stored_reverse(row)?.into_iter().map(Unit::Sql).collect();
+                let rebuild = statements.iter().any(|s| s.to_string().contains("_chakra_new_"));
                 self.run_in_transaction(conn, &p.key(), &statements, rebuild, Record::Delete(p.app, p.migration.id))
                     .await?;
             }
@@ -406,11 +452,20 @@ impl Migrator {
         }
         for (i, p) in pending {
             let key = p.key();
-            let up = p.migration.up_operations();
-            let statements = statements_of(&up, &schemas[i], dialect, &key)?;
-            let reverse = statements_of(&p.migration.down_operations(), &schemas[i + 1], dialect, &key).ok();
+            let up_steps = p.migration.up_steps();
+            let up = up_steps.0.clone();
+            let statements = units_of(up_steps, &schemas[i], dialect, &key)?;
+            // Stored so an older binary can roll it back: only when it is plain SQL.
+            let down = p.migration.down_steps();
+            let reverse =
+                if down.1.is_empty() { statements_of(&down.0, &schemas[i + 1], dialect, &key).ok() } else { None };
             if options.dry_run {
-                steps.push(Step { app: p.app.into(), id: p.migration.id.into(), statements, ms: 0 });
+                steps.push(Step {
+                    app: p.app.into(),
+                    id: p.migration.id.into(),
+                    statements: texts(&statements),
+                    ms: 0,
+                });
                 continue;
             }
             self.report(Progress::Start { id: key.clone() });
@@ -464,7 +519,7 @@ impl Migrator {
                 let _ = conn.update_progress(p.app, p.migration.id, None, ms64).await;
             }
             self.report(Progress::Done { id: key, ms });
-            steps.push(Step { app: p.app.into(), id: p.migration.id.into(), statements, ms });
+            steps.push(Step { app: p.app.into(), id: p.migration.id.into(), statements: texts(&statements), ms });
         }
         if atomic {
             if any_rebuild {
@@ -491,15 +546,15 @@ impl Migrator {
         &self,
         conn: &mut C,
         key: &str,
-        statements: &[String],
+        statements: &[Unit],
         state: &str,
     ) -> Result<(), MigrateError> {
         for (k, s) in statements.iter().enumerate() {
-            conn.execute(s).await.map_err(|source| MigrateError::Statement {
+            run_unit(conn, s).await.map_err(|source| MigrateError::Statement {
                 id: key.to_string(),
                 index: k + 1,
                 count: statements.len(),
-                statement: s.clone(),
+                statement: s.to_string(),
                 source: Box::new(source),
                 state: state.to_string(),
             })?;
@@ -513,7 +568,7 @@ impl Migrator {
         &self,
         conn: &mut C,
         key: &str,
-        statements: &[String],
+        statements: &[Unit],
         rebuild: bool,
         record: Record<'_>,
     ) -> Result<bool, MigrateError> {
@@ -588,7 +643,7 @@ impl Migrator {
         &self,
         conn: &mut C,
         key: &str,
-        statements: &[String],
+        statements: &[Unit],
         row: Applied,
     ) -> Result<(), MigrateError> {
         let started = Instant::now();
@@ -596,7 +651,7 @@ impl Migrator {
             .await
             .map_err(MigrateError::db("recording the start of the migration"))?;
         for (k, s) in statements.iter().enumerate() {
-            if let Err(source) = conn.execute(s).await {
+            if let Err(source) = run_unit(conn, s).await {
                 let state = if k == 0 {
                     let _ = conn.delete_applied(&row.app, &row.id).await;
                     "nothing of this migration was applied".to_string()
@@ -607,7 +662,7 @@ impl Migrator {
                     id: key.to_string(),
                     index: k + 1,
                     count: statements.len(),
-                    statement: s.clone(),
+                    statement: s.to_string(),
                     source: Box::new(source),
                     state,
                 });
@@ -676,8 +731,9 @@ impl Migrator {
             let key = format!("{}/{}", row.app, row.id);
             let statements = match plan.iter().position(|p| p.app == row.app && p.migration.id == row.id) {
                 Some(i) => {
-                    let down = plan[i].migration.down_operations();
+                    let down = plan[i].migration.down_steps();
                     let irreversible = down
+                        .0
                         .iter()
                         .any(|op| matches!(op, Operation::RunSql(s) if s.forward.is_empty() && s.reverse.is_none()));
                     if irreversible && !force {
@@ -688,14 +744,15 @@ impl Migrator {
                                     .into(),
                         });
                     }
-                    statements_of(&down, &schemas[i + 1], dialect, &key)?
+                    units_of(down, &schemas[i + 1], dialect, &key)?
                 }
-                None => stored_reverse(&row)?,
+                None => stored_reverse(&row)?.into_iter().map(Unit::Sql).collect(),
             };
             self.report(Progress::Start { id: key.clone() });
             let started = Instant::now();
             if dialect.transactional_ddl() {
-                let rebuild = dialect == Dialect::Sqlite && statements.iter().any(|s| s.contains("_chakra_new_"));
+                let rebuild =
+                    dialect == Dialect::Sqlite && statements.iter().any(|s| s.to_string().contains("_chakra_new_"));
                 self.run_in_transaction(conn, &key, &statements, rebuild, Record::Delete(&row.app, &row.id)).await?;
             } else {
                 self.run_statements(
@@ -709,7 +766,7 @@ impl Migrator {
             }
             let ms = started.elapsed().as_millis();
             self.report(Progress::Done { id: key, ms });
-            steps.push(Step { app: row.app, id: row.id, statements, ms });
+            steps.push(Step { app: row.app, id: row.id, statements: texts(&statements), ms });
         }
         Ok(steps)
     }
@@ -760,6 +817,13 @@ impl Migrator {
             .find(|r| r.id == id || format!("{}/{}", r.app, r.id) == id)
             .ok_or_else(|| MigrateError::Usage(format!("`{id}` is not in the history table")))?;
         conn.delete_applied(&row.app, &row.id).await.map_err(MigrateError::db("removing the history row"))
+    }
+}
+
+async fn run_unit<C: Connection>(conn: &mut C, unit: &Unit) -> Result<(), sqlx::Error> {
+    match unit {
+        Unit::Sql(sql) => conn.execute(sql).await,
+        Unit::Data(_, step) => step(conn.data()).await,
     }
 }
 

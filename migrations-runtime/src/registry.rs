@@ -32,6 +32,20 @@ pub struct Migrations {
 }
 
 impl EmbeddedMigration {
+    /// The forward operations and Rust data steps, in order.
+    pub(crate) fn up_steps(&self) -> (Vec<migrations_core::Operation>, Vec<(usize, &'static str, schema::DataStep)>) {
+        let mut m = schema::Migration::new();
+        (self.up)(&mut m);
+        m.into_steps()
+    }
+
+    /// The backward operations and Rust data steps, in order.
+    pub(crate) fn down_steps(&self) -> (Vec<migrations_core::Operation>, Vec<(usize, &'static str, schema::DataStep)>) {
+        let mut m = schema::Migration::new();
+        (self.down)(&mut m);
+        m.into_steps()
+    }
+
     /// The forward operations, as `up` records them.
     pub fn up_operations(&self) -> Vec<migrations_core::Operation> {
         let mut m = schema::Migration::new();

@@ -17,6 +17,7 @@ fixture!(m0001, "0001_create_users.rs");
 fixture!(m0002, "0002_add_posts.rs");
 fixture!(m0003, "0003_seed_admin.rs");
 fixture!(m0004, "0004_guarded.rs");
+fixture!(m0005, "0005_user_slugs.rs");
 
 macro_rules! embedded {
     ($m:ident, $checksum:literal) => {
@@ -57,12 +58,17 @@ pub static BLOG_EDITED: Migrations = Migrations {
     snapshot: "",
 };
 
+/// 0001 and 0005, whose Rust data step fills a new column.
+pub static SLUGS: Migrations =
+    Migrations { app: "blog", migrations: &[embedded!(m0001, "c0001"), embedded!(m0005, "c0005")], snapshot: "" };
+
 /// `fixture_app` chooses by name.
 pub fn by_name(name: &str) -> Option<&'static Migrations> {
     match name {
         "blog" => Some(&BLOG),
         "guarded" => Some(&BLOG_GUARDED),
         "edited" => Some(&BLOG_EDITED),
+        "slugs" => Some(&SLUGS),
         _ => None,
     }
 }

@@ -7,7 +7,7 @@
 
 use chakra_tests::db::TestDb;
 use chakra_tests::introspect::check_live_ignoring;
-use chakra_tests::runtime_fixture::{BLOG, BLOG_EDITED, BLOG_GUARDED};
+use chakra_tests::runtime_fixture::{BLOG, BLOG_EDITED, BLOG_GUARDED, SLUGS};
 use migrations_core::Schema;
 use migrations_runtime::{AnyConnection, ApplyOptions, MigrateError, Migrations, Migrator, RollbackTarget, State};
 
@@ -159,4 +159,74 @@ async fn failure_in_statement_three_on_postgres() {
 #[tokio::test]
 async fn failure_in_statement_three_on_mariadb() {
     failure_in_third_statement(migrations_core::Dialect::MySql).await;
+}
+
+async fn rust_data_step(dialect: migrations_core::Dialect) {
+    let Some(mut db) = TestDb::create(dialect, "data").await else { return };
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let migrator = Migrator::new(&SLUGS);
+    migrator
+        .apply_with(&mut conn, &ApplyOptions { target: Some("0001_create_users".into()), ..Default::default() })
+        .await
+        .expect("0001");
+    db.execute_all(&[
+        "INSERT INTO users (username) VALUES ('Alice')".into(),
+        "INSERT INTO users (username) VALUES ('Bob')".into(),
+    ])
+    .await;
+
+    let dry =
+        migrator.apply_with(&mut conn, &ApplyOptions { dry_run: true, ..Default::default() }).await.expect("dry run");
+    assert!(dry[0].statements.iter().any(|s| s == "-- Rust data step `fill_slugs`"), "{:?}", dry[0].statements);
+
+    migrator.apply(&mut conn).await.expect("apply 0005");
+    assert_schema(&mut db, &SLUGS, 2, "after the data step").await;
+    let mut slugs = db.query_strings("SELECT slug FROM users").await;
+    slugs.sort();
+    assert_eq!(slugs, ["alice-1", "bob-2"]);
+
+    // Rolled back: the column goes (its reverse data step ran first); re-applied: filled again.
+    migrator.rollback(&mut conn, &RollbackTarget::LastBatch, false).await.expect("rollback");
+    assert_schema(&mut db, &SLUGS, 1, "after rollback").await;
+    migrator.apply(&mut conn).await.expect("re-apply");
+    assert_eq!(db.query_strings("SELECT slug FROM users WHERE username = 'Bob'").await, ["bob-2"]);
+    drop(conn);
+    db.destroy().await;
+}
+
+#[tokio::test]
+async fn rust_data_step_on_sqlite() {
+    rust_data_step(migrations_core::Dialect::Sqlite).await;
+}
+
+#[tokio::test]
+async fn rust_data_step_on_postgres() {
+    rust_data_step(migrations_core::Dialect::Postgres).await;
+}
+
+#[tokio::test]
+async fn rust_data_step_on_mariadb() {
+    rust_data_step(migrations_core::Dialect::MySql).await;
+}
+
+/// A data step that fails leaves nothing of its migration on PostgreSQL: the column
+/// added before it is gone too, and the error names the step.
+#[tokio::test]
+async fn failing_data_step_keeps_nothing_on_postgres() {
+    let Some(mut db) = TestDb::create(migrations_core::Dialect::Postgres, "datafail").await else { return };
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let migrator = Migrator::new(&SLUGS);
+    migrator
+        .apply_with(&mut conn, &ApplyOptions { target: Some("0001_create_users".into()), ..Default::default() })
+        .await
+        .expect("0001");
+    db.execute_all(&["INSERT INTO users (username) VALUES ('')".into()]).await;
+    let err = migrator.apply(&mut conn).await.expect_err("the data step refuses");
+    assert!(
+        err.to_string().contains("Rust data step `fill_slugs`") && err.to_string().contains("a user has an empty name"),
+        "{err}"
+    );
+    assert_schema(&mut db, &SLUGS, 1, "after the failed data step").await;
+    drop(conn);
+    db.destroy().await;
 }

@@ -1,0 +1,98 @@
+//! The builder API migration modules are written in: the schema operations of
+//! `migrations-core`, plus Rust data steps, which only the runtime can run.
+//!
+//! ```
+//! use migrations_runtime::schema::*;
+//!
+//! /// Fills `users.slug` from `username`, with typed sqlx on each backend.
+//! fn fill_slugs(db: DataConnection<'_>) -> DataFuture<'_> {
+//!     Box::pin(async move {
+//!         match db {
+//!             DataConnection::Sqlite(c) => {
+//!                 sqlx::query("UPDATE users SET slug = lower(username)").execute(c).await?;
+//!             }
+//!             other => other.execute("UPDATE users SET slug = lower(username)").await?,
+//!         }
+//!         Ok(())
+//!     })
+//! }
+//!
+//! pub fn up(m: &mut Migration) {
+//!     m.add_field("users", Column::new("slug", ColumnType::Varchar(50)).nullable());
+//!     m.run_rust("fill_slugs", fill_slugs);
+//! }
+//! # use migrations_runtime::sqlx;
+//! ```
+
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+
+pub use crate::backend::DataConnection;
+pub use migrations_core::builder::{
+    Check, Column, ColumnType, Constraint, DefaultValue, FkAction, ForeignKey, Index, Operation, RunSql, Table, Unique,
+};
+
+/// What a data step returns. It need not be `Send`: a boxed future borrowing a sqlx
+/// connection cannot name the `Send` bound for every lifetime sqlx's executors ask for,
+/// and the migrator awaits data steps on its own task.
+pub type DataFuture<'c> = Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + 'c>>;
+
+/// A Rust data step: an async function given the migration's connection (inside its
+/// transaction where the backend has transactional DDL).
+pub type DataStep = for<'c> fn(DataConnection<'c>) -> DataFuture<'c>;
+
+/// One direction of one migration: schema operations and Rust data steps, in order.
+#[derive(Default)]
+pub struct Migration {
+    operations: migrations_core::builder::Migration,
+    /// (number of operations before the step, its name, the step).
+    data: Vec<(usize, &'static str, DataStep)>,
+}
+
+impl std::fmt::Debug for Migration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Migration")
+            .field("operations", &self.operations)
+            .field("data_steps", &self.data.iter().map(|(at, name, _)| (at, name)).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Migration {
+    /// An empty migration.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Runs `step` here, between the operations recorded before and after it.
+    pub fn run_rust(&mut self, name: &'static str, step: DataStep) -> &mut Self {
+        let at = self.operations.operations().len();
+        self.data.push((at, name, step));
+        self
+    }
+
+    /// The schema operations (data steps left out).
+    pub fn into_operations(self) -> Vec<Operation> {
+        self.operations.into_operations()
+    }
+
+    /// Operations and data steps in order.
+    pub(crate) fn into_steps(self) -> (Vec<Operation>, Vec<(usize, &'static str, DataStep)>) {
+        (self.operations.into_operations(), self.data)
+    }
+}
+
+impl Deref for Migration {
+    type Target = migrations_core::builder::Migration;
+
+    fn deref(&self) -> &Self::Target {
+        &self.operations
+    }
+}
+
+impl DerefMut for Migration {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.operations
+    }
+}
