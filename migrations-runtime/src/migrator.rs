@@ -321,6 +321,17 @@ impl Migrator {
         self.apply(&mut conn).await
     }
 
+    /// Takes one connection from `pool` for the whole run and applies every pending
+    /// migration.
+    pub async fn apply_pool<DB>(&self, pool: &sqlx::Pool<DB>) -> Result<Vec<Step>, MigrateError>
+    where
+        DB: sqlx::Database,
+        DB::Connection: Connection,
+    {
+        let mut conn = pool.acquire().await.map_err(MigrateError::db("taking a connection from the pool"))?;
+        self.apply(&mut *conn).await
+    }
+
     /// Applies every pending migration (the common case on boot).
     pub async fn apply<C: Connection>(&self, conn: &mut C) -> Result<Vec<Step>, MigrateError> {
         self.apply_with(conn, &ApplyOptions::default()).await

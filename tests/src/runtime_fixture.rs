@@ -18,14 +18,19 @@ fixture!(m0002, "0002_add_posts.rs");
 fixture!(m0003, "0003_seed_admin.rs");
 fixture!(m0004, "0004_guarded.rs");
 fixture!(m0005, "0005_user_slugs.rs");
+fixture!(m0006a, "0006_draft_v1.rs");
+fixture!(m0006b, "0006_draft_v2.rs");
 
 macro_rules! embedded {
     ($m:ident, $checksum:literal) => {
+        embedded!($m, $checksum, false)
+    };
+    ($m:ident, $checksum:literal, $draft:literal) => {
         EmbeddedMigration {
             id: $m::ID,
             dependencies: $m::DEPENDENCIES,
             checksum: $checksum,
-            draft: false,
+            draft: $draft,
             up: $m::up,
             down: $m::down,
         }
@@ -61,6 +66,20 @@ pub static BLOG_EDITED: Migrations = Migrations {
 /// 0001 and 0005, whose Rust data step fills a new column.
 pub static SLUGS: Migrations =
     Migrations { app: "blog", migrations: &[embedded!(m0001, "c0001"), embedded!(m0005, "c0005")], snapshot: "" };
+
+/// 0001 and a draft 0006 as first written.
+pub static DRAFT_V1: Migrations = Migrations {
+    app: "blog",
+    migrations: &[embedded!(m0001, "c0001"), embedded!(m0006a, "c0006-v1", true)],
+    snapshot: "",
+};
+
+/// 0001 and the same draft 0006 after another edit.
+pub static DRAFT_V2: Migrations = Migrations {
+    app: "blog",
+    migrations: &[embedded!(m0001, "c0001"), embedded!(m0006b, "c0006-v2", true)],
+    snapshot: "",
+};
 
 /// `fixture_app` chooses by name.
 pub fn by_name(name: &str) -> Option<&'static Migrations> {

@@ -7,7 +7,7 @@
 
 use chakra_tests::db::TestDb;
 use chakra_tests::introspect::check_live_ignoring;
-use chakra_tests::runtime_fixture::{BLOG, BLOG_EDITED, BLOG_GUARDED, SLUGS};
+use chakra_tests::runtime_fixture::{BLOG, BLOG_EDITED, BLOG_GUARDED, DRAFT_V1, DRAFT_V2, SLUGS};
 use migrations_core::Schema;
 use migrations_runtime::{AnyConnection, ApplyOptions, MigrateError, Migrations, Migrator, RollbackTarget, State};
 
@@ -229,4 +229,36 @@ async fn failing_data_step_keeps_nothing_on_postgres() {
     assert_schema(&mut db, &SLUGS, 1, "after the failed data step").await;
     drop(conn);
     db.destroy().await;
+}
+
+async fn drafts_in_development(dialect: migrations_core::Dialect) {
+    let Some(mut db) = TestDb::create(dialect, "draft").await else { return };
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    // A database not marked for development refuses drafts, by name.
+    let err = Migrator::new(&DRAFT_V1).apply(&mut conn).await.expect_err("draft refused");
+    assert!(matches!(&err, MigrateError::Draft { id } if id == "blog/0006_user_profile"), "{err}");
+    // In development the draft applies; when it changes, the old one is rolled back with
+    // the SQL stored when it was applied, and the new one applied.
+    Migrator::new(&DRAFT_V1).development(true).apply(&mut conn).await.expect("draft v1");
+    assert_schema(&mut db, &DRAFT_V1, 2, "draft v1").await;
+    Migrator::new(&DRAFT_V2).development(true).apply(&mut conn).await.expect("draft v2");
+    assert_schema(&mut db, &DRAFT_V2, 2, "draft v2 replaced v1").await;
+    assert_eq!(Migrator::new(&DRAFT_V2).history(&mut conn).await.expect("history").len(), 2);
+    drop(conn);
+    db.destroy().await;
+}
+
+#[tokio::test]
+async fn changed_draft_is_replaced_in_development_on_sqlite() {
+    drafts_in_development(migrations_core::Dialect::Sqlite).await;
+}
+
+#[tokio::test]
+async fn changed_draft_is_replaced_in_development_on_postgres() {
+    drafts_in_development(migrations_core::Dialect::Postgres).await;
+}
+
+#[tokio::test]
+async fn changed_draft_is_replaced_in_development_on_mariadb() {
+    drafts_in_development(migrations_core::Dialect::MySql).await;
 }
