@@ -144,4 +144,8 @@ impl Connection for AnyConnection {
     async fn foreign_key_problems(&mut self) -> Result<Vec<String>, sqlx::Error> {
         delegate!(self, c => c.foreign_key_problems().await)
     }
+
+    async fn triggers_of(&mut self, table: &str) -> Result<Vec<String>, sqlx::Error> {
+        delegate!(self, c => c.triggers_of(table).await)
+    }
 }

@@ -77,6 +77,12 @@ pub trait Connection: Send {
     /// Releases the run's lock.
     async fn unlock(&mut self) -> Result<(), MigrateError>;
 
+    /// SQLite: the `CREATE TRIGGER` statements of `table` (a table rebuild drops them).
+    async fn triggers_of(&mut self, table: &str) -> Result<Vec<String>, sqlx::Error> {
+        let _ = table;
+        Ok(Vec::new())
+    }
+
     /// SQLite: rows that break a foreign key (`PRAGMA foreign_key_check`).
     async fn foreign_key_problems(&mut self) -> Result<Vec<String>, sqlx::Error> {
         Ok(Vec::new())
@@ -442,6 +448,13 @@ mod sqlite {
 
         async fn unlock(&mut self) -> Result<(), MigrateError> {
             Ok(())
+        }
+
+        async fn triggers_of(&mut self, table: &str) -> Result<Vec<String>, sqlx::Error> {
+            sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name")
+                .bind(table)
+                .fetch_all(self)
+                .await
         }
 
         async fn foreign_key_problems(&mut self) -> Result<Vec<String>, sqlx::Error> {

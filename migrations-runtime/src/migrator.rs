@@ -611,6 +611,19 @@ impl Migrator {
                 return Ok(false);
             }
         }
+        // A table rebuild drops the table's triggers with it: keep them to re-create.
+        let mut triggers = Vec::new();
+        if rebuild {
+            for table in rebuilt_tables(statements) {
+                match conn.triggers_of(&table).await {
+                    Ok(t) => triggers.extend(t),
+                    Err(e) => {
+                        let _ = conn.execute("ROLLBACK").await;
+                        return Err(MigrateError::db("reading the triggers of a table to rebuild")(e));
+                    }
+                }
+            }
+        }
         let mut outcome = self
             .run_statements(
                 conn,
@@ -619,6 +632,16 @@ impl Migrator {
                 "nothing of this migration was kept; the migrations before it are applied",
             )
             .await;
+        for trigger in &triggers {
+            if outcome.is_err() {
+                break;
+            }
+            if let Err(e) = conn.execute(trigger).await {
+                outcome = Err(MigrateError::Usage(format!(
+                    "migration {key} rebuilt a table, and its trigger could not be re-created, so nothing of the migration was kept:\n  {trigger}\n  the database said: {e}\n  drop or change the trigger in an earlier migration"
+                )));
+            }
+        }
         if outcome.is_ok() && rebuild {
             outcome = match conn.foreign_key_problems().await {
                 Ok(p) if p.is_empty() => Ok(()),
@@ -829,6 +852,33 @@ impl Migrator {
             .ok_or_else(|| MigrateError::Usage(format!("`{id}` is not in the history table")))?;
         conn.delete_applied(&row.app, &row.id).await.map_err(MigrateError::db("removing the history row"))
     }
+}
+
+/// The tables a SQLite table rebuild recreates (`CREATE TABLE "_chakra_new_<name>"`).
+fn rebuilt_tables(units: &[Unit]) -> Vec<String> {
+    const PREFIX: &str = "CREATE TABLE \"_chakra_new_";
+    units
+        .iter()
+        .filter_map(|u| match u {
+            Unit::Sql(sql) => sql.strip_prefix(PREFIX),
+            Unit::Data(..) => None,
+        })
+        .map(|rest| {
+            let mut name = String::new();
+            let mut chars = rest.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '"' {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                name.push(c);
+            }
+            name
+        })
+        .collect()
 }
 
 async fn run_unit<C: Connection>(conn: &mut C, unit: &Unit) -> Result<(), sqlx::Error> {

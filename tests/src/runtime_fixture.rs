@@ -20,6 +20,7 @@ fixture!(m0004, "0004_guarded.rs");
 fixture!(m0005, "0005_user_slugs.rs");
 fixture!(m0006a, "0006_draft_v1.rs");
 fixture!(m0006b, "0006_draft_v2.rs");
+fixture!(m0007, "0007_widen_username.rs");
 
 macro_rules! embedded {
     ($m:ident, $checksum:literal) => {
@@ -80,6 +81,10 @@ pub static DRAFT_V2: Migrations = Migrations {
     migrations: &[embedded!(m0001, "c0001"), embedded!(m0006b, "c0006-v2", true)],
     snapshot: "",
 };
+
+/// 0001 and 0007, a SQLite table rebuild of `users`.
+pub static WIDEN: Migrations =
+    Migrations { app: "blog", migrations: &[embedded!(m0001, "c0001"), embedded!(m0007, "c0007")], snapshot: "" };
 
 /// `fixture_app` chooses by name.
 pub fn by_name(name: &str) -> Option<&'static Migrations> {

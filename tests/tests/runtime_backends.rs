@@ -7,7 +7,7 @@
 
 use chakra_tests::db::TestDb;
 use chakra_tests::introspect::check_live_ignoring;
-use chakra_tests::runtime_fixture::{BLOG, BLOG_EDITED, BLOG_GUARDED, DRAFT_V1, DRAFT_V2, SLUGS};
+use chakra_tests::runtime_fixture::{BLOG, BLOG_EDITED, BLOG_GUARDED, DRAFT_V1, DRAFT_V2, SLUGS, WIDEN};
 use migrations_core::Schema;
 use migrations_runtime::{AnyConnection, ApplyOptions, MigrateError, Migrations, Migrator, RollbackTarget, State};
 
@@ -261,4 +261,42 @@ async fn changed_draft_is_replaced_in_development_on_postgres() {
 #[tokio::test]
 async fn changed_draft_is_replaced_in_development_on_mariadb() {
     drafts_in_development(migrations_core::Dialect::MySql).await;
+}
+
+/// A SQLite table rebuild keeps the table's rows, indexes and triggers; a trigger that
+/// cannot be re-created stops the migration with nothing kept.
+#[tokio::test]
+async fn sqlite_rebuild_keeps_rows_indexes_and_triggers() {
+    let Some(mut db) = TestDb::create(migrations_core::Dialect::Sqlite, "rebuild").await else { return };
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let migrator = Migrator::new(&WIDEN);
+    migrator
+        .apply_with(&mut conn, &ApplyOptions { target: Some("0001_create_users".into()), ..Default::default() })
+        .await
+        .expect("0001");
+    db.execute_all(&[
+        "CREATE TABLE audit (what TEXT NOT NULL)".into(),
+        "CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit (what) VALUES ('new ' || NEW.username); END".into(),
+        "INSERT INTO users (username, email) VALUES ('ada', 'ada@example.com')".into(),
+    ])
+    .await;
+    let steps = migrator.apply(&mut conn).await.expect("rebuild");
+    assert!(
+        steps[0].statements.iter().any(|s| s.starts_with("CREATE TABLE \"_chakra_new_users\"")),
+        "{:?}",
+        steps[0].statements
+    );
+    check_live_ignoring(&mut db, &schema_after(&WIDEN, 2), &["_chakra_migrations", "audit"])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(db.query_strings("SELECT email FROM users WHERE username = 'ada'").await, ["ada@example.com"]);
+    db.execute_all(&["INSERT INTO users (username) VALUES ('grace')".into()]).await;
+    assert_eq!(db.query_strings("SELECT what FROM audit ORDER BY what").await, ["new ada", "new grace"]);
+
+    // Rolling back rebuilds again; the trigger survives that too.
+    migrator.rollback(&mut conn, &RollbackTarget::LastBatch, false).await.expect("rollback");
+    db.execute_all(&["INSERT INTO users (username) VALUES ('linus')".into()]).await;
+    assert_eq!(db.query_strings("SELECT what FROM audit WHERE what = 'new linus'").await, ["new linus"]);
+    drop(conn);
+    db.destroy().await;
 }
