@@ -37,6 +37,7 @@ enum Value {
     Unique(Unique),
     Check(Check),
     ForeignKey(ForeignKey),
+    Dialect(migrations_core::Dialect),
 }
 
 fn fail<T>(at: &impl Spanned, message: impl Into<String>) -> Result<T, ReadError> {
@@ -95,6 +96,11 @@ fn eval(e: &Expr) -> Result<Value, ReadError> {
 fn path_value(path: &str) -> Option<Value> {
     let name = path.rsplit("::").next().unwrap_or(path);
     let ty = |t| Some(Value::Type(t));
+    if path.contains("Dialect") {
+        if let Ok(d) = name.parse() {
+            return Some(Value::Dialect(d));
+        }
+    }
     match (path.contains("FkAction"), name) {
         (true, "NoAction") => Some(Value::Action(FkAction::NoAction)),
         (true, "Restrict") => Some(Value::Action(FkAction::Restrict)),
@@ -308,6 +314,15 @@ fn record(m: &mut Migration, op: &str, args: Vec<Value>) -> Result<(), String> {
             m.run_sql(&forward, reverse.as_deref())
         }
         "irreversible" => m.irreversible(),
+        "run_sql_for" => {
+            let dialect = match next()? {
+                Value::Dialect(d) => d,
+                other => return Err(format!("expected a Dialect, found {other:?}")),
+            };
+            let forward = string(next()?)?;
+            let reverse = opt_string(next()?)?;
+            m.run_sql_for(dialect, &forward, reverse.as_deref())
+        }
         other => return Err(format!("`m.{other}(...)` is not an operation the CLI can read")),
     };
     Ok(())

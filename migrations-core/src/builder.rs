@@ -138,6 +138,30 @@ impl Migration {
         self.push(Operation::RunSql(RunSql { forward: Vec::new(), reverse: None, ..RunSql::default() }))
     }
 
+    /// Runs SQL on one dialect only (nothing on the others): for what each database
+    /// spells its own way. Call it once per dialect. `reverse: None` makes the step
+    /// irreversible.
+    ///
+    /// ```
+    /// use migrations_core::builder::Migration;
+    /// use migrations_core::render::render;
+    /// use migrations_core::{Dialect, Schema};
+    ///
+    /// let mut m = Migration::new();
+    /// m.run_sql_for(Dialect::Postgres, "CREATE EXTENSION IF NOT EXISTS citext", Some("DROP EXTENSION citext"));
+    /// let op = &m.operations()[0];
+    /// assert_eq!(render(op, &Schema::new(), Dialect::Postgres).unwrap(), ["CREATE EXTENSION IF NOT EXISTS citext"]);
+    /// assert!(render(op, &Schema::new(), Dialect::Sqlite).unwrap().is_empty());
+    /// ```
+    pub fn run_sql_for(&mut self, dialect: crate::Dialect, forward: &str, reverse: Option<&str>) -> &mut Self {
+        let mut sql = RunSql { forward: Vec::new(), reverse: reverse.map(|_| Vec::new()), ..RunSql::default() };
+        sql.forward_for.insert(dialect, vec![forward.to_string()]);
+        if let Some(r) = reverse {
+            sql.reverse_for.insert(dialect, vec![r.to_string()]);
+        }
+        self.push(Operation::RunSql(sql))
+    }
+
     /// Runs SQL written by a person: `forward` now, `reverse` (if any) on rollback.
     pub fn run_sql(&mut self, forward: &str, reverse: Option<&str>) -> &mut Self {
         self.push(Operation::RunSql(RunSql {

@@ -99,3 +99,13 @@ fn rust_code_in_a_migration_is_named_not_guessed() {
     assert_eq!(err.line, 3);
     assert!(err.message.contains("migrate sql"), "{err}");
 }
+
+#[test]
+fn per_dialect_sql_reads_back() {
+    let text = "pub fn up(m: &mut Migration) {\n    m.run_sql_for(Dialect::Postgres, \"CREATE EXTENSION citext\", Some(\"DROP EXTENSION citext\"));\n    m.run_sql_for(Dialect::MySql, \"SET @x = 1\", None);\n}\n";
+    let ops = migrations_build::interpret::read_operations(text, false).expect("reads");
+    let mut expected = migrations_core::builder::Migration::new();
+    expected.run_sql_for(migrations_core::Dialect::Postgres, "CREATE EXTENSION citext", Some("DROP EXTENSION citext"));
+    expected.run_sql_for(migrations_core::Dialect::MySql, "SET @x = 1", None);
+    assert_eq!(ops, expected.into_operations());
+}
