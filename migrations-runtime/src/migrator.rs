@@ -253,39 +253,48 @@ impl Migrator {
                 }
             }
         }
-        let mut waiting: BTreeMap<String, BTreeSet<String>> =
-            all.iter().map(|(k, p)| (k.clone(), deps_of(p).into_iter().collect())).collect();
-        let mut order = Vec::with_capacity(all.len());
-        while !waiting.is_empty() {
-            let Some(next) = waiting.iter().find(|(_, d)| d.is_empty()).map(|(k, _)| k.clone()) else {
-                let cycle: Vec<&String> = waiting.keys().collect();
-                return Err(MigrateError::Usage(format!(
-                    "the migrations depend on each other in a cycle among: {cycle:?}"
-                )));
-            };
-            waiting.remove(&next);
-            for d in waiting.values_mut() {
-                d.remove(&next);
+        // Kahn's algorithm; among the ready ones, the smallest `app/id` first.
+        let mut indegree: BTreeMap<&str, usize> = all.keys().map(|k| (k.as_str(), 0)).collect();
+        let mut dependents: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for (k, p) in &all {
+            for d in deps_of(p) {
+                *indegree.entry(k.as_str()).or_default() += 1;
+                dependents.entry(d).or_default().push(k.as_str());
             }
-            if let Some(p) = all.get(&next) {
+        }
+        let mut ready: BTreeSet<&str> = indegree.iter().filter(|(_, n)| **n == 0).map(|(k, _)| *k).collect();
+        let mut order = Vec::with_capacity(all.len());
+        while let Some(next) = ready.pop_first() {
+            if let Some(p) = all.get(next) {
                 order.push(*p);
             }
+            for d in dependents.get(next).map(Vec::as_slice).unwrap_or_default() {
+                if let Some(n) = indegree.get_mut(d) {
+                    *n -= 1;
+                    if *n == 0 {
+                        ready.insert(d);
+                    }
+                }
+            }
+        }
+        if order.len() != all.len() {
+            let cycle: Vec<&str> = indegree.iter().filter(|(_, n)| **n > 0).map(|(k, _)| *k).collect();
+            return Err(MigrateError::Usage(format!(
+                "the migrations depend on each other in a cycle among: {cycle:?}"
+            )));
         }
         Ok(order)
     }
 
-    /// The schema before each planned migration, replayed in memory.
-    fn schemas(&self, plan: &[Planned]) -> Result<Vec<Schema>, MigrateError> {
+    /// The schema before `plan[i]`, replayed in memory.
+    fn schema_before(&self, plan: &[Planned], i: usize) -> Result<Schema, MigrateError> {
         let mut schema = Schema::new();
-        let mut out = Vec::with_capacity(plan.len() + 1);
-        for p in plan {
-            out.push(schema.clone());
+        for p in &plan[..i] {
             schema
                 .apply_all(&p.migration.up_operations())
                 .map_err(|e| MigrateError::Render { id: p.key(), source: Box::new(e.into()) })?;
         }
-        out.push(schema);
-        Ok(out)
+        Ok(schema)
     }
 
     fn find(&self, plan: &[Planned], id: &str) -> Result<usize, MigrateError> {
@@ -298,12 +307,11 @@ impl Migrator {
     pub fn sql(&self, id: &str, dialect: Dialect, backward: bool) -> Result<Vec<String>, MigrateError> {
         let plan = self.plan()?;
         let i = self.find(&plan, id)?;
-        let schemas = self.schemas(&plan)?;
         let p = plan[i];
         if backward {
-            units_of(p.migration.down_steps(), &schemas[i + 1], dialect, &p.key()).map(|u| texts(&u))
+            units_of(p.migration.down_steps(), &self.schema_before(&plan, i + 1)?, dialect, &p.key()).map(|u| texts(&u))
         } else {
-            units_of(p.migration.up_steps(), &schemas[i], dialect, &p.key()).map(|u| texts(&u))
+            units_of(p.migration.up_steps(), &self.schema_before(&plan, i)?, dialect, &p.key()).map(|u| texts(&u))
         }
     }
 
@@ -344,13 +352,12 @@ impl Migrator {
         options: &ApplyOptions,
     ) -> Result<Vec<Step>, MigrateError> {
         let plan = self.plan()?;
-        let schemas = self.schemas(&plan)?;
         let last = match &options.target {
             Some(t) => self.find(&plan, t)?,
             None => plan.len().saturating_sub(1),
         };
         conn.lock(self.lock_timeout).await?;
-        let result = self.apply_locked(conn, options, &plan[..(last + 1).min(plan.len())], &schemas).await;
+        let result = self.apply_locked(conn, options, &plan[..(last + 1).min(plan.len())]).await;
         let unlocked = conn.unlock().await;
         let steps = result?;
         unlocked?;
@@ -362,7 +369,6 @@ impl Migrator {
         conn: &mut C,
         options: &ApplyOptions,
         plan: &[Planned],
-        schemas: &[Schema],
     ) -> Result<Vec<Step>, MigrateError> {
         let dialect = conn.dialect();
         let mut applied = self.prepare(conn).await?;
@@ -378,7 +384,8 @@ impl Migrator {
                     row.app, row.id
                 )));
             };
-            let statements = units_of(plan[i].migration.up_steps(), &schemas[i], dialect, &plan[i].key())?;
+            let before = self.schema_before(plan, i)?;
+            let statements = units_of(plan[i].migration.up_steps(), &before, dialect, &plan[i].key())?;
             if !options.resume {
                 return Err(MigrateError::Interrupted {
                     id: row.id.clone(),
@@ -447,11 +454,43 @@ impl Migrator {
             .filter(|(_, p)| !done.contains(&(p.app.to_string(), p.migration.id.to_string())))
             .collect();
 
+        if pending.is_empty() {
+            // The common boot: nothing to do, and nothing replayed or rendered to learn it.
+            return Ok(steps);
+        }
+
+        // Render every pending migration against the schema it meets: one running schema,
+        // replayed forward through the plan (no copy per migration).
+        struct Prepared<'p> {
+            planned: &'p Planned,
+            units: Vec<Unit>,
+            rebuild: bool,
+            reverse: Option<Vec<String>>,
+        }
+        let mut prepared = Vec::with_capacity(pending.len());
+        let mut schema = Schema::new();
+        let mut cursor = 0;
+        for &(i, p) in &pending {
+            while cursor < i {
+                schema
+                    .apply_all(&plan[cursor].migration.up_operations())
+                    .map_err(|e| MigrateError::Render { id: plan[cursor].key(), source: Box::new(e.into()) })?;
+                cursor += 1;
+            }
+            let key = p.key();
+            let (ops, data) = p.migration.up_steps();
+            let rebuild = dialect == Dialect::Sqlite && ops.iter().any(|op| sqlite_rebuilds_table(op, &schema));
+            let units = units_of((ops.clone(), data), &schema, dialect, &key)?;
+            schema.apply_all(&ops).map_err(|e| MigrateError::Render { id: key.clone(), source: Box::new(e.into()) })?;
+            cursor = i + 1;
+            // Stored so an older binary can roll it back: only when it is plain SQL.
+            let down = p.migration.down_steps();
+            let reverse = if down.1.is_empty() { statements_of(&down.0, &schema, dialect, &key).ok() } else { None };
+            prepared.push(Prepared { planned: p, units, rebuild, reverse });
+        }
+
         let atomic = options.atomic && dialect.transactional_ddl() && !options.dry_run;
-        let any_rebuild = dialect == Dialect::Sqlite
-            && pending
-                .iter()
-                .any(|(i, p)| p.migration.up_operations().iter().any(|op| sqlite_rebuilds_table(op, &schemas[*i])));
+        let any_rebuild = prepared.iter().any(|p| p.rebuild);
         if atomic {
             if any_rebuild {
                 conn.execute("PRAGMA foreign_keys = OFF")
@@ -461,15 +500,8 @@ impl Migrator {
             let begin = if dialect == Dialect::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
             conn.execute(begin).await.map_err(MigrateError::db("starting the transaction"))?;
         }
-        for (i, p) in pending {
+        for Prepared { planned: p, units: statements, rebuild, reverse } in prepared {
             let key = p.key();
-            let up_steps = p.migration.up_steps();
-            let up = up_steps.0.clone();
-            let statements = units_of(up_steps, &schemas[i], dialect, &key)?;
-            // Stored so an older binary can roll it back: only when it is plain SQL.
-            let down = p.migration.down_steps();
-            let reverse =
-                if down.1.is_empty() { statements_of(&down.0, &schemas[i + 1], dialect, &key).ok() } else { None };
             if options.dry_run {
                 steps.push(Step {
                     app: p.app.into(),
@@ -506,7 +538,6 @@ impl Migrator {
                     Err(e) => Err(e),
                 }
             } else if dialect.transactional_ddl() {
-                let rebuild = dialect == Dialect::Sqlite && up.iter().any(|op| sqlite_rebuilds_table(op, &schemas[i]));
                 self.run_in_transaction(conn, &key, &statements, rebuild, Record::Insert(&row)).await
             } else {
                 self.run_mysql(conn, &key, &statements, row).await.map(|()| true)
@@ -718,9 +749,8 @@ impl Migrator {
         force: bool,
     ) -> Result<Vec<Step>, MigrateError> {
         let plan = self.plan()?;
-        let schemas = self.schemas(&plan)?;
         conn.lock(self.lock_timeout).await?;
-        let result = self.rollback_locked(conn, target, force, &plan, &schemas).await;
+        let result = self.rollback_locked(conn, target, force, &plan).await;
         let unlocked = conn.unlock().await;
         let steps = result?;
         unlocked?;
@@ -733,7 +763,6 @@ impl Migrator {
         target: &RollbackTarget,
         force: bool,
         plan: &[Planned],
-        schemas: &[Schema],
     ) -> Result<Vec<Step>, MigrateError> {
         let dialect = conn.dialect();
         let applied = self.prepare(conn).await?;
@@ -778,7 +807,7 @@ impl Migrator {
                                     .into(),
                         });
                     }
-                    units_of(down, &schemas[i + 1], dialect, &key)?
+                    units_of(down, &self.schema_before(plan, i + 1)?, dialect, &key)?
                 }
                 None => stored_reverse(&row)?.into_iter().map(Unit::Sql).collect(),
             };
