@@ -115,6 +115,14 @@ impl Connection for AnyConnection {
         delegate!(self, c => c.applied().await)
     }
 
+    async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error> {
+        delegate!(self, c => c.is_applied(app, id).await)
+    }
+
+    async fn reverse_sql(&mut self, app: &str, id: &str) -> Result<Option<String>, sqlx::Error> {
+        delegate!(self, c => c.reverse_sql(app, id).await)
+    }
+
     async fn insert_applied(&mut self, row: &Applied) -> Result<(), sqlx::Error> {
         delegate!(self, c => c.insert_applied(row).await)
     }

@@ -53,8 +53,15 @@ pub trait Connection: Send {
     /// Runs one statement (no parameters).
     async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error>;
 
-    /// Every row of the history table.
+    /// Every row of the history table, without the stored reverse SQL (see
+    /// [`Connection::reverse_sql`]): a boot reads this, and it should stay small.
     async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error>;
+
+    /// Whether one migration is recorded.
+    async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error>;
+
+    /// The reverse SQL stored with one migration.
+    async fn reverse_sql(&mut self, app: &str, id: &str) -> Result<Option<String>, sqlx::Error>;
 
     /// Inserts a history row.
     async fn insert_applied(&mut self, row: &Applied) -> Result<(), sqlx::Error>;
@@ -116,7 +123,7 @@ mod postgres {
         }
 
         async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error> {
-            let rows = sqlx::query("SELECT app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id")
+            let rows = sqlx::query("SELECT app, id, applied_at, checksum, execution_time_ms, batch, NULL, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id")
                 .fetch_all(self)
                 .await?;
             rows.iter()
@@ -133,6 +140,25 @@ mod postgres {
                     })
                 })
                 .collect()
+        }
+
+        async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error> {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _chakra_migrations WHERE app = $1 AND id = $2")
+                .bind(app)
+                .bind(id)
+                .fetch_one(self)
+                .await?;
+            Ok(n > 0)
+        }
+
+        async fn reverse_sql(&mut self, app: &str, id: &str) -> Result<Option<String>, sqlx::Error> {
+            let row: Option<Option<String>> =
+                sqlx::query_scalar("SELECT reverse_sql FROM _chakra_migrations WHERE app = $1 AND id = $2")
+                    .bind(app)
+                    .bind(id)
+                    .fetch_optional(self)
+                    .await?;
+            Ok(row.flatten())
         }
 
         async fn insert_applied(&mut self, row: &Applied) -> Result<(), sqlx::Error> {
@@ -249,7 +275,7 @@ mod mysql {
         }
 
         async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error> {
-            let rows = sqlx::query("SELECT app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id")
+            let rows = sqlx::query("SELECT app, id, applied_at, checksum, execution_time_ms, batch, NULL, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id")
                 .fetch_all(self)
                 .await?;
             rows.iter()
@@ -266,6 +292,25 @@ mod mysql {
                     })
                 })
                 .collect()
+        }
+
+        async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error> {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _chakra_migrations WHERE app = ? AND id = ?")
+                .bind(app)
+                .bind(id)
+                .fetch_one(self)
+                .await?;
+            Ok(n > 0)
+        }
+
+        async fn reverse_sql(&mut self, app: &str, id: &str) -> Result<Option<String>, sqlx::Error> {
+            let row: Option<Option<String>> =
+                sqlx::query_scalar("SELECT reverse_sql FROM _chakra_migrations WHERE app = ? AND id = ?")
+                    .bind(app)
+                    .bind(id)
+                    .fetch_optional(self)
+                    .await?;
+            Ok(row.flatten())
         }
 
         async fn insert_applied(&mut self, row: &Applied) -> Result<(), sqlx::Error> {
@@ -372,7 +417,7 @@ mod sqlite {
         }
 
         async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error> {
-            let rows = sqlx::query("SELECT app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id")
+            let rows = sqlx::query("SELECT app, id, applied_at, checksum, execution_time_ms, batch, NULL, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id")
                 .fetch_all(self)
                 .await?;
             rows.iter()
@@ -389,6 +434,25 @@ mod sqlite {
                     })
                 })
                 .collect()
+        }
+
+        async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error> {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _chakra_migrations WHERE app = ? AND id = ?")
+                .bind(app)
+                .bind(id)
+                .fetch_one(self)
+                .await?;
+            Ok(n > 0)
+        }
+
+        async fn reverse_sql(&mut self, app: &str, id: &str) -> Result<Option<String>, sqlx::Error> {
+            let row: Option<Option<String>> =
+                sqlx::query_scalar("SELECT reverse_sql FROM _chakra_migrations WHERE app = ? AND id = ?")
+                    .bind(app)
+                    .bind(id)
+                    .fetch_optional(self)
+                    .await?;
+            Ok(row.flatten())
         }
 
         async fn insert_applied(&mut self, row: &Applied) -> Result<(), sqlx::Error> {

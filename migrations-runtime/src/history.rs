@@ -21,7 +21,8 @@ pub struct Applied {
     /// The run that applied it; rollback undoes the last batch.
     pub batch: i64,
     /// The SQL that undoes it, for schema-only migrations (statements joined by `;\n--\n`),
-    /// so an older binary can roll back what a newer one applied.
+    /// so an older binary can roll back what a newer one applied. Written with the row;
+    /// not read back by `Connection::applied` (see `Connection::reverse_sql`).
     pub reverse_sql: Option<String>,
     /// MySQL: statements committed so far while it runs; `None` once complete.
     pub steps_done: Option<i64>,

@@ -439,7 +439,11 @@ impl Migrator {
         for p in plan.iter().rev() {
             let Some(row) = by_key.get(&(p.app.to_string(), p.migration.id.to_string())) else { continue };
             if p.migration.draft && self.development && row.checksum != p.migration.checksum {
-                let statements: Vec<Unit> = stored_reverse(row)?.into_iter().map(Unit::Sql).collect();
+                let stored = conn
+                    .reverse_sql(&row.app, &row.id)
+                    .await
+                    .map_err(MigrateError::db("reading the stored reverse SQL"))?;
+                let statements: Vec<Unit> = stored_reverse(row, stored)?.into_iter().map(Unit::Sql).collect();
                 let rebuild = statements.iter().any(|s| s.to_string().contains("_chakra_new_"));
                 self.run_in_transaction(conn, &p.key(), &statements, rebuild, Record::Delete(p.app, p.migration.id))
                     .await?;
@@ -531,14 +535,17 @@ impl Migrator {
                     .await
                 {
                     Ok(()) => conn
-                        .insert_applied(&row)
+                        .insert_applied(&Applied {
+                            execution_time_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+                            ..row.clone()
+                        })
                         .await
                         .map(|()| true)
                         .map_err(MigrateError::db("recording the migration")),
                     Err(e) => Err(e),
                 }
             } else if dialect.transactional_ddl() {
-                self.run_in_transaction(conn, &key, &statements, rebuild, Record::Insert(&row)).await
+                self.run_in_transaction(conn, &key, &statements, rebuild, Record::Insert(&row, started)).await
             } else {
                 self.run_mysql(conn, &key, &statements, row).await.map(|()| true)
             };
@@ -556,10 +563,6 @@ impl Migrator {
                 continue;
             }
             let ms = started.elapsed().as_millis();
-            if !options.fake && dialect.transactional_ddl() {
-                let ms64 = i64::try_from(ms).unwrap_or(i64::MAX);
-                let _ = conn.update_progress(p.app, p.migration.id, None, ms64).await;
-            }
             self.report(Progress::Done { id: key, ms });
             steps.push(Step { app: p.app.into(), id: p.migration.id.into(), statements: texts(&statements), ms });
         }
@@ -624,9 +627,9 @@ impl Migrator {
             .map_err(MigrateError::db("starting the transaction"))?;
         // SQLite has no run-wide lock: another process may have applied this migration
         // while this one waited for the write lock. Inside the transaction, look again.
-        if let Record::Insert(row) = &record {
-            let already = match conn.applied().await {
-                Ok(rows) => rows.iter().any(|x| x.app == row.app && x.id == row.id),
+        if let Record::Insert(row, _) = &record {
+            let already = match conn.is_applied(&row.app, &row.id).await {
+                Ok(yes) => yes,
                 Err(e) => {
                     let _ = conn.execute("ROLLBACK").await;
                     return Err(MigrateError::db("reading the history table")(e));
@@ -685,7 +688,10 @@ impl Migrator {
         }
         if outcome.is_ok() {
             outcome = match record {
-                Record::Insert(row) => conn.insert_applied(row).await,
+                Record::Insert(row, started) => {
+                    let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    conn.insert_applied(&Applied { execution_time_ms: ms, ..row.clone() }).await
+                }
                 Record::Delete(app, id) => conn.delete_applied(app, id).await,
             }
             .map_err(MigrateError::db("recording the migration"));
@@ -809,7 +815,13 @@ impl Migrator {
                     }
                     units_of(down, &self.schema_before(plan, i + 1)?, dialect, &key)?
                 }
-                None => stored_reverse(&row)?.into_iter().map(Unit::Sql).collect(),
+                None => {
+                    let stored = conn
+                        .reverse_sql(&row.app, &row.id)
+                        .await
+                        .map_err(MigrateError::db("reading the stored reverse SQL"))?;
+                    stored_reverse(&row, stored)?.into_iter().map(Unit::Sql).collect()
+                }
             };
             self.report(Progress::Start { id: key.clone() });
             let started = Instant::now();
@@ -919,14 +931,14 @@ async fn run_unit<C: Connection>(conn: &mut C, unit: &Unit) -> Result<(), sqlx::
 
 /// The history change made in the same transaction as a migration's statements.
 enum Record<'a> {
-    /// Record it as applied (unless another process just did).
-    Insert(&'a Applied),
+    /// Record it as applied (unless another process just did), with the time since it started.
+    Insert(&'a Applied, Instant),
     /// Forget it (a rollback).
     Delete(&'a str, &'a str),
 }
 
-fn stored_reverse(row: &Applied) -> Result<Vec<String>, MigrateError> {
-    match &row.reverse_sql {
+fn stored_reverse(row: &Applied, stored: Option<String>) -> Result<Vec<String>, MigrateError> {
+    match &stored {
         Some(sql) => Ok(sql.split(STATEMENT_SEPARATOR).filter(|s| !s.trim().is_empty()).map(str::to_string).collect()),
         None => Err(MigrateError::Irreversible {
             id: format!("{}/{}", row.app, row.id),
