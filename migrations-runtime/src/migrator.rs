@@ -159,7 +159,16 @@ fn units_of(
     id: &str,
 ) -> Result<Vec<Unit>, MigrateError> {
     let (ops, data) = steps;
-    let mut schema = before.clone();
+    // Only the tables these operations touch are copied, not the whole schema.
+    let mut touched: Vec<String> = Vec::new();
+    for op in &ops {
+        for t in migrations_core::render::touched_tables(op, before) {
+            if !touched.contains(&t) {
+                touched.push(t);
+            }
+        }
+    }
+    let mut schema = before.subset(&touched);
     let mut units = Vec::new();
     let mut data = data.into_iter().peekable();
     for (k, op) in ops.iter().enumerate() {
@@ -176,6 +185,8 @@ fn units_of(
 }
 
 fn statements_of(ops: &[Operation], before: &Schema, dialect: Dialect, id: &str) -> Result<Vec<String>, MigrateError> {
+    let touched: Vec<String> = ops.iter().flat_map(|op| migrations_core::render::touched_tables(op, before)).collect();
+    let before = &before.subset(&touched);
     render_all(ops, before, dialect)
         .map(|(sql, _)| sql)
         .map_err(|source| MigrateError::Render { id: id.to_string(), source: Box::new(source) })
@@ -436,9 +447,11 @@ impl Migrator {
 
         // Development: a draft that changed since it was applied is rolled back (with
         // the SQL stored when it was applied) and applied again below.
+        let mut replaced = false;
         for p in plan.iter().rev() {
             let Some(row) = by_key.get(&(p.app.to_string(), p.migration.id.to_string())) else { continue };
             if p.migration.draft && self.development && row.checksum != p.migration.checksum {
+                replaced = true;
                 let stored = conn
                     .reverse_sql(&row.app, &row.id)
                     .await
@@ -449,14 +462,13 @@ impl Migrator {
                     .await?;
             }
         }
-        let applied = conn.applied().await.map_err(MigrateError::db("reading the history table"))?;
-        let done: BTreeSet<(String, String)> = applied.iter().map(|r| (r.app.clone(), r.id.clone())).collect();
+        if replaced {
+            applied = conn.applied().await.map_err(MigrateError::db("reading the history table"))?;
+        }
+        let done: BTreeSet<(&str, &str)> = applied.iter().map(|r| (r.app.as_str(), r.id.as_str())).collect();
         let batch = applied.iter().map(|r| r.batch).max().unwrap_or(0) + 1;
-        let pending: Vec<(usize, &Planned)> = plan
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| !done.contains(&(p.app.to_string(), p.migration.id.to_string())))
-            .collect();
+        let pending: Vec<(usize, &Planned)> =
+            plan.iter().enumerate().filter(|(_, p)| !done.contains(&(p.app, p.migration.id))).collect();
 
         if pending.is_empty() {
             // The common boot: nothing to do, and nothing replayed or rendered to learn it.

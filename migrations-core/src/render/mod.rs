@@ -48,13 +48,45 @@ pub enum RenderError {
 /// # Ok::<(), migrations_core::render::RenderError>(())
 /// ```
 pub fn render(op: &Operation, before: &Schema, dialect: Dialect) -> Result<Vec<String>, RenderError> {
-    let mut after = before.clone();
+    // The renderers look at the tables the operation touches, before and after it; copy
+    // just those, not the whole schema (a thousand-table schema would make every
+    // operation cost a thousand table copies).
+    let touched = touched_tables(op, before);
+    let mut after = before.subset(&touched);
     after.apply(op)?;
     Ok(match dialect {
         Dialect::Postgres => postgres::render(op, before, &after),
         Dialect::MySql => mysql::render(op, before, &after),
         Dialect::Sqlite => sqlite::render(op, before, &after),
     })
+}
+
+/// The tables `op` reads or changes: its own, a renamed table's old name, a foreign key's
+/// target, and the tables whose foreign keys point at its table.
+pub fn touched_tables(op: &Operation, schema: &Schema) -> Vec<String> {
+    let mut own: Vec<&str> = Vec::new();
+    match op {
+        Operation::RenameModel { old, new } => own.extend([old.as_str(), new.as_str()]),
+        Operation::CreateModel { table } | Operation::DeleteModel { table } => {
+            own.push(&table.name);
+            own.extend(table.foreign_keys.iter().map(|fk| fk.ref_table.as_str()));
+        }
+        Operation::AddConstraint { table, constraint: crate::schema::Constraint::ForeignKey(fk) } => {
+            own.extend([table.as_str(), fk.ref_table.as_str()]);
+        }
+        other => own.extend(other.table()),
+    }
+    let mut names: Vec<String> = Vec::new();
+    for n in own
+        .iter()
+        .copied()
+        .chain(own.iter().flat_map(|t| schema.foreign_keys_to(t).map(|(from, _)| from.name.as_str())))
+    {
+        if !names.iter().any(|x| x == n) {
+            names.push(n.to_string());
+        }
+    }
+    names
 }
 
 /// The SQL of a sequence of operations starting from `start`, and the schema after them.

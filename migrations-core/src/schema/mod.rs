@@ -27,6 +27,11 @@ impl Schema {
         self.tables.get(name)
     }
 
+    /// A schema holding copies of just the tables named in `names` (those that exist).
+    pub fn subset(&self, names: &[String]) -> Schema {
+        Schema { tables: names.iter().filter_map(|n| self.tables.get(n).map(|t| (n.clone(), t.clone()))).collect() }
+    }
+
     /// Every foreign key in the schema that points at `table`, with the table that holds it.
     pub fn foreign_keys_to<'a>(&'a self, table: &'a str) -> impl Iterator<Item = (&'a Table, &'a ForeignKey)> + 'a {
         self.tables
