@@ -237,59 +237,59 @@ impl Migrator {
     /// Every embedded migration in the order they apply: dependencies first, then by
     /// app order and id.
     fn plan(&self) -> Result<Vec<Planned>, MigrateError> {
-        let mut all: BTreeMap<String, Planned> = BTreeMap::new();
+        // Keys are (app, id) pairs of the embedded `&'static str`s: no allocation per
+        // migration, which a boot with a thousand of them would feel.
+        type Key = (&'static str, &'static str);
+        let mut all: BTreeMap<Key, Planned> = BTreeMap::new();
         for apps in &self.apps {
             for m in apps.migrations {
-                let p = Planned { app: apps.app, migration: m };
-                all.insert(p.key(), p);
+                all.insert((apps.app, m.id), Planned { app: apps.app, migration: m });
             }
         }
-        let deps_of = |p: &Planned| -> Vec<String> {
-            p.migration
-                .dependencies
-                .iter()
-                .map(|d| if d.contains('/') { d.to_string() } else { format!("{}/{d}", p.app) })
-                .collect()
-        };
+        let dep_key = |p: &Planned, d: &'static str| -> Key { d.split_once('/').unwrap_or((p.app, d)) };
         for p in all.values() {
-            for d in deps_of(p) {
-                if !all.contains_key(&d) {
-                    let app = d.split('/').next().unwrap_or_default();
+            for d in p.migration.dependencies {
+                let (app, id) = dep_key(p, d);
+                if !all.contains_key(&(app, id)) {
                     let hint = if self.apps.iter().any(|a| a.app == app) {
-                        format!("app `{app}` has no migration `{d}`")
+                        format!("app `{app}` has no migration `{id}`")
                     } else {
                         format!("this binary does not link app `{app}`; add its migrations to the Migrator")
                     };
-                    return Err(MigrateError::Usage(format!("migration `{}` depends on `{d}`: {hint}", p.key())));
+                    return Err(MigrateError::Usage(format!(
+                        "migration `{}` depends on `{app}/{id}`: {hint}",
+                        p.key()
+                    )));
                 }
             }
         }
-        // Kahn's algorithm; among the ready ones, the smallest `app/id` first.
-        let mut indegree: BTreeMap<&str, usize> = all.keys().map(|k| (k.as_str(), 0)).collect();
-        let mut dependents: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        // Kahn's algorithm; among the ready ones, the smallest (app, id) first.
+        let mut indegree: BTreeMap<Key, usize> = all.keys().map(|k| (*k, 0)).collect();
+        let mut dependents: BTreeMap<Key, Vec<Key>> = BTreeMap::new();
         for (k, p) in &all {
-            for d in deps_of(p) {
-                *indegree.entry(k.as_str()).or_default() += 1;
-                dependents.entry(d).or_default().push(k.as_str());
+            for d in p.migration.dependencies {
+                *indegree.entry(*k).or_default() += 1;
+                dependents.entry(dep_key(p, d)).or_default().push(*k);
             }
         }
-        let mut ready: BTreeSet<&str> = indegree.iter().filter(|(_, n)| **n == 0).map(|(k, _)| *k).collect();
+        let mut ready: BTreeSet<Key> = indegree.iter().filter(|(_, n)| **n == 0).map(|(k, _)| *k).collect();
         let mut order = Vec::with_capacity(all.len());
         while let Some(next) = ready.pop_first() {
-            if let Some(p) = all.get(next) {
+            if let Some(p) = all.get(&next) {
                 order.push(*p);
             }
-            for d in dependents.get(next).map(Vec::as_slice).unwrap_or_default() {
+            for d in dependents.get(&next).map(Vec::as_slice).unwrap_or_default() {
                 if let Some(n) = indegree.get_mut(d) {
                     *n -= 1;
                     if *n == 0 {
-                        ready.insert(d);
+                        ready.insert(*d);
                     }
                 }
             }
         }
         if order.len() != all.len() {
-            let cycle: Vec<&str> = indegree.iter().filter(|(_, n)| **n > 0).map(|(k, _)| *k).collect();
+            let cycle: Vec<String> =
+                indegree.iter().filter(|(_, n)| **n > 0).map(|((a, i), _)| format!("{a}/{i}")).collect();
             return Err(MigrateError::Usage(format!(
                 "the migrations depend on each other in a cycle among: {cycle:?}"
             )));
@@ -429,10 +429,10 @@ impl Migrator {
             applied = conn.applied().await.map_err(MigrateError::db("reading the history table"))?;
         }
 
-        let by_key: BTreeMap<(String, String), Applied> =
-            applied.iter().map(|r| ((r.app.clone(), r.id.clone()), r.clone())).collect();
+        let by_key: BTreeMap<(&str, &str), &Applied> =
+            applied.iter().map(|r| ((r.app.as_str(), r.id.as_str()), r)).collect();
         for p in plan {
-            if let Some(row) = by_key.get(&(p.app.to_string(), p.migration.id.to_string())) {
+            if let Some(row) = by_key.get(&(p.app, p.migration.id)) {
                 if row.checksum != p.migration.checksum && !(p.migration.draft && self.development) {
                     return Err(MigrateError::Changed {
                         id: p.key(),
@@ -449,7 +449,7 @@ impl Migrator {
         // the SQL stored when it was applied) and applied again below.
         let mut replaced = false;
         for p in plan.iter().rev() {
-            let Some(row) = by_key.get(&(p.app.to_string(), p.migration.id.to_string())) else { continue };
+            let Some(row) = by_key.get(&(p.app, p.migration.id)) else { continue };
             if p.migration.draft && self.development && row.checksum != p.migration.checksum {
                 replaced = true;
                 let stored = conn
