@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod builder;
+pub mod civil;
 pub mod dialect;
 pub mod operation;
 pub mod schema;

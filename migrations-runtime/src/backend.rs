@@ -104,18 +104,49 @@ pub const LOCK_NAME: &str = "chakra_migrations";
 #[cfg(feature = "postgres")]
 pub const PG_LOCK_KEY: i64 = 0x6368_616b_7261_6d67;
 
-#[cfg(feature = "postgres")]
-mod postgres {
-    use super::*;
-    use sqlx::{PgConnection, Row};
+/// The history-table SQL of one placeholder style.
+#[allow(dead_code)]
+struct HistoryQueries {
+    applied: &'static str,
+    is_applied: &'static str,
+    reverse_sql: &'static str,
+    insert: &'static str,
+    update: &'static str,
+    delete: &'static str,
+}
 
-    impl Connection for PgConnection {
+/// PostgreSQL numbers its placeholders.
+#[cfg(feature = "postgres")]
+const DOLLAR: HistoryQueries = HistoryQueries {
+    applied: "SELECT app, id, applied_at, checksum, execution_time_ms, batch, NULL, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id",
+    is_applied: "SELECT COUNT(*) FROM _chakra_migrations WHERE app = $1 AND id = $2",
+    reverse_sql: "SELECT reverse_sql FROM _chakra_migrations WHERE app = $1 AND id = $2",
+    insert: "INSERT INTO _chakra_migrations (app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    update: "UPDATE _chakra_migrations SET steps_done = $1, execution_time_ms = $2 WHERE app = $3 AND id = $4",
+    delete: "DELETE FROM _chakra_migrations WHERE app = $1 AND id = $2",
+};
+
+/// MySQL and SQLite use `?`.
+#[cfg(any(feature = "mysql", feature = "sqlite"))]
+const QUESTION: HistoryQueries = HistoryQueries {
+    applied: "SELECT app, id, applied_at, checksum, execution_time_ms, batch, NULL, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id",
+    is_applied: "SELECT COUNT(*) FROM _chakra_migrations WHERE app = ? AND id = ?",
+    reverse_sql: "SELECT reverse_sql FROM _chakra_migrations WHERE app = ? AND id = ?",
+    insert: "INSERT INTO _chakra_migrations (app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    update: "UPDATE _chakra_migrations SET steps_done = ?, execution_time_ms = ? WHERE app = ? AND id = ?",
+    delete: "DELETE FROM _chakra_migrations WHERE app = ? AND id = ?",
+};
+
+/// The parts of [`Connection`] that are the same on every backend but for the
+/// placeholder style: running SQL and reading and writing the history table.
+macro_rules! history_methods {
+    ($variant:ident, $q:ident) => {
         fn dialect(&self) -> Dialect {
-            Dialect::Postgres
+            Dialect::$variant
         }
 
         fn data(&mut self) -> DataConnection<'_> {
-            DataConnection::Postgres(self)
+            DataConnection::$variant(self)
         }
 
         async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
@@ -123,9 +154,7 @@ mod postgres {
         }
 
         async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error> {
-            let rows = sqlx::query("SELECT app, id, applied_at, checksum, execution_time_ms, batch, NULL, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id")
-                .fetch_all(self)
-                .await?;
+            let rows = sqlx::query($q.applied).fetch_all(self).await?;
             rows.iter()
                 .map(|r| {
                     Ok(Applied {
@@ -143,26 +172,18 @@ mod postgres {
         }
 
         async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error> {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _chakra_migrations WHERE app = $1 AND id = $2")
-                .bind(app)
-                .bind(id)
-                .fetch_one(self)
-                .await?;
+            let n: i64 = sqlx::query_scalar($q.is_applied).bind(app).bind(id).fetch_one(self).await?;
             Ok(n > 0)
         }
 
         async fn reverse_sql(&mut self, app: &str, id: &str) -> Result<Option<String>, sqlx::Error> {
             let row: Option<Option<String>> =
-                sqlx::query_scalar("SELECT reverse_sql FROM _chakra_migrations WHERE app = $1 AND id = $2")
-                    .bind(app)
-                    .bind(id)
-                    .fetch_optional(self)
-                    .await?;
+                sqlx::query_scalar($q.reverse_sql).bind(app).bind(id).fetch_optional(self).await?;
             Ok(row.flatten())
         }
 
         async fn insert_applied(&mut self, row: &Applied) -> Result<(), sqlx::Error> {
-            sqlx::query("INSERT INTO _chakra_migrations (app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            sqlx::query($q.insert)
                 .bind(&row.app)
                 .bind(&row.id)
                 .bind(&row.applied_at)
@@ -183,26 +204,22 @@ mod postgres {
             steps_done: Option<i64>,
             ms: i64,
         ) -> Result<(), sqlx::Error> {
-            sqlx::query(
-                "UPDATE _chakra_migrations SET steps_done = $1, execution_time_ms = $2 WHERE app = $3 AND id = $4",
-            )
-            .bind(steps_done)
-            .bind(ms)
-            .bind(app)
-            .bind(id)
-            .execute(self)
-            .await
-            .map(drop)
+            sqlx::query($q.update).bind(steps_done).bind(ms).bind(app).bind(id).execute(self).await.map(drop)
         }
 
         async fn delete_applied(&mut self, app: &str, id: &str) -> Result<(), sqlx::Error> {
-            sqlx::query("DELETE FROM _chakra_migrations WHERE app = $1 AND id = $2")
-                .bind(app)
-                .bind(id)
-                .execute(self)
-                .await
-                .map(drop)
+            sqlx::query($q.delete).bind(app).bind(id).execute(self).await.map(drop)
         }
+    };
+}
+
+#[cfg(feature = "postgres")]
+mod postgres {
+    use super::*;
+    use sqlx::{PgConnection, Row};
+
+    impl Connection for PgConnection {
+        history_methods!(Postgres, DOLLAR);
 
         async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
             // `lock_timeout` bounds the wait for an advisory lock too.
@@ -262,97 +279,7 @@ mod mysql {
     use sqlx::{MySqlConnection, Row};
 
     impl Connection for MySqlConnection {
-        fn dialect(&self) -> Dialect {
-            Dialect::MySql
-        }
-
-        fn data(&mut self) -> DataConnection<'_> {
-            DataConnection::MySql(self)
-        }
-
-        async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
-            sqlx::raw_sql(sql).execute(self).await.map(drop)
-        }
-
-        async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error> {
-            let rows = sqlx::query("SELECT app, id, applied_at, checksum, execution_time_ms, batch, NULL, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id")
-                .fetch_all(self)
-                .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(Applied {
-                        app: r.try_get(0)?,
-                        id: r.try_get(1)?,
-                        applied_at: r.try_get(2)?,
-                        checksum: r.try_get(3)?,
-                        execution_time_ms: r.try_get(4)?,
-                        batch: r.try_get(5)?,
-                        reverse_sql: r.try_get(6)?,
-                        steps_done: r.try_get(7)?,
-                    })
-                })
-                .collect()
-        }
-
-        async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error> {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _chakra_migrations WHERE app = ? AND id = ?")
-                .bind(app)
-                .bind(id)
-                .fetch_one(self)
-                .await?;
-            Ok(n > 0)
-        }
-
-        async fn reverse_sql(&mut self, app: &str, id: &str) -> Result<Option<String>, sqlx::Error> {
-            let row: Option<Option<String>> =
-                sqlx::query_scalar("SELECT reverse_sql FROM _chakra_migrations WHERE app = ? AND id = ?")
-                    .bind(app)
-                    .bind(id)
-                    .fetch_optional(self)
-                    .await?;
-            Ok(row.flatten())
-        }
-
-        async fn insert_applied(&mut self, row: &Applied) -> Result<(), sqlx::Error> {
-            sqlx::query("INSERT INTO _chakra_migrations (app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-                .bind(&row.app)
-                .bind(&row.id)
-                .bind(&row.applied_at)
-                .bind(&row.checksum)
-                .bind(row.execution_time_ms)
-                .bind(row.batch)
-                .bind(&row.reverse_sql)
-                .bind(row.steps_done)
-                .execute(self)
-                .await
-                .map(drop)
-        }
-
-        async fn update_progress(
-            &mut self,
-            app: &str,
-            id: &str,
-            steps_done: Option<i64>,
-            ms: i64,
-        ) -> Result<(), sqlx::Error> {
-            sqlx::query("UPDATE _chakra_migrations SET steps_done = ?, execution_time_ms = ? WHERE app = ? AND id = ?")
-                .bind(steps_done)
-                .bind(ms)
-                .bind(app)
-                .bind(id)
-                .execute(self)
-                .await
-                .map(drop)
-        }
-
-        async fn delete_applied(&mut self, app: &str, id: &str) -> Result<(), sqlx::Error> {
-            sqlx::query("DELETE FROM _chakra_migrations WHERE app = ? AND id = ?")
-                .bind(app)
-                .bind(id)
-                .execute(self)
-                .await
-                .map(drop)
-        }
+        history_methods!(MySql, QUESTION);
 
         async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
             let seconds = timeout.as_secs().max(1);
@@ -404,103 +331,8 @@ mod sqlite {
     use sqlx::{Row, SqliteConnection};
 
     impl Connection for SqliteConnection {
-        fn dialect(&self) -> Dialect {
-            Dialect::Sqlite
-        }
+        history_methods!(Sqlite, QUESTION);
 
-        fn data(&mut self) -> DataConnection<'_> {
-            DataConnection::Sqlite(self)
-        }
-
-        async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
-            sqlx::raw_sql(sql).execute(self).await.map(drop)
-        }
-
-        async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error> {
-            let rows = sqlx::query("SELECT app, id, applied_at, checksum, execution_time_ms, batch, NULL, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id")
-                .fetch_all(self)
-                .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(Applied {
-                        app: r.try_get(0)?,
-                        id: r.try_get(1)?,
-                        applied_at: r.try_get(2)?,
-                        checksum: r.try_get(3)?,
-                        execution_time_ms: r.try_get(4)?,
-                        batch: r.try_get(5)?,
-                        reverse_sql: r.try_get(6)?,
-                        steps_done: r.try_get(7)?,
-                    })
-                })
-                .collect()
-        }
-
-        async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error> {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _chakra_migrations WHERE app = ? AND id = ?")
-                .bind(app)
-                .bind(id)
-                .fetch_one(self)
-                .await?;
-            Ok(n > 0)
-        }
-
-        async fn reverse_sql(&mut self, app: &str, id: &str) -> Result<Option<String>, sqlx::Error> {
-            let row: Option<Option<String>> =
-                sqlx::query_scalar("SELECT reverse_sql FROM _chakra_migrations WHERE app = ? AND id = ?")
-                    .bind(app)
-                    .bind(id)
-                    .fetch_optional(self)
-                    .await?;
-            Ok(row.flatten())
-        }
-
-        async fn insert_applied(&mut self, row: &Applied) -> Result<(), sqlx::Error> {
-            sqlx::query("INSERT INTO _chakra_migrations (app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-                .bind(&row.app)
-                .bind(&row.id)
-                .bind(&row.applied_at)
-                .bind(&row.checksum)
-                .bind(row.execution_time_ms)
-                .bind(row.batch)
-                .bind(&row.reverse_sql)
-                .bind(row.steps_done)
-                .execute(self)
-                .await
-                .map(drop)
-        }
-
-        async fn update_progress(
-            &mut self,
-            app: &str,
-            id: &str,
-            steps_done: Option<i64>,
-            ms: i64,
-        ) -> Result<(), sqlx::Error> {
-            sqlx::query("UPDATE _chakra_migrations SET steps_done = ?, execution_time_ms = ? WHERE app = ? AND id = ?")
-                .bind(steps_done)
-                .bind(ms)
-                .bind(app)
-                .bind(id)
-                .execute(self)
-                .await
-                .map(drop)
-        }
-
-        async fn delete_applied(&mut self, app: &str, id: &str) -> Result<(), sqlx::Error> {
-            sqlx::query("DELETE FROM _chakra_migrations WHERE app = ? AND id = ?")
-                .bind(app)
-                .bind(id)
-                .execute(self)
-                .await
-                .map(drop)
-        }
-
-        /// SQLite has no advisory lock: each migration runs in a `BEGIN IMMEDIATE`
-        /// transaction (the database's write lock) and re-reads the history inside it,
-        /// so it is applied exactly once however many processes race. A process that
-        /// dies holding that lock loses it with its file handle. The wait is bounded by
-        /// the busy timeout set here.
         async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
             let ms = timeout.as_millis().max(1);
             sqlx::raw_sql(&format!("PRAGMA busy_timeout = {ms}"))
