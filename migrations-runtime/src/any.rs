@@ -115,6 +115,10 @@ impl Connection for AnyConnection {
         delegate!(self, c => c.applied().await)
     }
 
+    async fn applied_brief(&mut self) -> Result<Vec<Applied>, sqlx::Error> {
+        delegate!(self, c => c.applied_brief().await)
+    }
+
     async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error> {
         delegate!(self, c => c.is_applied(app, id).await)
     }

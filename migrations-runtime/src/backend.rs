@@ -57,6 +57,10 @@ pub trait Connection: Send {
     /// [`Connection::reverse_sql`]): a boot reads this, and it should stay small.
     async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error>;
 
+    /// Every row of the history table with just what a run needs (app, id, checksum,
+    /// batch, progress): what a boot with nothing to do reads.
+    async fn applied_brief(&mut self) -> Result<Vec<Applied>, sqlx::Error>;
+
     /// Whether one migration is recorded.
     async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error>;
 
@@ -108,6 +112,7 @@ pub const PG_LOCK_KEY: i64 = 0x6368_616b_7261_6d67;
 #[allow(dead_code)]
 struct HistoryQueries {
     applied: &'static str,
+    brief: &'static str,
     is_applied: &'static str,
     reverse_sql: &'static str,
     insert: &'static str,
@@ -119,6 +124,7 @@ struct HistoryQueries {
 #[cfg(feature = "postgres")]
 const DOLLAR: HistoryQueries = HistoryQueries {
     applied: "SELECT app, id, applied_at, checksum, execution_time_ms, batch, NULL, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id",
+    brief: "SELECT app, id, checksum, batch, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id",
     is_applied: "SELECT COUNT(*) FROM _chakra_migrations WHERE app = $1 AND id = $2",
     reverse_sql: "SELECT reverse_sql FROM _chakra_migrations WHERE app = $1 AND id = $2",
     insert: "INSERT INTO _chakra_migrations (app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -130,6 +136,7 @@ const DOLLAR: HistoryQueries = HistoryQueries {
 #[cfg(any(feature = "mysql", feature = "sqlite"))]
 const QUESTION: HistoryQueries = HistoryQueries {
     applied: "SELECT app, id, applied_at, checksum, execution_time_ms, batch, NULL, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id",
+    brief: "SELECT app, id, checksum, batch, steps_done FROM _chakra_migrations ORDER BY batch, applied_at, id",
     is_applied: "SELECT COUNT(*) FROM _chakra_migrations WHERE app = ? AND id = ?",
     reverse_sql: "SELECT reverse_sql FROM _chakra_migrations WHERE app = ? AND id = ?",
     insert: "INSERT INTO _chakra_migrations (app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -166,6 +173,24 @@ macro_rules! history_methods {
                         batch: r.try_get(5)?,
                         reverse_sql: r.try_get(6)?,
                         steps_done: r.try_get(7)?,
+                    })
+                })
+                .collect()
+        }
+
+        async fn applied_brief(&mut self) -> Result<Vec<Applied>, sqlx::Error> {
+            let rows = sqlx::query($q.brief).fetch_all(self).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Applied {
+                        app: r.try_get(0)?,
+                        id: r.try_get(1)?,
+                        applied_at: String::new(),
+                        checksum: r.try_get(2)?,
+                        execution_time_ms: 0,
+                        batch: r.try_get(3)?,
+                        reverse_sql: None,
+                        steps_done: r.try_get(4)?,
                     })
                 })
                 .collect()

@@ -327,10 +327,18 @@ impl Migrator {
     }
 
     async fn prepare<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
-        conn.execute(&history::create_sql(conn.dialect()))
-            .await
-            .map_err(MigrateError::db("creating the history table"))?;
+        self.ensure_history(conn).await?;
         conn.applied().await.map_err(MigrateError::db("reading the history table"))
+    }
+
+    /// [`Migrator::prepare`] reading only what a run needs.
+    async fn prepare_brief<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
+        self.ensure_history(conn).await?;
+        conn.applied_brief().await.map_err(MigrateError::db("reading the history table"))
+    }
+
+    async fn ensure_history<C: Connection>(&self, conn: &mut C) -> Result<(), MigrateError> {
+        conn.execute(&history::create_sql(conn.dialect())).await.map_err(MigrateError::db("creating the history table"))
     }
 
     /// Connects to `url` and applies every pending migration: the one call a binary
@@ -382,7 +390,7 @@ impl Migrator {
         plan: &[Planned],
     ) -> Result<Vec<Step>, MigrateError> {
         let dialect = conn.dialect();
-        let mut applied = self.prepare(conn).await?;
+        let mut applied = self.prepare_brief(conn).await?;
         let mut steps = Vec::new();
 
         // An interrupted MySQL migration: refuse, or finish it with --resume.
@@ -426,7 +434,7 @@ impl Migrator {
             conn.update_progress(&row.app, &row.id, None, ms)
                 .await
                 .map_err(MigrateError::db("recording completion"))?;
-            applied = conn.applied().await.map_err(MigrateError::db("reading the history table"))?;
+            applied = conn.applied_brief().await.map_err(MigrateError::db("reading the history table"))?;
         }
 
         let by_key: BTreeMap<(&str, &str), &Applied> =
@@ -463,7 +471,7 @@ impl Migrator {
             }
         }
         if replaced {
-            applied = conn.applied().await.map_err(MigrateError::db("reading the history table"))?;
+            applied = conn.applied_brief().await.map_err(MigrateError::db("reading the history table"))?;
         }
         let done: BTreeSet<(&str, &str)> = applied.iter().map(|r| (r.app.as_str(), r.id.as_str())).collect();
         let batch = applied.iter().map(|r| r.batch).max().unwrap_or(0) + 1;
@@ -783,7 +791,7 @@ impl Migrator {
         plan: &[Planned],
     ) -> Result<Vec<Step>, MigrateError> {
         let dialect = conn.dialect();
-        let applied = self.prepare(conn).await?;
+        let applied = self.prepare_brief(conn).await?;
         if let Some(row) = applied.iter().find(|r| r.steps_done.is_some()) {
             return Err(MigrateError::Usage(format!(
                 "migration {}/{} was interrupted; finish it first (`migrate apply --resume`)",
