@@ -119,6 +119,10 @@ impl Connection for AnyConnection {
         delegate!(self, c => c.applied_brief().await)
     }
 
+    async fn query_text(&mut self, sql: &str) -> Result<Vec<String>, sqlx::Error> {
+        delegate!(self, c => c.query_text(sql).await)
+    }
+
     async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error> {
         delegate!(self, c => c.is_applied(app, id).await)
     }

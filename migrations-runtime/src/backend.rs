@@ -61,6 +61,9 @@ pub trait Connection: Send {
     /// batch, progress): what a boot with nothing to do reads.
     async fn applied_brief(&mut self) -> Result<Vec<Applied>, sqlx::Error>;
 
+    /// The first column of every row of `sql`, as text (bookkeeping queries).
+    async fn query_text(&mut self, sql: &str) -> Result<Vec<String>, sqlx::Error>;
+
     /// Whether one migration is recorded.
     async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error>;
 
@@ -194,6 +197,11 @@ macro_rules! history_methods {
                     })
                 })
                 .collect()
+        }
+
+        async fn query_text(&mut self, sql: &str) -> Result<Vec<String>, sqlx::Error> {
+            let rows = sqlx::query(sql).fetch_all(self).await?;
+            rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
         }
 
         async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error> {

@@ -36,11 +36,12 @@ mod error;
 pub mod history;
 mod migrator;
 mod registry;
+pub mod table_lock;
 
 pub use any::AnyConnection;
 pub use backend::Connection;
 pub use error::MigrateError;
 pub use migrations_core::Dialect;
-pub use migrator::{ApplyOptions, Migrator, Progress, RollbackTarget, State, StatusLine, Step};
+pub use migrator::{ApplyOptions, LockStrategy, Migrator, Progress, RollbackTarget, State, StatusLine, Step};
 pub use registry::{EmbeddedMigration, Migrations};
 pub use sqlx;

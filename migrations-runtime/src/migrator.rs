@@ -99,6 +99,21 @@ pub struct StatusLine {
     pub draft: bool,
 }
 
+/// How a run keeps other processes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockStrategy {
+    /// The database's own lock: `pg_advisory_lock`, MySQL `GET_LOCK`, SQLite's write
+    /// lock per migration. The default.
+    Advisory,
+    /// A row in `_chakra_lock`, for databases without advisory locks (CockroachDB,
+    /// poolers in transaction mode). A row older than `lease` is presumed left by a dead
+    /// process and taken over.
+    Table {
+        /// How long a holder may keep the row before it is presumed dead.
+        lease: Duration,
+    },
+}
+
 /// Applies and rolls back the embedded migrations of one or more apps.
 ///
 /// ```no_run
@@ -112,6 +127,7 @@ pub struct StatusLine {
 #[derive(Debug, Clone)]
 pub struct Migrator {
     apps: Vec<&'static Migrations>,
+    lock: LockStrategy,
     lock_timeout: Duration,
     development: bool,
     progress: Option<fn(&Progress)>,
@@ -203,10 +219,17 @@ impl Migrator {
     pub fn for_apps(apps: impl IntoIterator<Item = &'static Migrations>) -> Self {
         Self {
             apps: apps.into_iter().collect(),
+            lock: LockStrategy::Advisory,
             lock_timeout: Duration::from_secs(60),
             development: false,
             progress: None,
         }
+    }
+
+    /// How the run keeps other processes out (default: the database's advisory lock).
+    pub fn lock_strategy(mut self, strategy: LockStrategy) -> Self {
+        self.lock = strategy;
+        self
     }
 
     /// How long to wait for another process's run to finish (default 60 s).
@@ -297,6 +320,28 @@ impl Migrator {
         Ok(order)
     }
 
+    /// Takes the run's lock; returns the owner name (table strategy) to release with.
+    async fn acquire<C: Connection>(&self, conn: &mut C) -> Result<String, MigrateError> {
+        match self.lock {
+            LockStrategy::Advisory => conn.lock(self.lock_timeout).await.map(|()| String::new()),
+            LockStrategy::Table { lease } => {
+                let owner = crate::table_lock::owner();
+                // SQLite still needs its busy timeout to wait on the database's write lock.
+                conn.lock(self.lock_timeout).await?;
+                conn.unlock().await?;
+                crate::table_lock::acquire(conn, &owner, self.lock_timeout, lease).await?;
+                Ok(owner)
+            }
+        }
+    }
+
+    async fn release<C: Connection>(&self, conn: &mut C, owner: &str) -> Result<(), MigrateError> {
+        match self.lock {
+            LockStrategy::Advisory => conn.unlock().await,
+            LockStrategy::Table { .. } => crate::table_lock::release(conn, owner).await,
+        }
+    }
+
     /// The schema before `plan[i]`, replayed in memory.
     fn schema_before(&self, plan: &[Planned], i: usize) -> Result<Schema, MigrateError> {
         let mut schema = Schema::new();
@@ -375,9 +420,9 @@ impl Migrator {
             Some(t) => self.find(&plan, t)?,
             None => plan.len().saturating_sub(1),
         };
-        conn.lock(self.lock_timeout).await?;
+        let owner = self.acquire(conn).await?;
         let result = self.apply_locked(conn, options, &plan[..(last + 1).min(plan.len())]).await;
-        let unlocked = conn.unlock().await;
+        let unlocked = self.release(conn, &owner).await;
         let steps = result?;
         unlocked?;
         Ok(steps)
@@ -775,9 +820,9 @@ impl Migrator {
         force: bool,
     ) -> Result<Vec<Step>, MigrateError> {
         let plan = self.plan()?;
-        conn.lock(self.lock_timeout).await?;
+        let owner = self.acquire(conn).await?;
         let result = self.rollback_locked(conn, target, force, &plan).await;
-        let unlocked = conn.unlock().await;
+        let unlocked = self.release(conn, &owner).await;
         let steps = result?;
         unlocked?;
         Ok(steps)

@@ -300,3 +300,41 @@ async fn sqlite_rebuild_keeps_rows_indexes_and_triggers() {
     drop(conn);
     db.destroy().await;
 }
+
+/// The lock-table strategy: a live holder makes the run wait and then fail naming it; a
+/// holder past its lease (a process that died) is taken over.
+async fn lock_table(dialect: migrations_core::Dialect) {
+    let Some(mut db) = TestDb::create(dialect, "locktable").await else { return };
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let lease = std::time::Duration::from_secs(300);
+    let migrator = Migrator::new(&BLOG)
+        .lock_strategy(migrations_runtime::LockStrategy::Table { lease })
+        .lock_timeout(std::time::Duration::from_secs(1));
+    db.execute_all(&[
+        "CREATE TABLE _chakra_lock (id INTEGER NOT NULL PRIMARY KEY, owner VARCHAR(200) NOT NULL, acquired_at BIGINT NOT NULL)".into(),
+        format!("INSERT INTO _chakra_lock (id, owner, acquired_at) VALUES (1, 'other-host:4242:1', {})", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs()),
+    ])
+    .await;
+    let err = migrator.apply(&mut conn).await.expect_err("held");
+    assert!(matches!(&err, MigrateError::LockTimeout { .. }) && err.to_string().contains("other-host:4242:1"), "{err}");
+    db.execute_all(&["UPDATE _chakra_lock SET acquired_at = 1000".into()]).await;
+    assert_eq!(migrator.apply(&mut conn).await.expect("stale lock taken over").len(), 3);
+    assert!(db.query_strings("SELECT owner FROM _chakra_lock").await.is_empty());
+    drop(conn);
+    db.destroy().await;
+}
+
+#[tokio::test]
+async fn lock_table_waits_names_the_holder_and_takes_over_stale_rows_on_sqlite() {
+    lock_table(migrations_core::Dialect::Sqlite).await;
+}
+
+#[tokio::test]
+async fn lock_table_waits_names_the_holder_and_takes_over_stale_rows_on_postgres() {
+    lock_table(migrations_core::Dialect::Postgres).await;
+}
+
+#[tokio::test]
+async fn lock_table_waits_names_the_holder_and_takes_over_stale_rows_on_mariadb() {
+    lock_table(migrations_core::Dialect::MySql).await;
+}

@@ -32,12 +32,15 @@ fn blog_schema() -> Schema {
     s
 }
 
-async fn sixteen_processes(dialect: Dialect) {
+async fn sixteen_processes(dialect: Dialect, table_lock: bool) {
     let Some(mut db) = TestDb::create(dialect, "race").await else { return };
+    let lock_flag: &[&str] = if table_lock { &["--table-lock"] } else { &[] };
     let children: Vec<_> = (0..16)
         .map(|_| {
             Command::new(env!("CARGO_BIN_EXE_fixture_app"))
-                .args(["blog", &db.url, "migrate", "apply"])
+                .args(["blog", &db.url])
+                .args(lock_flag)
+                .args(["migrate", "apply"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -54,25 +57,46 @@ async fn sixteen_processes(dialect: Dialect) {
     let admins = db.query_strings("SELECT username FROM users WHERE username = 'admin'").await;
     assert_eq!(admins.len(), 1, "{dialect}: the data step ran {} times", admins.len());
     assert_eq!(applied_by, 3, "{dialect}: the processes together reported {applied_by} applies");
-    check_live_ignoring(&mut db, &blog_schema(), &["_chakra_migrations"])
+    check_live_ignoring(&mut db, &blog_schema(), &["_chakra_migrations", "_chakra_lock"])
         .await
         .unwrap_or_else(|e| panic!("{dialect}: {e}"));
+    if table_lock {
+        assert!(
+            db.query_strings("SELECT owner FROM _chakra_lock").await.is_empty(),
+            "{dialect}: the lock row was not released"
+        );
+    }
     db.destroy().await;
 }
 
 #[tokio::test]
 async fn sixteen_processes_apply_exactly_once_on_sqlite() {
-    sixteen_processes(Dialect::Sqlite).await;
+    sixteen_processes(Dialect::Sqlite, false).await;
+}
+
+#[tokio::test]
+async fn sixteen_processes_with_the_lock_table_on_sqlite() {
+    sixteen_processes(Dialect::Sqlite, true).await;
 }
 
 #[tokio::test]
 async fn sixteen_processes_apply_exactly_once_on_postgres() {
-    sixteen_processes(Dialect::Postgres).await;
+    sixteen_processes(Dialect::Postgres, false).await;
+}
+
+#[tokio::test]
+async fn sixteen_processes_with_the_lock_table_on_postgres() {
+    sixteen_processes(Dialect::Postgres, true).await;
 }
 
 #[tokio::test]
 async fn sixteen_processes_apply_exactly_once_on_mariadb() {
-    sixteen_processes(Dialect::MySql).await;
+    sixteen_processes(Dialect::MySql, false).await;
+}
+
+#[tokio::test]
+async fn sixteen_processes_with_the_lock_table_on_mariadb() {
+    sixteen_processes(Dialect::MySql, true).await;
 }
 
 async fn every_command(dialect: Dialect) {

@@ -13,6 +13,9 @@ struct Cli {
     set: String,
     /// The database.
     url: String,
+    /// Use the lock-table strategy instead of the database's advisory lock.
+    #[arg(long)]
+    table_lock: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -32,5 +35,10 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let Command::Migrate(cmd) = cli.command;
-    cmd.run(&Migrator::new(set).lock_timeout(std::time::Duration::from_secs(120)), &cli.url).await
+    let mut migrator = Migrator::new(set).lock_timeout(std::time::Duration::from_secs(120));
+    if cli.table_lock {
+        migrator = migrator
+            .lock_strategy(migrations_runtime::LockStrategy::Table { lease: std::time::Duration::from_secs(600) });
+    }
+    cmd.run(&migrator, &cli.url).await
 }
