@@ -595,10 +595,24 @@ impl Migrator {
             let result = if options.fake {
                 conn.insert_applied(&row).await.map(|()| true).map_err(MigrateError::db("recording a faked migration"))
             } else if atomic {
-                match self
-                    .run_statements(conn, &key, &statements, "nothing of this run was kept (one transaction)")
-                    .await
-                {
+                let triggers = if rebuild {
+                    saved_triggers(conn, &statements)
+                        .await
+                        .map_err(MigrateError::db("reading the triggers of a table to rebuild"))
+                } else {
+                    Ok(Vec::new())
+                };
+                let run = match triggers {
+                    Ok(triggers) => match self
+                        .run_statements(conn, &key, &statements, "nothing of this run was kept (one transaction)")
+                        .await
+                    {
+                        Ok(()) => restore_triggers(conn, &key, &triggers).await,
+                        Err(e) => Err(e),
+                    },
+                    Err(e) => Err(e),
+                };
+                match run {
                     Ok(()) => conn
                         .insert_applied(&Applied {
                             execution_time_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
@@ -711,18 +725,17 @@ impl Migrator {
             }
         }
         // A table rebuild drops the table's triggers with it: keep them to re-create.
-        let mut triggers = Vec::new();
-        if rebuild {
-            for table in rebuilt_tables(statements) {
-                match conn.triggers_of(&table).await {
-                    Ok(t) => triggers.extend(t),
-                    Err(e) => {
-                        let _ = conn.execute("ROLLBACK").await;
-                        return Err(MigrateError::db("reading the triggers of a table to rebuild")(e));
-                    }
+        let triggers = if rebuild {
+            match saved_triggers(conn, statements).await {
+                Ok(t) => t,
+                Err(e) => {
+                    let _ = conn.execute("ROLLBACK").await;
+                    return Err(MigrateError::db("reading the triggers of a table to rebuild")(e));
                 }
             }
-        }
+        } else {
+            Vec::new()
+        };
         let mut outcome = self
             .run_statements(
                 conn,
@@ -731,15 +744,8 @@ impl Migrator {
                 "nothing of this migration was kept; the migrations before it are applied",
             )
             .await;
-        for trigger in &triggers {
-            if outcome.is_err() {
-                break;
-            }
-            if let Err(e) = conn.execute(trigger).await {
-                outcome = Err(MigrateError::Usage(format!(
-                    "migration {key} rebuilt a table, and its trigger could not be re-created, so nothing of the migration was kept:\n  {trigger}\n  the database said: {e}\n  drop or change the trigger in an earlier migration"
-                )));
-            }
+        if outcome.is_ok() {
+            outcome = restore_triggers(conn, key, &triggers).await;
         }
         if outcome.is_ok() && rebuild {
             outcome = match conn.foreign_key_problems().await {
@@ -958,6 +964,27 @@ impl Migrator {
             .ok_or_else(|| MigrateError::Usage(format!("`{id}` is not in the history table")))?;
         conn.delete_applied(&row.app, &row.id).await.map_err(MigrateError::db("removing the history row"))
     }
+}
+
+/// The `CREATE TRIGGER` statements of every table the units rebuild.
+async fn saved_triggers<C: Connection>(conn: &mut C, units: &[Unit]) -> Result<Vec<String>, sqlx::Error> {
+    let mut triggers = Vec::new();
+    for table in rebuilt_tables(units) {
+        triggers.extend(conn.triggers_of(&table).await?);
+    }
+    Ok(triggers)
+}
+
+/// Re-creates triggers a rebuild dropped; one that no longer fits stops the migration.
+async fn restore_triggers<C: Connection>(conn: &mut C, key: &str, triggers: &[String]) -> Result<(), MigrateError> {
+    for trigger in triggers {
+        if let Err(e) = conn.execute(trigger).await {
+            return Err(MigrateError::Usage(format!(
+                "migration {key} rebuilt a table, and its trigger could not be re-created, so nothing of the migration was kept:\n  {trigger}\n  the database said: {e}\n  drop or change the trigger in an earlier migration"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The tables a SQLite table rebuild recreates (`CREATE TABLE "_chakra_new_<name>"`).

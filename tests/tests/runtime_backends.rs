@@ -297,6 +297,11 @@ async fn sqlite_rebuild_keeps_rows_indexes_and_triggers() {
     migrator.rollback(&mut conn, &RollbackTarget::LastBatch, false).await.expect("rollback");
     db.execute_all(&["INSERT INTO users (username) VALUES ('linus')".into()]).await;
     assert_eq!(db.query_strings("SELECT what FROM audit WHERE what = 'new linus'").await, ["new linus"]);
+
+    // And inside one --atomic transaction.
+    migrator.apply_with(&mut conn, &ApplyOptions { atomic: true, ..Default::default() }).await.expect("atomic rebuild");
+    db.execute_all(&["INSERT INTO users (username) VALUES ('barbara')".into()]).await;
+    assert_eq!(db.query_strings("SELECT what FROM audit WHERE what = 'new barbara'").await, ["new barbara"]);
     drop(conn);
     db.destroy().await;
 }
