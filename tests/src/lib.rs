@@ -1,6 +1,7 @@
 //! Shared pieces of the integration tests: fixture scenarios, real-database access and
 //! live-schema introspection.
 
+pub mod bench_support;
 pub mod db;
 pub mod fixtures;
 pub mod introspect;

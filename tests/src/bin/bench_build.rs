@@ -199,8 +199,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// 1,000 generated migrations embedded vs `sqlx::migrate!` over the same SQL.
 fn compile_cost(count: usize, runs: usize) {
-    use migrations_core::builder::{Column, ColumnType, Index, Table};
-    use migrations_core::{Dialect, Operation, Schema};
+    use migrations_core::{Dialect, Schema};
     let ours = TempCrate::new("bench_embed", "");
     ours.write("src/main.rs", "pub static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::embed_migrations!();\nfn main() { println!(\"{}\", MIGRATIONS.migrations.len()); }\n");
     ours.write("src/models.rs", "");
@@ -215,34 +214,7 @@ fn compile_cost(count: usize, runs: usize) {
     let mut schema = Schema::new();
     let mut previous: Vec<String> = Vec::new();
     for i in 0..count {
-        let ops = if i % 2 == 0 || i == 0 {
-            let name = format!("t{i}");
-            vec![
-                Operation::CreateModel {
-                    table: Table::new(&name)
-                        .field(Column::new("id", ColumnType::BigInt).auto_increment())
-                        .field(Column::new("name", ColumnType::Varchar(100)))
-                        .primary_key(&["id"]),
-                },
-                Operation::CreateIndex {
-                    table: name.clone(),
-                    index: Index::new(&format!("ix_{name}_name"), &["name"]),
-                },
-            ]
-        } else {
-            let table = format!("t{}", i - 1);
-            vec![
-                Operation::AddField {
-                    table: table.clone(),
-                    column: Column::new("extra", ColumnType::Integer).nullable(),
-                    fill: None,
-                },
-                Operation::CreateIndex {
-                    table: table.clone(),
-                    index: Index::new(&format!("ix_{table}_extra"), &["extra"]),
-                },
-            ]
-        };
+        let ops = chakra_tests::bench_support::ops_for(i);
         let id = format!("{:04}_step_{i}", i + 1);
         let spec = migrations_build::ModuleSpec {
             id: &id,
