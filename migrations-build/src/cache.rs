@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+/// The helper version and the layout of what it caches: an entry written by another
+/// layout is never read.
+const LAYOUT: &str = concat!(env!("CARGO_PKG_VERSION"), "+2");
+
 /// The cache, or none (outside a build script, or after an error that needs spans).
 #[derive(Debug, Clone)]
 pub struct Cache {
@@ -55,13 +59,13 @@ impl Cache {
     pub fn get<T: DeserializeOwned>(&self, kind: &str, path: &Path, content: u64) -> Option<T> {
         let bytes = std::fs::read(self.entry_path(kind, path)?).ok()?;
         let entry: Entry<T> = postcard::from_bytes(&bytes).ok()?;
-        (entry.version == env!("CARGO_PKG_VERSION") && entry.content == content).then_some(entry.value)
+        (entry.version == LAYOUT && entry.content == content).then_some(entry.value)
     }
 
     /// Stores `value` for `path` with content hash `content`.
     pub fn put<T: Serialize>(&self, kind: &str, path: &Path, content: u64, value: &T) {
         let Some(file) = self.entry_path(kind, path) else { return };
-        let entry = Entry { version: env!("CARGO_PKG_VERSION").to_string(), content, value };
+        let entry = Entry { version: LAYOUT.to_string(), content, value };
         if let Ok(bytes) = postcard::to_stdvec(&entry) {
             if let Some(dir) = file.parent() {
                 let _ = std::fs::create_dir_all(dir);

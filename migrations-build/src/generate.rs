@@ -3,11 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use migrations_core::diff::{diff, DiffError, Note};
-use migrations_core::model::{resolve_models_indexed, ModelSet};
+use migrations_core::model::{resolve_models_indexed, ModelSet, RefTarget};
+use migrations_core::schema::{Constraint, ForeignKey};
 use migrations_core::snapshot::{from_toml, to_toml};
 use migrations_core::{Dialect, Operation, Schema};
 
+use crate::apps::App;
 use crate::codegen::{data_loss, module, ModuleSpec};
 use crate::config::{Config, Mode};
 use crate::error::{Error, Located, Location, Result};
@@ -243,33 +247,40 @@ impl Config {
         }
         let listed = files.clone();
         if mode != Mode::Off {
-            self.diff_and_write(paths, std::mem::take(&mut scanned.models), &snapshot, files, mode, from_ci, report)?;
+            let run = Run { paths, mode, from_ci, cargo, cache };
+            self.diff_and_write(&run, std::mem::take(&mut scanned.models), &snapshot, files, report)?;
         }
         timing.mark("diff and write");
         if let Some(out) = &paths.out {
             let wrote = report.draft.is_some() || report.sealed.is_some() || report.removed_draft.is_some();
             let files = if wrote { migration_files::read_dir_cached(&paths.migrations, cache)? } else { listed };
             let snapshot_now = paths.snapshot.is_file().then_some(paths.snapshot.as_path());
-            let app = self.app.clone().or_else(|| env("CARGO_PKG_NAME")).unwrap_or_default().replace('-', "_");
+            let app = self
+                .app
+                .clone()
+                .or_else(|| crate::apps::own_label(&paths.manifest))
+                .or_else(|| env("CARGO_PKG_NAME").map(|n| n.replace('-', "_")))
+                .unwrap_or_default();
             write_if_changed(&out.join(REGISTRY_FILE), &registry(&app, &files, snapshot_now))?;
             timing.mark("registry");
         }
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn diff_and_write(
         &self,
-        paths: &Paths,
+        run: &Run<'_>,
         found: Vec<FoundModel>,
         snapshot: &Schema,
         files: Vec<MigrationFile>,
-        mode: Mode,
-        from_ci: bool,
         report: &mut Report,
     ) -> Result<()> {
+        let Run { paths, mode, from_ci, cargo, cache } = *run;
+        let mut found = found;
+        let apps = link_apps(paths, &mut found, cargo, cache)?;
+        let external = crate::apps::external_schema(&apps)?;
         let (models, files_of): (Vec<_>, Vec<_>) = found.into_iter().map(|f| (f.model, f.path)).unzip();
-        let set = resolve_models_indexed(models, &Schema::new()).map_err(|errors| {
+        let set = resolve_models_indexed(models, &external).map_err(|errors| {
             Error::Models(
                 errors
                     .iter()
@@ -323,7 +334,8 @@ impl Config {
                 .map_or_else(|| table.to_string(), |m| heck::ToSnakeCase::to_snake_case(m.ident.to_string().as_str()))
         };
         let number = sealed.iter().map(|f| f.number).max().unwrap_or(0) + 1;
-        let dependencies: Vec<String> = migration_files::heads(&sealed).iter().map(|f| f.id.clone()).collect();
+        let mut dependencies: Vec<String> = migration_files::heads(&sealed).iter().map(|f| f.id.clone()).collect();
+        dependencies.extend(cross_app_dependencies(ops, &set.schema, &apps)?);
         let seal = self.seal_request();
 
         if ops.is_empty() {
@@ -374,6 +386,146 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// What one run of the helper works with.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    paths: &'a Paths,
+    mode: Mode,
+    from_ci: bool,
+    cargo: bool,
+    cache: &'a crate::cache::Cache,
+}
+
+/// Turns references to other apps' models (`auth::User`) into references to their
+/// tables, and returns the apps among the path dependencies. `cargo metadata` runs only
+/// when some reference reaches outside this crate.
+fn link_apps(paths: &Paths, found: &mut [FoundModel], cargo: bool, cache: &crate::cache::Cache) -> Result<Vec<App>> {
+    let structs: BTreeSet<String> = found.iter().map(|f| f.model.ident.to_string()).collect();
+    let tables: BTreeSet<String> = found.iter().map(|f| f.model.table.name.clone()).collect();
+    let reaches_out = found.iter().flat_map(|f| &f.model.references).any(|r| match &r.target {
+        RefTarget::Model { app, name } => app.is_some() || !structs.contains(name),
+        RefTarget::Table { app, table, .. } => app.is_some() || !tables.contains(table),
+    });
+    if !reaches_out {
+        return Ok(Vec::new());
+    }
+    let apps = crate::apps::dependency_apps(&paths.manifest)?;
+    if cargo {
+        for app in &apps {
+            println!("cargo:rerun-if-changed={}", app.snapshot_path.display());
+            println!("cargo:rerun-if-changed={}", app.migrations_dir.display());
+        }
+    }
+    let names = || {
+        let list: Vec<&str> = apps.iter().map(|a| a.label.as_str()).collect();
+        if list.is_empty() {
+            "none of this crate's path dependencies has migrations".to_string()
+        } else {
+            format!("the apps among this crate's path dependencies are: {}", list.join(", "))
+        }
+    };
+    let mut models_of: BTreeMap<String, Vec<FoundModel>> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for f in found.iter_mut() {
+        for r in &mut f.model.references {
+            let at = |message: String| Located {
+                location: Location {
+                    path: f.path.clone(),
+                    line: r.span.start().line,
+                    column: r.span.start().column + 1,
+                },
+                message,
+            };
+            match &r.target {
+                RefTarget::Model { app: Some(qualifier), name } => {
+                    // `models::User` names a module of this crate, not an app.
+                    let Some(app) = apps.iter().find(|a| a.is_named(qualifier)) else { continue };
+                    if !models_of.contains_key(&app.label) {
+                        let scan = scan(&crate_roots(&app.dir)?, cache)?;
+                        if cargo {
+                            for file in &scan.files {
+                                println!("cargo:rerun-if-changed={}", file.display());
+                            }
+                        }
+                        models_of.insert(app.label.clone(), scan.models);
+                    }
+                    let model = models_of.get(&app.label).and_then(|ms| ms.iter().find(|m| m.model.ident == name));
+                    let Some(model) = model.map(|m| &m.model) else {
+                        errors.push(at(format!("app `{}` has no model `{name}`", app.label)));
+                        continue;
+                    };
+                    let table = &model.table.name;
+                    if app.schema.table(table).is_none() {
+                        errors.push(at(format!(
+                            "table `{table}` of app `{}` is not in its sealed migrations yet; build and seal `{}` first (`cargo chakra seal` in {})",
+                            app.label, app.label, app.dir.display()
+                        )));
+                        continue;
+                    }
+                    let [pk] = model.table.primary_key.as_slice() else {
+                        errors.push(at(format!(
+                            "`{}::{name}` has no single-column primary key to reference; write `references = \"{}.{table}(column)\"`",
+                            app.label, app.label
+                        )));
+                        continue;
+                    };
+                    r.target =
+                        RefTarget::Table { app: Some(app.label.clone()), table: table.clone(), column: pk.clone() };
+                }
+                RefTarget::Table { app: Some(qualifier), table, .. } => {
+                    match apps.iter().find(|a| a.is_named(qualifier)) {
+                        None => errors.push(at(format!(
+                            "`references` names app `{qualifier}`, which is not known here; {}",
+                            names()
+                        ))),
+                        Some(app) if app.schema.table(table).is_none() => errors.push(at(format!(
+                            "app `{}` has no table `{table}` in its sealed migrations; {}",
+                            app.label,
+                            if app.schema.tables.is_empty() {
+                                "it has none yet".to_string()
+                            } else {
+                                format!(
+                                    "its tables are: {}",
+                                    app.schema.tables.keys().cloned().collect::<Vec<_>>().join(", ")
+                                )
+                            }
+                        ))),
+                        Some(_) => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Models(errors));
+    }
+    Ok(apps)
+}
+
+/// `app/id` of each other app's migration that the foreign keys `ops` add must follow.
+fn cross_app_dependencies(ops: &[Operation], own: &Schema, apps: &[App]) -> Result<Vec<String>> {
+    let mut wanted: BTreeSet<String> = BTreeSet::new();
+    for op in ops {
+        let fks: Vec<&ForeignKey> = match op {
+            Operation::CreateModel { table } => table.foreign_keys.iter().collect(),
+            Operation::AddConstraint { constraint: Constraint::ForeignKey(fk), .. } => vec![fk],
+            _ => Vec::new(),
+        };
+        for fk in fks {
+            if own.table(&fk.ref_table).is_some() {
+                continue;
+            }
+            if let Some(app) = apps.iter().find(|a| a.schema.table(&fk.ref_table).is_some()) {
+                if let Some(id) = crate::apps::migration_providing(app, &fk.ref_table, &fk.ref_columns)? {
+                    wanted.insert(format!("{}/{id}", app.label));
+                }
+            }
+        }
+    }
+    Ok(wanted.into_iter().collect())
 }
 
 fn note_text(note: &Note) -> String {
@@ -486,7 +638,12 @@ impl Config {
             })
         };
         let render_err = |e: migrations_core::render::RenderError| Error::Usage(format!("cannot render `{id}`: {e}"));
-        let mut schema = Schema::new();
+        // Foreign keys to other apps' tables need those tables in the replayed schema.
+        let mut schema = if files.iter().any(|f| f.dependencies.iter().any(|d| d.contains('/'))) {
+            crate::apps::external_schema(&crate::apps::dependency_apps(&paths.manifest)?)?
+        } else {
+            Schema::new()
+        };
         for f in &files {
             let up = read(f, false)?;
             if f.id == id {

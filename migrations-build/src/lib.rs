@@ -25,6 +25,7 @@
 //! already right.
 #![warn(missing_docs)]
 
+mod apps;
 mod cache;
 mod codegen;
 mod config;

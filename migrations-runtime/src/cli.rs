@@ -24,7 +24,7 @@ use migrations_core::Dialect;
 
 use crate::any::AnyConnection;
 use crate::error::MigrateError;
-use crate::migrator::{ApplyOptions, Migrator, Progress, RollbackTarget, State};
+use crate::migrator::{ApplyOptions, Migrator, Progress, RollbackOptions, RollbackTarget, State};
 
 /// `migrate status | apply | rollback | sql | history | resolve`.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -62,6 +62,10 @@ pub enum MigrateCommand {
         /// Remove irreversible migrations from the history anyway.
         #[arg(long)]
         force: bool,
+        /// Only this app's migrations (refused while another app's applied migration
+        /// depends on one of them).
+        #[arg(long)]
+        app: Option<String>,
     },
     /// Print the SQL of one migration.
     Sql {
@@ -170,14 +174,15 @@ impl MigrateCommand {
                     n => println!("{verb} {n} migration{}", if n == 1 { "" } else { "s" }),
                 }
             }
-            MigrateCommand::Rollback { zero, count, to, force } => {
+            MigrateCommand::Rollback { zero, count, to, force, app } => {
                 let target = match (zero, count, to) {
                     (Some(_), _, _) => RollbackTarget::Zero,
                     (_, Some(n), _) => RollbackTarget::Count(*n),
                     (_, _, Some(id)) => RollbackTarget::To(id.clone()),
                     _ => RollbackTarget::LastBatch,
                 };
-                let steps = migrator.rollback(&mut conn, &target, *force).await?;
+                let options = RollbackOptions { target, force: *force, app: app.clone() };
+                let steps = migrator.rollback_with(&mut conn, &options).await?;
                 match steps.len() {
                     0 => println!("nothing to roll back"),
                     n => println!("rolled back {n} migration{}", if n == 1 { "" } else { "s" }),

@@ -42,6 +42,8 @@ pub use any::AnyConnection;
 pub use backend::Connection;
 pub use error::MigrateError;
 pub use migrations_core::Dialect;
-pub use migrator::{ApplyOptions, LockStrategy, Migrator, Progress, RollbackTarget, State, StatusLine, Step};
+pub use migrator::{
+    ApplyOptions, LockStrategy, Migrator, Progress, RollbackOptions, RollbackTarget, State, StatusLine, Step,
+};
 pub use registry::{EmbeddedMigration, Migrations};
 pub use sqlx;

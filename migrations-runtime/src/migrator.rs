@@ -45,6 +45,40 @@ pub struct ApplyOptions {
     pub resume: bool,
 }
 
+/// How to roll back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollbackOptions {
+    /// Which migrations.
+    pub target: RollbackTarget,
+    /// Remove irreversible migrations from the history anyway.
+    pub force: bool,
+    /// Only this app's migrations (the target counts within the app).
+    pub app: Option<String>,
+}
+
+/// Refuses a rollback that would leave an applied migration without one it depends on.
+fn refuse_orphans(plan: &[Planned], applied: &[Applied], chosen: &[Applied]) -> Result<(), MigrateError> {
+    let going: BTreeSet<(&str, &str)> = chosen.iter().map(|r| (r.app.as_str(), r.id.as_str())).collect();
+    for row in applied {
+        if going.contains(&(row.app.as_str(), row.id.as_str())) {
+            continue;
+        }
+        let Some(p) = plan.iter().find(|p| p.app == row.app && p.migration.id == row.id) else { continue };
+        for d in p.migration.dependencies {
+            let (app, id) = d.split_once('/').unwrap_or((p.app, d));
+            if going.contains(&(app, id)) {
+                return Err(MigrateError::Usage(format!(
+                    "cannot roll back {app}/{id}: {} depends on it and stays applied; roll back `{}` first (`migrate rollback --app {} --to ...`)",
+                    p.key(),
+                    p.app,
+                    p.app
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What to roll back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RollbackTarget {
@@ -311,10 +345,28 @@ impl Migrator {
             }
         }
         if order.len() != all.len() {
-            let cycle: Vec<String> =
-                indegree.iter().filter(|(_, n)| **n > 0).map(|((a, i), _)| format!("{a}/{i}")).collect();
+            // Walk dependencies among the stuck ones until one repeats: that is a cycle.
+            let stuck: BTreeSet<Key> = indegree.iter().filter(|(_, n)| **n > 0).map(|(k, _)| *k).collect();
+            let mut path: Vec<Key> = stuck.first().copied().into_iter().collect();
+            while let Some(&last) = path.last() {
+                let next = all
+                    .get(&last)
+                    .and_then(|p| p.migration.dependencies.iter().map(|d| dep_key(p, d)).find(|k| stuck.contains(k)));
+                match next {
+                    Some(k) if path.contains(&k) => {
+                        let start = path.iter().position(|p| *p == k).unwrap_or(0);
+                        path.drain(..start);
+                        path.push(k);
+                        break;
+                    }
+                    Some(k) => path.push(k),
+                    None => break,
+                }
+            }
+            let cycle: Vec<String> = path.iter().map(|(a, i)| format!("{a}/{i}")).collect();
             return Err(MigrateError::Usage(format!(
-                "the migrations depend on each other in a cycle among: {cycle:?}"
+                "the migrations depend on each other in a cycle: {} (each depends on the next); remove one of these dependencies",
+                cycle.join(" → ")
             )));
         }
         Ok(order)
@@ -825,9 +877,41 @@ impl Migrator {
         target: &RollbackTarget,
         force: bool,
     ) -> Result<Vec<Step>, MigrateError> {
+        self.rollback_with(conn, &RollbackOptions { target: target.clone(), force, app: None }).await
+    }
+
+    /// Rolls back as `options` say: with [`RollbackOptions::app`], only that app's
+    /// migrations are chosen, and the run is refused while another app's applied
+    /// migration depends on one of them.
+    ///
+    /// ```no_run
+    /// # static AUTH: migrations_runtime::Migrations = migrations_runtime::Migrations { app: "auth", migrations: &[], snapshot: "" };
+    /// # static BLOG: migrations_runtime::Migrations = migrations_runtime::Migrations { app: "blog", migrations: &[], snapshot: "" };
+    /// # async fn run(conn: &mut sqlx::SqliteConnection) -> Result<(), migrations_runtime::MigrateError> {
+    /// use migrations_runtime::{Migrator, RollbackOptions, RollbackTarget};
+    ///
+    /// let migrator = Migrator::for_apps([&AUTH, &BLOG]);
+    /// let options = RollbackOptions { target: RollbackTarget::LastBatch, force: false, app: Some("blog".into()) };
+    /// migrator.rollback_with(conn, &options).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn rollback_with<C: Connection>(
+        &self,
+        conn: &mut C,
+        options: &RollbackOptions,
+    ) -> Result<Vec<Step>, MigrateError> {
         let plan = self.plan()?;
+        if let Some(app) = &options.app {
+            if !self.apps.iter().any(|a| a.app == app) {
+                let known: Vec<&str> = self.apps.iter().map(|a| a.app).collect();
+                return Err(MigrateError::Usage(format!(
+                    "no app `{app}` in this binary; its apps are: {}",
+                    known.join(", ")
+                )));
+            }
+        }
         let owner = self.acquire(conn).await?;
-        let result = self.rollback_locked(conn, target, force, &plan).await;
+        let result = self.rollback_locked(conn, options, &plan).await;
         let unlocked = self.release(conn, &owner).await;
         let steps = result?;
         unlocked?;
@@ -837,10 +921,10 @@ impl Migrator {
     async fn rollback_locked<C: Connection>(
         &self,
         conn: &mut C,
-        target: &RollbackTarget,
-        force: bool,
+        options: &RollbackOptions,
         plan: &[Planned],
     ) -> Result<Vec<Step>, MigrateError> {
+        let (target, force) = (&options.target, options.force);
         let dialect = conn.dialect();
         let applied = self.prepare_brief(conn).await?;
         if let Some(row) = applied.iter().find(|r| r.steps_done.is_some()) {
@@ -849,11 +933,12 @@ impl Migrator {
                 row.app, row.id
             )));
         }
-        let mut order = applied.clone();
+        let mut order: Vec<Applied> =
+            applied.iter().filter(|r| options.app.as_ref().is_none_or(|a| *a == r.app)).cloned().collect();
         order.reverse();
         let chosen: Vec<Applied> = match target {
             RollbackTarget::LastBatch => {
-                let last = applied.iter().map(|r| r.batch).max().unwrap_or(0);
+                let last = order.iter().map(|r| r.batch).max().unwrap_or(0);
                 order.into_iter().filter(|r| r.batch == last).collect()
             }
             RollbackTarget::Count(n) => order.into_iter().take(*n).collect(),
@@ -866,6 +951,7 @@ impl Migrator {
                 }
             }
         };
+        refuse_orphans(plan, &applied, &chosen)?;
         let mut steps = Vec::new();
         for row in chosen {
             let key = format!("{}/{}", row.app, row.id);

@@ -95,6 +95,29 @@ fn main() {
         krate
     }
 
+    /// An empty folder for a workspace of several crates; `name` is the binary that
+    /// [`TempCrate::run`] runs.
+    pub fn workspace_folder(prefix: &str, name: &str) -> TempCrate {
+        let dir = std::env::temp_dir().join(crate::db::unique_name(prefix));
+        std::fs::create_dir_all(&dir).expect("create temp workspace");
+        TempCrate { dir, name: name.to_string() }
+    }
+
+    /// A path dependency on the workspace crate `krate`, for a manifest.
+    pub fn path_to(krate: &str) -> String {
+        format!("{:?}", workspace().join(krate).display().to_string())
+    }
+
+    /// Runs the built binary with `args` and `envs`.
+    pub fn run(&self, args: &[&str], envs: &[(&str, &str)]) -> Run {
+        Command::new(shared_target().join("debug").join(&self.name))
+            .args(args)
+            .envs(envs.iter().copied())
+            .output()
+            .expect("run binary")
+            .into()
+    }
+
     /// Writes a file of the crate.
     pub fn write(&self, rel: &str, text: &str) {
         let path = self.dir.join(rel);

@@ -85,7 +85,7 @@ fn malformed_snapshots_say_where() {
         ("unknown default kind", "version = 1\n\n[tables.t]\ncolumns = [\n    { name = \"n\", type = \"integer\", default = { int = 1 } },\n]\n"),
         ("index on unknown column", "version = 1\n\n[tables.t]\ncolumns = [\n    { name = \"a\", type = \"integer\" },\n]\nindexes = [\n    { name = \"ix_t_b\", columns = [\"b\"] },\n]\n"),
         ("primary key on unknown column", "version = 1\n\n[tables.t]\nprimary_key = [\"id\"]\ncolumns = [\n    { name = \"a\", type = \"integer\" },\n]\n"),
-        ("foreign key to unknown table", "version = 1\n\n[tables.t]\ncolumns = [\n    { name = \"u\", type = \"bigint\" },\n]\nforeign_keys = [\n    { name = \"fk\", columns = [\"u\"], references = \"users\", ref_columns = [\"id\"] },\n]\n"),
+        ("foreign key to unknown column", "version = 1\n\n[tables.t]\ncolumns = [\n    { name = \"u\", type = \"bigint\" },\n]\nforeign_keys = [\n    { name = \"fk\", columns = [\"u\"], references = \"t\", ref_columns = [\"id\"] },\n]\n"),
         ("bad foreign key action", "version = 1\n\n[tables.u]\ncolumns = [\n    { name = \"id\", type = \"bigint\" },\n]\nforeign_keys = [\n    { name = \"fk\", columns = [\"id\"], references = \"u\", ref_columns = [\"id\"], on_delete = \"explode\" },\n]\n"),
     ];
     let mut report = String::new();

@@ -335,11 +335,26 @@ fn parse_reference(e: &Expr) -> Option<RefTarget> {
             if table.is_empty() || column.is_empty() || column.contains(',') {
                 return None;
             }
-            // "auth.users(id)" names another app's table; the table is the part after the dot.
-            let table = table.rsplit('.').next().unwrap_or(table);
-            Some(RefTarget::Table { table: table.to_string(), column: column.to_string() })
+            // "auth.users(id)" names another app's table.
+            let (app, table) = match table.split_once('.') {
+                Some((app, table)) if !app.trim().is_empty() && !table.trim().is_empty() => {
+                    (Some(app.trim().to_string()), table.trim())
+                }
+                Some(_) => return None,
+                None => (None, table),
+            };
+            Some(RefTarget::Table { app, table: table.to_string(), column: column.to_string() })
         }
-        Expr::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| RefTarget::Model(s.ident.to_string())),
+        Expr::Path(p) if p.qself.is_none() => {
+            let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            let name = segments.last()?.clone();
+            let app = match segments.first().map(String::as_str) {
+                Some("crate" | "self" | "super") | None => None,
+                Some(first) if segments.len() >= 2 => Some(first.to_string()),
+                Some(_) => None,
+            };
+            Some(RefTarget::Model { app, name })
+        }
         _ => None,
     }
 }

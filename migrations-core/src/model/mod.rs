@@ -51,15 +51,24 @@ pub struct Field {
 /// Where a foreign key points before resolution.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RefTarget {
-    /// `references = "table(col)"`.
+    /// `references = "table(col)"` or `"app.table(col)"`.
     Table {
+        /// The app (crate) named before the dot, if any.
+        app: Option<String>,
         /// Referenced table.
         table: String,
         /// Referenced column.
         column: String,
     },
-    /// `references = Model`: the model's table and its single-column primary key.
-    Model(String),
+    /// `references = Model` or `references = app::Model`: the model's table and its
+    /// single-column primary key.
+    Model {
+        /// The first segment of a path of two or more (`auth` in `auth::User`), unless it
+        /// is `crate`, `self` or `super`; the build decides whether it names an app.
+        app: Option<String>,
+        /// The struct (the last segment of the path).
+        name: String,
+    },
 }
 
 /// A field-level `references`.

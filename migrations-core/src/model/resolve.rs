@@ -72,7 +72,7 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
     for (mi, m) in models.iter().enumerate() {
         for r in &m.references {
             let (table, column) = match &r.target {
-                RefTarget::Model(name) => match by_struct.get(name) {
+                RefTarget::Model { name, .. } => match by_struct.get(name) {
                     Some(target) => match target.table.primary_key.as_slice() {
                         [pk] => (target.table.name.clone(), pk.clone()),
                         _ => {
@@ -85,7 +85,7 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
                         continue;
                     }
                 },
-                RefTarget::Table { table, column } => (table.clone(), column.clone()),
+                RefTarget::Table { table, column, .. } => (table.clone(), column.clone()),
             };
             let Some(target) = schema.table(&table).or_else(|| external.table(&table)) else {
                 cx.error_at(mi, r.span, format!("`references` names table `{table}`, which no model declares"));
