@@ -3,36 +3,16 @@
 //
 // 0001_initial
 //
-// + CreateModel tags
-// + CreateModel users
 // + CreateModel posts
+// + CreateModel tags
 // + CreateIndex posts(author_id) ix_posts_author_id
 
 use migrations_runtime::schema::*;
 
 pub const ID: &str = "0001_initial";
-pub const DEPENDENCIES: &[&str] = &[];
+pub const DEPENDENCIES: &[&str] = &["example_auth/0001_initial"];
 
 pub fn up(m: &mut Migration) {
-    m.create_model(
-        Table::new("tags")
-            .field(Column::new("id", ColumnType::BigInt).auto_increment())
-            .field(Column::new("name", ColumnType::Varchar(40)))
-            .primary_key(&["id"])
-            .unique(Unique::new("uq_tags_name", &["name"])),
-    );
-    m.create_model(
-        Table::new("users")
-            .field(Column::new("id", ColumnType::BigInt).auto_increment())
-            .field(Column::new("username", ColumnType::Varchar(50)))
-            .field(Column::new("email", ColumnType::Varchar(255)).nullable())
-            .field(
-                Column::new("is_active", ColumnType::Boolean)
-                    .default(DefaultValue::Bool(true)),
-            )
-            .primary_key(&["id"])
-            .unique(Unique::new("uq_users_username", &["username"])),
-    );
     m.create_model(
         Table::new("posts")
             .field(Column::new("id", ColumnType::BigInt).auto_increment())
@@ -50,11 +30,26 @@ pub fn up(m: &mut Migration) {
                     .on_delete(FkAction::Cascade),
             ),
     );
+    m.create_model(
+        Table::new("tags")
+            .field(Column::new("id", ColumnType::BigInt).auto_increment())
+            .field(Column::new("name", ColumnType::Varchar(40)))
+            .primary_key(&["id"])
+            .unique(Unique::new("uq_tags_name", &["name"])),
+    );
     m.create_index("posts", Index::new("ix_posts_author_id", &["author_id"]));
 }
 
 pub fn down(m: &mut Migration) {
     m.drop_index("posts", Index::new("ix_posts_author_id", &["author_id"]));
+    // DATA LOSS: drops table `tags` and every row in it.
+    m.delete_model(
+        Table::new("tags")
+            .field(Column::new("id", ColumnType::BigInt).auto_increment())
+            .field(Column::new("name", ColumnType::Varchar(40)))
+            .primary_key(&["id"])
+            .unique(Unique::new("uq_tags_name", &["name"])),
+    );
     // DATA LOSS: drops table `posts` and every row in it.
     m.delete_model(
         Table::new("posts")
@@ -72,26 +67,5 @@ pub fn down(m: &mut Migration) {
                     )
                     .on_delete(FkAction::Cascade),
             ),
-    );
-    // DATA LOSS: drops table `users` and every row in it.
-    m.delete_model(
-        Table::new("users")
-            .field(Column::new("id", ColumnType::BigInt).auto_increment())
-            .field(Column::new("username", ColumnType::Varchar(50)))
-            .field(Column::new("email", ColumnType::Varchar(255)).nullable())
-            .field(
-                Column::new("is_active", ColumnType::Boolean)
-                    .default(DefaultValue::Bool(true)),
-            )
-            .primary_key(&["id"])
-            .unique(Unique::new("uq_users_username", &["username"])),
-    );
-    // DATA LOSS: drops table `tags` and every row in it.
-    m.delete_model(
-        Table::new("tags")
-            .field(Column::new("id", ColumnType::BigInt).auto_increment())
-            .field(Column::new("name", ColumnType::Varchar(40)))
-            .primary_key(&["id"])
-            .unique(Unique::new("uq_tags_name", &["name"])),
     );
 }

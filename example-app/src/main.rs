@@ -31,7 +31,8 @@ fn database_url() -> String {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let url = database_url();
-    let migrator = Migrator::new(&MIGRATIONS);
+    // The accounts app's migrations and the blog's, applied in one order.
+    let migrator = Migrator::for_apps([&example_auth::MIGRATIONS, &MIGRATIONS]);
     if let Some(Command::Migrate(cmd)) = cli.command {
         return cmd.run(&migrator, &url).await;
     }
@@ -49,9 +50,9 @@ async fn run(migrator: &Migrator, url: &str) -> Result<(), Box<dyn std::error::E
     let applied = migrator.apply(&mut conn).await?;
     println!("database {}: {} migration(s) applied on boot", migrations_runtime::any::redact(url), applied.len());
     let count = blog::post_count(&mut conn).await? + 1;
-    blog::add_post(&mut conn, "ada", &format!("Post number {count}")).await?;
-    for (author, title) in blog::posts(&mut conn).await? {
-        println!("  {author}: {title}");
+    blog::add_post(&mut conn, "ada", &format!("Post number {count}"), "hello").await?;
+    for (author, title, tags) in blog::posts(&mut conn).await? {
+        println!("  {author}: {title} [{}]", tags.join(", "));
     }
     Ok(())
 }

@@ -1,0 +1,3 @@
+fn main() {
+    migrations_build::run();
+}
