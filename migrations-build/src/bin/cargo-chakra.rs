@@ -72,6 +72,16 @@ fn package_dir(manifest_path: Option<PathBuf>) -> Result<PathBuf, String> {
     })
 }
 
+/// `path` relative to the current folder when it is below it, as people type paths.
+fn shown(path: &std::path::Path) -> String {
+    let cwd = std::env::current_dir().ok().and_then(|d| d.canonicalize().ok());
+    let full = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    match cwd.as_deref().and_then(|c| full.strip_prefix(c).ok()) {
+        Some(rel) => rel.display().to_string(),
+        None => path.display().to_string(),
+    }
+}
+
 fn main() -> ExitCode {
     // `cargo chakra ...` runs this binary as `cargo-chakra chakra ...`.
     let args = std::env::args().enumerate().filter(|(i, a)| !(*i == 1 && a == "chakra")).map(|(_, a)| a);
@@ -88,13 +98,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Seal { name } => {
             config.mode(Mode::Auto).seal(name.as_deref()).generate().map(|r| match (r.sealed, r.removed_draft) {
-                (Some(p), _) => format!("sealed {}", p.display()),
-                (None, Some(p)) => format!("nothing to seal; removed the stale draft {}", p.display()),
+                (Some(p), _) => format!("sealed {}", shown(&p)),
+                (None, Some(p)) => format!("nothing to seal; removed the stale draft {}", shown(&p)),
                 (None, None) => "nothing to seal: the models match the snapshot".to_string(),
             })
         }
-        Command::Make { name, .. } => config.make_empty(&name).map(|p| format!("wrote {}", p.display())),
-        Command::Merge { name } => config.merge(name.as_deref()).map(|p| format!("wrote {}", p.display())),
+        Command::Make { name, .. } => config.make_empty(&name).map(|p| format!("wrote {}", shown(&p))),
+        Command::Merge { name } => config.merge(name.as_deref()).map(|p| format!("wrote {}", shown(&p))),
         Command::Check => {
             config.mode(Mode::Check).generate().map(|_| "ok: every model change is in a sealed migration".to_string())
         }
