@@ -145,6 +145,26 @@ impl Config {
     }
 
     /// Runs the helper: see the crate documentation for what it does.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use migrations_build::{Config, Mode};
+    ///
+    /// // A crate with one model, in a folder of its own.
+    /// let dir = std::env::temp_dir().join(format!("chakra-doc-{}-{}", std::process::id(), line!()));
+    /// std::fs::create_dir_all(dir.join("src"))?;
+    /// std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"notes\"\nversion = \"0.1.0\"\n")?;
+    /// std::fs::write(
+    ///     dir.join("src/lib.rs"),
+    ///     "#[derive(Model)]\npub struct Note {\n    #[model(primary_key)]\n    pub id: i64,\n}\n",
+    /// )?;
+    /// let report = Config::new().manifest_dir(&dir).mode(Mode::Auto).cargo_output(false).generate()?;
+    /// assert_eq!(report.pending, ["CreateModel notes"]);
+    /// assert_eq!(report.draft, Some(dir.join("migrations/0001_initial.rs")));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn generate(&self) -> Result<Report> {
         let paths = self.paths()?;
         let cargo = self.cargo_output.unwrap_or_else(|| env("OUT_DIR").is_some() && self.out_dir.is_none());
@@ -576,12 +596,42 @@ fn locate_diff(files_of: &[PathBuf], set: &ModelSet, e: &DiffError) -> Located {
 impl Config {
     /// `cargo chakra make --empty`: writes a sealed migration with no operations, after
     /// the current head, for a hand-written RunSQL or data step.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use migrations_build::{Config, Mode};
+    ///
+    /// // A crate with one model, in a folder of its own.
+    /// let dir = std::env::temp_dir().join(format!("chakra-doc-{}-{}", std::process::id(), line!()));
+    /// std::fs::create_dir_all(dir.join("src"))?;
+    /// std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"notes\"\nversion = \"0.1.0\"\n")?;
+    /// std::fs::write(
+    ///     dir.join("src/lib.rs"),
+    ///     "#[derive(Model)]\npub struct Note {\n    #[model(primary_key)]\n    pub id: i64,\n}\n",
+    /// )?;
+    /// let mut config = Config::new();
+    /// config.manifest_dir(&dir).mode(Mode::Auto).cargo_output(false);
+    /// config.clone().seal(Some("initial")).generate()?;
+    /// let path = config.make_empty("lowercase_emails")?;
+    /// assert_eq!(path, dir.join("migrations/0002_lowercase_emails.rs"));
+    /// assert!(std::fs::read_to_string(&path)?.contains(r#"DEPENDENCIES: &[&str] = &["0001_initial"]"#));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn make_empty(&self, name: &str) -> Result<PathBuf> {
         self.write_empty(name, None)
     }
 
     /// `cargo chakra merge`: writes a migration that depends on every head, joining the
     /// branches of the graph after a git merge.
+    ///
+    /// ```no_run
+    /// // After a git merge brought 0003_add_user_bio and 0003_create_posts:
+    /// let path = migrations_build::Config::new().merge(None)?;
+    /// assert!(path.ends_with("0004_merge_add_user_bio_and_create_posts.rs"));
+    /// # Ok::<(), migrations_build::Error>(())
+    /// ```
     pub fn merge(&self, name: Option<&str>) -> Result<PathBuf> {
         let paths = self.paths()?;
         let (sealed, _) = split_draft(migration_files::read_dir(&paths.migrations)?);
@@ -621,6 +671,30 @@ impl Config {
     /// `cargo chakra sql ID`: the SQL of one migration for `dialect`, forward or
     /// backward, rendered against the schema the earlier migrations leave (replayed from
     /// their files).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use migrations_build::{Config, Mode};
+    ///
+    /// // A crate with one model, in a folder of its own.
+    /// let dir = std::env::temp_dir().join(format!("chakra-doc-{}-{}", std::process::id(), line!()));
+    /// std::fs::create_dir_all(dir.join("src"))?;
+    /// std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"notes\"\nversion = \"0.1.0\"\n")?;
+    /// std::fs::write(
+    ///     dir.join("src/lib.rs"),
+    ///     "#[derive(Model)]\npub struct Note {\n    #[model(primary_key)]\n    pub id: i64,\n}\n",
+    /// )?;
+    /// use migrations_build::Dialect;
+    ///
+    /// let mut config = Config::new();
+    /// config.manifest_dir(&dir).mode(Mode::Auto).cargo_output(false);
+    /// config.clone().seal(Some("initial")).generate()?;
+    /// let backward = config.sql("0001_initial", Dialect::Sqlite, true)?;
+    /// assert_eq!(backward, [r#"DROP TABLE "notes""#]);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sql(&self, id: &str, dialect: Dialect, backward: bool) -> Result<Vec<String>> {
         let paths = self.paths()?;
         let files = migration_files::read_dir(&paths.migrations)?;

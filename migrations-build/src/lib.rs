@@ -41,15 +41,35 @@ pub use codegen::{module, ModuleSpec};
 pub use config::{Config, Mode};
 pub use error::{Error, Located, Location, Result};
 pub use generate::{describe, Report};
+pub use migrations_core::Dialect;
 pub use registry::checksum;
 
-/// Runs the helper with the defaults and returns what it did.
+/// Runs the helper with the defaults and returns what it did, for a `build.rs` that
+/// wants to act on the [`Report`].
+///
+/// ```no_run
+/// // build.rs
+/// fn main() {
+///     match migrations_build::generate() {
+///         Ok(report) if !report.pending.is_empty() => println!("cargo:warning={} pending", report.pending.len()),
+///         Ok(_) => {}
+///         Err(e) => panic!("{e}"),
+///     }
+/// }
+/// ```
 pub fn generate() -> Result<Report> {
     Config::new().generate()
 }
 
 /// Runs the helper with the defaults; on failure prints the error and exits the build
 /// script with status 1. The one line a `build.rs` needs.
+///
+/// ```no_run
+/// // build.rs
+/// fn main() {
+///     migrations_build::run();
+/// }
+/// ```
 pub fn run() {
     Config::new().run();
 }

@@ -26,6 +26,18 @@ pub enum AnyConnection {
 
 impl AnyConnection {
     /// Connects to `url`. A `sqlite:` URL without `mode=` creates the file if needed.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), migrations_runtime::MigrateError> {
+    /// use migrations_runtime::{AnyConnection, Connection as _, Dialect};
+    ///
+    /// let conn = AnyConnection::connect("sqlite::memory:").await?;
+    /// assert_eq!(conn.dialect(), Dialect::Sqlite);
+    /// // `postgres://user@host/db` and `mysql://user@host/db` choose the other backends.
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect(url: &str) -> Result<AnyConnection, MigrateError> {
         use sqlx::Connection as _;
         let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();

@@ -26,7 +26,22 @@ use crate::any::AnyConnection;
 use crate::error::MigrateError;
 use crate::migrator::{ApplyOptions, Migrator, Progress, RollbackOptions, RollbackTarget, State};
 
-/// `migrate status | apply | rollback | sql | history | resolve`.
+/// `migrate status | apply | rollback | sql | history | resolve`: mount it as a
+/// subcommand of the application's own CLI (see the [module](self) example), then run
+/// it with [`MigrateCommand::run`].
+///
+/// ```
+/// use clap::Parser;
+///
+/// #[derive(Parser)]
+/// enum Cli {
+///     #[command(subcommand)]
+///     Migrate(migrations_runtime::cli::MigrateCommand),
+/// }
+///
+/// let Cli::Migrate(cmd) = Cli::parse_from(["my-app", "migrate", "rollback", "--app", "blog", "--count", "2"]);
+/// assert!(matches!(cmd, migrations_runtime::cli::MigrateCommand::Rollback { count: Some(2), .. }));
+/// ```
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum MigrateCommand {
     /// Show every migration: applied ✓, pending ○, changed ✗, unknown ?.

@@ -134,6 +134,18 @@ pub struct StatusLine {
 }
 
 /// How a run keeps other processes out.
+///
+/// ```
+/// # static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::Migrations { app: "blog", migrations: &[], snapshot: "" };
+/// use std::time::Duration;
+/// use migrations_runtime::{LockStrategy, Migrator};
+///
+/// // Behind a pooler in transaction mode, where session advisory locks do not hold:
+/// let migrator = Migrator::new(&MIGRATIONS)
+///     .lock_strategy(LockStrategy::Table { lease: Duration::from_secs(600) })
+///     .lock_timeout(Duration::from_secs(120));
+/// # let _ = migrator;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockStrategy {
     /// The database's own lock: `pg_advisory_lock`, MySQL `GET_LOCK`, SQLite's write
@@ -244,12 +256,62 @@ fn statements_of(ops: &[Operation], before: &Schema, dialect: Dialect, id: &str)
 
 impl Migrator {
     /// A migrator for one app's migrations.
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // `MIGRATIONS` is `embed_migrations!()` in a real crate.
+    /// let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:").await?;
+    /// let applied = Migrator::new(&MIGRATIONS).apply(&mut conn).await?;
+    /// assert_eq!(applied[0].id, "0001_initial");
+    /// # use sqlx::Connection as _;
+    /// # use migrations_runtime::sqlx;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(migrations: &'static Migrations) -> Self {
         Self::for_apps([migrations])
     }
 
     /// A migrator for several apps, applied in one order that respects the dependencies
     /// across them (`"auth/0001_initial"`).
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // In a workspace: `Migrator::for_apps([&auth::MIGRATIONS, &MIGRATIONS])`.
+    /// let migrator = Migrator::for_apps([&MIGRATIONS]);
+    /// let mut conn = migrations_runtime::AnyConnection::connect("sqlite::memory:").await?;
+    /// migrator.apply(&mut conn).await?;
+    /// let status = migrator.status(&mut conn).await?;
+    /// assert_eq!(status[0].app, "notes");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn for_apps(apps: impl IntoIterator<Item = &'static Migrations>) -> Self {
         Self {
             apps: apps.into_iter().collect(),
@@ -412,6 +474,28 @@ impl Migrator {
     }
 
     /// The SQL of one migration for `dialect`, forward or backward.
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use migrations_runtime::Dialect;
+    /// let sql = Migrator::new(&MIGRATIONS).sql("0001_initial", Dialect::Postgres, false)?;
+    /// assert!(sql[0].starts_with(r#"CREATE TABLE "notes""#));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sql(&self, id: &str, dialect: Dialect, backward: bool) -> Result<Vec<String>, MigrateError> {
         let plan = self.plan()?;
         let i = self.find(&plan, id)?;
@@ -440,6 +524,27 @@ impl Migrator {
 
     /// Connects to `url` and applies every pending migration: the one call a binary
     /// makes on boot.
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite::memory:".into());
+    /// Migrator::new(&MIGRATIONS).apply_url(&url).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn apply_url(&self, url: &str) -> Result<Vec<Step>, MigrateError> {
         let mut conn = crate::any::AnyConnection::connect(url).await?;
         self.apply(&mut conn).await
@@ -447,6 +552,28 @@ impl Migrator {
 
     /// Takes one connection from `pool` for the whole run and applies every pending
     /// migration.
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
+    /// Migrator::new(&MIGRATIONS).apply_pool(&pool).await?;
+    /// # use migrations_runtime::sqlx;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn apply_pool<DB>(&self, pool: &sqlx::Pool<DB>) -> Result<Vec<Step>, MigrateError>
     where
         DB: sqlx::Database,
@@ -462,6 +589,34 @@ impl Migrator {
     }
 
     /// Applies pending migrations as `options` say, holding the run's lock throughout.
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use migrations_runtime::ApplyOptions;
+    ///
+    /// let mut conn = migrations_runtime::AnyConnection::connect("sqlite::memory:").await?;
+    /// let migrator = Migrator::new(&MIGRATIONS);
+    /// // Print what would run, run nothing.
+    /// let planned = migrator.apply_with(&mut conn, &ApplyOptions { dry_run: true, ..ApplyOptions::default() }).await?;
+    /// assert!(planned[0].statements[0].starts_with("CREATE TABLE"));
+    /// // Then all pending migrations in one transaction.
+    /// migrator.apply_with(&mut conn, &ApplyOptions { atomic: true, ..ApplyOptions::default() }).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn apply_with<C: Connection>(
         &self,
         conn: &mut C,
@@ -871,6 +1026,32 @@ impl Migrator {
     }
 
     /// Rolls back applied migrations, last applied first.
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use migrations_runtime::RollbackTarget;
+    ///
+    /// let mut conn = migrations_runtime::AnyConnection::connect("sqlite::memory:").await?;
+    /// let migrator = Migrator::new(&MIGRATIONS);
+    /// migrator.apply(&mut conn).await?;
+    /// let undone = migrator.rollback(&mut conn, &RollbackTarget::LastBatch, false).await?;
+    /// assert_eq!(undone.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn rollback<C: Connection>(
         &self,
         conn: &mut C,
@@ -1005,6 +1186,32 @@ impl Migrator {
 
     /// Where each migration stands, embedded ones in order, then applied ones this
     /// binary does not know.
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use migrations_runtime::State;
+    ///
+    /// let mut conn = migrations_runtime::AnyConnection::connect("sqlite::memory:").await?;
+    /// let migrator = Migrator::new(&MIGRATIONS);
+    /// assert_eq!(migrator.status(&mut conn).await?[0].state, State::Pending);
+    /// migrator.apply(&mut conn).await?;
+    /// assert!(matches!(migrator.status(&mut conn).await?[0].state, State::Applied(_)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn status<C: Connection>(&self, conn: &mut C) -> Result<Vec<StatusLine>, MigrateError> {
         let plan = self.plan()?;
         let applied = self.prepare(conn).await?;
@@ -1036,6 +1243,30 @@ impl Migrator {
     }
 
     /// The history table, in the order migrations were applied.
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut conn = migrations_runtime::AnyConnection::connect("sqlite::memory:").await?;
+    /// let migrator = Migrator::new(&MIGRATIONS);
+    /// migrator.apply(&mut conn).await?;
+    /// let history = migrator.history(&mut conn).await?;
+    /// assert_eq!((history[0].id.as_str(), history[0].batch), ("0001_initial", 1));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn history<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
         self.prepare(conn).await
     }
