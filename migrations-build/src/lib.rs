@@ -48,13 +48,11 @@ pub use registry::checksum;
 /// wants to act on the [`Report`].
 ///
 /// ```no_run
-/// // build.rs
-/// fn main() {
-///     match migrations_build::generate() {
-///         Ok(report) if !report.pending.is_empty() => println!("cargo:warning={} pending", report.pending.len()),
-///         Ok(_) => {}
-///         Err(e) => panic!("{e}"),
-///     }
+/// // in build.rs's `fn main`
+/// match migrations_build::generate() {
+///     Ok(report) if !report.pending.is_empty() => println!("cargo:warning={} pending", report.pending.len()),
+///     Ok(_) => {}
+///     Err(e) => panic!("{e}"),
 /// }
 /// ```
 pub fn generate() -> Result<Report> {
@@ -65,10 +63,8 @@ pub fn generate() -> Result<Report> {
 /// script with status 1. The one line a `build.rs` needs.
 ///
 /// ```no_run
-/// // build.rs
-/// fn main() {
-///     migrations_build::run();
-/// }
+/// // the whole of build.rs's `fn main`
+/// migrations_build::run();
 /// ```
 pub fn run() {
     Config::new().run();
