@@ -96,6 +96,9 @@ pub enum Error {
         /// Whether check mode came from `CI`.
         ci: bool,
     },
+    /// Check mode: a sealed migration loses data and no person has said that is intended.
+    #[error("chakra: these migrations lose data and no person has acknowledged it (check mode):\n{0}  read each one; if the loss is intended, add to its file\n    pub const DATA_LOSS_ACKNOWLEDGED: &str = \"<why this is safe, and who checked>\";")]
+    DataLoss(String),
     /// A command was given something it cannot use.
     #[error("chakra: {0}")]
     Usage(String),

@@ -346,6 +346,10 @@ impl Config {
                 }
                 return Err(Error::Pending { pending: pending.join("\n"), ci: from_ci });
             }
+            let lossy = crate::data_loss::unacknowledged(&sealed, cache)?;
+            if !lossy.is_empty() {
+                return Err(crate::data_loss::error(&lossy));
+            }
             return Ok(());
         }
 
@@ -391,12 +395,18 @@ impl Config {
         for op in ops {
             report.warnings.push(format!("chakra: {} {op}", if op.is_destructive() { "-" } else { "+" }));
             if let Some(loss) = data_loss(op) {
-                report.warnings.push(format!("chakra: data loss: {loss}"));
+                report.warnings.push(format!("chakra: {loss}"));
             }
         }
         if seal.is_some() {
             write_if_changed(&paths.snapshot, &to_toml(&changes.schema))?;
             report.warnings.push(format!("chakra: sealed {id}; the snapshot now includes it"));
+            if ops.iter().any(Operation::is_destructive) {
+                report.warnings.push(format!(
+                    "chakra: {id} LOSES DATA: check mode (CI) fails until a person who read it adds `pub const {}: &str = \"<why>\";` to the file",
+                    crate::data_loss::ACKNOWLEDGEMENT
+                ));
+            }
             report.sealed = Some(path);
         } else {
             report.warnings.push(format!(

@@ -29,6 +29,7 @@ mod apps;
 mod cache;
 mod codegen;
 mod config;
+mod data_loss;
 mod error;
 mod generate;
 pub mod interpret;

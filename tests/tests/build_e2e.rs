@@ -171,3 +171,39 @@ async fn the_build_writes_drafts_seals_checks_and_embeds() {
     check_live(&mut db, &schema).await.unwrap_or_else(|e| panic!("live schema differs from the snapshot:\n{e}"));
     db.destroy().await;
 }
+
+/// A sealed migration that drops a column is announced loudly, and check mode (CI)
+/// fails until a person writes the acknowledgement into the file.
+#[test]
+fn destructive_changes_need_a_persons_acknowledgement_in_check_mode() {
+    let app = TempCrate::new("e2e_loss", &with_field("    pub bio: Option<String>,"));
+    assert_ok("seal initial", &app.build(&[("CHAKRA_SEAL", "initial")]));
+    assert_ok("check after initial", &app.chakra(&["check"]));
+
+    app.write("src/models.rs", MODELS);
+    let sealed = app.build(&[("CHAKRA_SEAL", "drop_bio")]);
+    assert_ok("seal the drop", &sealed);
+    let said = format!("{}{}", sealed.stdout, sealed.stderr);
+    assert!(said.contains("chakra: DATA LOSS: drops column `users.bio`"), "{said}");
+    assert!(said.contains("0002_drop_bio LOSES DATA"), "{said}");
+    let file = app.read("migrations/0002_drop_bio.rs");
+    assert!(!file.contains("DATA_LOSS_ACKNOWLEDGED"), "the build acknowledged on its own:\n{file}");
+
+    let check = app.chakra(&["check"]);
+    assert!(!check.ok, "check mode accepted an unacknowledged drop");
+    assert!(check.stderr.contains("0002_drop_bio"), "{}", check.stderr);
+    assert!(check.stderr.contains("DATA LOSS: drops column `users.bio`"), "{}", check.stderr);
+    assert!(check.stderr.contains("pub const DATA_LOSS_ACKNOWLEDGED: &str"), "{}", check.stderr);
+    let ci = app.build(&[("CI", "true")]);
+    assert!(!ci.ok && ci.stderr.contains("lose data and no person has acknowledged it"), "{}", ci.stderr);
+
+    // An empty acknowledgement is not one.
+    let with = |ack: &str| {
+        file.replace("pub const ID", &format!("pub const DATA_LOSS_ACKNOWLEDGED: &str = {ack:?};\npub const ID"))
+    };
+    app.write("migrations/0002_drop_bio.rs", &with(" "));
+    assert!(!app.chakra(&["check"]).ok, "a blank acknowledgement passed");
+    app.write("migrations/0002_drop_bio.rs", &with("bio was never shown to anyone (checked by Ana)"));
+    assert_ok("check after acknowledging", &app.chakra(&["check"]));
+    assert_ok("CI build after acknowledging", &app.build(&[("CI", "true")]));
+}
