@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod builder;
 pub mod civil;
+pub mod conversion;
 pub mod dialect;
 pub mod operation;
 pub mod schema;

@@ -34,6 +34,21 @@ pub enum MigrateError {
         /// What state the database is left in.
         state: String,
     },
+    /// A column cannot change type: one of its values does not fit the new type. Found
+    /// before any statement of the migration ran.
+    #[error("chakra: migration {id} changes {table}.{column} to {target}, but it holds the value {value:?}, which does not fit; nothing of this migration was applied.\n  change or remove such values first (a data step or `m.run_sql(...)` in an earlier migration), then apply again")]
+    Misfit {
+        /// The migration.
+        id: String,
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The new type.
+        target: String,
+        /// The first value that does not fit.
+        value: String,
+    },
     /// MySQL: an earlier run stopped inside a migration; DDL commits itself there, so
     /// part of it is in the database.
     #[error("chakra: migration {id} was interrupted after {done} of {count} statements (MySQL commits DDL as it goes, so those {done} are in the database).\n  to finish it: `migrate apply --resume` (runs statements {next}..{count})\n  to undo it instead, revert those statements by hand, then: `migrate resolve {id} --rolled-back`")]

@@ -197,6 +197,9 @@ impl Planned {
 enum Unit {
     Sql(String),
     Data(&'static str, DataStep),
+    /// Every value of a column fits its new type: read before the migration changes
+    /// anything (see [`migrations_core::conversion`]).
+    Check(migrations_core::conversion::ConversionCheck),
 }
 
 impl std::fmt::Display for Unit {
@@ -204,6 +207,7 @@ impl std::fmt::Display for Unit {
         match self {
             Unit::Sql(s) => f.write_str(s),
             Unit::Data(name, _) => write!(f, "-- Rust data step `{name}`"),
+            Unit::Check(c) => write!(f, "-- check that every value of {}.{} fits {}", c.table, c.column, c.target),
         }
     }
 }
@@ -231,7 +235,7 @@ fn units_of(
         }
     }
     let mut schema = before.subset(&touched);
-    let mut units = Vec::new();
+    let mut units: Vec<Unit> = conversion_checks(&ops, before, dialect).into_iter().map(Unit::Check).collect();
     let mut data = data.into_iter().peekable();
     for (k, op) in ops.iter().enumerate() {
         while let Some((_, name, step)) = data.next_if(|(at, _, _)| *at <= k) {
@@ -244,6 +248,76 @@ fn units_of(
     }
     units.extend(data.map(|(_, name, step)| Unit::Data(name, step)));
     Ok(units)
+}
+
+/// The conversion checks `ops` need, each naming the table and column as they are
+/// before the migration (a rename earlier in it is followed back), so that all of them
+/// run before its first statement. A column the migration itself adds needs none.
+fn conversion_checks(
+    ops: &[Operation],
+    before: &Schema,
+    dialect: Dialect,
+) -> Vec<migrations_core::conversion::ConversionCheck> {
+    let mut checks = Vec::new();
+    for (k, op) in ops.iter().enumerate() {
+        let Some(mut check) = migrations_core::conversion::check_for(op, dialect) else { continue };
+        let (mut table, mut column) = (check.table.clone(), check.column.clone());
+        for earlier in ops[..k].iter().rev() {
+            match earlier {
+                Operation::RenameField { table: t, old, new } if *t == table && *new == column => column = old.clone(),
+                Operation::RenameModel { old, new } if *new == table => table = old.clone(),
+                _ => {}
+            }
+        }
+        if before.table(&table).and_then(|t| t.column(&column)).is_none() {
+            continue;
+        }
+        let renamed = Operation::AlterField {
+            table: table.clone(),
+            old: migrations_core::Column { name: column.clone(), ..before_column(before, &table, &column) },
+            new: migrations_core::Column {
+                name: column.clone(),
+                ty: check.target.clone(),
+                ..before_column(before, &table, &column)
+            },
+            fill: None,
+        };
+        if let Some(c) = migrations_core::conversion::check_for(&renamed, dialect) {
+            check = c;
+        }
+        checks.push(check);
+    }
+    checks
+}
+
+fn before_column(before: &Schema, table: &str, column: &str) -> migrations_core::Column {
+    before
+        .table(table)
+        .and_then(|t| t.column(column))
+        .cloned()
+        .unwrap_or_else(|| migrations_core::Column::new(column, migrations_core::ColumnType::Text))
+}
+
+/// Runs the conversion checks among `units`; the first value that does not fit stops
+/// the migration before any of its statements.
+async fn precheck<C: Connection>(conn: &mut C, key: &str, units: &[Unit]) -> Result<(), MigrateError> {
+    for unit in units {
+        let Unit::Check(check) = unit else { continue };
+        let values = conn
+            .query_text(&check.sql)
+            .await
+            .map_err(MigrateError::db(&format!("reading {}.{} to check its new type", check.table, check.column)))?;
+        if let Some(value) = check.first_misfit(values.iter().map(String::as_str)) {
+            return Err(MigrateError::Misfit {
+                id: key.to_string(),
+                table: check.table.clone(),
+                column: check.column.clone(),
+                target: check.target.to_string(),
+                value: value.to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn statements_of(ops: &[Operation], before: &Schema, dialect: Dialect, id: &str) -> Result<Vec<String>, MigrateError> {
@@ -880,6 +954,7 @@ impl Migrator {
         statements: &[Unit],
         state: &str,
     ) -> Result<(), MigrateError> {
+        precheck(conn, key, statements).await?;
         for (k, s) in statements.iter().enumerate() {
             run_unit(conn, s).await.map_err(|source| MigrateError::Statement {
                 id: key.to_string(),
@@ -996,6 +1071,7 @@ impl Migrator {
         row: Applied,
     ) -> Result<(), MigrateError> {
         let started = Instant::now();
+        precheck(conn, key, statements).await?;
         conn.insert_applied(&Applied { steps_done: Some(0), ..row.clone() })
             .await
             .map_err(MigrateError::db("recording the start of the migration"))?;
@@ -1311,7 +1387,7 @@ fn rebuilt_tables(units: &[Unit]) -> Vec<String> {
         .iter()
         .filter_map(|u| match u {
             Unit::Sql(sql) => sql.strip_prefix(PREFIX),
-            Unit::Data(..) => None,
+            Unit::Data(..) | Unit::Check(_) => None,
         })
         .map(|rest| {
             let mut name = String::new();
@@ -1335,6 +1411,8 @@ async fn run_unit<C: Connection>(conn: &mut C, unit: &Unit) -> Result<(), sqlx::
     match unit {
         Unit::Sql(sql) => conn.execute(sql).await,
         Unit::Data(_, step) => step(conn.data()).await,
+        // Run by `precheck` before the first statement.
+        Unit::Check(_) => Ok(()),
     }
 }
 

@@ -21,6 +21,11 @@ fixture!(m0005, "0005_user_slugs.rs");
 fixture!(m0006a, "0006_draft_v1.rs");
 fixture!(m0006b, "0006_draft_v2.rs");
 fixture!(m0007, "0007_widen_username.rs");
+fixture!(m0101, "0101_create_items.rs");
+fixture!(m0102, "0102_reshape_items.rs");
+fixture!(m0103, "0103_item_tags.rs");
+fixture!(m0104, "0104_item_rating.rs");
+fixture!(m0105, "0105_note_to_integer.rs");
 
 macro_rules! embedded {
     ($m:ident, $checksum:literal) => {
@@ -86,6 +91,31 @@ pub static DRAFT_V2: Migrations = Migrations {
 pub static WIDEN: Migrations =
     Migrations { app: "blog", migrations: &[embedded!(m0001, "c0001"), embedded!(m0007, "c0007")], snapshot: "" };
 
+/// 0101–0104: `items`, filled by the tests, then reshaped by every kind of ALTER.
+pub static ITEMS: Migrations = Migrations {
+    app: "shop",
+    migrations: &[
+        embedded!(m0101, "c0101"),
+        embedded!(m0102, "c0102"),
+        embedded!(m0103, "c0103"),
+        embedded!(m0104, "c0104"),
+    ],
+    snapshot: "",
+};
+
+/// [`ITEMS`] and 0105, which turns `items.note` (words) into an integer: refused.
+pub static ITEMS_MISFIT: Migrations = Migrations {
+    app: "shop",
+    migrations: &[
+        embedded!(m0101, "c0101"),
+        embedded!(m0102, "c0102"),
+        embedded!(m0103, "c0103"),
+        embedded!(m0104, "c0104"),
+        embedded!(m0105, "c0105"),
+    ],
+    snapshot: "",
+};
+
 /// `fixture_app` chooses by name.
 pub fn by_name(name: &str) -> Option<&'static Migrations> {
     match name {
@@ -93,6 +123,7 @@ pub fn by_name(name: &str) -> Option<&'static Migrations> {
         "guarded" => Some(&BLOG_GUARDED),
         "edited" => Some(&BLOG_EDITED),
         "slugs" => Some(&SLUGS),
+        "items" => Some(&ITEMS),
         _ => None,
     }
 }
