@@ -119,6 +119,10 @@ impl Connection for AnyConnection {
         delegate!(self, c => c.data())
     }
 
+    fn already_done(&self, error: &sqlx::Error) -> bool {
+        delegate!(self, c => c.already_done(error))
+    }
+
     async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
         delegate!(self, c => c.execute(sql).await)
     }

@@ -97,6 +97,14 @@ pub trait Connection: Send {
         Ok(Vec::new())
     }
 
+    /// MySQL: whether `error` says the statement's effect is already there (a column,
+    /// index or table that exists, or is already gone). Used only for the one statement
+    /// an interrupted run may have completed without recording it.
+    fn already_done(&self, error: &sqlx::Error) -> bool {
+        let _ = error;
+        false
+    }
+
     /// SQLite: rows that break a foreign key (`PRAGMA foreign_key_check`).
     async fn foreign_key_problems(&mut self) -> Result<Vec<String>, sqlx::Error> {
         Ok(Vec::new())
@@ -313,6 +321,16 @@ mod mysql {
 
     impl Connection for MySqlConnection {
         history_methods!(MySql, QUESTION);
+
+        fn already_done(&self, error: &sqlx::Error) -> bool {
+            // 1050 table exists, 1051 unknown table, 1054 unknown column, 1060 duplicate
+            // column, 1061 duplicate key name, 1068 multiple primary keys, 1091 cannot drop
+            // (does not exist), 1826 duplicate foreign key.
+            error
+                .as_database_error()
+                .and_then(|e| e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
+                .is_some_and(|e| matches!(e.number(), 1050 | 1051 | 1054 | 1060 | 1061 | 1068 | 1091 | 1826))
+        }
 
         async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
             let seconds = timeout.as_secs().max(1);

@@ -741,7 +741,14 @@ impl Migrator {
             }
             let started = Instant::now();
             for (k, s) in statements.iter().enumerate().skip(done) {
-                run_unit(conn, s).await.map_err(|source| MigrateError::Statement {
+                // Statement `done + 1` may have run to the end after its run was killed,
+                // before its progress was recorded: if the database says its effect is
+                // already there, it counts as done.
+                let result = match run_unit(conn, s).await {
+                    Err(e) if k == done && conn.already_done(&e) => Ok(()),
+                    other => other,
+                };
+                result.map_err(|source| MigrateError::Statement {
                     id: plan[i].key(),
                     index: k + 1,
                     count: statements.len(),

@@ -5,6 +5,7 @@ pub mod bench_support;
 pub mod db;
 pub mod fixtures;
 pub mod introspect;
+pub mod items;
 pub mod random_schema;
 pub mod runtime_fixture;
 pub mod temp_crate;

@@ -7,74 +7,13 @@
 
 use chakra_tests::db::TestDb;
 use chakra_tests::introspect::check_live_ignoring;
+use chakra_tests::items::{dump, expected, fill, first_difference, schema_after, text};
 use chakra_tests::runtime_fixture::{ITEMS, ITEMS_MISFIT};
-use migrations_core::{Dialect, Schema};
-use migrations_runtime::{AnyConnection, ApplyOptions, MigrateError, Migrations, Migrator, RollbackTarget};
+use migrations_core::Dialect;
+use migrations_runtime::{AnyConnection, ApplyOptions, MigrateError, Migrator, RollbackTarget};
 
 fn rows() -> usize {
     std::env::var("CHAKRA_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)
-}
-
-fn schema_after(set: &Migrations, n: usize) -> Schema {
-    let mut s = Schema::new();
-    for m in &set.migrations[..n] {
-        s.apply_all(&m.up_operations()).expect("replay");
-    }
-    s
-}
-
-fn text(dialect: Dialect, expr: &str) -> String {
-    match dialect {
-        Dialect::MySql => format!("CAST({expr} AS CHAR)"),
-        _ => format!("CAST({expr} AS TEXT)"),
-    }
-}
-
-/// One text per row: the columns joined with `|`, NULL as `∅`, ordered by id.
-async fn dump(db: &mut TestDb, columns: &[&str]) -> Vec<String> {
-    let parts: Vec<String> = columns.iter().map(|c| format!("COALESCE({}, '∅')", text(db.dialect, c))).collect();
-    let joined = match db.dialect {
-        Dialect::MySql => format!("CONCAT_WS('|', {})", parts.join(", ")),
-        _ => parts.join(" || '|' || "),
-    };
-    db.query_strings(&format!("SELECT {joined} FROM items ORDER BY id")).await
-}
-
-fn qty(i: usize) -> usize {
-    i * 7 % 100_000
-}
-
-fn note(i: usize) -> Option<String> {
-    (i % 3 != 0).then(|| format!("note {i}"))
-}
-
-fn expected(n: usize, reshaped: bool) -> Vec<String> {
-    (1..=n)
-        .map(|i| {
-            let note = note(i).unwrap_or_else(|| "∅".into());
-            let base = format!("{i}|name-{i}-ü|{}|{}|{note}", qty(i), i * 3);
-            if reshaped {
-                format!("{base}|0")
-            } else {
-                base
-            }
-        })
-        .collect()
-}
-
-async fn fill(db: &mut TestDb, n: usize) {
-    for chunk in (1..=n).collect::<Vec<_>>().chunks(1000) {
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|&i| {
-                let note = note(i).map_or("NULL".to_string(), |s| format!("'{s}'"));
-                format!("({i}, 'name-{i}-ü', {}, '{}', {note})", qty(i), i * 3)
-            })
-            .collect();
-        db.execute(&format!("INSERT INTO items (id, name, qty, code, note) VALUES {}", values.join(", ")))
-            .await
-            .expect("insert rows");
-    }
 }
 
 async fn every_alter_keeps_every_row(dialect: Dialect) {
@@ -140,13 +79,6 @@ async fn every_alter_keeps_every_row(dialect: Dialect) {
     );
     drop(conn);
     db.destroy().await;
-}
-
-fn first_difference(got: &[String], want: &[String]) -> Option<(usize, String, String)> {
-    if got.len() != want.len() {
-        return Some((usize::MAX, format!("{} rows", got.len()), format!("{} rows", want.len())));
-    }
-    got.iter().zip(want).position(|(g, w)| g != w).map(|i| (i, got[i].clone(), want[i].clone()))
 }
 
 #[tokio::test]
