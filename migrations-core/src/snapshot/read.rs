@@ -216,7 +216,16 @@ impl Reader<'_> {
 pub fn from_toml(text: &str) -> Result<Schema, SnapshotError> {
     let file: File = toml::from_str(text).map_err(|e| {
         let at = e.span().map_or(0, |s| s.start);
-        SnapshotError::at(text, at, e.message().trim().replace('\n', "; "))
+        let message = e.message().trim().replace('\n', "; ");
+        // The TOML reader says nothing for some characters (a NUL in a comment, say).
+        let message = if message.is_empty() {
+            let found =
+                text.get(at..).and_then(|r| r.chars().next()).map_or("end of file".to_string(), |c| format!("{c:?}"));
+            format!("this is not valid TOML here (found {found}); restore the file from version control")
+        } else {
+            message
+        };
+        SnapshotError::at(text, at, message)
     })?;
     let reader = Reader { text };
     if *file.version.get_ref() != FORMAT_VERSION {
