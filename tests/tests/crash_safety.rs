@@ -61,6 +61,31 @@ async fn assert_rows(db: &mut TestDb, k: usize, n: usize, trial: u64) {
     assert!(got == want, "{dialect} trial {trial} ({k} applied): rows differ: {:?}", first_difference(&got, &want));
 }
 
+/// Waits until the killed process's server session is gone: until then the server may
+/// still be working on what the process last sent (a COMMIT, say), and the history and
+/// the schema would be read at two different moments. Only this test's two connections
+/// may remain.
+async fn wait_for_killed_session(db: &mut TestDb, trial: u64) {
+    let sql = match db.dialect {
+        Dialect::Postgres => "SELECT CAST(COUNT(*) AS TEXT) FROM pg_stat_activity WHERE datname = current_database()",
+        Dialect::MySql => "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.PROCESSLIST WHERE DB = DATABASE()",
+        Dialect::Sqlite => return,
+    };
+    let started = Instant::now();
+    loop {
+        let sessions: usize = db.query_strings(sql).await.first().and_then(|n| n.parse().ok()).unwrap_or(0);
+        if sessions <= 2 {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{} trial {trial}: the killed session never ended",
+            db.dialect
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 async fn trials(dialect: Dialect) {
     let Some(mut db) = TestDb::create(dialect, "crash").await else { return };
     let (count, n, seed) = (
@@ -92,6 +117,7 @@ async fn trials(dialect: Dialect) {
             finished += 1;
         }
 
+        wait_for_killed_session(&mut db, trial).await;
         let applied = conn.applied().await.expect("history");
         match applied.iter().find(|r| r.steps_done.is_some()) {
             Some(row) => {
