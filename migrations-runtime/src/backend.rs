@@ -111,9 +111,12 @@ pub trait Connection: Send {
     }
 }
 
-/// Name of the MySQL lock (`GET_LOCK`).
+/// The MySQL lock (`GET_LOCK`) of the current database: `chakra_migrations.<database>`.
+/// MySQL's named locks are server-wide, so the database is part of the name (cut to
+/// the 64 characters a lock name may have); two databases on one server do not wait on
+/// each other.
 #[cfg(feature = "mysql")]
-pub const LOCK_NAME: &str = "chakra_migrations";
+pub const LOCK_NAME_SQL: &str = "LEFT(CONCAT('chakra_migrations.', COALESCE(DATABASE(), '')), 64)";
 
 /// PostgreSQL advisory lock key: a fixed number ("chakramg" in ASCII).
 #[cfg(feature = "postgres")]
@@ -334,8 +337,7 @@ mod mysql {
 
         async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
             let seconds = timeout.as_secs().max(1);
-            let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
-                .bind(LOCK_NAME)
+            let got: Option<i64> = sqlx::query_scalar(&format!("SELECT GET_LOCK({LOCK_NAME_SQL}, ?)"))
                 .bind(i64::try_from(seconds).unwrap_or(i64::MAX))
                 .fetch_one(&mut *self)
                 .await
@@ -343,8 +345,8 @@ mod mysql {
             if got == Some(1) {
                 return Ok(());
             }
-            let holder = sqlx::query("SELECT p.ID, p.USER, p.HOST, p.TIME FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(?)")
-                .bind(LOCK_NAME)
+            // As text: MySQL's ID is BIGINT UNSIGNED, MariaDB's BIGINT.
+            let holder = sqlx::query(&format!("SELECT CAST(p.ID AS CHAR), CAST(p.USER AS CHAR), CAST(p.HOST AS CHAR), CAST(p.TIME AS CHAR) FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK({LOCK_NAME_SQL})"))
                 .fetch_optional(&mut *self)
                 .await
                 .ok()
@@ -354,11 +356,11 @@ mod mysql {
                     |r| {
                         format!(
                             "it is held by MySQL connection {} (user `{}` from {}, busy for {} s); if that process is stuck, `KILL {}` frees it",
-                            r.get::<u64, _>(0),
-                            r.get::<String, _>(1),
-                            r.get::<String, _>(2),
-                            r.try_get::<i64, _>(3).unwrap_or_default(),
-                            r.get::<u64, _>(0)
+                            r.try_get::<String, _>(0).unwrap_or_default(),
+                            r.try_get::<String, _>(1).unwrap_or_default(),
+                            r.try_get::<String, _>(2).unwrap_or_default(),
+                            r.try_get::<String, _>(3).unwrap_or_default(),
+                            r.try_get::<String, _>(0).unwrap_or_default()
                         )
                     },
                 );
@@ -366,8 +368,7 @@ mod mysql {
         }
 
         async fn unlock(&mut self) -> Result<(), MigrateError> {
-            sqlx::query("SELECT RELEASE_LOCK(?)")
-                .bind(LOCK_NAME)
+            sqlx::query(&format!("SELECT RELEASE_LOCK({LOCK_NAME_SQL})"))
                 .execute(self)
                 .await
                 .map(drop)

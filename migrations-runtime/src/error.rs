@@ -110,7 +110,15 @@ pub enum MigrateError {
 
 impl MigrateError {
     pub(crate) fn db(doing: impl Into<String>) -> impl FnOnce(sqlx::Error) -> MigrateError {
-        let doing = doing.into();
-        move |source| MigrateError::Database { doing, source: Box::new(source) }
+        let mut doing = doing.into();
+        move |source| {
+            // SQLite's lock is the file's write lock; it cannot say who holds it.
+            if source.as_database_error().is_some_and(|e| e.message().contains("database is locked")) {
+                doing.push_str(
+                    " (another process holds this SQLite file's write lock and kept it past the lock timeout; SQLite cannot tell which process)",
+                );
+            }
+            MigrateError::Database { doing, source: Box::new(source) }
+        }
     }
 }
