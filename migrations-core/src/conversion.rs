@@ -2,7 +2,8 @@
 //!
 //! Databases disagree on what happens to a value that does not fit: PostgreSQL refuses
 //! (and rolls back), MySQL in strict mode refuses after committing the migration's
-//! earlier statements, SQLite converts `'abc'` to `0` without a word. So the runtime
+//! earlier statements, SQLite keeps `'abc'` as text in what is now an integer column
+//! without a word. So the runtime
 //! reads the column first and refuses the migration, before any of its statements run,
 //! naming the first value that does not fit.
 
