@@ -266,7 +266,15 @@ mod postgres {
         history_methods!(Postgres, DOLLAR);
 
         async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
-            // `lock_timeout` bounds the wait for an advisory lock too.
+            // Usually free: one statement. Otherwise wait, bounded by `lock_timeout`.
+            let free: Option<bool> = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(PG_LOCK_KEY)
+                .fetch_one(&mut *self)
+                .await
+                .map_err(MigrateError::db("taking the lock (pg_try_advisory_lock)"))?;
+            if free == Some(true) {
+                return Ok(());
+            }
             let ms = timeout.as_millis().max(1);
             sqlx::raw_sql(&format!("SET lock_timeout = {ms}"))
                 .execute(&mut *self)

@@ -1,7 +1,7 @@
 //! The migrator: brings a database to the embedded migrations, exactly once per
 //! migration, each in its own transaction where the backend allows it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use migrations_core::render::{render_all, sqlite_rebuilds_table};
@@ -430,65 +430,68 @@ impl Migrator {
     /// Every embedded migration in the order they apply: dependencies first, then by
     /// app order and id.
     fn plan(&self) -> Result<Vec<Planned>, MigrateError> {
-        // Keys are (app, id) pairs of the embedded `&'static str`s: no allocation per
-        // migration, which a boot with a thousand of them would feel.
+        // A boot with a thousand migrations and nothing to do spends most of its own time
+        // here, so the graph works on indices: keys are hashed once, and the order among
+        // ready migrations is a precomputed rank, not string comparisons.
         type Key = (&'static str, &'static str);
-        let mut all: BTreeMap<Key, Planned> = BTreeMap::new();
-        for apps in &self.apps {
-            for m in apps.migrations {
-                all.insert((apps.app, m.id), Planned { app: apps.app, migration: m });
-            }
-        }
+        let all: Vec<Planned> =
+            self.apps.iter().flat_map(|a| a.migrations.iter().map(|m| Planned { app: a.app, migration: m })).collect();
+        let index: HashMap<Key, usize> = all.iter().enumerate().map(|(i, p)| ((p.app, p.migration.id), i)).collect();
         let dep_key = |p: &Planned, d: &'static str| -> Key { d.split_once('/').unwrap_or((p.app, d)) };
-        for p in all.values() {
+        let mut deps: Vec<Vec<usize>> = Vec::with_capacity(all.len());
+        for p in &all {
+            let mut mine = Vec::with_capacity(p.migration.dependencies.len());
             for d in p.migration.dependencies {
                 let (app, id) = dep_key(p, d);
-                if !all.contains_key(&(app, id)) {
-                    let hint = if self.apps.iter().any(|a| a.app == app) {
-                        format!("app `{app}` has no migration `{id}`")
-                    } else {
-                        format!("this binary does not link app `{app}`; add its migrations to the Migrator")
-                    };
-                    return Err(MigrateError::Usage(format!(
-                        "migration `{}` depends on `{app}/{id}`: {hint}",
-                        p.key()
-                    )));
+                match index.get(&(app, id)) {
+                    Some(&i) => mine.push(i),
+                    None => {
+                        let hint = if self.apps.iter().any(|a| a.app == app) {
+                            format!("app `{app}` has no migration `{id}`")
+                        } else {
+                            format!("this binary does not link app `{app}`; add its migrations to the Migrator")
+                        };
+                        return Err(MigrateError::Usage(format!(
+                            "migration `{}` depends on `{app}/{id}`: {hint}",
+                            p.key()
+                        )));
+                    }
                 }
             }
+            deps.push(mine);
         }
         // Kahn's algorithm; among the ready ones, the smallest (app, id) first.
-        let mut indegree: BTreeMap<Key, usize> = all.keys().map(|k| (*k, 0)).collect();
-        let mut dependents: BTreeMap<Key, Vec<Key>> = BTreeMap::new();
-        for (k, p) in &all {
-            for d in p.migration.dependencies {
-                *indegree.entry(*k).or_default() += 1;
-                dependents.entry(dep_key(p, d)).or_default().push(*k);
+        let mut by_name: Vec<usize> = (0..all.len()).collect();
+        by_name.sort_by(|a, b| (all[*a].app, all[*a].migration.id).cmp(&(all[*b].app, all[*b].migration.id)));
+        let mut rank = vec![0; all.len()];
+        for (r, i) in by_name.iter().enumerate() {
+            rank[*i] = r;
+        }
+        let mut indegree: Vec<usize> = deps.iter().map(Vec::len).collect();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); all.len()];
+        for (i, mine) in deps.iter().enumerate() {
+            for d in mine {
+                dependents[*d].push(i);
             }
         }
-        let mut ready: BTreeSet<Key> = indegree.iter().filter(|(_, n)| **n == 0).map(|(k, _)| *k).collect();
+        let mut ready: BTreeSet<usize> = (0..all.len()).filter(|i| indegree[*i] == 0).map(|i| rank[i]).collect();
         let mut order = Vec::with_capacity(all.len());
-        while let Some(next) = ready.pop_first() {
-            if let Some(p) = all.get(&next) {
-                order.push(*p);
-            }
-            for d in dependents.get(&next).map(Vec::as_slice).unwrap_or_default() {
-                if let Some(n) = indegree.get_mut(d) {
-                    *n -= 1;
-                    if *n == 0 {
-                        ready.insert(*d);
-                    }
+        while let Some(r) = ready.pop_first() {
+            let next = by_name[r];
+            order.push(all[next]);
+            for d in &dependents[next] {
+                indegree[*d] -= 1;
+                if indegree[*d] == 0 {
+                    ready.insert(rank[*d]);
                 }
             }
         }
         if order.len() != all.len() {
             // Walk dependencies among the stuck ones until one repeats: that is a cycle.
-            let stuck: BTreeSet<Key> = indegree.iter().filter(|(_, n)| **n > 0).map(|(k, _)| *k).collect();
-            let mut path: Vec<Key> = stuck.first().copied().into_iter().collect();
+            let stuck = |i: usize| indegree[i] > 0;
+            let mut path: Vec<usize> = by_name.iter().copied().find(|i| stuck(*i)).into_iter().collect();
             while let Some(&last) = path.last() {
-                let next = all
-                    .get(&last)
-                    .and_then(|p| p.migration.dependencies.iter().map(|d| dep_key(p, d)).find(|k| stuck.contains(k)));
-                match next {
+                match deps[last].iter().copied().find(|d| stuck(*d)) {
                     Some(k) if path.contains(&k) => {
                         let start = path.iter().position(|p| *p == k).unwrap_or(0);
                         path.drain(..start);
@@ -499,7 +502,7 @@ impl Migrator {
                     None => break,
                 }
             }
-            let cycle: Vec<String> = path.iter().map(|(a, i)| format!("{a}/{i}")).collect();
+            let cycle: Vec<String> = path.iter().map(|i| all[*i].key()).collect();
             return Err(MigrateError::Usage(format!(
                 "the migrations depend on each other in a cycle: {} (each depends on the next); remove one of these dependencies",
                 cycle.join(" → ")
@@ -581,13 +584,21 @@ impl Migrator {
         }
     }
 
+    /// The history, creating its table on first use. The table is read first and
+    /// created only if that fails, which saves a boot with nothing to do a statement.
     async fn prepare<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
+        if let Ok(rows) = conn.applied().await {
+            return Ok(rows);
+        }
         self.ensure_history(conn).await?;
         conn.applied().await.map_err(MigrateError::db("reading the history table"))
     }
 
     /// [`Migrator::prepare`] reading only what a run needs.
     async fn prepare_brief<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
+        if let Ok(rows) = conn.applied_brief().await {
+            return Ok(rows);
+        }
         self.ensure_history(conn).await?;
         conn.applied_brief().await.map_err(MigrateError::db("reading the history table"))
     }
@@ -770,7 +781,7 @@ impl Migrator {
             applied = conn.applied_brief().await.map_err(MigrateError::db("reading the history table"))?;
         }
 
-        let by_key: BTreeMap<(&str, &str), &Applied> =
+        let by_key: HashMap<(&str, &str), &Applied> =
             applied.iter().map(|r| ((r.app.as_str(), r.id.as_str()), r)).collect();
         for p in plan {
             if let Some(row) = by_key.get(&(p.app, p.migration.id)) {
@@ -806,7 +817,8 @@ impl Migrator {
         if replaced {
             applied = conn.applied_brief().await.map_err(MigrateError::db("reading the history table"))?;
         }
-        let done: BTreeSet<(&str, &str)> = applied.iter().map(|r| (r.app.as_str(), r.id.as_str())).collect();
+        let done: std::collections::HashSet<(&str, &str)> =
+            applied.iter().map(|r| (r.app.as_str(), r.id.as_str())).collect();
         let batch = applied.iter().map(|r| r.batch).max().unwrap_or(0) + 1;
         let pending: Vec<(usize, &Planned)> =
             plan.iter().enumerate().filter(|(_, p)| !done.contains(&(p.app, p.migration.id))).collect();
