@@ -178,7 +178,8 @@ fn parse_brief(text: &str) -> Result<Vec<Applied>, sqlx::Error> {
             let bad = || sqlx::Error::Protocol(format!("unexpected line in the history table: {line:?}"));
             let mut f = line.split('\t');
             let (app, id, checksum, batch, steps) = (f.next(), f.next(), f.next(), f.next(), f.next());
-            let (Some(app), Some(id), Some(checksum), Some(batch), Some(steps)) = (app, id, checksum, batch, steps) else {
+            let (Some(app), Some(id), Some(checksum), Some(batch), Some(steps)) = (app, id, checksum, batch, steps)
+            else {
                 return Err(bad());
             };
             Ok(Applied {

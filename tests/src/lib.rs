@@ -9,3 +9,28 @@ pub mod items;
 pub mod random_schema;
 pub mod runtime_fixture;
 pub mod temp_crate;
+
+/// One `#[tokio::test]` per backend, each calling `$run(Dialect::…)`:
+///
+/// ```ignore
+/// chakra_tests::on_each_backend!(round_trip: sqlite => round_trip_on_sqlite, postgres => round_trip_on_postgres, mariadb => round_trip_on_mariadb);
+/// ```
+#[macro_export]
+macro_rules! on_each_backend {
+    ($run:ident: sqlite => $sqlite:ident, postgres => $postgres:ident, mariadb => $mariadb:ident $(,)?) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            $run(migrations_core::Dialect::Sqlite).await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            $run(migrations_core::Dialect::Postgres).await;
+        }
+
+        #[tokio::test]
+        async fn $mariadb() {
+            $run(migrations_core::Dialect::MySql).await;
+        }
+    };
+}

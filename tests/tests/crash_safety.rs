@@ -160,17 +160,8 @@ async fn trials(dialect: Dialect) {
     db.destroy().await;
 }
 
-#[tokio::test]
-async fn kill_9_during_apply_on_sqlite() {
-    trials(Dialect::Sqlite).await;
-}
-
-#[tokio::test]
-async fn kill_9_during_apply_on_postgres() {
-    trials(Dialect::Postgres).await;
-}
-
-#[tokio::test]
-async fn kill_9_during_apply_on_mariadb() {
-    trials(Dialect::MySql).await;
-}
+chakra_tests::on_each_backend!(trials:
+    sqlite => kill_9_during_apply_on_sqlite,
+    postgres => kill_9_during_apply_on_postgres,
+    mariadb => kill_9_during_apply_on_mariadb,
+);

@@ -81,17 +81,8 @@ async fn every_alter_keeps_every_row(dialect: Dialect) {
     db.destroy().await;
 }
 
-#[tokio::test]
-async fn every_alter_keeps_every_row_on_sqlite() {
-    every_alter_keeps_every_row(Dialect::Sqlite).await;
-}
-
-#[tokio::test]
-async fn every_alter_keeps_every_row_on_postgres() {
-    every_alter_keeps_every_row(Dialect::Postgres).await;
-}
-
-#[tokio::test]
-async fn every_alter_keeps_every_row_on_mariadb() {
-    every_alter_keeps_every_row(Dialect::MySql).await;
-}
+chakra_tests::on_each_backend!(every_alter_keeps_every_row:
+    sqlite => every_alter_keeps_every_row_on_sqlite,
+    postgres => every_alter_keeps_every_row_on_postgres,
+    mariadb => every_alter_keeps_every_row_on_mariadb,
+);

@@ -106,20 +106,11 @@ async fn round_trip(dialect: Dialect) {
     db.destroy().await;
 }
 
-#[tokio::test]
-async fn hostile_names_round_trip_on_sqlite() {
-    round_trip(Dialect::Sqlite).await;
-}
-
-#[tokio::test]
-async fn hostile_names_round_trip_on_postgres() {
-    round_trip(Dialect::Postgres).await;
-}
-
-#[tokio::test]
-async fn hostile_names_round_trip_on_mariadb() {
-    round_trip(Dialect::MySql).await;
-}
+chakra_tests::on_each_backend!(round_trip:
+    sqlite => hostile_names_round_trip_on_sqlite,
+    postgres => hostile_names_round_trip_on_postgres,
+    mariadb => hostile_names_round_trip_on_mariadb,
+);
 
 #[test]
 fn names_longer_than_a_backend_allows_are_refused_at_build_time() {

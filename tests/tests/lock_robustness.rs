@@ -65,17 +65,8 @@ async fn dead_holders_do_not_block(dialect: Dialect) {
     db.destroy().await;
 }
 
-#[tokio::test]
-async fn dead_holders_do_not_block_on_sqlite() {
-    dead_holders_do_not_block(Dialect::Sqlite).await;
-}
-
-#[tokio::test]
-async fn dead_holders_do_not_block_on_postgres() {
-    dead_holders_do_not_block(Dialect::Postgres).await;
-}
-
-#[tokio::test]
-async fn dead_holders_do_not_block_on_mariadb() {
-    dead_holders_do_not_block(Dialect::MySql).await;
-}
+chakra_tests::on_each_backend!(dead_holders_do_not_block:
+    sqlite => dead_holders_do_not_block_on_sqlite,
+    postgres => dead_holders_do_not_block_on_postgres,
+    mariadb => dead_holders_do_not_block_on_mariadb,
+);
