@@ -37,6 +37,12 @@ async fn main() {
         snapshot: "",
     }));
     let migrator = Migrator::new(set);
+    if std::env::args().any(|a| a == "--once") {
+        // One boot's worth, to look at with strace or perf.
+        let mut conn = AnyConnection::connect(&url).await.expect("connect");
+        migrator.apply(&mut conn).await.expect("apply");
+        return;
+    }
     let mut conn = AnyConnection::connect(&url).await.expect("connect");
     migrator.apply(&mut conn).await.expect("first apply");
     let (mut connect, mut lock, mut read, mut unlock, mut apply) = (vec![], vec![], vec![], vec![], vec![]);
