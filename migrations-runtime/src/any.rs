@@ -151,6 +151,10 @@ impl Connection for AnyConnection {
         delegate!(self, c => c.insert_applied(row).await)
     }
 
+    async fn insert_applied_many(&mut self, rows: &[Applied]) -> Result<(), sqlx::Error> {
+        delegate!(self, c => c.insert_applied_many(rows).await)
+    }
+
     async fn update_progress(
         &mut self,
         app: &str,

@@ -73,6 +73,10 @@ pub trait Connection: Send {
     /// Inserts a history row.
     async fn insert_applied(&mut self, row: &Applied) -> Result<(), sqlx::Error>;
 
+    /// Records many applied migrations in as few statements as the database allows (an
+    /// `--atomic` run records all of its migrations at the end, in its transaction).
+    async fn insert_applied_many(&mut self, rows: &[Applied]) -> Result<(), sqlx::Error>;
+
     /// Records progress (MySQL) or completion (`steps_done = None`) of a migration.
     async fn update_progress(
         &mut self,
@@ -281,6 +285,27 @@ macro_rules! history_methods {
                 .execute(self)
                 .await
                 .map(drop)
+        }
+
+        async fn insert_applied_many(&mut self, rows: &[Applied]) -> Result<(), sqlx::Error> {
+            // 8 values a row; 500 rows stay under every backend's limit on bound values.
+            for chunk in rows.chunks(500) {
+                let mut q = sqlx::QueryBuilder::<sqlx::$variant>::new(
+                    "INSERT INTO _chakra_migrations (app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done) ",
+                );
+                q.push_values(chunk, |mut b, row| {
+                    b.push_bind(row.app.clone())
+                        .push_bind(row.id.clone())
+                        .push_bind(row.applied_at.clone())
+                        .push_bind(row.checksum.clone())
+                        .push_bind(row.execution_time_ms)
+                        .push_bind(row.batch)
+                        .push_bind(row.reverse_sql.clone())
+                        .push_bind(row.steps_done);
+                });
+                q.build().execute(&mut *self).await?;
+            }
+            Ok(())
         }
 
         async fn update_progress(

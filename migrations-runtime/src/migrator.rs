@@ -869,6 +869,7 @@ impl Migrator {
             let begin = if dialect == Dialect::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
             conn.execute(begin).await.map_err(MigrateError::db("starting the transaction"))?;
         }
+        let mut atomic_rows: Vec<Applied> = Vec::new();
         for Prepared { planned: p, units: statements, rebuild, reverse } in prepared {
             let key = p.key();
             if options.dry_run {
@@ -912,17 +913,12 @@ impl Migrator {
                     },
                     Err(e) => Err(e),
                 };
-                match run {
-                    Ok(()) => conn
-                        .insert_applied(&Applied {
-                            execution_time_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-                            ..row.clone()
-                        })
-                        .await
-                        .map(|()| true)
-                        .map_err(MigrateError::db("recording the migration")),
-                    Err(e) => Err(e),
-                }
+                run.map(|()| {
+                    // Recorded together at the end, in the same transaction.
+                    let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    atomic_rows.push(Applied { execution_time_ms: ms, ..row.clone() });
+                    true
+                })
             } else if dialect.transactional_ddl() {
                 self.run_in_transaction(conn, &key, &statements, rebuild, Record::Insert(&row, started)).await
             } else {
@@ -946,6 +942,10 @@ impl Migrator {
             steps.push(Step { app: p.app.into(), id: p.migration.id.into(), statements: texts(&statements), ms });
         }
         if atomic {
+            if let Err(e) = conn.insert_applied_many(&atomic_rows).await {
+                let _ = conn.execute("ROLLBACK").await;
+                return Err(MigrateError::db("recording the migrations")(e));
+            }
             if any_rebuild {
                 let problems = conn.foreign_key_problems().await.map_err(MigrateError::db("checking foreign keys"))?;
                 if !problems.is_empty() {

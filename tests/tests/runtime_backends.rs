@@ -161,6 +161,48 @@ async fn failure_in_statement_three_on_mariadb() {
     failure_in_third_statement(migrations_core::Dialect::MySql).await;
 }
 
+/// `--atomic`: a failure in the last migration's third statement leaves nothing of the
+/// whole run, history included; once fixed, every migration is recorded in one batch.
+async fn atomic_is_all_or_nothing(dialect: migrations_core::Dialect) {
+    let Some(mut db) = TestDb::create(dialect, "atomic").await else { return };
+    db.execute_all(&[
+        "CREATE TABLE chakra_gate (ok INTEGER NOT NULL CHECK (ok = 1))".into(),
+        "CREATE TABLE chakra_switch (v INTEGER NOT NULL)".into(),
+        "INSERT INTO chakra_switch (v) VALUES (0)".into(),
+    ])
+    .await;
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let migrator = Migrator::new(&BLOG_GUARDED);
+    let atomic = ApplyOptions { atomic: true, ..Default::default() };
+    let err = migrator.apply_with(&mut conn, &atomic).await.expect_err("0004's third statement fails");
+    assert!(matches!(&err, MigrateError::Statement { index: 3, .. }), "{err}");
+    assert_schema(&mut db, &BLOG_GUARDED, 0, "after a failed atomic run").await;
+    assert!(migrator.history(&mut conn).await.expect("history").is_empty(), "history kept rows of a failed run");
+
+    db.execute_all(&["UPDATE chakra_switch SET v = 1".into()]).await;
+    let steps = migrator.apply_with(&mut conn, &atomic).await.expect("atomic apply");
+    assert_eq!(steps.len(), 4);
+    assert_schema(&mut db, &BLOG_GUARDED, 4, "after the atomic run").await;
+    let history = migrator.history(&mut conn).await.expect("history");
+    assert_eq!(
+        history.iter().map(|r| (r.id.as_str(), r.batch)).collect::<Vec<_>>(),
+        [("0001_create_users", 1), ("0002_add_posts", 1), ("0003_seed_admin", 1), ("0004_guarded", 1)]
+    );
+    assert!(migrator.apply_with(&mut conn, &atomic).await.expect("again").is_empty());
+    drop(conn);
+    db.destroy().await;
+}
+
+#[tokio::test]
+async fn atomic_is_all_or_nothing_on_sqlite() {
+    atomic_is_all_or_nothing(migrations_core::Dialect::Sqlite).await;
+}
+
+#[tokio::test]
+async fn atomic_is_all_or_nothing_on_postgres() {
+    atomic_is_all_or_nothing(migrations_core::Dialect::Postgres).await;
+}
+
 async fn rust_data_step(dialect: migrations_core::Dialect) {
     let Some(mut db) = TestDb::create(dialect, "data").await else { return };
     let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
