@@ -974,6 +974,25 @@ impl Migrator {
         state: &str,
     ) -> Result<(), MigrateError> {
         precheck(conn, key, statements).await?;
+        // SQLite runs on a worker thread of sqlx: each statement is a round trip to it.
+        // A migration of plain SQL goes in one, inside a savepoint; if it fails, the
+        // savepoint is undone and the statements run one by one to say which failed.
+        let sql: Vec<&str> = statements
+            .iter()
+            .filter_map(|u| match u {
+                Unit::Sql(s) => Some(s.as_str()),
+                _ => None,
+            })
+            .collect();
+        let plain = sql.len() > 1 && statements.iter().all(|u| matches!(u, Unit::Sql(_) | Unit::Check(_)));
+        if plain && conn.dialect() == Dialect::Sqlite {
+            let batch = format!("SAVEPOINT chakra_batch;\n{};\nRELEASE chakra_batch", sql.join(";\n"));
+            if conn.execute(&batch).await.is_ok() {
+                return Ok(());
+            }
+            conn.execute("ROLLBACK TO chakra_batch").await.map_err(MigrateError::db("undoing a failed batch"))?;
+            conn.execute("RELEASE chakra_batch").await.map_err(MigrateError::db("undoing a failed batch"))?;
+        }
         for (k, s) in statements.iter().enumerate() {
             run_unit(conn, s).await.map_err(|source| MigrateError::Statement {
                 id: key.to_string(),
