@@ -12,7 +12,7 @@ pub mod temp_crate;
 
 /// One `#[tokio::test]` per backend, each calling `$run(Dialect::…)`:
 ///
-/// ```ignore
+/// ```text
 /// chakra_tests::on_each_backend!(round_trip: sqlite => round_trip_on_sqlite, postgres => round_trip_on_postgres, mariadb => round_trip_on_mariadb);
 /// ```
 #[macro_export]
