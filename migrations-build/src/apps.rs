@@ -46,13 +46,6 @@ fn declared_label(metadata: &serde_json::Value) -> Option<String> {
     metadata.get("chakra")?.get("app")?.as_str().map(str::to_string)
 }
 
-/// This crate's own label from its manifest, if it declares one.
-pub(crate) fn own_label(manifest_dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(manifest_dir.join("Cargo.toml")).ok()?;
-    let value: toml::Value = toml::from_str(&text).ok()?;
-    value.get("package")?.get("metadata")?.get("chakra")?.get("app")?.as_str().map(str::to_string)
-}
-
 /// Runs `cargo metadata --no-deps --offline` for the package in `dir`, with a timeout.
 fn metadata(dir: &Path) -> Result<cargo_metadata::Metadata> {
     let fail = |what: String| {

@@ -18,7 +18,7 @@ use crate::error::{Error, Located, Location, Result};
 use crate::migration_files::{self, check_graph, split_draft, MigrationFile};
 use crate::naming::{clean, name_for};
 use crate::registry::{registry, REGISTRY_FILE};
-use crate::sources::{crate_roots, scan, FoundModel};
+use crate::sources::{crate_roots, read_package, scan, FoundModel};
 
 /// What a run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -193,8 +193,9 @@ impl Config {
         cargo: bool,
         cache: &crate::cache::Cache,
     ) -> Result<()> {
+        let package = read_package(&paths.manifest)?;
         let roots: Vec<PathBuf> = if self.model_roots.is_empty() {
-            crate_roots(&paths.manifest)?
+            package.roots.clone()
         } else {
             self.model_roots.iter().map(|r| if r.is_absolute() { r.clone() } else { paths.manifest.join(r) }).collect()
         };
@@ -278,7 +279,7 @@ impl Config {
             let app = self
                 .app
                 .clone()
-                .or_else(|| crate::apps::own_label(&paths.manifest))
+                .or_else(|| package.app.clone())
                 .or_else(|| env("CARGO_PKG_NAME").map(|n| n.replace('-', "_")))
                 .unwrap_or_default();
             write_if_changed(&out.join(REGISTRY_FILE), &registry(&app, &files, snapshot_now))?;

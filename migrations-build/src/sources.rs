@@ -38,14 +38,39 @@ pub struct Scan {
     pub parsed: usize,
 }
 
-/// The target roots of the package at `manifest_dir`: `[lib] path` or `src/lib.rs`,
-/// each `[[bin]] path`, `src/main.rs` and `src/bin/*.rs` / `src/bin/*/main.rs`.
-pub fn crate_roots(manifest_dir: &Path) -> Result<Vec<PathBuf>> {
+/// What the build reads from the package's `Cargo.toml`, read once per run.
+#[derive(Debug, Clone)]
+pub struct Package {
+    /// The target roots (see [`crate_roots`]).
+    pub roots: Vec<PathBuf>,
+    /// `[package.metadata.chakra] app`, if the package renames its app.
+    pub app: Option<String>,
+}
+
+/// Reads the package at `manifest_dir`.
+pub fn read_package(manifest_dir: &Path) -> Result<Package> {
     let manifest = manifest_dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).map_err(Error::io("read", &manifest))?;
     let doc: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| Error::Manifest { path: manifest.clone(), message: e.message().to_string() })?;
+    let app = doc
+        .get("package")
+        .and_then(|p| p.get("metadata"))
+        .and_then(|m| m.get("chakra"))
+        .and_then(|c| c.get("app"))
+        .and_then(|a| a.as_str())
+        .map(str::to_string);
+    Ok(Package { roots: roots_of(manifest_dir, &doc), app })
+}
+
+/// The target roots of the package at `manifest_dir`: `[lib] path` or `src/lib.rs`,
+/// each `[[bin]] path`, `src/main.rs` and `src/bin/*.rs` / `src/bin/*/main.rs`.
+pub fn crate_roots(manifest_dir: &Path) -> Result<Vec<PathBuf>> {
+    read_package(manifest_dir).map(|p| p.roots)
+}
+
+fn roots_of(manifest_dir: &Path, doc: &toml::Table) -> Vec<PathBuf> {
     let mut roots = BTreeSet::new();
     let path_of = |t: &toml::Value| t.get("path").and_then(|p| p.as_str()).map(|p| manifest_dir.join(p));
     roots.insert(doc.get("lib").and_then(path_of).unwrap_or_else(|| manifest_dir.join("src/lib.rs")));
@@ -63,7 +88,7 @@ pub fn crate_roots(manifest_dir: &Path) -> Result<Vec<PathBuf>> {
             }
         }
     }
-    Ok(roots.into_iter().filter(|p| p.is_file()).collect())
+    roots.into_iter().filter(|p| p.is_file()).collect()
 }
 
 /// A `mod name;` declaration, resolved against the file system when visited.

@@ -34,20 +34,31 @@ fn quote(dialect: Dialect, name: &str) -> String {
 /// survive (a narrowing, or text to anything that is not text).
 pub fn check_for(op: &Operation, dialect: Dialect) -> Option<ConversionCheck> {
     let Operation::AlterField { table, old, new, .. } = op else { return None };
-    let lossy = old.ty != new.ty && (narrows(&old.ty, &new.ty) || (old.ty.is_string() && !new.ty.is_string()));
-    if !lossy || matches!(new.ty, ColumnType::Text | ColumnType::Custom(_) | ColumnType::Json | ColumnType::Binary) {
+    check_column(table, &old.name, &old.ty, &new.ty, dialect)
+}
+
+/// The check for changing `table.column` from `old` to `new`, if it needs one.
+pub fn check_column(
+    table: &str,
+    column: &str,
+    old: &ColumnType,
+    new: &ColumnType,
+    dialect: Dialect,
+) -> Option<ConversionCheck> {
+    let lossy = old != new && (narrows(old, new) || (old.is_string() && !new.is_string()));
+    if !lossy || matches!(new, ColumnType::Text | ColumnType::Custom(_) | ColumnType::Json | ColumnType::Binary) {
         return None;
     }
-    let (t, c) = (quote(dialect, table), quote(dialect, &old.name));
+    let (t, c) = (quote(dialect, table), quote(dialect, column));
     let as_text = match dialect {
         Dialect::Postgres => format!("{c}::text"),
         Dialect::MySql => format!("CAST({c} AS CHAR)"),
         Dialect::Sqlite => format!("CAST({c} AS TEXT)"),
     };
     Some(ConversionCheck {
-        table: table.clone(),
-        column: old.name.clone(),
-        target: new.ty.clone(),
+        table: table.to_string(),
+        column: column.to_string(),
+        target: new.clone(),
         sql: format!("SELECT {as_text} FROM {t} WHERE {c} IS NOT NULL"),
     })
 }

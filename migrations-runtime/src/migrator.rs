@@ -260,8 +260,8 @@ fn conversion_checks(
 ) -> Vec<migrations_core::conversion::ConversionCheck> {
     let mut checks = Vec::new();
     for (k, op) in ops.iter().enumerate() {
-        let Some(mut check) = migrations_core::conversion::check_for(op, dialect) else { continue };
-        let (mut table, mut column) = (check.table.clone(), check.column.clone());
+        let Operation::AlterField { table, old, new, .. } = op else { continue };
+        let (mut table, mut column) = (table.clone(), old.name.clone());
         for earlier in ops[..k].iter().rev() {
             match earlier {
                 Operation::RenameField { table: t, old, new } if *t == table && *new == column => column = old.clone(),
@@ -272,30 +272,9 @@ fn conversion_checks(
         if before.table(&table).and_then(|t| t.column(&column)).is_none() {
             continue;
         }
-        let renamed = Operation::AlterField {
-            table: table.clone(),
-            old: migrations_core::Column { name: column.clone(), ..before_column(before, &table, &column) },
-            new: migrations_core::Column {
-                name: column.clone(),
-                ty: check.target.clone(),
-                ..before_column(before, &table, &column)
-            },
-            fill: None,
-        };
-        if let Some(c) = migrations_core::conversion::check_for(&renamed, dialect) {
-            check = c;
-        }
-        checks.push(check);
+        checks.extend(migrations_core::conversion::check_column(&table, &column, &old.ty, &new.ty, dialect));
     }
     checks
-}
-
-fn before_column(before: &Schema, table: &str, column: &str) -> migrations_core::Column {
-    before
-        .table(table)
-        .and_then(|t| t.column(column))
-        .cloned()
-        .unwrap_or_else(|| migrations_core::Column::new(column, migrations_core::ColumnType::Text))
 }
 
 /// Runs the conversion checks among `units`; the first value that does not fit stops

@@ -95,14 +95,20 @@ async fn round_trips(dialect: migrations_core::Dialect) {
     db.destroy().await;
 }
 
-async fn failure_in_third_statement(dialect: migrations_core::Dialect) {
-    let Some(mut db) = TestDb::create(dialect, "fail3").await else { return };
+/// The tables 0004 needs: `chakra_gate` accepts only 1, `chakra_switch` holds 0 until
+/// a test sets it to 1, so 0004's third statement fails until then.
+async fn close_the_gate(db: &mut TestDb) {
     db.execute_all(&[
         "CREATE TABLE chakra_gate (ok INTEGER NOT NULL CHECK (ok = 1))".into(),
         "CREATE TABLE chakra_switch (v INTEGER NOT NULL)".into(),
         "INSERT INTO chakra_switch (v) VALUES (0)".into(),
     ])
     .await;
+}
+
+async fn failure_in_third_statement(dialect: migrations_core::Dialect) {
+    let Some(mut db) = TestDb::create(dialect, "fail3").await else { return };
+    close_the_gate(&mut db).await;
     let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
     let migrator = Migrator::new(&BLOG_GUARDED);
     let err = migrator.apply(&mut conn).await.expect_err("statement 3 fails");
@@ -165,12 +171,7 @@ async fn failure_in_statement_three_on_mariadb() {
 /// whole run, history included; once fixed, every migration is recorded in one batch.
 async fn atomic_is_all_or_nothing(dialect: migrations_core::Dialect) {
     let Some(mut db) = TestDb::create(dialect, "atomic").await else { return };
-    db.execute_all(&[
-        "CREATE TABLE chakra_gate (ok INTEGER NOT NULL CHECK (ok = 1))".into(),
-        "CREATE TABLE chakra_switch (v INTEGER NOT NULL)".into(),
-        "INSERT INTO chakra_switch (v) VALUES (0)".into(),
-    ])
-    .await;
+    close_the_gate(&mut db).await;
     let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
     let migrator = Migrator::new(&BLOG_GUARDED);
     let atomic = ApplyOptions { atomic: true, ..Default::default() };
