@@ -3,38 +3,26 @@
 //! unoptimised by default, where `syn` parses about 3 MB/s: with a thousand models,
 //! parsing everything on every build would cost half a second.
 //!
-//! Entries are `postcard`-encoded. A missing, stale or unreadable entry is a miss, never
-//! an error; writing an entry that fails is ignored (the next build simply misses).
+//! An entry is the layout line, the key (the whole text it was computed from) and the
+//! `postcard`-encoded value. A hit is decided by comparing the key's bytes, which costs
+//! next to nothing (`memcmp`), where hashing the text would be slow in an unoptimised
+//! build script. A missing, stale or unreadable entry is a miss, never an error; writing
+//! an entry that fails is ignored (the next build simply misses).
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// The helper version and the layout of what it caches: an entry written by another
 /// layout is never read.
-const LAYOUT: &str = concat!(env!("CARGO_PKG_VERSION"), "+2");
+const LAYOUT: &str = concat!("chakra-cache ", env!("CARGO_PKG_VERSION"), "+3\n");
 
 /// The cache, or none (outside a build script, or after an error that needs spans).
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: Option<PathBuf>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Entry<T> {
-    /// Version of the entry layout: a new helper version never reads an old layout.
-    version: String,
-    content: u64,
-    value: T,
-}
-
-/// A fast hash of `text` (std's SipHash, which is optimised even in an unoptimised build).
-pub fn content_hash(text: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    text.hash(&mut h);
-    h.finish()
 }
 
 impl Cache {
@@ -48,6 +36,11 @@ impl Cache {
         Self { dir: None }
     }
 
+    /// Whether there is a cache.
+    pub fn is_enabled(&self) -> bool {
+        self.dir.is_some()
+    }
+
     fn entry_path(&self, kind: &str, path: &Path) -> Option<PathBuf> {
         let dir = self.dir.as_ref()?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -55,22 +48,35 @@ impl Cache {
         Some(dir.join(format!("{kind}-{:016x}.bin", h.finish())))
     }
 
-    /// What was stored for `path` when its content hashed to `content`.
-    pub fn get<T: DeserializeOwned>(&self, kind: &str, path: &Path, content: u64) -> Option<T> {
+    /// What was stored for `path` when it was computed from `key` (a file's text, say).
+    pub fn get<T: DeserializeOwned>(&self, kind: &str, path: &Path, key: &str) -> Option<T> {
         let bytes = std::fs::read(self.entry_path(kind, path)?).ok()?;
-        let entry: Entry<T> = postcard::from_bytes(&bytes).ok()?;
-        (entry.version == LAYOUT && entry.content == content).then_some(entry.value)
+        let rest = bytes.strip_prefix(LAYOUT.as_bytes())?;
+        let (len, rest) = rest.split_first_chunk::<8>()?;
+        let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
+        let (stored, value) = (rest.get(..len)?, rest.get(len..)?);
+        if stored != key.as_bytes() {
+            return None;
+        }
+        postcard::from_bytes(value).ok()
     }
 
-    /// Stores `value` for `path` with content hash `content`.
-    pub fn put<T: Serialize>(&self, kind: &str, path: &Path, content: u64, value: &T) {
+    /// Stores `value` for `path`, computed from `key`.
+    pub fn put<T: Serialize>(&self, kind: &str, path: &Path, key: &str, value: &T) {
         let Some(file) = self.entry_path(kind, path) else { return };
-        let entry = Entry { version: LAYOUT.to_string(), content, value };
-        if let Ok(bytes) = postcard::to_stdvec(&entry) {
-            if let Some(dir) = file.parent() {
-                let _ = std::fs::create_dir_all(dir);
-            }
-            let _ = std::fs::write(file, bytes);
+        let Ok(value) = postcard::to_stdvec(value) else { return };
+        let mut bytes = Vec::with_capacity(LAYOUT.len() + 8 + key.len() + value.len());
+        bytes.extend_from_slice(LAYOUT.as_bytes());
+        bytes.extend_from_slice(&(key.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(key.as_bytes());
+        bytes.extend_from_slice(&value);
+        if let Some(dir) = file.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        // Written aside and renamed, so an interrupted write is never read as an entry.
+        let partial = file.with_extension("partial");
+        if std::fs::write(&partial, bytes).is_ok() {
+            let _ = std::fs::rename(&partial, &file);
         }
     }
 }

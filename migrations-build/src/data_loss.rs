@@ -8,7 +8,7 @@
 //!
 //! The build never writes that line itself.
 
-use crate::cache::{content_hash, Cache};
+use crate::cache::Cache;
 use crate::error::{Error, Located, Location, Result};
 use crate::migration_files::MigrationFile;
 
@@ -53,13 +53,12 @@ pub fn unacknowledged(files: &[MigrationFile], cache: &Cache) -> Result<Vec<(Mig
     let mut found = Vec::new();
     for f in files {
         // Keyed by the checksum the file list already computed: a hit reads nothing.
-        let hash = content_hash(&f.checksum);
-        let v = match cache.get::<Verdict>("data-loss", &f.path, hash) {
+        let v = match cache.get::<Verdict>("data-loss", &f.path, &f.checksum) {
             Some(v) => v,
             None => {
                 let text = std::fs::read_to_string(&f.path).map_err(Error::io("read", &f.path))?;
                 let v = verdict(f, &text)?;
-                cache.put("data-loss", &f.path, hash, &v);
+                cache.put("data-loss", &f.path, &f.checksum, &v);
                 v
             }
         };

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use migrations_core::diff::{diff, DiffError, Note};
+use migrations_core::diff::{diff, Diff, DiffError, Note};
 use migrations_core::model::{resolve_models_indexed, ModelSet, RefTarget};
 use migrations_core::schema::{Constraint, ForeignKey};
 use migrations_core::snapshot::{from_toml, to_toml};
@@ -43,6 +43,45 @@ struct Paths {
     migrations: PathBuf,
     snapshot: PathBuf,
     out: Option<PathBuf>,
+}
+
+/// `.chakra/snapshot.toml`: its text, and the schema it holds, read only when needed
+/// (on a cold cache the TOML reader is the slowest part of an unoptimised build script).
+struct SnapshotFile<'a> {
+    path: &'a Path,
+    text: Option<String>,
+    cache: &'a crate::cache::Cache,
+    schema: std::cell::OnceCell<Schema>,
+}
+
+impl<'a> SnapshotFile<'a> {
+    fn read(path: &'a Path, cache: &'a crate::cache::Cache) -> Result<Self> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io("read", path)(e)),
+        };
+        Ok(SnapshotFile { path, text, cache, schema: std::cell::OnceCell::new() })
+    }
+
+    /// The schema (empty when there is no snapshot yet).
+    fn schema(&self) -> Result<&Schema> {
+        if let Some(s) = self.schema.get() {
+            return Ok(s);
+        }
+        let schema = match &self.text {
+            None => Schema::new(),
+            Some(t) => match self.cache.get::<Schema>("snapshot", self.path, t) {
+                Some(s) => s,
+                None => {
+                    let s = from_toml(t).map_err(|source| Error::Snapshot { path: self.path.to_path_buf(), source })?;
+                    self.cache.put("snapshot", self.path, t, &s);
+                    s
+                }
+            },
+        };
+        Ok(self.schema.get_or_init(|| schema))
+    }
 }
 
 /// With `CHAKRA_TIMING` set, prints how long each phase took (for the benchmark).
@@ -200,8 +239,14 @@ impl Config {
             self.model_roots.iter().map(|r| if r.is_absolute() { r.clone() } else { paths.manifest.join(r) }).collect()
         };
         let mut timing = Timing::new();
-        let scanned = scan(&roots, cache);
-        timing.mark("scan sources");
+        // The migration files are read (and, on a cold cache, checksummed) on a second
+        // thread while this one scans the sources.
+        let (scanned, files) = std::thread::scope(|s| {
+            let files = s.spawn(|| migration_files::read_dir_cached(&paths.migrations, cache));
+            let scanned = scan(&roots, cache);
+            (scanned, files.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        });
+        timing.mark("scan sources, read migration files");
         if cargo {
             println!("cargo:rerun-if-changed={}", paths.manifest.join("Cargo.toml").display());
             if let Ok(s) = &scanned {
@@ -220,34 +265,13 @@ impl Config {
         if !scanned.errors.is_empty() {
             return Err(Error::Models(std::mem::take(&mut scanned.errors)));
         }
-        let files = migration_files::read_dir_cached(&paths.migrations, cache)?;
+        let files = files?;
         if cargo {
             for f in &files {
                 println!("cargo:rerun-if-changed={}", f.path.display());
             }
         }
-        timing.mark("read migration files");
-        let snapshot_text = match std::fs::read_to_string(&paths.snapshot) {
-            Ok(t) => Some(t),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io("read", &paths.snapshot)(e)),
-        };
-        let snapshot = match &snapshot_text {
-            Some(t) => {
-                let hash = crate::cache::content_hash(t);
-                match cache.get::<Schema>("snapshot", &paths.snapshot, hash) {
-                    Some(s) => s,
-                    None => {
-                        let s =
-                            from_toml(t).map_err(|source| Error::Snapshot { path: paths.snapshot.clone(), source })?;
-                        cache.put("snapshot", &paths.snapshot, hash, &s);
-                        s
-                    }
-                }
-            }
-            None => Schema::new(),
-        };
-
+        let snapshot = SnapshotFile::read(&paths.snapshot, cache)?;
         timing.mark("read snapshot");
         let (mode, from_ci) = self.effective_mode()?;
         let read_only = read_only_reason(&paths.manifest);
@@ -262,9 +286,9 @@ impl Config {
             }
             _ => mode,
         };
-        if mode == Mode::Auto && snapshot_text.is_none() {
+        if mode == Mode::Auto && snapshot.text.is_none() {
             // Nothing sealed yet: the file says so, ready to be committed with the first migration.
-            write_if_changed(&paths.snapshot, &to_toml(&snapshot))?;
+            write_if_changed(&paths.snapshot, &to_toml(&Schema::new()))?;
         }
         let listed = files.clone();
         if mode != Mode::Off {
@@ -292,7 +316,7 @@ impl Config {
         &self,
         run: &Run<'_>,
         found: Vec<FoundModel>,
-        snapshot: &Schema,
+        snapshot: &SnapshotFile<'_>,
         files: Vec<MigrationFile>,
         report: &mut Report,
     ) -> Result<()> {
@@ -329,12 +353,24 @@ impl Config {
                     .collect(),
             ));
         }
-        let changes = diff(snapshot, &set.schema, &set.intent)
-            .map_err(|errors| Error::Diff(errors.iter().map(|e| locate_diff(&files_of, &set, e)).collect()))?;
+        let (sealed, draft) = split_draft(files);
+        let seal = self.seal_request();
+        // The common build: nothing changed. The snapshot is canonical text, so the
+        // models' schema written out the same way says so without reading it back.
+        let unchanged = draft.is_none()
+            && seal.is_none()
+            && set.intent.is_empty()
+            && snapshot.text.as_deref().is_some_and(|t| migrations_core::snapshot::is_text_of(&set.schema, t));
+        let changes = if unchanged {
+            // (`schema` is what a seal would write; there is nothing to seal.)
+            Diff { operations: Vec::new(), notes: Vec::new(), schema: Schema::new() }
+        } else {
+            diff(snapshot.schema()?, &set.schema, &set.intent)
+                .map_err(|errors| Error::Diff(errors.iter().map(|e| locate_diff(&files_of, &set, e)).collect()))?
+        };
         for note in &changes.notes {
             report.warnings.push(note_text(note));
         }
-        let (sealed, draft) = split_draft(files);
         check_graph(&sealed)?;
         let ops = &changes.operations;
         report.pending = ops.iter().map(ToString::to_string).collect();
@@ -361,7 +397,6 @@ impl Config {
         let number = sealed.iter().map(|f| f.number).max().unwrap_or(0) + 1;
         let mut dependencies: Vec<String> = migration_files::heads(&sealed).iter().map(|f| f.id.clone()).collect();
         dependencies.extend(cross_app_dependencies(ops, &set.schema, &apps)?);
-        let seal = self.seal_request();
 
         if ops.is_empty() {
             if let Some(d) = draft {

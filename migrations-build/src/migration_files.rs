@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::cache::{content_hash, Cache};
+use crate::cache::Cache;
 use crate::error::{Error, Located, Location, Result};
 
 /// The first line of a draft. A draft is rewritten by every build until sealed.
@@ -64,12 +64,11 @@ pub(crate) fn read_dir_cached(dir: &Path, cache: &Cache) -> Result<Vec<Migration
             return Err(Error::MigrationFile(at(&path, 1, 1, format!("`{stem}.rs` is not named like a migration (`0001_name.rs`: digits, `_`, lower-case name); rename it or move it out of the migrations folder"))));
         };
         let text = std::fs::read_to_string(&path).map_err(Error::io("read", &path))?;
-        let hash = content_hash(&text);
-        match cache.get::<MigrationFile>("migration", &path, hash) {
+        match cache.get::<MigrationFile>("migration", &path, &text) {
             Some(hit) => files.push(hit),
             None => {
                 let file = read_text(&path, &stem, number, &text)?;
-                cache.put("migration", &path, hash, &file);
+                cache.put("migration", &path, &text, &file);
                 files.push(file);
             }
         }

@@ -3,7 +3,7 @@
 //! `#[derive(Model)]` struct at any depth. What each file holds is cached by content
 //! (see [`crate::cache`]): an unchanged file is not parsed again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use migrations_core::model::{derives_model, parse_model, Field, Model, RefTarget, Reference};
@@ -11,7 +11,7 @@ use migrations_core::schema::{DefaultValue, FkAction, Table};
 use proc_macro2::Span;
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{content_hash, Cache};
+use crate::cache::Cache;
 use crate::error::{Error, Located, Location, Result};
 
 /// A model and the file it was found in.
@@ -142,7 +142,7 @@ impl CachedModel {
     fn into_model(self) -> Option<Model> {
         let span = Span::call_site();
         Some(Model {
-            ident: syn::parse_str(&self.ident).ok()?,
+            ident: ident(&self.ident)?,
             table: self.table,
             renamed_from: self.renamed_from,
             fields: self
@@ -160,9 +160,32 @@ impl CachedModel {
     }
 }
 
+/// The identifier `text` (as `Ident::to_string` wrote it), or `None` if it is not one.
+fn ident(text: &str) -> Option<syn::Ident> {
+    let (raw, name) = match text.strip_prefix("r#") {
+        Some(name) => (true, name),
+        None => (false, text),
+    };
+    let mut chars = name.chars();
+    let first = chars.next()?;
+    let valid = (first.is_alphabetic() || first == '_') && chars.all(|c| c.is_alphanumeric() || c == '_');
+    if !valid || name == "_" {
+        return None;
+    }
+    let span = Span::call_site();
+    Some(if raw { syn::Ident::new_raw(name, span) } else { syn::Ident::new(name, span) })
+}
+
 /// Reads the module tree from `roots` and collects every model. Bad models are
 /// collected in [`Scan::errors`], so the caller still learns every file that was read.
+///
+/// With a cache, the files are first read wave by wave (a wave is what the previous one
+/// declared) and the files of a wave that the cache lacks are parsed on several threads;
+/// then the tree is walked in declaration order. Without one (the rerun that reports an
+/// error at its place), each file is parsed on this thread, so its models keep their
+/// spans (which cannot leave the thread that parsed them).
 pub fn scan(roots: &[PathBuf], cache: &Cache) -> Result<Scan> {
+    let mut prepared = if cache.is_enabled() { read_in_waves(roots, cache)? } else { HashMap::new() };
     let mut scan = Scan::default();
     let mut seen = BTreeSet::new();
     let mut queue: Vec<(PathBuf, PathBuf)> =
@@ -172,16 +195,27 @@ pub fn scan(roots: &[PathBuf], cache: &Cache) -> Result<Scan> {
         if !seen.insert(path.clone()) {
             continue;
         }
-        let text = std::fs::read_to_string(&path).map_err(Error::io("read", &path))?;
+        let (read, fresh) = match prepared.remove(&path) {
+            Some(read) => (read, None),
+            None => {
+                let text = std::fs::read_to_string(&path).map_err(Error::io("read", &path))?;
+                read_file(&path, &text, &child_dir, cache, true)
+            }
+        };
         scan.files.push(path.clone());
-        let Some((contents, fresh)) = read_contents(&path, &text, &child_dir, cache, &mut scan) else { continue };
+        scan.parsed += usize::from(read.parsed);
+        scan.errors.extend(read.errors);
+        let Some(FileContents { mods, models }) = read.contents else {
+            scan.unparsable.get_or_insert_with(|| path.clone());
+            continue;
+        };
         match fresh {
-            // Parsed just now: the models keep their spans.
+            // Parsed just now, on this thread: the models keep their spans.
             Some(models) => {
                 scan.models.extend(models.into_iter().map(|model| FoundModel { model, path: path.clone() }))
             }
             None => {
-                for m in contents.models.iter().cloned() {
+                for m in models {
                     match m.into_model() {
                         Some(model) => scan.models.push(FoundModel { model, path: path.clone() }),
                         None => scan.errors.push(Located {
@@ -193,45 +227,103 @@ pub fn scan(roots: &[PathBuf], cache: &Cache) -> Result<Scan> {
                 }
             }
         }
-        let mut children: Vec<(PathBuf, PathBuf)> = contents.mods.iter().filter_map(resolve_mod).collect();
+        let mut children: Vec<(PathBuf, PathBuf)> = mods.iter().filter_map(resolve_mod).collect();
         children.reverse();
         queue.extend(children);
     }
     Ok(scan)
 }
 
-/// What `path` holds, from the cache or by parsing (then with the models as parsed,
-/// spans and all); `None` when it does not parse. Bad models are recorded in `scan`.
-fn read_contents(
-    path: &Path,
-    text: &str,
-    child_dir: &Path,
-    cache: &Cache,
-    scan: &mut Scan,
-) -> Option<(FileContents, Option<Vec<Model>>)> {
+/// What reading one file found.
+struct FileRead {
+    /// What it holds; `None` when it does not parse.
+    contents: Option<FileContents>,
+    /// Bad models, each at its place.
+    errors: Vec<Located>,
+    /// Whether it had to be parsed (the cache did not have it).
+    parsed: bool,
+}
+
+/// Reads every file of the module tree from `roots`, parsing the files of each wave that
+/// the cache lacks on as many threads as the machine has.
+fn read_in_waves(roots: &[PathBuf], cache: &Cache) -> Result<HashMap<PathBuf, FileRead>> {
+    let mut done: HashMap<PathBuf, FileRead> = HashMap::new();
+    let mut wave: Vec<(PathBuf, PathBuf)> =
+        roots.iter().map(|r| (r.clone(), r.parent().map(Path::to_path_buf).unwrap_or_default())).collect();
+    while !wave.is_empty() {
+        let mut in_wave = BTreeSet::new();
+        wave.retain(|(path, _)| !done.contains_key(path) && in_wave.insert(path.clone()));
+        let reads = in_parallel(&wave, |(path, child_dir)| {
+            let text = std::fs::read_to_string(path).map_err(Error::io("read", path))?;
+            Ok(read_file(path, &text, child_dir, cache, false).0)
+        });
+        let mut next = Vec::new();
+        for ((path, _), read) in wave.into_iter().zip(reads) {
+            let read = read?;
+            if let Some(contents) = &read.contents {
+                next.extend(contents.mods.iter().filter_map(resolve_mod));
+            }
+            done.insert(path, read);
+        }
+        wave = next;
+    }
+    Ok(done)
+}
+
+/// `work` applied to each item, on up to as many threads as the machine has; the
+/// results in the items' order.
+fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len()).min(8);
+    if threads <= 1 {
+        return items.iter().map(work).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break mine };
+                        mine.push((i, work(item)));
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// What `path` holds, from the cache or by parsing; with `spans`, the models as parsed
+/// (spans and all) when it was parsed.
+fn read_file(path: &Path, text: &str, child_dir: &Path, cache: &Cache, spans: bool) -> (FileRead, Option<Vec<Model>>) {
+    let mut read = FileRead { contents: Some(FileContents::default()), errors: Vec::new(), parsed: false };
     // Cheap skip: a file that declares no module and no model need not be parsed.
     if !text.contains("mod ") && !text.contains("Model") {
-        return Some((FileContents::default(), None));
+        return (read, None);
     }
-    let hash = content_hash(text);
     // The child folder is part of the key: the same text means other modules elsewhere.
     let key = path.join(child_dir);
-    if let Some(hit) = cache.get::<FileContents>("src", &key, hash) {
-        return Some((hit, None));
+    if let Some(hit) = cache.get::<FileContents>("src", &key, text) {
+        read.contents = Some(hit);
+        return (read, None);
     }
-    scan.parsed += 1;
+    read.parsed = true;
     let Ok(file) = syn::parse_file(text) else {
-        scan.unparsable.get_or_insert_with(|| path.to_path_buf());
-        return None;
+        read.contents = None;
+        return (read, None);
     };
     let mut contents = FileContents::default();
     let mut models = Vec::new();
-    let errors_before = scan.errors.len();
-    collect(&file.items, path, child_dir, &mut contents, &mut models, scan);
-    if scan.errors.len() == errors_before {
-        cache.put("src", &key, hash, &contents);
+    collect(&file.items, path, child_dir, &mut contents, &mut models, &mut read.errors);
+    if read.errors.is_empty() {
+        cache.put("src", &key, text, &contents);
     }
-    Some((contents, Some(models)))
+    read.contents = Some(contents);
+    (read, spans.then_some(models))
 }
 
 fn collect(
@@ -240,7 +332,7 @@ fn collect(
     dir: &Path,
     contents: &mut FileContents,
     models: &mut Vec<Model>,
-    scan: &mut Scan,
+    errors: &mut Vec<Located>,
 ) {
     for item in items {
         match item {
@@ -249,14 +341,14 @@ fn collect(
                     contents.models.push(CachedModel::from_model(&model));
                     models.push(model);
                 }
-                Err(e) => scan.errors.extend(located(path, &e)),
+                Err(e) => errors.extend(located(path, &e)),
             },
             syn::Item::Mod(m) => {
                 let explicit = path_attr(&m.attrs);
                 match &m.content {
                     Some((_, inner)) => {
                         let sub = dir.join(explicit.unwrap_or_else(|| m.ident.to_string()));
-                        collect(inner, path, &sub, contents, models, scan);
+                        collect(inner, path, &sub, contents, models, errors);
                     }
                     None => contents.mods.push(ModRef { dir: dir.to_path_buf(), name: m.ident.to_string(), explicit }),
                 }

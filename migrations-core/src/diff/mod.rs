@@ -22,6 +22,13 @@ pub struct Intent {
     pub backfills: BTreeMap<(String, String), DefaultValue>,
 }
 
+impl Intent {
+    /// Whether the models say nothing beyond their schema.
+    pub fn is_empty(&self) -> bool {
+        self.table_renames.is_empty() && self.column_renames.is_empty() && self.backfills.is_empty()
+    }
+}
+
 /// A finding of the autodetector that does not stop it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Note {

@@ -10,7 +10,7 @@ mod read;
 mod write;
 
 pub use read::from_toml;
-pub use write::to_toml;
+pub use write::{is_text_of, to_toml};
 
 /// The format version written into every snapshot.
 pub const FORMAT_VERSION: i64 = 1;

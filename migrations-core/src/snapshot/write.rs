@@ -1,139 +1,225 @@
 //! Writing the canonical snapshot text.
 
-use std::fmt::Write;
-
 use super::FORMAT_VERSION;
 use crate::schema::{Column, DefaultValue, FkAction, Schema, Table};
 
-/// A TOML string literal.
-fn s(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
+/// Appends `text` as a TOML string literal. Names and types are almost always plain
+/// printable ASCII, which needs no escaping and is written directly (the TOML writer is
+/// by far the slowest part of this in an unoptimised build script); anything else is
+/// left to it.
+fn lit(out: &mut String, text: &str) {
+    let plain = text.bytes().all(|b| matches!(b, b' '..=b'~') && !matches!(b, b'"' | b'\\' | b'\''));
+    if plain {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else {
+        out.push_str(&toml::Value::String(text.to_string()).to_string());
+    }
 }
 
-fn list(items: &[String]) -> String {
-    format!("[{}]", items.iter().map(|i| s(i)).collect::<Vec<_>>().join(", "))
+/// Appends `, key = "text"`.
+fn field(out: &mut String, key: &str, text: &str) {
+    out.push_str(", ");
+    out.push_str(key);
+    out.push_str(" = ");
+    lit(out, text);
+}
+
+/// Appends `, key = ["a", "b"]`.
+fn list_field(out: &mut String, key: &str, items: &[String]) {
+    out.push_str(", ");
+    out.push_str(key);
+    out.push_str(" = [");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        lit(out, item);
+    }
+    out.push(']');
 }
 
 /// A TOML key: bare when it can be, quoted otherwise.
-fn key(k: &str) -> String {
-    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        k.to_string()
+fn key(out: &mut String, k: &str) {
+    if !k.is_empty() && k.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-') {
+        out.push_str(k);
     } else {
-        s(k)
+        lit(out, k);
     }
 }
 
-fn default_value(v: &DefaultValue) -> String {
-    match v {
-        DefaultValue::Bool(b) => format!("{{ bool = {b} }}"),
-        DefaultValue::Number(n) => format!("{{ number = {} }}", s(n)),
-        DefaultValue::Text(t) => format!("{{ text = {} }}", s(t)),
-        DefaultValue::Expr(e) => format!("{{ expr = {} }}", s(e)),
-    }
+fn default_value(out: &mut String, v: &DefaultValue) {
+    let (kind, text) = match v {
+        DefaultValue::Bool(b) => {
+            out.push_str(if *b { ", default = { bool = true }" } else { ", default = { bool = false }" });
+            return;
+        }
+        DefaultValue::Number(n) => ("number", n),
+        DefaultValue::Text(t) => ("text", t),
+        DefaultValue::Expr(e) => ("expr", e),
+    };
+    out.push_str(", default = { ");
+    out.push_str(kind);
+    out.push_str(" = ");
+    lit(out, text);
+    out.push_str(" }");
 }
 
-fn column_line(c: &Column) -> String {
-    let mut parts = vec![format!("name = {}", s(&c.name)), format!("type = {}", s(&c.ty.to_string()))];
+fn column(out: &mut String, c: &Column) {
+    out.push_str("name = ");
+    lit(out, &c.name);
+    field(out, "type", &c.ty.to_string());
     if c.nullable {
-        parts.push("nullable = true".into());
+        out.push_str(", nullable = true");
     }
     if let Some(d) = &c.default {
-        parts.push(format!("default = {}", default_value(d)));
+        default_value(out, d);
     }
     if c.auto_increment {
-        parts.push("auto_increment = true".into());
+        out.push_str(", auto_increment = true");
     }
     if let Some(comment) = &c.comment {
-        parts.push(format!("comment = {}", s(comment)));
+        field(out, "comment", comment);
     }
-    format!("{{ {} }}", parts.join(", "))
 }
 
-fn section(out: &mut String, name: &str, lines: Vec<String>) {
-    if lines.is_empty() {
+/// Appends `name = [ { item }, … ]`, one inline table per line; nothing when empty.
+fn section<T>(out: &mut String, name: &str, items: &[T], write: impl Fn(&mut String, &T)) {
+    if items.is_empty() {
         return;
     }
-    let _ = writeln!(out, "{name} = [");
-    for l in lines {
-        let _ = writeln!(out, "    {l},");
+    out.push_str(name);
+    out.push_str(" = [\n");
+    for item in items {
+        out.push_str("    { ");
+        write(out, item);
+        out.push_str(" },\n");
     }
-    let _ = writeln!(out, "]");
+    out.push_str("]\n");
 }
 
-fn named(explicit: bool) -> &'static str {
+fn named(out: &mut String, explicit: bool) {
     if explicit {
-        ", named = true"
-    } else {
-        ""
+        out.push_str(", named = true");
     }
 }
 
 fn table(out: &mut String, t: &Table) {
-    let _ = writeln!(out, "\n[tables.{}]", key(&t.name));
+    out.push_str("\n[tables.");
+    key(out, &t.name);
+    out.push_str("]\n");
     if let Some(c) = &t.comment {
-        let _ = writeln!(out, "comment = {}", s(c));
+        out.push_str("comment = ");
+        lit(out, c);
+        out.push('\n');
     }
     if !t.primary_key.is_empty() {
-        let _ = writeln!(out, "primary_key = {}", list(&t.primary_key));
+        // `list_field` writes a leading ", ", which a top-level key has no use for.
+        let mut line = String::new();
+        list_field(&mut line, "primary_key", &t.primary_key);
+        out.push_str(&line[2..]);
+        out.push('\n');
     }
-    section(out, "columns", t.columns.iter().map(column_line).collect());
-    section(
-        out,
-        "uniques",
-        t.uniques
-            .iter()
-            .map(|u| format!("{{ name = {}, columns = {}{} }}", s(&u.name), list(&u.columns), named(u.explicit_name)))
-            .collect(),
-    );
-    section(
-        out,
-        "checks",
-        t.checks.iter().map(|c| format!("{{ name = {}, expr = {} }}", s(&c.name), s(&c.expr))).collect(),
-    );
-    section(
-        out,
-        "foreign_keys",
-        t.foreign_keys
-            .iter()
-            .map(|f| {
-                let mut l = format!(
-                    "{{ name = {}, columns = {}, references = {}, ref_columns = {}",
-                    s(&f.name),
-                    list(&f.columns),
-                    s(&f.ref_table),
-                    list(&f.ref_columns)
-                );
-                if f.on_delete != FkAction::NoAction {
-                    l.push_str(&format!(", on_delete = {}", s(f.on_delete.as_str())));
-                }
-                if f.on_update != FkAction::NoAction {
-                    l.push_str(&format!(", on_update = {}", s(f.on_update.as_str())));
-                }
-                format!("{l}{} }}", named(f.explicit_name))
-            })
-            .collect(),
-    );
-    section(
-        out,
-        "indexes",
-        t.indexes
-            .iter()
-            .map(|i| {
-                let unique = if i.unique { ", unique = true" } else { "" };
-                format!("{{ name = {}, columns = {}{unique}{} }}", s(&i.name), list(&i.columns), named(i.explicit_name))
-            })
-            .collect(),
-    );
+    section(out, "columns", &t.columns, column);
+    section(out, "uniques", &t.uniques, |out, u| {
+        out.push_str("name = ");
+        lit(out, &u.name);
+        list_field(out, "columns", &u.columns);
+        named(out, u.explicit_name);
+    });
+    section(out, "checks", &t.checks, |out, c| {
+        out.push_str("name = ");
+        lit(out, &c.name);
+        field(out, "expr", &c.expr);
+    });
+    section(out, "foreign_keys", &t.foreign_keys, |out, f| {
+        out.push_str("name = ");
+        lit(out, &f.name);
+        list_field(out, "columns", &f.columns);
+        field(out, "references", &f.ref_table);
+        list_field(out, "ref_columns", &f.ref_columns);
+        if f.on_delete != FkAction::NoAction {
+            field(out, "on_delete", f.on_delete.as_str());
+        }
+        if f.on_update != FkAction::NoAction {
+            field(out, "on_update", f.on_update.as_str());
+        }
+        named(out, f.explicit_name);
+    });
+    section(out, "indexes", &t.indexes, |out, i| {
+        out.push_str("name = ");
+        lit(out, &i.name);
+        list_field(out, "columns", &i.columns);
+        if i.unique {
+            out.push_str(", unique = true");
+        }
+        named(out, i.explicit_name);
+    });
+}
+
+fn header() -> String {
+    format!(
+        "# @generated by migrations-build: the schema as of the newest sealed migration.\n# Do not edit by hand; it is rewritten when a migration is sealed.\nversion = {FORMAT_VERSION}\n"
+    )
 }
 
 /// The canonical snapshot text of `schema`.
 pub fn to_toml(schema: &Schema) -> String {
-    let mut out = String::from(
-        "# @generated by migrations-build: the schema as of the newest sealed migration.\n# Do not edit by hand; it is rewritten when a migration is sealed.\n",
-    );
-    let _ = writeln!(out, "version = {FORMAT_VERSION}");
+    let mut out = header();
+    out.reserve(schema.tables.len() * 1024);
     for t in schema.tables.values() {
         table(&mut out, t);
     }
     out
+}
+
+/// Whether `text` is exactly `to_toml(schema)`, found out table by table: it stops at
+/// the first table that differs instead of writing the whole text.
+pub fn is_text_of(schema: &Schema, text: &str) -> bool {
+    let Some(mut rest) = text.strip_prefix(header().as_str()) else { return false };
+    let mut out = String::new();
+    for t in schema.tables.values() {
+        out.clear();
+        table(&mut out, t);
+        match rest.strip_prefix(out.as_str()) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn plain_strings_are_written_as_the_toml_writer_would() {
+        for text in ["", "id", "varchar(100)", "a b", "x-y_z.1", "now()", "{}[]#=,;:!?", "~`@$%^&*+<>|/"] {
+            let mut out = String::new();
+            super::lit(&mut out, text);
+            assert_eq!(out, toml::Value::String(text.to_string()).to_string(), "{text:?}");
+        }
+        // Everything else still goes through the TOML writer.
+        for text in ["it's", "say \"hi\"", "back\\slash", "tab\there", "line\nbreak", "é", "\u{0}"] {
+            let mut out = String::new();
+            super::lit(&mut out, text);
+            assert_eq!(out, toml::Value::String(text.to_string()).to_string(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn text_of_a_schema_is_recognised_table_by_table() {
+        use crate::schema::{Column, ColumnType, Schema, Table};
+        let mut schema = Schema::new();
+        for name in ["a", "b"] {
+            let mut t = Table::new(name);
+            t.columns.push(Column::new("id", ColumnType::BigInt));
+            schema.tables.insert(name.to_string(), t);
+        }
+        let text = super::to_toml(&schema);
+        assert!(super::is_text_of(&schema, &text));
+        assert!(!super::is_text_of(&schema, &format!("{text}\n")));
+        assert!(!super::is_text_of(&schema, &text.replace("bigint", "integer")));
+        assert!(!super::is_text_of(&Schema::new(), &text));
+    }
 }

@@ -6,7 +6,9 @@
 //! - (b) apply all on an empty database, and with `--atomic`;
 //! - (c) the floor: the raw SQL in one `sqlite3` / `psql` transaction.
 //!
-//! `cargo run --release -p chakra-tests --bin bench_runtime -- [--counts 100,1000] [--runs 5] [--backends sqlite,postgres]`
+//! `cargo run --release -p chakra-tests --bin bench_runtime -- [--counts 100,1000] [--runs 5] [--noops 5] [--backends sqlite,postgres] [--keep]`
+//!
+//! `--keep` only builds the two apps and prints their binaries, for profiling by hand.
 
 use std::path::Path;
 use std::process::Command;
@@ -143,22 +145,40 @@ fn main() {
     let runs: usize = arg("--runs").and_then(|r| r.parse().ok()).unwrap_or(5);
     let backends: Vec<String> =
         arg("--backends").unwrap_or_else(|| "sqlite,postgres".into()).split(',').map(str::to_string).collect();
+    let noops: usize = arg("--noops").and_then(|r| r.parse().ok()).unwrap_or(5);
     let pg_db = format!("chakra_bench_rt_{}", std::process::id());
+    let sqlx_pg_db = format!("chakra_bench_rt_sqlx_{}", std::process::id());
     let sqlite_path = std::env::temp_dir().join(format!("chakra_bench_rt_{}.db", std::process::id()));
-    println!("runtime vs sqlx::migrate! (release builds, median of {runs}, min–max; interleaved A B A B)");
+    let sqlx_sqlite_path = std::env::temp_dir().join(format!("chakra_bench_rt_sqlx_{}.db", std::process::id()));
+    println!("runtime vs sqlx::migrate! (release builds, median of {runs} runs ({noops} no-op boots each), min–max; interleaved A B A B)");
     for &count in &counts {
         let apps = build_apps(count);
+        if args.iter().any(|a| a == "--keep") {
+            // For profiling by hand: the two apps stay, their binaries printed.
+            println!(
+                "{count} migrations: chakra {}  sqlx {}",
+                binary(&apps.ours).display(),
+                binary(&apps.theirs).display()
+            );
+            println!("  sources: {}  {}", apps.ours.dir.display(), apps.theirs.dir.display());
+            std::mem::forget(apps);
+            continue;
+        }
         for backend in &backends {
             let (mut ours_apply, mut sqlx_apply, mut ours_atomic, mut floor) =
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             let (mut ours_noop, mut sqlx_noop) = (Vec::new(), Vec::new());
             for _ in 0..runs {
-                let url = fresh(backend, &sqlite_path, &pg_db);
-                ours_apply.push(time_cmd(Command::new(binary(&apps.ours)).arg(&url)));
-                ours_noop.push(time_cmd(Command::new(binary(&apps.ours)).arg(&url)));
-                let url = fresh(backend, &sqlite_path, &pg_db);
-                sqlx_apply.push(time_cmd(Command::new(binary(&apps.theirs)).arg(&url)));
-                sqlx_noop.push(time_cmd(Command::new(binary(&apps.theirs)).arg(&url)));
+                // Each app's database stays applied while the no-op boots alternate: a no-op
+                // boot takes a few milliseconds, so it gets several samples per run.
+                let ours_url = fresh(backend, &sqlite_path, &pg_db);
+                ours_apply.push(time_cmd(Command::new(binary(&apps.ours)).arg(&ours_url)));
+                let sqlx_url = fresh(backend, &sqlx_sqlite_path, &sqlx_pg_db);
+                sqlx_apply.push(time_cmd(Command::new(binary(&apps.theirs)).arg(&sqlx_url)));
+                for _ in 0..noops {
+                    ours_noop.push(time_cmd(Command::new(binary(&apps.ours)).arg(&ours_url)));
+                    sqlx_noop.push(time_cmd(Command::new(binary(&apps.theirs)).arg(&sqlx_url)));
+                }
                 let url = fresh(backend, &sqlite_path, &pg_db);
                 ours_atomic.push(time_cmd(Command::new(binary(&apps.ours)).arg(&url).arg("--atomic")));
                 let _ = fresh(backend, &sqlite_path, &pg_db);
@@ -213,7 +233,15 @@ fn main() {
             println!("  (c) raw SQL in one transaction {}", fl.show());
         }
     }
-    let _ = fresh("postgres", &sqlite_path, &pg_db);
+    for db in [&pg_db, &sqlx_pg_db] {
+        drop_pg(db);
+    }
+    for path in [&sqlite_path, &sqlx_sqlite_path] {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+fn drop_pg(db: &str) {
     let _ = Command::new("psql")
         .args([
             "-q",
@@ -224,8 +252,7 @@ fn main() {
             "-d",
             "postgres",
             "-c",
-            &format!("DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)"),
+            &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
         ])
         .output();
-    let _ = std::fs::remove_file(&sqlite_path);
 }
