@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use migrations_core::diff::{diff, Diff, DiffError, Note};
+use migrations_core::diff::{diff_from, Diff, DiffError, Note};
 use migrations_core::model::{resolve_models_indexed, ModelSet, RefTarget};
 use migrations_core::schema::{Constraint, ForeignKey};
 use migrations_core::snapshot::{from_toml, to_toml};
@@ -51,7 +51,6 @@ struct SnapshotFile<'a> {
     path: &'a Path,
     text: Option<String>,
     cache: &'a crate::cache::Cache,
-    schema: std::cell::OnceCell<Schema>,
 }
 
 impl<'a> SnapshotFile<'a> {
@@ -61,26 +60,18 @@ impl<'a> SnapshotFile<'a> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::io("read", path)(e)),
         };
-        Ok(SnapshotFile { path, text, cache, schema: std::cell::OnceCell::new() })
+        Ok(SnapshotFile { path, text, cache })
     }
 
     /// The schema (empty when there is no snapshot yet).
-    fn schema(&self) -> Result<&Schema> {
-        if let Some(s) = self.schema.get() {
+    fn into_schema(self) -> Result<Schema> {
+        let Some(text) = &self.text else { return Ok(Schema::new()) };
+        if let Some(s) = self.cache.get::<Schema>("snapshot", self.path, text) {
             return Ok(s);
         }
-        let schema = match &self.text {
-            None => Schema::new(),
-            Some(t) => match self.cache.get::<Schema>("snapshot", self.path, t) {
-                Some(s) => s,
-                None => {
-                    let s = from_toml(t).map_err(|source| Error::Snapshot { path: self.path.to_path_buf(), source })?;
-                    self.cache.put("snapshot", self.path, t, &s);
-                    s
-                }
-            },
-        };
-        Ok(self.schema.get_or_init(|| schema))
+        let schema = from_toml(text).map_err(|source| Error::Snapshot { path: self.path.to_path_buf(), source })?;
+        self.cache.put("snapshot", self.path, text, &schema);
+        Ok(schema)
     }
 }
 
@@ -293,7 +284,7 @@ impl Config {
         let listed = files.clone();
         if mode != Mode::Off {
             let run = Run { paths, mode, from_ci, cargo, cache };
-            self.diff_and_write(&run, std::mem::take(&mut scanned.models), &snapshot, files, report)?;
+            self.diff_and_write(&run, std::mem::take(&mut scanned.models), snapshot, files, report)?;
         }
         timing.mark("diff and write");
         if let Some(out) = &paths.out {
@@ -316,11 +307,12 @@ impl Config {
         &self,
         run: &Run<'_>,
         found: Vec<FoundModel>,
-        snapshot: &SnapshotFile<'_>,
+        snapshot: SnapshotFile<'_>,
         files: Vec<MigrationFile>,
         report: &mut Report,
     ) -> Result<()> {
         let Run { paths, mode, from_ci, cargo, cache } = *run;
+        let mut timing = Timing::new();
         let mut found = found;
         let apps = link_apps(paths, &mut found, cargo, cache)?;
         let external = crate::apps::external_schema(&apps)?;
@@ -340,6 +332,7 @@ impl Config {
                     .collect(),
             )
         })?;
+        timing.mark("  resolve models");
         let dialects = self.dialects.clone().unwrap_or_else(|| Dialect::ALL.to_vec());
         let portability = migrations_core::portability::check(&set.schema, &dialects);
         if !portability.is_empty() {
@@ -353,6 +346,7 @@ impl Config {
                     .collect(),
             ));
         }
+        timing.mark("  portability");
         let (sealed, draft) = split_draft(files);
         let seal = self.seal_request();
         // The common build: nothing changed. The snapshot is canonical text, so the
@@ -361,13 +355,15 @@ impl Config {
             && seal.is_none()
             && set.intent.is_empty()
             && snapshot.text.as_deref().is_some_and(|t| migrations_core::snapshot::is_text_of(&set.schema, t));
+        timing.mark("  compare with the snapshot text");
         let changes = if unchanged {
             // (`schema` is what a seal would write; there is nothing to seal.)
             Diff { operations: Vec::new(), notes: Vec::new(), schema: Schema::new() }
         } else {
-            diff(snapshot.schema()?, &set.schema, &set.intent)
+            diff_from(snapshot.into_schema()?, &set.schema, &set.intent)
                 .map_err(|errors| Error::Diff(errors.iter().map(|e| locate_diff(&files_of, &set, e)).collect()))?
         };
+        timing.mark("  diff");
         for note in &changes.notes {
             report.warnings.push(note_text(note));
         }
@@ -422,6 +418,7 @@ impl Config {
             sealed_on: seal.is_some().then_some(today.as_str()),
         };
         let text = module(&spec).map_err(|e| Error::Usage(format!("internal error formatting migration {id}: {e}")))?;
+        timing.mark("  write the module");
         if let Some(d) = &draft {
             if d.path != path || seal.is_some() {
                 remove(&d.path)?;

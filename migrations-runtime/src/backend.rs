@@ -162,42 +162,69 @@ const QUESTION: HistoryQueries = HistoryQueries {
     delete: "DELETE FROM _chakra_migrations WHERE app = ? AND id = ?",
 };
 
-/// The brief history as one text value (a line per migration, fields separated by
-/// tabs, in applied order): one row to fetch instead of one per migration, which on a
-/// boot with a thousand migrations and nothing to do is most of the read. (MySQL reads
-/// rows: its `GROUP_CONCAT` is cut at `group_concat_max_len`.)
+/// The brief history as text (a line per migration, fields separated by tabs): one
+/// row to fetch instead of one per migration, which on a boot with a thousand
+/// migrations and nothing to do is most of the read. (MySQL reads rows: its
+/// `GROUP_CONCAT` is cut at `group_concat_max_len`.) Each row is `(app, lines)`; here
+/// the app is in every line and the lines come in applied order.
 #[cfg(feature = "postgres")]
-const PG_BRIEF: &str = "SELECT string_agg(app || E'\\t' || id || E'\\t' || checksum || E'\\t' || batch::text || E'\\t' || coalesce(steps_done::text, ''), E'\\n' ORDER BY batch, applied_at, id) FROM _chakra_migrations";
+const PG_BRIEF: &str = "SELECT NULL::text, string_agg(app || E'\\t' || id || E'\\t' || checksum || E'\\t' || batch::text || E'\\t' || coalesce(steps_done::text, ''), E'\\n' ORDER BY batch, applied_at, id) FROM _chakra_migrations";
 
-/// See [`PG_BRIEF`].
+/// See [`PG_BRIEF`]. SQLite would sort an aggregate's `ORDER BY` in a temporary b-tree,
+/// which costs more than the rest of the query: here a row per app (grouped along the
+/// primary key's index, so nothing is sorted), and each line ends with its `rowid`, the
+/// order rows were inserted in, which is the order they were applied in;
+/// [`parse_brief`] sorts by batch and then by it.
 #[cfg(feature = "sqlite")]
-const SQLITE_BRIEF: &str = "SELECT group_concat(app || char(9) || id || char(9) || checksum || char(9) || batch || char(9) || coalesce(steps_done, ''), char(10) ORDER BY batch, applied_at, id) FROM _chakra_migrations";
+const SQLITE_BRIEF: &str = "SELECT app, group_concat(id || char(9) || checksum || char(9) || batch || char(9) || coalesce(steps_done, '') || char(9) || rowid, char(10)) FROM _chakra_migrations GROUP BY app";
 
-/// Reads what [`PG_BRIEF`] and [`SQLITE_BRIEF`] return.
+/// Reads what [`PG_BRIEF`] and [`SQLITE_BRIEF`] return: rows of `(app, lines)`, where
+/// a line holds its app when the row does not, and may end with the key to order by.
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
-fn parse_brief(text: &str) -> Result<Vec<Applied>, sqlx::Error> {
-    text.lines()
-        .filter(|l| !l.is_empty())
-        .map(|line| {
+fn parse_brief(rows: &[(Option<String>, Option<String>)]) -> Result<Vec<Applied>, sqlx::Error> {
+    let count = rows.iter().filter_map(|(_, t)| t.as_deref()).map(|t| t.lines().count()).sum();
+    let mut all: Vec<Applied> = Vec::with_capacity(count);
+    let mut order: Vec<(i64, u64)> = Vec::with_capacity(count);
+    for (row_app, text) in rows {
+        for line in text.as_deref().unwrap_or_default().lines().filter(|l| !l.is_empty()) {
             let bad = || sqlx::Error::Protocol(format!("unexpected line in the history table: {line:?}"));
             let mut f = line.split('\t');
-            let (app, id, checksum, batch, steps) = (f.next(), f.next(), f.next(), f.next(), f.next());
+            let app = match row_app {
+                Some(app) => Some(app.as_str()),
+                None => f.next(),
+            };
+            let (id, checksum, batch, steps) = (f.next(), f.next(), f.next(), f.next());
             let (Some(app), Some(id), Some(checksum), Some(batch), Some(steps)) = (app, id, checksum, batch, steps)
             else {
                 return Err(bad());
             };
-            Ok(Applied {
+            // Lines without their own order key come in order already.
+            let key = match f.next() {
+                Some(key) => key.parse().map_err(|_| bad())?,
+                None => all.len() as u64,
+            };
+            let batch = batch.parse().map_err(|_| bad())?;
+            order.push((batch, key));
+            all.push(Applied {
                 app: app.to_string(),
                 id: id.to_string(),
                 applied_at: String::new(),
                 checksum: checksum.to_string(),
                 execution_time_ms: 0,
-                batch: batch.parse().map_err(|_| bad())?,
+                batch,
                 reverse_sql: None,
                 steps_done: if steps.is_empty() { None } else { Some(steps.parse().map_err(|_| bad())?) },
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    // Usually in order already (one app, applied in one go or in batches).
+    if order.is_sorted() {
+        return Ok(all);
+    }
+    let mut by_order: Vec<(i64, u64, Applied)> =
+        order.into_iter().zip(all).map(|((batch, key), a)| (batch, key, a)).collect();
+    by_order.sort_by_key(|(batch, key, _)| (*batch, *key));
+    Ok(by_order.into_iter().map(|(_, _, a)| a).collect())
 }
 
 /// The parts of [`Connection`] that are the same on every backend but for the
@@ -236,8 +263,9 @@ macro_rules! history_methods {
 
         async fn applied_brief(&mut self) -> Result<Vec<Applied>, sqlx::Error> {
             if let Some(aggregate) = $brief {
-                let text: Option<String> = sqlx::query_scalar(aggregate).fetch_one(&mut *self).await?;
-                return parse_brief(text.as_deref().unwrap_or_default());
+                let rows: Vec<(Option<String>, Option<String>)> =
+                    sqlx::query_as(aggregate).fetch_all(&mut *self).await?;
+                return parse_brief(&rows);
             }
             let rows = sqlx::query($q.brief).fetch_all(self).await?;
             rows.iter()

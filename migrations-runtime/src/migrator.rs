@@ -415,16 +415,25 @@ impl Migrator {
         type Key = (&'static str, &'static str);
         let all: Vec<Planned> =
             self.apps.iter().flat_map(|a| a.migrations.iter().map(|m| Planned { app: a.app, migration: m })).collect();
-        let index: HashMap<Key, usize> = all.iter().enumerate().map(|(i, p)| ((p.app, p.migration.id), i)).collect();
-        let dep_key = |p: &Planned, d: &'static str| -> Key { d.split_once('/').unwrap_or((p.app, d)) };
-        let mut deps: Vec<Vec<usize>> = Vec::with_capacity(all.len());
+        let key = |i: usize| -> Key { (all[i].app, all[i].migration.id) };
+        // Sorted by (app, id): the order among ready migrations, and how a dependency is
+        // found (by binary search; a registry lists its migrations sorted already).
+        let mut by_name: Vec<usize> = (0..all.len()).collect();
+        by_name.sort_by(|a, b| key(*a).cmp(&key(*b)));
+        let mut rank = vec![0; all.len()];
+        for (r, i) in by_name.iter().enumerate() {
+            rank[*i] = r;
+        }
+        // The dependency lists, flat: those of `i` are `deps[dep_start[i]..dep_start[i + 1]]`.
+        let mut deps: Vec<usize> = Vec::with_capacity(all.len());
+        let mut dep_start: Vec<usize> = Vec::with_capacity(all.len() + 1);
         for p in &all {
-            let mut mine = Vec::with_capacity(p.migration.dependencies.len());
+            dep_start.push(deps.len());
             for d in p.migration.dependencies {
-                let (app, id) = dep_key(p, d);
-                match index.get(&(app, id)) {
-                    Some(&i) => mine.push(i),
-                    None => {
+                let (app, id) = d.split_once('/').unwrap_or((p.app, d));
+                match by_name.binary_search_by(|i| key(*i).cmp(&(app, id))) {
+                    Ok(r) => deps.push(by_name[r]),
+                    Err(_) => {
                         let hint = if self.apps.iter().any(|a| a.app == app) {
                             format!("app `{app}` has no migration `{id}`")
                         } else {
@@ -437,20 +446,25 @@ impl Migrator {
                     }
                 }
             }
-            deps.push(mine);
         }
+        dep_start.push(deps.len());
+        let deps_of = |i: usize| &deps[dep_start[i]..dep_start[i + 1]];
         // Kahn's algorithm; among the ready ones, the smallest (app, id) first.
-        let mut by_name: Vec<usize> = (0..all.len()).collect();
-        by_name.sort_by(|a, b| (all[*a].app, all[*a].migration.id).cmp(&(all[*b].app, all[*b].migration.id)));
-        let mut rank = vec![0; all.len()];
-        for (r, i) in by_name.iter().enumerate() {
-            rank[*i] = r;
+        let mut indegree: Vec<usize> = (0..all.len()).map(|i| deps_of(i).len()).collect();
+        // Who depends on whom, flat in the same way.
+        let mut dependent_start = vec![0; all.len() + 1];
+        for d in &deps {
+            dependent_start[d + 1] += 1;
         }
-        let mut indegree: Vec<usize> = deps.iter().map(Vec::len).collect();
-        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); all.len()];
-        for (i, mine) in deps.iter().enumerate() {
-            for d in mine {
-                dependents[*d].push(i);
+        for i in 0..all.len() {
+            dependent_start[i + 1] += dependent_start[i];
+        }
+        let mut dependents = vec![0; deps.len()];
+        let mut filled = dependent_start.clone();
+        for i in 0..all.len() {
+            for d in deps_of(i) {
+                dependents[filled[*d]] = i;
+                filled[*d] += 1;
             }
         }
         let mut ready: BTreeSet<usize> = (0..all.len()).filter(|i| indegree[*i] == 0).map(|i| rank[i]).collect();
@@ -458,7 +472,7 @@ impl Migrator {
         while let Some(r) = ready.pop_first() {
             let next = by_name[r];
             order.push(all[next]);
-            for d in &dependents[next] {
+            for d in &dependents[dependent_start[next]..dependent_start[next + 1]] {
                 indegree[*d] -= 1;
                 if indegree[*d] == 0 {
                     ready.insert(rank[*d]);
@@ -470,7 +484,7 @@ impl Migrator {
             let stuck = |i: usize| indegree[i] > 0;
             let mut path: Vec<usize> = by_name.iter().copied().find(|i| stuck(*i)).into_iter().collect();
             while let Some(&last) = path.last() {
-                match deps[last].iter().copied().find(|d| stuck(*d)) {
+                match deps_of(last).iter().copied().find(|d| stuck(*d)) {
                     Some(k) if path.contains(&k) => {
                         let start = path.iter().position(|p| *p == k).unwrap_or(0);
                         path.drain(..start);
