@@ -349,20 +349,24 @@ impl Config {
         timing.mark("  portability");
         let (sealed, draft) = split_draft(files);
         let seal = self.seal_request();
-        // The common build: nothing changed. The snapshot is canonical text, so the
-        // models' schema written out the same way says so without reading it back.
-        let unchanged = draft.is_none()
-            && seal.is_none()
-            && set.intent.is_empty()
-            && snapshot.text.as_deref().is_some_and(|t| migrations_core::snapshot::is_text_of(&set.schema, t));
-        timing.mark("  compare with the snapshot text");
-        let changes = if unchanged {
-            // (`schema` is what a seal would write; there is nothing to seal.)
-            Diff { operations: Vec::new(), notes: Vec::new(), schema: Schema::new() }
-        } else {
-            diff_from(snapshot.into_schema()?, &set.schema, &set.intent)
-                .map_err(|errors| Error::Diff(errors.iter().map(|e| locate_diff(&files_of, &set, e)).collect()))?
+        // The snapshot is canonical text: the tables whose text the models no longer
+        // match (with their neighbours) are all the autodetector needs to see, and on
+        // the common build, where nothing changed, there are none. Sealing writes the
+        // whole new snapshot, so it reads the whole old one.
+        let part = match (&seal, &snapshot.text) {
+            (None, Some(text)) => migrations_core::snapshot::changed_part(text, &set.schema, &set.intent),
+            _ => None,
         };
+        timing.mark("  compare with the snapshot text");
+        let changes = match part {
+            // (`schema` is what a seal would write; there is nothing to seal.)
+            Some((old, new)) if old.tables.is_empty() && new.tables.is_empty() => {
+                Ok(Diff { operations: Vec::new(), notes: Vec::new(), schema: Schema::new() })
+            }
+            Some((old, new)) => diff_from(old, &new, &set.intent),
+            None => diff_from(snapshot.into_schema()?, &set.schema, &set.intent),
+        }
+        .map_err(|errors| Error::Diff(errors.iter().map(|e| locate_diff(&files_of, &set, e)).collect()))?;
         timing.mark("  diff");
         for note in &changes.notes {
             report.warnings.push(note_text(note));

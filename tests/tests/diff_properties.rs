@@ -4,11 +4,12 @@
 use std::collections::BTreeSet;
 
 use chakra_tests::random_schema::{backfills_for, schema, with_renames};
-use migrations_core::diff::diff;
-use migrations_core::diff::Intent;
+use migrations_core::diff::{diff, diff_from, Intent};
 use migrations_core::render::render_all;
+use migrations_core::snapshot::{changed_part, to_toml};
 use migrations_core::{Dialect, Schema};
 use proptest::prelude::*;
+use proptest::strategy::{Strategy, ValueTree};
 
 fn round_trip(a: &Schema, b: &Schema, intent: &Intent) -> Result<(), TestCaseError> {
     let d = diff(a, b, intent).map_err(|e| TestCaseError::fail(format!("diff failed: {e:?}")))?;
@@ -92,4 +93,58 @@ proptest! {
     fn random_schemas_are_portable(a in schema()) {
         prop_assert_eq!(migrations_core::portability::check(&a, &Dialect::ALL), vec![]);
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// What a build diffs when it can (the tables whose snapshot text changed, with their
+    /// neighbours) gives exactly the operations and notes of diffing everything.
+    #[test]
+    fn the_changed_part_diffs_like_the_whole(
+        a in schema(),
+        b in schema(),
+        picks in proptest::collection::vec(any::<bool>(), 1..8),
+        renames in any::<bool>(),
+    ) {
+        // Mostly `a`, with some of `b`'s tables put in: a few tables change.
+        let mut mixed = a.clone();
+        for (t, pick) in b.tables.values().zip(picks.iter().cycle()) {
+            if *pick {
+                mixed.tables.insert(t.name.clone(), t.clone());
+            }
+        }
+        let intent = if renames { with_renames(&a, &mixed) } else { backfills_for(&mixed) };
+        let Ok(whole) = diff(&a, &mixed, &intent) else { return Ok(()) };
+        if let Some((old, new)) = changed_part(&to_toml(&a), &mixed, &intent) {
+            let part = diff_from(old, &new, &intent).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            prop_assert_eq!(part.operations, whole.operations);
+            prop_assert_eq!(part.notes, whole.notes);
+        }
+    }
+}
+
+#[test]
+fn an_unchanged_schema_has_an_empty_part_and_one_change_a_small_one() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut parts = 0;
+    for _ in 0..200 {
+        let a = schema().new_tree(&mut runner).expect("schema").current();
+        let text = to_toml(&a);
+        let (old, new) = changed_part(&text, &a, &Intent::default()).expect("canonical text");
+        assert!(old.tables.is_empty() && new.tables.is_empty(), "{old:?} {new:?}");
+        // Drop one table that nothing references: the part is that table alone.
+        let referenced: BTreeSet<&String> =
+            a.tables.values().flat_map(|t| t.foreign_keys.iter().map(|f| &f.ref_table)).collect();
+        let Some(gone) = a.tables.keys().find(|k| !referenced.contains(k)) else { continue };
+        let mut b = a.clone();
+        let removed = b.tables.remove(gone).expect("table");
+        if removed.foreign_keys.is_empty() {
+            let (old, new) = changed_part(&text, &b, &Intent::default()).expect("part");
+            assert_eq!(old.tables.keys().collect::<Vec<_>>(), [gone]);
+            assert!(new.tables.is_empty());
+            parts += 1;
+        }
+    }
+    assert!(parts > 20, "only {parts} schemas had a table to drop");
 }

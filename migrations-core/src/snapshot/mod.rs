@@ -6,11 +6,13 @@
 //! file reads like a schema review. Reading is strict: unknown keys, bad types and
 //! dangling references are errors with line and column.
 
+mod narrow;
 mod read;
 mod write;
 
+pub use narrow::changed_part;
 pub use read::from_toml;
-pub use write::{is_text_of, to_toml};
+pub use write::to_toml;
 
 /// The format version written into every snapshot.
 pub const FORMAT_VERSION: i64 = 1;
