@@ -318,7 +318,7 @@ fn read_file(path: &Path, text: &str, child_dir: &Path, cache: &Cache, spans: bo
     };
     let mut contents = FileContents::default();
     let mut models = Vec::new();
-    collect(&file.items, path, child_dir, &mut contents, &mut models, &mut read.errors);
+    collect(file.items, path, child_dir, &mut contents, &mut models, &mut read.errors);
     if read.errors.is_empty() {
         cache.put("src", &key, text, &contents);
     }
@@ -326,8 +326,10 @@ fn read_file(path: &Path, text: &str, child_dir: &Path, cache: &Cache, spans: bo
     (read, spans.then_some(models))
 }
 
+/// Takes the items by value: a model struct becomes the `DeriveInput` it is read as
+/// without a copy (copying a syntax tree is slow in an unoptimised build script).
 fn collect(
-    items: &[syn::Item],
+    items: Vec<syn::Item>,
     path: &Path,
     dir: &Path,
     contents: &mut FileContents,
@@ -336,7 +338,7 @@ fn collect(
 ) {
     for item in items {
         match item {
-            syn::Item::Struct(s) if derives_model(&s.attrs) => match parse_model(&syn::DeriveInput::from(s.clone())) {
+            syn::Item::Struct(s) if derives_model(&s.attrs) => match parse_model(&syn::DeriveInput::from(s)) {
                 Ok(model) => {
                     contents.models.push(CachedModel::from_model(&model));
                     models.push(model);
@@ -345,7 +347,7 @@ fn collect(
             },
             syn::Item::Mod(m) => {
                 let explicit = path_attr(&m.attrs);
-                match &m.content {
+                match m.content {
                     Some((_, inner)) => {
                         let sub = dir.join(explicit.unwrap_or_else(|| m.ident.to_string()));
                         collect(inner, path, &sub, contents, models, errors);

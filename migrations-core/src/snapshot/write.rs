@@ -1,7 +1,9 @@
 //! Writing the canonical snapshot text.
 
+use std::fmt::Write;
+
 use super::FORMAT_VERSION;
-use crate::schema::{Column, DefaultValue, FkAction, Schema, Table};
+use crate::schema::{Column, ColumnType, DefaultValue, FkAction, Schema, Table};
 
 /// Appends `text` as a TOML string literal. Names and types are almost always plain
 /// printable ASCII, which needs no escaping and is written directly (the TOML writer is
@@ -69,7 +71,13 @@ fn default_value(out: &mut String, v: &DefaultValue) {
 fn column(out: &mut String, c: &Column) {
     out.push_str("name = ");
     lit(out, &c.name);
-    field(out, "type", &c.ty.to_string());
+    match &c.ty {
+        // The portable names are plain ASCII: written as they are, without a copy.
+        ColumnType::Custom(_) => field(out, "type", &c.ty.to_string()),
+        ty => {
+            let _ = write!(out, ", type = \"{ty}\"");
+        }
+    }
     if c.nullable {
         out.push_str(", nullable = true");
     }
