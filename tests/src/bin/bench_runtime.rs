@@ -168,16 +168,29 @@ fn main() {
             let (mut ours_apply, mut sqlx_apply, mut ours_atomic, mut floor) =
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             let (mut ours_noop, mut sqlx_noop) = (Vec::new(), Vec::new());
-            for _ in 0..runs {
-                // Each app's database stays applied while the no-op boots alternate: a no-op
-                // boot takes a few milliseconds, so it gets several samples per run.
+            for run in 0..runs {
+                // Each app applies to a fresh database of its own; who goes first alternates
+                // from run to run, so neither always follows the other's writes. The
+                // databases stay applied while the no-op boots alternate: a no-op boot takes
+                // a few milliseconds, so it gets several samples per run.
                 let ours_url = fresh(backend, &sqlite_path, &pg_db);
-                ours_apply.push(time_cmd(Command::new(binary(&apps.ours)).arg(&ours_url)));
                 let sqlx_url = fresh(backend, &sqlx_sqlite_path, &sqlx_pg_db);
-                sqlx_apply.push(time_cmd(Command::new(binary(&apps.theirs)).arg(&sqlx_url)));
+                let ours_first = run % 2 == 0;
+                for turn in [ours_first, !ours_first] {
+                    if turn {
+                        ours_apply.push(time_cmd(Command::new(binary(&apps.ours)).arg(&ours_url)));
+                    } else {
+                        sqlx_apply.push(time_cmd(Command::new(binary(&apps.theirs)).arg(&sqlx_url)));
+                    }
+                }
                 for _ in 0..noops {
-                    ours_noop.push(time_cmd(Command::new(binary(&apps.ours)).arg(&ours_url)));
-                    sqlx_noop.push(time_cmd(Command::new(binary(&apps.theirs)).arg(&sqlx_url)));
+                    for turn in [ours_first, !ours_first] {
+                        if turn {
+                            ours_noop.push(time_cmd(Command::new(binary(&apps.ours)).arg(&ours_url)));
+                        } else {
+                            sqlx_noop.push(time_cmd(Command::new(binary(&apps.theirs)).arg(&sqlx_url)));
+                        }
+                    }
                 }
                 let url = fresh(backend, &sqlite_path, &pg_db);
                 ours_atomic.push(time_cmd(Command::new(binary(&apps.ours)).arg(&url).arg("--atomic")));
