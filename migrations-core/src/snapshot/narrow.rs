@@ -17,8 +17,7 @@ use crate::schema::{Schema, Table};
 /// schemas gives.
 ///
 /// `None` when that cannot be told from the text alone (it is not in canonical form,
-/// or a changed table's old version refers to a table outside the part): read the
-/// whole snapshot then.
+/// or the part does not read): read the whole snapshot then.
 pub fn changed_part(text: &str, schema: &Schema, intent: &Intent) -> Option<(Schema, Schema)> {
     let body = text.strip_prefix(header().as_str())?;
     // Each table's text starts with "\n[tables.<name>]\n" (a value cannot hold a line
@@ -75,9 +74,10 @@ pub fn changed_part(text: &str, schema: &Schema, intent: &Intent) -> Option<(Sch
     context.extend(named);
     context.retain(|name| unchanged(name));
 
-    // The old side: the stale tables as the snapshot has them, and the context. A
-    // stale table that refers to a table outside the part does not read on its own
-    // (the reader refuses a dangling reference): then there is no part.
+    // The old side: the stale tables as the snapshot has them, and the context. A stale
+    // table may still refer to a table outside the part (a foreign key the models
+    // dropped): the reader takes it as another app's table, and the autodetector needs
+    // only its name to drop that key.
     let mut old_text = header();
     for chunk in &stale {
         old_text.push_str(chunk);
