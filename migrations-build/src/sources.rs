@@ -166,9 +166,11 @@ fn ident(text: &str) -> Option<syn::Ident> {
         Some(name) => (true, name),
         None => (false, text),
     };
+    // Exactly the rule `Ident::new` checks (it panics otherwise): a cache entry from a
+    // damaged file must be a miss, not a crash.
     let mut chars = name.chars();
     let first = chars.next()?;
-    let valid = (first.is_alphabetic() || first == '_') && chars.all(|c| c.is_alphanumeric() || c == '_');
+    let valid = (unicode_ident::is_xid_start(first) || first == '_') && chars.all(unicode_ident::is_xid_continue);
     if !valid || name == "_" {
         return None;
     }
@@ -403,4 +405,17 @@ pub fn located(path: &Path, err: &syn::Error) -> Vec<Located> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cached_identifiers_are_checked_before_use() {
+        assert_eq!(super::ident("Thing").map(|i| i.to_string()).as_deref(), Some("Thing"));
+        assert_eq!(super::ident("r#type").map(|i| i.to_string()).as_deref(), Some("r#type"));
+        assert_eq!(super::ident("Café").map(|i| i.to_string()).as_deref(), Some("Café"));
+        for bad in ["", "_", "1x", "a-b", "a b", "r#", "x\u{2014}y"] {
+            assert!(super::ident(bad).is_none(), "{bad:?}");
+        }
+    }
 }

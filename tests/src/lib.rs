@@ -10,7 +10,8 @@ pub mod random_schema;
 pub mod runtime_fixture;
 pub mod temp_crate;
 
-/// One `#[tokio::test]` per backend, each calling `$run(Dialect::…)`:
+/// One `#[tokio::test]` per backend (or per SQLite and PostgreSQL only), each calling
+/// `$run(Dialect::…)`:
 ///
 /// ```text
 /// chakra_tests::on_each_backend!(round_trip: sqlite => round_trip_on_sqlite, postgres => round_trip_on_postgres, mariadb => round_trip_on_mariadb);
@@ -31,6 +32,18 @@ macro_rules! on_each_backend {
         #[tokio::test]
         async fn $mariadb() {
             $run(migrations_core::Dialect::MySql).await;
+        }
+    };
+    // For what MySQL cannot do (a transaction around DDL, say).
+    ($run:ident: sqlite => $sqlite:ident, postgres => $postgres:ident $(,)?) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            $run(migrations_core::Dialect::Sqlite).await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            $run(migrations_core::Dialect::Postgres).await;
         }
     };
 }

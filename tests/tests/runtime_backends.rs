@@ -137,35 +137,17 @@ async fn failure_in_third_statement(dialect: migrations_core::Dialect) {
     db.destroy().await;
 }
 
-#[tokio::test]
-async fn apply_rollback_reapply_on_sqlite() {
-    round_trips(migrations_core::Dialect::Sqlite).await;
-}
+chakra_tests::on_each_backend!(round_trips:
+    sqlite => apply_rollback_reapply_on_sqlite,
+    postgres => apply_rollback_reapply_on_postgres,
+    mariadb => apply_rollback_reapply_on_mariadb,
+);
 
-#[tokio::test]
-async fn apply_rollback_reapply_on_postgres() {
-    round_trips(migrations_core::Dialect::Postgres).await;
-}
-
-#[tokio::test]
-async fn apply_rollback_reapply_on_mariadb() {
-    round_trips(migrations_core::Dialect::MySql).await;
-}
-
-#[tokio::test]
-async fn failure_in_statement_three_on_sqlite() {
-    failure_in_third_statement(migrations_core::Dialect::Sqlite).await;
-}
-
-#[tokio::test]
-async fn failure_in_statement_three_on_postgres() {
-    failure_in_third_statement(migrations_core::Dialect::Postgres).await;
-}
-
-#[tokio::test]
-async fn failure_in_statement_three_on_mariadb() {
-    failure_in_third_statement(migrations_core::Dialect::MySql).await;
-}
+chakra_tests::on_each_backend!(failure_in_third_statement:
+    sqlite => failure_in_statement_three_on_sqlite,
+    postgres => failure_in_statement_three_on_postgres,
+    mariadb => failure_in_statement_three_on_mariadb,
+);
 
 /// `--atomic`: a failure in the last migration's third statement leaves nothing of the
 /// whole run, history included; once fixed, every migration is recorded in one batch.
@@ -194,15 +176,10 @@ async fn atomic_is_all_or_nothing(dialect: migrations_core::Dialect) {
     db.destroy().await;
 }
 
-#[tokio::test]
-async fn atomic_is_all_or_nothing_on_sqlite() {
-    atomic_is_all_or_nothing(migrations_core::Dialect::Sqlite).await;
-}
-
-#[tokio::test]
-async fn atomic_is_all_or_nothing_on_postgres() {
-    atomic_is_all_or_nothing(migrations_core::Dialect::Postgres).await;
-}
+chakra_tests::on_each_backend!(atomic_is_all_or_nothing:
+    sqlite => atomic_is_all_or_nothing_on_sqlite,
+    postgres => atomic_is_all_or_nothing_on_postgres,
+);
 
 async fn rust_data_step(dialect: migrations_core::Dialect) {
     let Some(mut db) = TestDb::create(dialect, "data").await else { return };
@@ -237,20 +214,11 @@ async fn rust_data_step(dialect: migrations_core::Dialect) {
     db.destroy().await;
 }
 
-#[tokio::test]
-async fn rust_data_step_on_sqlite() {
-    rust_data_step(migrations_core::Dialect::Sqlite).await;
-}
-
-#[tokio::test]
-async fn rust_data_step_on_postgres() {
-    rust_data_step(migrations_core::Dialect::Postgres).await;
-}
-
-#[tokio::test]
-async fn rust_data_step_on_mariadb() {
-    rust_data_step(migrations_core::Dialect::MySql).await;
-}
+chakra_tests::on_each_backend!(rust_data_step:
+    sqlite => rust_data_step_on_sqlite,
+    postgres => rust_data_step_on_postgres,
+    mariadb => rust_data_step_on_mariadb,
+);
 
 /// A data step that fails leaves nothing of its migration on PostgreSQL: the column
 /// added before it is gone too, and the error names the step.
@@ -291,20 +259,11 @@ async fn drafts_in_development(dialect: migrations_core::Dialect) {
     db.destroy().await;
 }
 
-#[tokio::test]
-async fn changed_draft_is_replaced_in_development_on_sqlite() {
-    drafts_in_development(migrations_core::Dialect::Sqlite).await;
-}
-
-#[tokio::test]
-async fn changed_draft_is_replaced_in_development_on_postgres() {
-    drafts_in_development(migrations_core::Dialect::Postgres).await;
-}
-
-#[tokio::test]
-async fn changed_draft_is_replaced_in_development_on_mariadb() {
-    drafts_in_development(migrations_core::Dialect::MySql).await;
-}
+chakra_tests::on_each_backend!(drafts_in_development:
+    sqlite => changed_draft_is_replaced_in_development_on_sqlite,
+    postgres => changed_draft_is_replaced_in_development_on_postgres,
+    mariadb => changed_draft_is_replaced_in_development_on_mariadb,
+);
 
 /// A SQLite table rebuild keeps the table's rows, indexes and triggers; a trigger that
 /// cannot be re-created stops the migration with nothing kept.
@@ -372,17 +331,8 @@ async fn lock_table(dialect: migrations_core::Dialect) {
     db.destroy().await;
 }
 
-#[tokio::test]
-async fn lock_table_waits_names_the_holder_and_takes_over_stale_rows_on_sqlite() {
-    lock_table(migrations_core::Dialect::Sqlite).await;
-}
-
-#[tokio::test]
-async fn lock_table_waits_names_the_holder_and_takes_over_stale_rows_on_postgres() {
-    lock_table(migrations_core::Dialect::Postgres).await;
-}
-
-#[tokio::test]
-async fn lock_table_waits_names_the_holder_and_takes_over_stale_rows_on_mariadb() {
-    lock_table(migrations_core::Dialect::MySql).await;
-}
+chakra_tests::on_each_backend!(lock_table:
+    sqlite => lock_table_waits_names_the_holder_and_takes_over_stale_rows_on_sqlite,
+    postgres => lock_table_waits_names_the_holder_and_takes_over_stale_rows_on_postgres,
+    mariadb => lock_table_waits_names_the_holder_and_takes_over_stale_rows_on_mariadb,
+);
