@@ -19,15 +19,7 @@ pub mod temp_crate;
 #[macro_export]
 macro_rules! on_each_backend {
     ($run:ident: sqlite => $sqlite:ident, postgres => $postgres:ident, mariadb => $mariadb:ident $(,)?) => {
-        #[tokio::test]
-        async fn $sqlite() {
-            $run(migrations_core::Dialect::Sqlite).await;
-        }
-
-        #[tokio::test]
-        async fn $postgres() {
-            $run(migrations_core::Dialect::Postgres).await;
-        }
+        $crate::on_each_backend!($run: sqlite => $sqlite, postgres => $postgres);
 
         #[tokio::test]
         async fn $mariadb() {
