@@ -135,6 +135,10 @@ impl Connection for AnyConnection {
         delegate!(self, c => c.applied_brief().await)
     }
 
+    async fn applied_summary(&mut self) -> Result<crate::history::Summary, sqlx::Error> {
+        delegate!(self, c => c.applied_summary().await)
+    }
+
     async fn query_text(&mut self, sql: &str) -> Result<Vec<String>, sqlx::Error> {
         delegate!(self, c => c.query_text(sql).await)
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use migrations_core::Dialect;
 
 use crate::error::MigrateError;
-use crate::history::Applied;
+use crate::history::{Applied, Summary, SummaryRow};
 
 /// The migration's own connection, handed to a Rust data step: match on the backend to
 /// use typed sqlx queries, or call [`DataConnection::execute`] for plain SQL.
@@ -60,6 +60,12 @@ pub trait Connection: Send {
     /// Every row of the history table with just what a run needs (app, id, checksum,
     /// batch, progress): what a boot with nothing to do reads.
     async fn applied_brief(&mut self) -> Result<Vec<Applied>, sqlx::Error>;
+
+    /// What a run of `apply` needs of the history, and no more: what a boot with
+    /// nothing to do reads.
+    async fn applied_summary(&mut self) -> Result<Summary, sqlx::Error> {
+        self.applied_brief().await.map(Summary::from_rows)
+    }
 
     /// The first column of every row of `sql`, as text (bookkeeping queries).
     async fn query_text(&mut self, sql: &str) -> Result<Vec<String>, sqlx::Error>;
@@ -178,6 +184,19 @@ const PG_BRIEF: &str = "SELECT NULL::text, string_agg(app || E'\\t' || id || E'\
 #[cfg(feature = "sqlite")]
 const SQLITE_BRIEF: &str = "SELECT app, group_concat(id || char(9) || checksum || char(9) || batch || char(9) || coalesce(steps_done, '') || char(9) || rowid, char(10)) FROM _chakra_migrations GROUP BY app";
 
+/// [`Connection::applied_summary`] as one row per app: its ids and checksums as two
+/// lists (two aggregates over the same rows step through them together, so the
+/// lists line up; [`Summary::from_joined`] checks they hold as many entries as the
+/// app has rows), the last batch, and how many runs were interrupted. No ordering:
+/// the summary sorts what it needs to.
+#[cfg(feature = "postgres")]
+const PG_SUMMARY: &str = "SELECT app, string_agg(id, ','), string_agg(checksum, ','), count(*), max(batch), count(steps_done) FROM _chakra_migrations GROUP BY app";
+
+/// See [`PG_SUMMARY`]. Grouped along the primary key's index, so the lists come
+/// sorted by id; `group_concat`'s own separator is `,`.
+#[cfg(feature = "sqlite")]
+const SQLITE_SUMMARY: &str = "SELECT app, group_concat(id), group_concat(checksum), count(*), max(batch), count(steps_done) FROM _chakra_migrations GROUP BY app";
+
 /// Reads what [`PG_BRIEF`] and [`SQLITE_BRIEF`] return: rows of `(app, lines)`, where
 /// a line holds its app when the row does not, and may end with the key to order by.
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
@@ -230,7 +249,7 @@ fn parse_brief(rows: &[(Option<String>, Option<String>)]) -> Result<Vec<Applied>
 /// The parts of [`Connection`] that are the same on every backend but for the
 /// placeholder style: running SQL and reading and writing the history table.
 macro_rules! history_methods {
-    ($variant:ident, $q:ident, $brief:expr) => {
+    ($variant:ident, $q:ident, $brief:expr, $summary:expr) => {
         fn dialect(&self) -> Dialect {
             Dialect::$variant
         }
@@ -282,6 +301,16 @@ macro_rules! history_methods {
                     })
                 })
                 .collect()
+        }
+
+        async fn applied_summary(&mut self) -> Result<Summary, sqlx::Error> {
+            if let Some(aggregate) = $summary {
+                let rows: Vec<SummaryRow> = sqlx::query_as(aggregate).fetch_all(&mut *self).await?;
+                if let Some(summary) = Summary::from_joined(rows) {
+                    return Ok(summary);
+                }
+            }
+            self.applied_brief().await.map(Summary::from_rows)
         }
 
         async fn query_text(&mut self, sql: &str) -> Result<Vec<String>, sqlx::Error> {
@@ -358,7 +387,7 @@ mod postgres {
     use sqlx::{PgConnection, Row};
 
     impl Connection for PgConnection {
-        history_methods!(Postgres, DOLLAR, Some(PG_BRIEF));
+        history_methods!(Postgres, DOLLAR, Some(PG_BRIEF), Some(PG_SUMMARY));
 
         async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
             // Usually free: one statement. Otherwise wait, bounded by `lock_timeout`.
@@ -426,7 +455,7 @@ mod mysql {
     use sqlx::{MySqlConnection, Row};
 
     impl Connection for MySqlConnection {
-        history_methods!(MySql, QUESTION, None::<&str>);
+        history_methods!(MySql, QUESTION, None::<&str>, None::<&str>);
 
         fn already_done(&self, error: &sqlx::Error) -> bool {
             // 1050 table exists, 1051 unknown table, 1054 unknown column, 1060 duplicate
@@ -486,7 +515,7 @@ mod sqlite {
     use sqlx::{Row, SqliteConnection};
 
     impl Connection for SqliteConnection {
-        history_methods!(Sqlite, QUESTION, Some(SQLITE_BRIEF));
+        history_methods!(Sqlite, QUESTION, Some(SQLITE_BRIEF), Some(SQLITE_SUMMARY));
 
         async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
             let ms = timeout.as_millis().max(1);

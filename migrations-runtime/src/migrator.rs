@@ -1,7 +1,7 @@
 //! The migrator: brings a database to the embedded migrations, exactly once per
 //! migration, each in its own transaction where the backend allows it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use migrations_core::render::{render_all, sqlite_rebuilds_table};
@@ -427,11 +427,13 @@ impl Migrator {
         // The dependency lists, flat: those of `i` are `deps[dep_start[i]..dep_start[i + 1]]`.
         let mut deps: Vec<usize> = Vec::with_capacity(all.len());
         let mut dep_start: Vec<usize> = Vec::with_capacity(all.len() + 1);
-        for p in &all {
+        for (i, p) in all.iter().enumerate() {
             dep_start.push(deps.len());
             for d in p.migration.dependencies {
                 let (app, id) = d.split_once('/').unwrap_or((p.app, d));
-                match by_name.binary_search_by(|i| key(*i).cmp(&(app, id))) {
+                // Usually the migration just before it.
+                let before = rank[i].checked_sub(1).filter(|r| key(by_name[*r]) == (app, id));
+                match before.ok_or(()).or_else(|()| by_name.binary_search_by(|i| key(*i).cmp(&(app, id)))) {
                     Ok(r) => deps.push(by_name[r]),
                     Err(_) => {
                         let hint = if self.apps.iter().any(|a| a.app == app) {
@@ -587,7 +589,16 @@ impl Migrator {
         conn.applied().await.map_err(MigrateError::db("reading the history table"))
     }
 
-    /// [`Migrator::prepare`] reading only what a run needs.
+    /// [`Migrator::prepare`] reading only what `apply` needs.
+    async fn prepare_summary<C: Connection>(&self, conn: &mut C) -> Result<history::Summary, MigrateError> {
+        if let Ok(summary) = conn.applied_summary().await {
+            return Ok(summary);
+        }
+        self.ensure_history(conn).await?;
+        conn.applied_summary().await.map_err(MigrateError::db("reading the history table"))
+    }
+
+    /// [`Migrator::prepare`] reading only what a rollback needs.
     async fn prepare_brief<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
         if let Ok(rows) = conn.applied_brief().await {
             return Ok(rows);
@@ -720,101 +731,63 @@ impl Migrator {
         plan: &[Planned],
     ) -> Result<Vec<Step>, MigrateError> {
         let dialect = conn.dialect();
-        let mut applied = self.prepare_brief(conn).await?;
+        let mut summary = self.prepare_summary(conn).await?;
         let mut steps = Vec::new();
 
         // An interrupted MySQL migration: refuse, or finish it with --resume.
-        if let Some(row) = applied.iter().find(|r| r.steps_done.is_some()).cloned() {
-            let i = plan.iter().position(|p| p.app == row.app && p.migration.id == row.id);
-            let done = usize::try_from(row.steps_done.unwrap_or_default()).unwrap_or_default();
-            let Some(i) = i else {
-                return Err(MigrateError::Usage(format!(
-                    "migration {}/{} was interrupted, and this binary does not know it",
-                    row.app, row.id
-                )));
-            };
-            let before = self.schema_before(plan, i)?;
-            let statements = units_of(plan[i].migration.up_steps(), &before, dialect, &plan[i].key())?;
-            if !options.resume {
-                return Err(MigrateError::Interrupted {
-                    id: row.id.clone(),
-                    done,
-                    count: statements.len(),
-                    next: done + 1,
-                });
+        if summary.interrupted {
+            let applied = conn.applied_brief().await.map_err(MigrateError::db("reading the history table"))?;
+            if let Some(row) = applied.iter().find(|r| r.steps_done.is_some()) {
+                self.resume(conn, options, plan, row).await?;
             }
-            let started = Instant::now();
-            for (k, s) in statements.iter().enumerate().skip(done) {
-                // Statement `done + 1` may have run to the end after its run was killed,
-                // before its progress was recorded: if the database says its effect is
-                // already there, it counts as done.
-                let result = match run_unit(conn, s).await {
-                    Err(e) if k == done && conn.already_done(&e) => Ok(()),
-                    other => other,
-                };
-                result.map_err(|source| MigrateError::Statement {
-                    id: plan[i].key(),
-                    index: k + 1,
-                    count: statements.len(),
-                    statement: s.to_string(),
-                    source: Box::new(source),
-                    state: format!(
-                        "statements 1..{k} are committed; fix the cause, then `migrate apply --resume` again"
-                    ),
-                })?;
-                let progress = i64::try_from(k + 1).unwrap_or(i64::MAX);
-                conn.update_progress(&row.app, &row.id, Some(progress), 0)
-                    .await
-                    .map_err(MigrateError::db("recording progress"))?;
-            }
-            let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-            conn.update_progress(&row.app, &row.id, None, ms)
-                .await
-                .map_err(MigrateError::db("recording completion"))?;
-            applied = conn.applied_brief().await.map_err(MigrateError::db("reading the history table"))?;
+            summary = conn.applied_summary().await.map_err(MigrateError::db("reading the history table"))?;
         }
 
-        let by_key: HashMap<(&str, &str), &Applied> =
-            applied.iter().map(|r| ((r.app.as_str(), r.id.as_str()), r)).collect();
-        for p in plan {
-            if let Some(row) = by_key.get(&(p.app, p.migration.id)) {
-                if row.checksum != p.migration.checksum && !(p.migration.draft && self.development) {
+        let migrations = || plan.iter().map(|p| (p.app, p.migration.id));
+        let mut replaced = false;
+        for (p, checksum) in plan.iter().zip(summary.checksums(migrations())) {
+            match checksum {
+                Some(checksum) if checksum != p.migration.checksum && !(p.migration.draft && self.development) => {
                     return Err(MigrateError::Changed {
                         id: p.key(),
-                        applied: row.checksum.clone(),
+                        applied: checksum.to_string(),
                         embedded: p.migration.checksum.to_string(),
                     });
                 }
-            } else if p.migration.draft && !self.development {
-                return Err(MigrateError::Draft { id: p.key() });
+                Some(checksum) => replaced |= checksum != p.migration.checksum,
+                None if p.migration.draft && !self.development => {
+                    return Err(MigrateError::Draft { id: p.key() });
+                }
+                None => {}
             }
         }
 
         // Development: a draft that changed since it was applied is rolled back (with
         // the SQL stored when it was applied) and applied again below.
-        let mut replaced = false;
-        for p in plan.iter().rev() {
-            let Some(row) = by_key.get(&(p.app, p.migration.id)) else { continue };
-            if p.migration.draft && self.development && row.checksum != p.migration.checksum {
-                replaced = true;
+        if replaced {
+            let applied = summary.checksums(migrations());
+            for (p, checksum) in plan.iter().zip(applied).rev() {
+                if checksum.is_none_or(|c| c == p.migration.checksum) {
+                    continue;
+                }
                 let stored = conn
-                    .reverse_sql(&row.app, &row.id)
+                    .reverse_sql(p.app, p.migration.id)
                     .await
                     .map_err(MigrateError::db("reading the stored reverse SQL"))?;
-                let statements: Vec<Unit> = stored_reverse(row, stored)?.into_iter().map(Unit::Sql).collect();
+                let statements: Vec<Unit> = stored_reverse(&p.key(), stored)?.into_iter().map(Unit::Sql).collect();
                 let rebuild = statements.iter().any(|s| s.to_string().contains("_chakra_new_"));
                 self.run_in_transaction(conn, &p.key(), &statements, rebuild, Record::Delete(p.app, p.migration.id))
                     .await?;
             }
+            summary = conn.applied_summary().await.map_err(MigrateError::db("reading the history table"))?;
         }
-        if replaced {
-            applied = conn.applied_brief().await.map_err(MigrateError::db("reading the history table"))?;
-        }
-        let done: std::collections::HashSet<(&str, &str)> =
-            applied.iter().map(|r| (r.app.as_str(), r.id.as_str())).collect();
-        let batch = applied.iter().map(|r| r.batch).max().unwrap_or(0) + 1;
-        let pending: Vec<(usize, &Planned)> =
-            plan.iter().enumerate().filter(|(_, p)| !done.contains(&(p.app, p.migration.id))).collect();
+        let batch = summary.last_batch + 1;
+        let pending: Vec<(usize, &Planned)> = plan
+            .iter()
+            .enumerate()
+            .zip(summary.checksums(migrations()))
+            .filter_map(|(planned, applied)| applied.is_none().then_some(planned))
+            .collect();
 
         if pending.is_empty() {
             // The common boot: nothing to do, and nothing replayed or rendered to learn it.
@@ -957,6 +930,59 @@ impl Migrator {
             }
         }
         Ok(steps)
+    }
+
+    /// Refuses to go on from a migration an earlier run was interrupted in (MySQL), or,
+    /// with `--resume`, runs the rest of its statements.
+    async fn resume<C: Connection>(
+        &self,
+        conn: &mut C,
+        options: &ApplyOptions,
+        plan: &[Planned],
+        row: &Applied,
+    ) -> Result<(), MigrateError> {
+        let i = plan.iter().position(|p| p.app == row.app && p.migration.id == row.id);
+        let done = usize::try_from(row.steps_done.unwrap_or_default()).unwrap_or_default();
+        let Some(i) = i else {
+            return Err(MigrateError::Usage(format!(
+                "migration {}/{} was interrupted, and this binary does not know it",
+                row.app, row.id
+            )));
+        };
+        let before = self.schema_before(plan, i)?;
+        let statements = units_of(plan[i].migration.up_steps(), &before, conn.dialect(), &plan[i].key())?;
+        if !options.resume {
+            return Err(MigrateError::Interrupted {
+                id: row.id.clone(),
+                done,
+                count: statements.len(),
+                next: done + 1,
+            });
+        }
+        let started = Instant::now();
+        for (k, s) in statements.iter().enumerate().skip(done) {
+            // Statement `done + 1` may have run to the end after its run was killed,
+            // before its progress was recorded: if the database says its effect is
+            // already there, it counts as done.
+            let result = match run_unit(conn, s).await {
+                Err(e) if k == done && conn.already_done(&e) => Ok(()),
+                other => other,
+            };
+            result.map_err(|source| MigrateError::Statement {
+                id: plan[i].key(),
+                index: k + 1,
+                count: statements.len(),
+                statement: s.to_string(),
+                source: Box::new(source),
+                state: format!("statements 1..{k} are committed; fix the cause, then `migrate apply --resume` again"),
+            })?;
+            let progress = i64::try_from(k + 1).unwrap_or(i64::MAX);
+            conn.update_progress(&row.app, &row.id, Some(progress), 0)
+                .await
+                .map_err(MigrateError::db("recording progress"))?;
+        }
+        let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        conn.update_progress(&row.app, &row.id, None, ms).await.map_err(MigrateError::db("recording completion"))
     }
 
     async fn run_statements<C: Connection>(
@@ -1265,7 +1291,7 @@ impl Migrator {
                         .reverse_sql(&row.app, &row.id)
                         .await
                         .map_err(MigrateError::db("reading the stored reverse SQL"))?;
-                    stored_reverse(&row, stored)?.into_iter().map(Unit::Sql).collect()
+                    stored_reverse(&key, stored)?.into_iter().map(Unit::Sql).collect()
                 }
             };
             self.report(Progress::Start { id: key.clone() });
@@ -1455,11 +1481,11 @@ enum Record<'a> {
     Delete(&'a str, &'a str),
 }
 
-fn stored_reverse(row: &Applied, stored: Option<String>) -> Result<Vec<String>, MigrateError> {
+fn stored_reverse(key: &str, stored: Option<String>) -> Result<Vec<String>, MigrateError> {
     match &stored {
         Some(sql) => Ok(sql.split(STATEMENT_SEPARATOR).filter(|s| !s.trim().is_empty()).map(str::to_string).collect()),
         None => Err(MigrateError::Irreversible {
-            id: format!("{}/{}", row.app, row.id),
+            id: key.to_string(),
             reason: "this binary does not know it and no reverse SQL was stored with it".into(),
         }),
     }
