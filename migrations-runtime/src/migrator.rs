@@ -993,9 +993,10 @@ impl Migrator {
         state: &str,
     ) -> Result<(), MigrateError> {
         precheck(conn, key, statements).await?;
-        // SQLite runs on a worker thread of sqlx: each statement is a round trip to it.
-        // A migration of plain SQL goes in one, inside a savepoint; if it fails, the
-        // savepoint is undone and the statements run one by one to say which failed.
+        // Each statement is a round trip (to the server, or to sqlx's SQLite worker
+        // thread). A migration of plain SQL goes in one, inside a savepoint of the
+        // transaction it runs in; if it fails, the savepoint is undone and the
+        // statements run one by one to say which failed.
         let sql: Vec<&str> = statements
             .iter()
             .filter_map(|u| match u {
@@ -1004,7 +1005,7 @@ impl Migrator {
             })
             .collect();
         let plain = sql.len() > 1 && statements.iter().all(|u| matches!(u, Unit::Sql(_) | Unit::Check(_)));
-        if plain && conn.dialect() == Dialect::Sqlite {
+        if plain && conn.dialect().transactional_ddl() {
             let batch = format!("SAVEPOINT chakra_batch;\n{};\nRELEASE chakra_batch", sql.join(";\n"));
             if conn.execute(&batch).await.is_ok() {
                 return Ok(());
@@ -1045,7 +1046,8 @@ impl Migrator {
             .map_err(MigrateError::db("starting the transaction"))?;
         // SQLite has no run-wide lock: another process may have applied this migration
         // while this one waited for the write lock. Inside the transaction, look again.
-        if let Record::Insert(row, _) = &record {
+        // (Elsewhere the run's lock keeps other runs out.)
+        if let (true, Record::Insert(row, _)) = (sqlite, &record) {
             let already = match conn.is_applied(&row.app, &row.id).await {
                 Ok(yes) => yes,
                 Err(e) => {
