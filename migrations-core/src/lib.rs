@@ -15,7 +15,9 @@ pub use dialect::Dialect;
 pub use operation::Operation;
 pub use schema::{Column, ColumnType, DefaultValue, Schema, Table};
 pub mod diff;
+#[cfg(feature = "build")]
 pub mod model;
 pub mod portability;
 pub mod render;
+#[cfg(feature = "build")]
 pub mod snapshot;

@@ -9,7 +9,8 @@
 //! - the compile cost of 1,000 embedded generated migrations next to `sqlx::migrate!`
 //!   over 1,000 equivalent SQL files.
 //!
-//! `cargo run --release -p chakra-tests --bin bench_build -- [--models 10,100,1000] [--runs 7] [--skip-compile]`
+//! `cargo run --release -p chakra-tests --bin bench_build -- [--models 10,100,1000] [--runs 7] [--skip-compile] [--keep]`
+//! (`--keep` leaves the two compile-cost crates in place and prints where, for profiling by hand)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -198,7 +199,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// 1,000 generated migrations embedded vs `sqlx::migrate!` over the same SQL.
-fn compile_cost(count: usize, runs: usize) {
+fn compile_cost(count: usize, runs: usize, keep: bool) {
     use migrations_core::{Dialect, Schema};
     let ours = TempCrate::new("bench_embed", "");
     ours.write("src/main.rs", "pub static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::embed_migrations!();\nfn main() { println!(\"{}\", MIGRATIONS.migrations.len()); }\n");
@@ -242,6 +243,10 @@ fn compile_cost(count: usize, runs: usize) {
             })
             .collect();
         println!("  {label:<26} rebuild after touching main.rs with {count} migrations: {}", ms(median(times)));
+    }
+    if keep {
+        println!("  kept: {} {}", ours.dir.display(), theirs.dir.display());
+        std::mem::forget((ours, theirs));
     }
 }
 
@@ -316,6 +321,6 @@ fn main() {
     }
     if !args.iter().any(|a| a == "--skip-compile") {
         println!("\ncompile cost of embedded migrations (median of {runs}):");
-        compile_cost(1000, runs);
+        compile_cost(1000, runs, args.iter().any(|a| a == "--keep"));
     }
 }
