@@ -60,18 +60,40 @@ pub(crate) fn read_dir_cached(dir: &Path, cache: &Cache) -> Result<Vec<Migration
         if stem == "mod" {
             continue;
         }
-        let Some(number) = parse_id(&stem) else {
-            return Err(Error::MigrationFile(at(&path, 1, 1, format!("`{stem}.rs` is not named like a migration (`0001_name.rs`: digits, `_`, lower-case name); rename it or move it out of the migrations folder"))));
-        };
-        let text = std::fs::read_to_string(&path).map_err(Error::io("read", &path))?;
-        match cache.get::<MigrationFile>("migration", &path, &text) {
-            Some(hit) => files.push(hit),
-            None => {
-                let file = read_text(&path, &stem, number, &text)?;
-                cache.put("migration", &path, &text, &file);
-                files.push(file);
-            }
-        }
+        files.push(read_cached(&path, &stem, cache)?);
+    }
+    files.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(files)
+}
+
+/// One migration file, from the cache when its text is the one cached.
+fn read_cached(path: &Path, stem: &str, cache: &Cache) -> Result<MigrationFile> {
+    let Some(number) = parse_id(stem) else {
+        return Err(Error::MigrationFile(at(path, 1, 1, format!("`{stem}.rs` is not named like a migration (`0001_name.rs`: digits, `_`, lower-case name); rename it or move it out of the migrations folder"))));
+    };
+    let text = std::fs::read_to_string(path).map_err(Error::io("read", path))?;
+    if let Some(hit) = cache.get::<MigrationFile>("migration", path, &text) {
+        return Ok(hit);
+    }
+    let file = read_text(path, stem, number, &text)?;
+    cache.put("migration", path, &text, &file);
+    Ok(file)
+}
+
+/// `files`, as read before this build wrote into the folder, brought up to date after
+/// it wrote or removed the files in `touched`: only those are read again (a sealed
+/// migration can be large, and the build never changes one). A draft that sealing
+/// renamed is gone from the list.
+pub(crate) fn refresh_cached(
+    files: Vec<MigrationFile>,
+    touched: &[&Path],
+    cache: &Cache,
+) -> Result<Vec<MigrationFile>> {
+    let mut files: Vec<MigrationFile> =
+        files.into_iter().filter(|f| !touched.contains(&f.path.as_path()) && (!f.draft || f.path.is_file())).collect();
+    for path in touched.iter().filter(|p| p.is_file()) {
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        files.push(read_cached(path, stem, cache)?);
     }
     files.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(files)

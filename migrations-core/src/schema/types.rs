@@ -64,26 +64,37 @@ impl ColumnType {
     }
 }
 
+impl ColumnType {
+    /// The portable name of a type without parameters (`bigint`); `None` for
+    /// `decimal(P,S)`, `varchar(N)` and `sql:…`.
+    pub fn plain_name(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::SmallInt => "smallint",
+            Self::Integer => "integer",
+            Self::BigInt => "bigint",
+            Self::Boolean => "boolean",
+            Self::Real => "real",
+            Self::Double => "double",
+            Self::Text => "text",
+            Self::Binary => "binary",
+            Self::Date => "date",
+            Self::Time => "time",
+            Self::Timestamp => "timestamp",
+            Self::TimestampTz => "timestamptz",
+            Self::Uuid => "uuid",
+            Self::Json => "json",
+            Self::Decimal { .. } | Self::Varchar(_) | Self::Custom(_) => return None,
+        })
+    }
+}
+
 impl fmt::Display for ColumnType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::SmallInt => f.write_str("smallint"),
-            Self::Integer => f.write_str("integer"),
-            Self::BigInt => f.write_str("bigint"),
-            Self::Boolean => f.write_str("boolean"),
-            Self::Real => f.write_str("real"),
-            Self::Double => f.write_str("double"),
             Self::Decimal { precision, scale } => write!(f, "decimal({precision},{scale})"),
             Self::Varchar(n) => write!(f, "varchar({n})"),
-            Self::Text => f.write_str("text"),
-            Self::Binary => f.write_str("binary"),
-            Self::Date => f.write_str("date"),
-            Self::Time => f.write_str("time"),
-            Self::Timestamp => f.write_str("timestamp"),
-            Self::TimestampTz => f.write_str("timestamptz"),
-            Self::Uuid => f.write_str("uuid"),
-            Self::Json => f.write_str("json"),
             Self::Custom(sql) => write!(f, "sql:{sql}"),
+            plain => f.write_str(plain.plain_name().unwrap_or_default()),
         }
     }
 }

@@ -21,36 +21,55 @@ use crate::schema::{Schema, Table};
 pub fn changed_part(text: &str, schema: &Schema, intent: &Intent) -> Option<(Schema, Schema)> {
     let body = text.strip_prefix(header().as_str())?;
     // Each table's text starts with "\n[tables.<name>]\n" (a value cannot hold a line
-    // break); they are keyed by that line, which is compared, not hashed: hashing is
-    // slow in an unoptimised build script.
-    let mut chunks: BTreeMap<&str, &str> = BTreeMap::new();
+    // break).
+    let mut chunks: Vec<&str> = Vec::with_capacity(schema.tables.len());
     let mut rest = body;
     while !rest.is_empty() {
         if !rest.starts_with("\n[tables.") {
             return None;
         }
         let end = rest[1..].find("\n[tables.").map_or(rest.len(), |i| i + 1);
-        let chunk = &rest[..end];
-        chunks.insert(first_line(chunk)?, chunk);
+        chunks.push(&rest[..end]);
         rest = &rest[end..];
     }
-    let mut rendered: Vec<(&Table, String)> = Vec::with_capacity(schema.tables.len());
-    for t in schema.tables.values() {
-        let mut text = String::new();
-        table(&mut text, t);
-        rendered.push((t, text));
-    }
+    // The models' tables, written the same way.
+    let (all, spans) = render(schema, text.len());
+    let rendered = |r: &std::ops::Range<usize>| &all[r.clone()];
     let mut changed: BTreeSet<&str> = BTreeSet::new();
-    for (t, r) in &rendered {
-        let line = first_line(r)?;
-        if chunks.get(line) == Some(&r.as_str()) {
-            chunks.remove(line);
-        } else {
-            changed.insert(t.name.as_str());
+    // The snapshot's tables that are removed or changed.
+    let mut stale: Vec<&str> = Vec::new();
+    // Both are sorted by table name: with the same tables on both sides (the common
+    // case) they pair up in order, and no lookup is needed.
+    let paired = chunks.len() == spans.len()
+        && chunks
+            .iter()
+            .zip(&spans)
+            .all(|(c, (_, r))| first_line(c).is_some() && first_line(c) == first_line(rendered(r)));
+    if paired {
+        for (chunk, (t, r)) in chunks.iter().zip(&spans) {
+            if *chunk != rendered(r) {
+                changed.insert(t.name.as_str());
+                stale.push(chunk);
+            }
         }
+    } else {
+        // Keyed by the first line, which is compared, not hashed: hashing is slow in an
+        // unoptimised build script.
+        let mut by_line: BTreeMap<&str, &str> = BTreeMap::new();
+        for chunk in chunks {
+            by_line.insert(first_line(chunk)?, chunk);
+        }
+        for (t, r) in &spans {
+            let text = rendered(r);
+            let line = first_line(text)?;
+            if by_line.get(line) == Some(&text) {
+                by_line.remove(line);
+            } else {
+                changed.insert(t.name.as_str());
+            }
+        }
+        stale = by_line.into_values().collect();
     }
-    // What is left of the snapshot: the tables removed or changed.
-    let stale: Vec<&str> = chunks.into_values().collect();
 
     // The unchanged tables that belong in the part, for context.
     let unchanged = |name: &str| schema.tables.contains_key(name) && !changed.contains(name);
@@ -82,19 +101,51 @@ pub fn changed_part(text: &str, schema: &Schema, intent: &Intent) -> Option<(Sch
     for chunk in &stale {
         old_text.push_str(chunk);
     }
-    for (t, r) in &rendered {
+    for (t, r) in &spans {
         if context.contains(t.name.as_str()) {
-            old_text.push_str(r);
+            old_text.push_str(rendered(r));
         }
     }
     let old = from_toml(&old_text).ok()?;
     let mut new = Schema::new();
-    for (t, _) in &rendered {
+    for (t, _) in &spans {
         if changed.contains(t.name.as_str()) || context.contains(t.name.as_str()) {
             new.tables.insert(t.name.clone(), (*t).clone());
         }
     }
     Some((old, new))
+}
+
+/// Every table of `schema` written as the snapshot writes it, into one buffer, with
+/// each table's place in it. Writing a thousand tables is most of a build's work at
+/// opt-level 0, so a large schema is written in two halves on two threads.
+#[allow(clippy::type_complexity)]
+fn render(schema: &Schema, size: usize) -> (String, Vec<(&Table, std::ops::Range<usize>)>) {
+    fn write<'t>(tables: &[&'t Table], size: usize) -> (String, Vec<(&'t Table, std::ops::Range<usize>)>) {
+        let mut out = String::with_capacity(size);
+        let mut spans = Vec::with_capacity(tables.len());
+        for t in tables {
+            let start = out.len();
+            table(&mut out, t);
+            spans.push((*t, start..out.len()));
+        }
+        (out, spans)
+    }
+    let tables: Vec<&Table> = schema.tables.values().collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if tables.len() < 200 || threads < 2 {
+        return write(&tables, size + 4096);
+    }
+    let (first, second) = tables.split_at(tables.len() / 2);
+    let ((mut all, mut spans), (rest, rest_spans)) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| write(second, size / 2 + 4096));
+        let mine = write(first, size / 2 + 4096);
+        (mine, other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    let offset = all.len();
+    all.push_str(&rest);
+    spans.extend(rest_spans.into_iter().map(|(t, r)| (t, r.start + offset..r.end + offset)));
+    (all, spans)
 }
 
 /// `"\n[tables.<name>]"`, the line a table's text starts with.

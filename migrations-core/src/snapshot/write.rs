@@ -10,8 +10,14 @@ use crate::schema::{Column, ColumnType, DefaultValue, FkAction, Schema, Table};
 /// by far the slowest part of this in an unoptimised build script); anything else is
 /// left to it.
 fn lit(out: &mut String, text: &str) {
-    let plain = text.bytes().all(|b| matches!(b, b' '..=b'~') && !matches!(b, b'"' | b'\\' | b'\''));
-    if plain {
+    // A plain loop: an iterator adapter with a closure costs several calls a byte at
+    // opt-level 0, where build scripts run.
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && matches!(bytes[i], b' '..=b'~') && !matches!(bytes[i], b'"' | b'\\' | b'\'') {
+        i += 1;
+    }
+    if i == bytes.len() {
         out.push('"');
         out.push_str(text);
         out.push('"');
@@ -72,11 +78,19 @@ fn column(out: &mut String, c: &Column) {
     out.push_str("name = ");
     lit(out, &c.name);
     match &c.ty {
-        // The portable names are plain ASCII: written as they are, without a copy.
+        // The portable names are plain ASCII: written as they are, without a copy, and
+        // most without the formatting machinery.
         ColumnType::Custom(_) => field(out, "type", &c.ty.to_string()),
-        ty => {
-            let _ = write!(out, ", type = \"{ty}\"");
-        }
+        ty => match ty.plain_name() {
+            Some(name) => {
+                out.push_str(", type = \"");
+                out.push_str(name);
+                out.push('"');
+            }
+            None => {
+                let _ = write!(out, ", type = \"{ty}\"");
+            }
+        },
     }
     if c.nullable {
         out.push_str(", nullable = true");

@@ -10,7 +10,7 @@
 //!   over 1,000 equivalent SQL files.
 //!
 //! `cargo run --release -p chakra-tests --bin bench_build -- [--models 10,100,1000] [--runs 7] [--skip-compile] [--keep]`
-//! (`--keep` leaves the two compile-cost crates in place and prints where, for profiling by hand)
+//! (`--keep` builds the crates, leaves them in place and prints where, for profiling by hand)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -303,6 +303,17 @@ fn main() {
                     .krate
                     .write(&format!("src/models/things/m{target}.rs"), &model_file(target, bench.per_file, false));
                 bench.run_script(&[]);
+            }
+            if args.iter().any(|a| a == "--keep") {
+                let (exe, out) = bench.script();
+                println!(
+                    "  kept {n} models: {} (build script {}, OUT_DIR {})",
+                    bench.krate.dir.display(),
+                    exe.display(),
+                    out.display()
+                );
+                std::mem::forget(bench);
+                continue;
             }
             let changed = bench.one_file_changed(runs);
             let (cold, bare) = bench.cold(runs.min(5));
