@@ -14,8 +14,14 @@ pub const REGISTRY_FILE: &str = "chakra_migrations.rs";
 /// SHA-256 of a module's text, with `\r\n` read as `\n` so a Windows checkout does not
 /// look edited.
 pub fn checksum(text: &str) -> String {
-    let normalized = text.replace("\r\n", "\n");
-    let digest = Sha256::digest(normalized.as_bytes());
+    // Without a CR (the usual case) the text is hashed as it is: `replace` would copy
+    // it through a generic string searcher, which is slow at opt-level 0, and a sealed
+    // migration can be megabytes.
+    let digest = if text.as_bytes().contains(&b'\r') {
+        Sha256::digest(text.replace("\r\n", "\n").as_bytes())
+    } else {
+        Sha256::digest(text.as_bytes())
+    };
     digest.iter().fold(String::with_capacity(64), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s
@@ -58,4 +64,19 @@ pub fn registry(app: &str, files: &[MigrationFile], snapshot: Option<&std::path:
     }
     let _ = writeln!(out, "    }}\n}}");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::checksum;
+
+    #[test]
+    fn checksums_are_sha256_and_ignore_line_endings() {
+        let unix = "pub const ID: &str = \"0001_a\";\n";
+        // The digest a database recorded stays the digest: SHA-256, lower-case hex.
+        assert_eq!(checksum(unix), "a652f924fb90e3aba4c576752e11f6bf8367d6b0884af2ac10987ad2a0c021e9");
+        assert_eq!(checksum(&unix.replace('\n', "\r\n")), checksum(unix));
+        // A lone CR is content, not a line ending.
+        assert_ne!(checksum("a\rb\n"), checksum("a\nb\n"));
+    }
 }
