@@ -137,6 +137,30 @@ fn fresh(backend: &str, sqlite_path: &Path, pg_db: &str) -> String {
     }
 }
 
+/// The raw SQL in one `sqlite3` / `psql` transaction.
+fn floor_run(backend: &str, apps: &Apps, sqlite_path: &Path, pg_db: &str) -> Duration {
+    match backend {
+        "sqlite" => {
+            let file = std::env::temp_dir().join("chakra_bench_floor.sql");
+            std::fs::write(&file, &apps.floor_sqlite).expect("write");
+            time_cmd(Command::new("sh").arg("-c").arg(format!(
+                "sqlite3 {} < {}",
+                sqlite_path.display(),
+                file.display()
+            )))
+        }
+        _ => {
+            let file = std::env::temp_dir().join("chakra_bench_floor_pg.sql");
+            std::fs::write(&file, &apps.floor_postgres).expect("write");
+            time_cmd(
+                Command::new("psql")
+                    .args(["-q", "-1", "-h", "127.0.0.1", "-U", "postgres", "-d", pg_db, "-f"])
+                    .arg(&file),
+            )
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
@@ -192,29 +216,15 @@ fn main() {
                         }
                     }
                 }
-                let url = fresh(backend, &sqlite_path, &pg_db);
-                ours_atomic.push(time_cmd(Command::new(binary(&apps.ours)).arg(&url).arg("--atomic")));
-                let _ = fresh(backend, &sqlite_path, &pg_db);
-                floor.push(match backend.as_str() {
-                    "sqlite" => {
-                        let file = std::env::temp_dir().join("chakra_bench_floor.sql");
-                        std::fs::write(&file, &apps.floor_sqlite).expect("write");
-                        time_cmd(Command::new("sh").arg("-c").arg(format!(
-                            "sqlite3 {} < {}",
-                            sqlite_path.display(),
-                            file.display()
-                        )))
+                // `--atomic` and the floor alternate too, on the same fresh database.
+                for turn in [ours_first, !ours_first] {
+                    let url = fresh(backend, &sqlite_path, &pg_db);
+                    if turn {
+                        ours_atomic.push(time_cmd(Command::new(binary(&apps.ours)).arg(&url).arg("--atomic")));
+                    } else {
+                        floor.push(floor_run(backend, &apps, &sqlite_path, &pg_db));
                     }
-                    _ => {
-                        let file = std::env::temp_dir().join("chakra_bench_floor_pg.sql");
-                        std::fs::write(&file, &apps.floor_postgres).expect("write");
-                        time_cmd(
-                            Command::new("psql")
-                                .args(["-q", "-1", "-h", "127.0.0.1", "-U", "postgres", "-d", &pg_db, "-f"])
-                                .arg(&file),
-                        )
-                    }
-                });
+                }
             }
             let (oa, sa, at, fl, on, sn) = (
                 Series(ours_apply),
