@@ -64,6 +64,15 @@ async fn the_build_writes_drafts_seals_checks_and_embeds() {
     assert!(!build_script_ran(&fresh, &app.name), "build script ran again:\n{}", fresh.stderr);
     assert!(fresh.stderr.contains(&format!("Fresh {}", app.name)), "no Fresh line:\n{}", fresh.stderr);
 
+    // 3b. The migrations folder is watched whole: editing a file in it reruns the script
+    // (here the draft, which the build then writes back as it should be).
+    let draft = app.read("migrations/0001_initial.rs");
+    app.write("migrations/0001_initial.rs", &format!("{draft}// edited by hand\n"));
+    let edited = app.build(&[]);
+    assert_ok("build after editing a migration", &edited);
+    assert!(build_script_ran(&edited, &app.name), "the edit did not rerun the build script:\n{}", edited.stderr);
+    assert_eq!(app.read("migrations/0001_initial.rs"), draft);
+
     // 4. Sealing with the environment variable names it, drops the draft mark, advances the snapshot.
     assert_ok("seal", &app.build(&[("CHAKRA_SEAL", "initial")]));
     assert_eq!(app.migrations(), ["0001_initial.rs"]);
