@@ -1004,13 +1004,9 @@ impl Migrator {
                 source: Box::new(source),
                 state: format!("statements 1..{k} are committed; fix the cause, then `migrate apply --resume` again"),
             })?;
-            let progress = i64::try_from(k + 1).unwrap_or(i64::MAX);
-            conn.update_progress(&row.app, &row.id, Some(progress), 0)
-                .await
-                .map_err(MigrateError::db("recording progress"))?;
+            record_progress(conn, row, k + 1).await?;
         }
-        let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        conn.update_progress(&row.app, &row.id, None, ms).await.map_err(MigrateError::db("recording completion"))
+        record_completion(conn, row, started).await
     }
 
     async fn run_statements<C: Connection>(
@@ -1179,13 +1175,9 @@ impl Migrator {
                     state,
                 });
             }
-            let done = i64::try_from(k + 1).unwrap_or(i64::MAX);
-            conn.update_progress(&row.app, &row.id, Some(done), 0)
-                .await
-                .map_err(MigrateError::db("recording progress"))?;
+            record_progress(conn, &row, k + 1).await?;
         }
-        let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        conn.update_progress(&row.app, &row.id, None, ms).await.map_err(MigrateError::db("recording completion"))
+        record_completion(conn, &row, started).await
     }
 
     /// Rolls back applied migrations, last applied first.
@@ -1509,6 +1501,18 @@ enum Record<'a> {
     Insert(&'a Applied, Instant),
     /// Forget it (a rollback).
     Delete(&'a str, &'a str),
+}
+
+/// MySQL: records that the first `done` statements of `row`'s migration are committed.
+async fn record_progress<C: Connection>(conn: &mut C, row: &Applied, done: usize) -> Result<(), MigrateError> {
+    let done = i64::try_from(done).unwrap_or(i64::MAX);
+    conn.update_progress(&row.app, &row.id, Some(done), 0).await.map_err(MigrateError::db("recording progress"))
+}
+
+/// MySQL: records that `row`'s migration is complete, having run since `started`.
+async fn record_completion<C: Connection>(conn: &mut C, row: &Applied, started: Instant) -> Result<(), MigrateError> {
+    let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    conn.update_progress(&row.app, &row.id, None, ms).await.map_err(MigrateError::db("recording completion"))
 }
 
 /// The history row of a migration applied now, in run `batch`, with the SQL that undoes
