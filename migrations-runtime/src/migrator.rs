@@ -744,8 +744,9 @@ impl Migrator {
         }
 
         let migrations = || plan.iter().map(|p| (p.app, p.migration.id));
+        let checksums = summary.checksums(migrations());
         let mut replaced = false;
-        for (p, checksum) in plan.iter().zip(summary.checksums(migrations())) {
+        for (p, &checksum) in plan.iter().zip(&checksums) {
             match checksum {
                 Some(checksum) if checksum != p.migration.checksum && !(p.migration.draft && self.development) => {
                     return Err(MigrateError::Changed {
@@ -762,11 +763,11 @@ impl Migrator {
             }
         }
 
+        let mut pending: Vec<bool> = checksums.iter().map(Option::is_none).collect();
         // Development: a draft that changed since it was applied is rolled back (with
         // the SQL stored when it was applied) and applied again below.
         if replaced {
-            let applied = summary.checksums(migrations());
-            for (p, checksum) in plan.iter().zip(applied).rev() {
+            for (p, checksum) in plan.iter().zip(checksums).rev() {
                 if checksum.is_none_or(|c| c == p.migration.checksum) {
                     continue;
                 }
@@ -780,14 +781,11 @@ impl Migrator {
                     .await?;
             }
             summary = conn.applied_summary().await.map_err(MigrateError::db("reading the history table"))?;
+            pending = summary.checksums(migrations()).iter().map(Option::is_none).collect();
         }
         let batch = summary.last_batch + 1;
-        let pending: Vec<(usize, &Planned)> = plan
-            .iter()
-            .enumerate()
-            .zip(summary.checksums(migrations()))
-            .filter_map(|(planned, applied)| applied.is_none().then_some(planned))
-            .collect();
+        let pending: Vec<(usize, &Planned)> =
+            plan.iter().enumerate().zip(pending).filter_map(|(planned, pending)| pending.then_some(planned)).collect();
 
         if pending.is_empty() {
             // The common boot: nothing to do, and nothing replayed or rendered to learn it.
@@ -844,15 +842,11 @@ impl Migrator {
             // batch fails, its savepoint is undone and the loop below runs the migrations
             // one at a time, in the same transaction, to name the statement that failed.
             let started = Instant::now();
-            let mut sql = String::from("SAVEPOINT chakra_run;\n");
-            for unit in prepared.iter().flat_map(|p| &p.units) {
-                if let Unit::Sql(s) = unit {
-                    sql.push_str(s);
-                    sql.push_str(";\n");
-                }
-            }
-            sql.push_str("RELEASE chakra_run");
-            if conn.execute(&sql).await.is_ok() {
+            let sql = prepared.iter().flat_map(|p| &p.units).filter_map(|u| match u {
+                Unit::Sql(s) => Some(s.as_str()),
+                _ => None,
+            });
+            if run_batch(conn, sql).await? {
                 // Run together, timed together: each is recorded with an equal share.
                 let share = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
                     / i64::try_from(prepared.len()).unwrap_or(1);
@@ -868,9 +862,6 @@ impl Migrator {
                         ms: share.unsigned_abs().into(),
                     });
                 }
-            } else {
-                conn.execute("ROLLBACK TO chakra_run").await.map_err(MigrateError::db("undoing a failed batch"))?;
-                conn.execute("RELEASE chakra_run").await.map_err(MigrateError::db("undoing a failed batch"))?;
             }
         }
         for Prepared { planned: p, units: statements, rebuild, reverse } in prepared {
@@ -1029,13 +1020,8 @@ impl Migrator {
             })
             .collect();
         let plain = sql.len() > 1 && statements.iter().all(|u| matches!(u, Unit::Sql(_) | Unit::Check(_)));
-        if plain && conn.dialect().transactional_ddl() {
-            let batch = format!("SAVEPOINT chakra_batch;\n{};\nRELEASE chakra_batch", sql.join(";\n"));
-            if conn.execute(&batch).await.is_ok() {
-                return Ok(());
-            }
-            conn.execute("ROLLBACK TO chakra_batch").await.map_err(MigrateError::db("undoing a failed batch"))?;
-            conn.execute("RELEASE chakra_batch").await.map_err(MigrateError::db("undoing a failed batch"))?;
+        if plain && conn.dialect().transactional_ddl() && run_batch(conn, sql).await? {
+            return Ok(());
         }
         for (k, s) in statements.iter().enumerate() {
             run_unit(conn, s).await.map_err(|source| MigrateError::Statement {
@@ -1501,6 +1487,27 @@ enum Record<'a> {
     Insert(&'a Applied, Instant),
     /// Forget it (a rollback).
     Delete(&'a str, &'a str),
+}
+
+/// Runs `statements` in one round trip, inside a savepoint of the transaction they run
+/// in. `Ok(false)` when one of them failed: the savepoint is undone, nothing of the batch
+/// is left, and the caller runs them one at a time to name the one that fails.
+async fn run_batch<'s, C: Connection>(
+    conn: &mut C,
+    statements: impl IntoIterator<Item = &'s str>,
+) -> Result<bool, MigrateError> {
+    let mut sql = String::from("SAVEPOINT chakra_batch;\n");
+    for statement in statements {
+        sql.push_str(statement);
+        sql.push_str(";\n");
+    }
+    sql.push_str("RELEASE chakra_batch");
+    if conn.execute(&sql).await.is_ok() {
+        return Ok(true);
+    }
+    conn.execute("ROLLBACK TO chakra_batch").await.map_err(MigrateError::db("undoing a failed batch"))?;
+    conn.execute("RELEASE chakra_batch").await.map_err(MigrateError::db("undoing a failed batch"))?;
+    Ok(false)
 }
 
 /// MySQL: records that the first `done` statements of `row`'s migration are committed.
