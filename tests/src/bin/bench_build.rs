@@ -198,20 +198,45 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// 1,000 generated migrations embedded vs `sqlx::migrate!` over the same SQL.
-fn compile_cost(count: usize, runs: usize, keep: bool) {
+/// What the benchmark's binaries do with their migrations.
+#[derive(Clone, Copy, PartialEq)]
+enum Main {
+    /// Print how many there are (the benchmark: the migrations and little else).
+    Count,
+    /// Apply them to an in-memory SQLite database on boot, as an application does.
+    Apply,
+}
+
+const OURS_COUNT: &str = "pub static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::embed_migrations!();\nfn main() { println!(\"{}\", MIGRATIONS.migrations.len()); }\n";
+const OURS_APPLY: &str = "pub static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::embed_migrations!();\n\n#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    let mut conn = migrations_runtime::AnyConnection::connect(\"sqlite::memory:\").await.expect(\"connect\");\n    let steps = migrations_runtime::Migrator::new(&MIGRATIONS).apply(&mut conn).await.expect(\"apply\");\n    println!(\"{}\", steps.len());\n}\n";
+const THEIRS_COUNT: &str = "static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();\nfn main() { println!(\"{}\", MIGRATOR.iter().count()); }\n";
+const THEIRS_APPLY: &str = "use sqlx::Connection;\n\nstatic MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();\n\n#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    let mut conn = sqlx::SqliteConnection::connect(\"sqlite::memory:\").await.expect(\"connect\");\n    MIGRATOR.run_direct(&mut conn).await.expect(\"migrate\");\n    println!(\"{}\", MIGRATOR.iter().count());\n}\n";
+const TOKIO: &str = "tokio = { version = \"1\", features = [\"rt\", \"macros\"] }\n";
+
+/// A crate embedding `count` generated migrations with `embed_migrations!()`, and the
+/// same crate with `sqlx::migrate!` over the same migrations rendered as SQLite files.
+fn embedding_pair(count: usize, main: Main) -> (TempCrate, TempCrate) {
     use migrations_core::{Dialect, Schema};
     let ours = TempCrate::new("bench_embed", "");
-    ours.write("src/main.rs", "pub static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::embed_migrations!();\nfn main() { println!(\"{}\", MIGRATIONS.migrations.len()); }\n");
+    ours.write("src/main.rs", if main == Main::Apply { OURS_APPLY } else { OURS_COUNT });
     ours.write("src/models.rs", "");
+    if main == Main::Apply {
+        let manifest =
+            ours.read("Cargo.toml").replace("[build-dependencies]", &format!("{TOKIO}\n[build-dependencies]"));
+        ours.write("Cargo.toml", &manifest);
+    }
     let theirs = TempCrate::new("bench_sqlx", "");
     let manifest = format!(
-        "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nsqlx = {{ version = \"0.8\", default-features = false, features = [\"migrate\", \"macros\", \"sqlite\", \"runtime-tokio\"] }}\n\n[workspace]\n",
-        theirs.name
+        "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nsqlx = {{ version = \"0.8\", default-features = false, features = [\"migrate\", \"macros\", \"sqlite\", \"runtime-tokio\"] }}\n{}\n[workspace]\n",
+        theirs.name,
+        if main == Main::Apply { TOKIO } else { "" }
     );
     theirs.write("Cargo.toml", &manifest);
     let _ = std::fs::remove_file(theirs.dir.join("build.rs"));
-    theirs.write("src/main.rs", "static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();\nfn main() { println!(\"{}\", MIGRATOR.iter().count()); }\n");
+    theirs.write("src/main.rs", if main == Main::Apply { THEIRS_APPLY } else { THEIRS_COUNT });
+    // Both macros want the folder to exist, empty or not.
+    std::fs::create_dir_all(ours.dir.join("migrations")).expect("migrations folder");
+    std::fs::create_dir_all(theirs.dir.join("migrations")).expect("migrations folder");
     let mut schema = Schema::new();
     let mut previous: Vec<String> = Vec::new();
     for i in 0..count {
@@ -229,24 +254,61 @@ fn compile_cost(count: usize, runs: usize, keep: bool) {
         theirs.write(&format!("migrations/{:04}_step_{i}.sql", i + 1), &(sql.join(";\n") + ";\n"));
         previous = vec![id];
     }
-    ours.write(".chakra/snapshot.toml", &migrations_core::snapshot::to_toml(&schema));
-    for (label, k, envs) in
-        [("chakra embed_migrations!", &ours, vec![("CHAKRA_MODE", "off")]), ("sqlx::migrate!", &theirs, vec![])]
-    {
-        let warm = k.cargo(&["build", "-q"], &envs);
-        assert!(warm.ok, "{label}: {}", warm.stderr);
-        let times: Vec<Duration> = (0..runs)
-            .map(|_| {
-                let main = k.read("src/main.rs");
-                k.write("src/main.rs", &main);
-                time(|| assert!(k.cargo(&["build", "-q"], &envs).ok)).1
-            })
-            .collect();
-        println!("  {label:<26} rebuild after touching main.rs with {count} migrations: {}", ms(median(times)));
+    if count > 0 {
+        ours.write(".chakra/snapshot.toml", &migrations_core::snapshot::to_toml(&schema));
     }
-    if keep {
-        println!("  kept: {} {}", ours.dir.display(), theirs.dir.display());
-        std::mem::forget((ours, theirs));
+    (ours, theirs)
+}
+
+/// Median rebuild time of each crate after rewriting its `main.rs` unchanged; the
+/// crates take turns, so a drift of the machine falls on all of them alike.
+fn rebuild_times(crates: &[(&TempCrate, &[(&str, &str)])], runs: usize) -> Vec<Duration> {
+    for (k, envs) in crates {
+        // Twice: the first build's writes make the build script rerun once more.
+        for _ in 0..2 {
+            let warm = k.cargo(&["build", "-q"], envs);
+            assert!(warm.ok, "{}: {}", k.name, warm.stderr);
+        }
+    }
+    let mut times = vec![Vec::new(); crates.len()];
+    for _ in 0..runs {
+        for (i, (k, envs)) in crates.iter().enumerate() {
+            let main = k.read("src/main.rs");
+            k.write("src/main.rs", &main);
+            times[i].push(time(|| assert!(k.cargo(&["build", "-q"], envs).ok)).1);
+        }
+    }
+    times.into_iter().map(median).collect()
+}
+
+/// 1,000 generated migrations embedded vs `sqlx::migrate!` over the same SQL, in two
+/// binaries: one that only counts them (the target's measure) and one that applies
+/// them on boot; each next to the same crate with no migrations.
+fn compile_cost(count: usize, runs: usize, keep: bool) {
+    const OFF: &[(&str, &str)] = &[("CHAKRA_MODE", "off")];
+    for main in [Main::Count, Main::Apply] {
+        let (ours, theirs) = embedding_pair(count, main);
+        let (ours0, theirs0) = embedding_pair(0, main);
+        let t = rebuild_times(&[(&ours, OFF), (&theirs, &[]), (&ours0, OFF), (&theirs0, &[])], runs);
+        let what = if main == Main::Count { "binary counts its migrations" } else { "binary applies them on boot" };
+        println!("  {what}: rebuild after touching main.rs (median of {runs}, interleaved)");
+        println!(
+            "    chakra embed_migrations!: {} with {count} migrations, {} with none (+{:.3} ms a migration)",
+            ms(t[0]),
+            ms(t[2]),
+            (t[0].as_secs_f64() - t[2].as_secs_f64()) * 1000.0 / count as f64
+        );
+        println!(
+            "    sqlx::migrate!:           {} with {count} migrations, {} with none (+{:.3} ms a migration)",
+            ms(t[1]),
+            ms(t[3]),
+            (t[1].as_secs_f64() - t[3].as_secs_f64()) * 1000.0 / count as f64
+        );
+        println!("    ratio with {count}: {:.2}x", t[0].as_secs_f64() / t[1].as_secs_f64().max(1e-9));
+        if keep {
+            println!("    kept: {} {}", ours.dir.display(), theirs.dir.display());
+            std::mem::forget((ours, theirs));
+        }
     }
 }
 
@@ -331,7 +393,7 @@ fn main() {
         }
     }
     if !args.iter().any(|a| a == "--skip-compile") {
-        println!("\ncompile cost of embedded migrations (median of {runs}):");
+        println!("\ncompile cost of embedded migrations:");
         compile_cost(1000, runs, args.iter().any(|a| a == "--keep"));
     }
 }
