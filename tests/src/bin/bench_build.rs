@@ -7,7 +7,9 @@
 //!   (the same build-script binary, told to parse only);
 //! - a no-change `cargo build` with the build script present and absent;
 //! - the compile cost of 1,000 embedded generated migrations next to `sqlx::migrate!`
-//!   over 1,000 equivalent SQL files.
+//!   over 1,000 equivalent SQL files: the rebuild after touching `main.rs`, with the
+//!   crates taking turns, in a binary that counts its migrations (the target's measure)
+//!   and in one that applies them on boot, each next to the same crate with none.
 //!
 //! `cargo run --release -p chakra-tests --bin bench_build -- [--models 10,100,1000] [--runs 7] [--skip-compile] [--keep]`
 //! (`--keep` builds the crates, leaves them in place and prints where, for profiling by hand)
