@@ -123,7 +123,7 @@ fn action(a: FkAction) -> TokenStream {
 
 fn foreign_key(f: &ForeignKey) -> TokenStream {
     let (name, cols, table, refs) = (&f.name, &f.columns, &f.ref_table, &f.ref_columns);
-    let mut out = quote!(ForeignKey::new(#name, &[#(#cols),*], #table, &[#(#refs),*]));
+    let mut out = quote!(ForeignKey::on(#name, &[#(#cols),*]).references(#table, &[#(#refs),*]));
     if f.on_delete != FkAction::NoAction {
         let a = action(f.on_delete);
         out = quote!(#out.on_delete(#a));

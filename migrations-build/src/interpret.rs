@@ -37,6 +37,8 @@ enum Value {
     Unique(Unique),
     Check(Check),
     ForeignKey(ForeignKey),
+    /// `ForeignKey::on(..)` before its `.references(..)`.
+    ForeignKeyFrom(migrations_core::builder::ForeignKeyFrom),
     Dialect(migrations_core::Dialect),
 }
 
@@ -207,6 +209,12 @@ fn call(path: &str, mut args: Vec<Value>) -> Result<Value, String> {
             let refs = strings(a.next().ok_or("missing referenced columns")?)?;
             Value::ForeignKey(ForeignKey::new(&name, &strs(&cols), &table, &strs(&refs)))
         }
+        ("ForeignKey", "on") => {
+            let mut a = take(2)?.into_iter();
+            let name = string(a.next().ok_or("missing name")?)?;
+            let cols = strings(a.next().ok_or("missing columns")?)?;
+            Value::ForeignKeyFrom(ForeignKey::on(&name, &strs(&cols)))
+        }
         _ => return Err(format!("`{path}` is not part of the migration builder language")),
     })
 }
@@ -248,6 +256,11 @@ fn method(receiver: Value, name: &str, args: Vec<Value>) -> Result<Value, String
         (Value::Index(i), "unique") => Value::Index(i.unique()),
         (Value::Index(i), "named") => Value::Index(i.named()),
         (Value::Unique(u), "named") => Value::Unique(u.named()),
+        (Value::ForeignKeyFrom(f), "references") => {
+            let table = string(arg()?)?;
+            let refs = strings(arg()?)?;
+            Value::ForeignKey(f.references(&table, &strs(&refs)))
+        }
         (Value::ForeignKey(f), "named") => Value::ForeignKey(f.named()),
         (Value::ForeignKey(f), "on_delete" | "on_update") => match arg()? {
             Value::Action(a) if name == "on_delete" => Value::ForeignKey(f.on_delete(a)),

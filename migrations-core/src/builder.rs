@@ -255,8 +255,49 @@ impl Check {
     }
 }
 
+/// The first half of a foreign key: its name and its columns, waiting for
+/// [`ForeignKeyFrom::references`] (`ForeignKey::on(..).references(..)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKeyFrom {
+    name: String,
+    columns: Vec<String>,
+}
+
+impl ForeignKeyFrom {
+    /// The table and columns the foreign key points at.
+    pub fn references(self, ref_table: &str, ref_columns: &[&str]) -> ForeignKey {
+        ForeignKey {
+            name: self.name,
+            columns: self.columns,
+            ref_table: ref_table.into(),
+            ref_columns: names(ref_columns),
+            on_delete: FkAction::NoAction,
+            on_update: FkAction::NoAction,
+            explicit_name: false,
+        }
+    }
+}
+
 impl ForeignKey {
-    /// A foreign key with a generated name and NO ACTION on delete and update.
+    /// A foreign key with a generated name on `columns`, NO ACTION on delete and
+    /// update; `.references(table, columns)` completes it. Generated migrations write
+    /// it so: every call stays short enough to read on one line.
+    ///
+    /// ```
+    /// use migrations_core::builder::*;
+    ///
+    /// let fk = ForeignKey::on("fk_posts_author_id_users", &["author_id"])
+    ///     .references("users", &["id"])
+    ///     .on_delete(FkAction::Cascade);
+    /// let same = ForeignKey::new("fk_posts_author_id_users", &["author_id"], "users", &["id"]);
+    /// assert_eq!(fk, same.on_delete(FkAction::Cascade));
+    /// ```
+    pub fn on(name: &str, columns: &[&str]) -> ForeignKeyFrom {
+        ForeignKeyFrom { name: name.into(), columns: names(columns) }
+    }
+
+    /// The same foreign key in one call (what migrations generated before `on` wrote;
+    /// they keep compiling).
     pub fn new(name: &str, columns: &[&str], ref_table: &str, ref_columns: &[&str]) -> Self {
         Self {
             name: name.into(),

@@ -109,3 +109,18 @@ fn per_dialect_sql_reads_back() {
     expected.run_sql_for(migrations_core::Dialect::MySql, "SET @x = 1", None);
     assert_eq!(ops, expected.into_operations());
 }
+
+/// Migrations sealed before `ForeignKey::on(..).references(..)` spell a foreign key in
+/// one call; both spellings read back to the same operation.
+#[test]
+fn both_foreign_key_spellings_read_the_same() {
+    let body = |fk: &str| {
+        format!("pub fn up(m: &mut Migration) {{\n    m.add_constraint(\"posts\", {fk}.on_delete(FkAction::Cascade));\n}}\n")
+    };
+    let old = body("ForeignKey::new(\"fk_posts_author_id_users\", &[\"author_id\"], \"users\", &[\"id\"])");
+    let new = body("ForeignKey::on(\"fk_posts_author_id_users\", &[\"author_id\"]).references(\"users\", &[\"id\"])");
+    let old = migrations_build::interpret::read_operations(&old, false).expect("one call");
+    let new = migrations_build::interpret::read_operations(&new, false).expect("on/references");
+    assert_eq!(old, new);
+    assert_eq!(old.len(), 1);
+}
