@@ -299,15 +299,7 @@ impl ForeignKey {
     /// The same foreign key in one call (what migrations generated before `on` wrote;
     /// they keep compiling).
     pub fn new(name: &str, columns: &[&str], ref_table: &str, ref_columns: &[&str]) -> Self {
-        Self {
-            name: name.into(),
-            columns: names(columns),
-            ref_table: ref_table.into(),
-            ref_columns: names(ref_columns),
-            on_delete: FkAction::NoAction,
-            on_update: FkAction::NoAction,
-            explicit_name: false,
-        }
+        Self::on(name, columns).references(ref_table, ref_columns)
     }
 
     /// Sets the action on delete.

@@ -215,18 +215,8 @@ const THEIRS_COUNT: &str = "static MIGRATOR: sqlx::migrate::Migrator = sqlx::mig
 const THEIRS_APPLY: &str = "use sqlx::Connection;\n\nstatic MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();\n\n#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    let mut conn = sqlx::SqliteConnection::connect(\"sqlite::memory:\").await.expect(\"connect\");\n    MIGRATOR.run_direct(&mut conn).await.expect(\"migrate\");\n    println!(\"{}\", MIGRATOR.iter().count());\n}\n";
 const TOKIO: &str = "tokio = { version = \"1\", features = [\"rt\", \"macros\"] }\n";
 
-/// A crate embedding `count` generated migrations with `embed_migrations!()`, and the
-/// same crate with `sqlx::migrate!` over the same migrations rendered as SQLite files.
-fn embedding_pair(count: usize, main: Main) -> (TempCrate, TempCrate) {
-    use migrations_core::{Dialect, Schema};
-    let ours = TempCrate::new("bench_embed", "");
-    ours.write("src/main.rs", if main == Main::Apply { OURS_APPLY } else { OURS_COUNT });
-    ours.write("src/models.rs", "");
-    if main == Main::Apply {
-        let manifest =
-            ours.read("Cargo.toml").replace("[build-dependencies]", &format!("{TOKIO}\n[build-dependencies]"));
-        ours.write("Cargo.toml", &manifest);
-    }
+/// The same crate with `sqlx::migrate!` over a `migrations` folder.
+fn sqlx_crate(main: Main) -> TempCrate {
     let theirs = TempCrate::new("bench_sqlx", "");
     let manifest = format!(
         "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nsqlx = {{ version = \"0.8\", default-features = false, features = [\"migrate\", \"macros\", \"sqlite\", \"runtime-tokio\"] }}\n{}\n[workspace]\n",
@@ -236,9 +226,28 @@ fn embedding_pair(count: usize, main: Main) -> (TempCrate, TempCrate) {
     theirs.write("Cargo.toml", &manifest);
     let _ = std::fs::remove_file(theirs.dir.join("build.rs"));
     theirs.write("src/main.rs", if main == Main::Apply { THEIRS_APPLY } else { THEIRS_COUNT });
-    // Both macros want the folder to exist, empty or not.
-    std::fs::create_dir_all(ours.dir.join("migrations")).expect("migrations folder");
+    // The macro wants the folder to exist, empty or not.
     std::fs::create_dir_all(theirs.dir.join("migrations")).expect("migrations folder");
+    theirs
+}
+
+/// A crate embedding `count` generated migrations with `embed_migrations!()`; the same
+/// crate with `sqlx::migrate!` over the same migrations rendered as SQLite files, forward
+/// only; and again as reversible sqlx migrations (`.up.sql` and `.down.sql`), which is
+/// what a generated migration is (it always carries its `down`).
+fn embedding_crates(count: usize, main: Main) -> (TempCrate, TempCrate, TempCrate) {
+    use migrations_core::{Dialect, Schema};
+    let ours = TempCrate::new("bench_embed", "");
+    ours.write("src/main.rs", if main == Main::Apply { OURS_APPLY } else { OURS_COUNT });
+    ours.write("src/models.rs", "");
+    if main == Main::Apply {
+        let manifest =
+            ours.read("Cargo.toml").replace("[build-dependencies]", &format!("{TOKIO}\n[build-dependencies]"));
+        ours.write("Cargo.toml", &manifest);
+    }
+    std::fs::create_dir_all(ours.dir.join("migrations")).expect("migrations folder");
+    let theirs = sqlx_crate(main);
+    let reversible = sqlx_crate(main);
     let mut schema = Schema::new();
     let mut previous: Vec<String> = Vec::new();
     for i in 0..count {
@@ -252,14 +261,19 @@ fn embedding_pair(count: usize, main: Main) -> (TempCrate, TempCrate) {
         };
         ours.write(&format!("migrations/{id}.rs"), &migrations_build::module(&spec).expect("module"));
         let (sql, after) = migrations_core::render::render_all(&ops, &schema, Dialect::Sqlite).expect("sql");
+        let back: Vec<_> = ops.iter().rev().map(|op| op.reverse().expect("reversible")).collect();
+        let (back_sql, _) = migrations_core::render::render_all(&back, &after, Dialect::Sqlite).expect("sql");
         schema = after;
-        theirs.write(&format!("migrations/{:04}_step_{i}.sql", i + 1), &(sql.join(";\n") + ";\n"));
+        let script = |statements: Vec<String>| statements.join(";\n") + ";\n";
+        theirs.write(&format!("migrations/{id}.sql"), &script(sql.clone()));
+        reversible.write(&format!("migrations/{id}.up.sql"), &script(sql));
+        reversible.write(&format!("migrations/{id}.down.sql"), &script(back_sql));
         previous = vec![id];
     }
     if count > 0 {
         ours.write(".chakra/snapshot.toml", &migrations_core::snapshot::to_toml(&schema));
     }
-    (ours, theirs)
+    (ours, theirs, reversible)
 }
 
 /// Median rebuild time of each crate after rewriting its `main.rs` unchanged; the
@@ -283,15 +297,16 @@ fn rebuild_times(crates: &[(&TempCrate, &[(&str, &str)])], runs: usize) -> Vec<D
     times.into_iter().map(median).collect()
 }
 
-/// 1,000 generated migrations embedded vs `sqlx::migrate!` over the same SQL, in two
-/// binaries: one that only counts them (the target's measure) and one that applies
-/// them on boot; each next to the same crate with no migrations.
+/// 1,000 generated migrations embedded vs `sqlx::migrate!` over the same SQL (forward
+/// only, and reversible), in two binaries: one that only counts them (the target's
+/// measure) and one that applies them on boot; each next to the same crate with none.
 fn compile_cost(count: usize, runs: usize, keep: bool) {
     const OFF: &[(&str, &str)] = &[("CHAKRA_MODE", "off")];
     for main in [Main::Count, Main::Apply] {
-        let (ours, theirs) = embedding_pair(count, main);
-        let (ours0, theirs0) = embedding_pair(0, main);
-        let t = rebuild_times(&[(&ours, OFF), (&theirs, &[]), (&ours0, OFF), (&theirs0, &[])], runs);
+        let (ours, theirs, reversible) = embedding_crates(count, main);
+        let (ours0, theirs0, _) = embedding_crates(0, main);
+        let t =
+            rebuild_times(&[(&ours, OFF), (&theirs, &[]), (&ours0, OFF), (&theirs0, &[]), (&reversible, &[])], runs);
         let what = if main == Main::Count { "binary counts its migrations" } else { "binary applies them on boot" };
         println!("  {what}: rebuild after touching main.rs (median of {runs}, interleaved)");
         println!(
@@ -306,7 +321,17 @@ fn compile_cost(count: usize, runs: usize, keep: bool) {
             ms(t[3]),
             (t[1].as_secs_f64() - t[3].as_secs_f64()) * 1000.0 / count as f64
         );
-        println!("    ratio with {count}: {:.2}x", t[0].as_secs_f64() / t[1].as_secs_f64().max(1e-9));
+        println!(
+            "    sqlx, reversible (.up.sql + .down.sql): {} with {count} migrations (+{:.3} ms a migration)",
+            ms(t[4]),
+            (t[4].as_secs_f64() - t[3].as_secs_f64()) * 1000.0 / count as f64
+        );
+        let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
+        println!(
+            "    ratio with {count}: {:.2}x forward-only sqlx, {:.2}x reversible sqlx",
+            ratio(t[0], t[1]),
+            ratio(t[0], t[4])
+        );
         if keep {
             println!("    kept: {} {}", ours.dir.display(), theirs.dir.display());
             std::mem::forget((ours, theirs));
