@@ -23,6 +23,8 @@ const STRUCT_OPTIONS: &str =
 /// One option as written, before interpretation.
 struct Opt {
     key: syn::Path,
+    /// `key` as text, made once: every check of the option compares it.
+    name: String,
     value: OptValue,
 }
 
@@ -38,8 +40,8 @@ enum ListItem {
 }
 
 impl Opt {
-    fn name(&self) -> String {
-        self.key.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
+    fn name(&self) -> &str {
+        &self.name
     }
 
     fn span(&self) -> Span {
@@ -57,13 +59,17 @@ fn read_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> Vec<Opt> {
         }
         let result = attr.parse_nested_meta(|meta| {
             let key = meta.path.clone();
+            let name = match key.get_ident() {
+                Some(ident) => ident.to_string(),
+                None => key.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::"),
+            };
             let value = if meta.input.peek(syn::Token![=]) {
-                OptValue::Expr(Box::new(meta.value()?.parse()?))
+                OptValue::Expr(Box::new(value_expr(meta.value()?)?))
             } else if meta.input.peek(syn::token::Paren) {
                 let mut items = Vec::new();
                 meta.parse_nested_meta(|inner| {
                     if inner.input.peek(syn::Token![=]) {
-                        let expr: Expr = inner.value()?.parse()?;
+                        let expr = value_expr(inner.value()?)?;
                         items.push(ListItem::KeyValue(inner.path, Box::new(expr)));
                     } else {
                         items.push(ListItem::Word(inner.path));
@@ -74,7 +80,7 @@ fn read_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> Vec<Opt> {
             } else {
                 OptValue::Flag
             };
-            opts.push(Opt { key, value });
+            opts.push(Opt { key, name, value });
             Ok(())
         });
         if let Err(e) = result {
@@ -84,6 +90,22 @@ fn read_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> Vec<Opt> {
     opts
 }
 
+/// An option's value. A lone literal (`100`, `true`, `"now()"`), which nearly every
+/// option holds, is read as one: syn's whole expression grammar costs several times
+/// more, and a cold build of 1,000 models pays it for every option.
+fn value_expr(input: syn::parse::ParseStream) -> syn::Result<Expr> {
+    use syn::parse::discouraged::Speculative;
+    if input.peek(Lit) {
+        let fork = input.fork();
+        let lit: Lit = fork.parse()?;
+        if fork.is_empty() || fork.peek(syn::Token![,]) {
+            input.advance_to(&fork);
+            return Ok(Expr::Lit(ExprLit { attrs: Vec::new(), lit }));
+        }
+    }
+    input.parse()
+}
+
 /// Remembers which keys were given, to refuse a key given twice.
 #[derive(Default)]
 struct Seen(BTreeMap<String, Span>);
@@ -91,11 +113,11 @@ struct Seen(BTreeMap<String, Span>);
 impl Seen {
     fn first_time(&mut self, cx: &mut Ctxt, opt: &Opt) -> bool {
         let name = opt.name();
-        if self.0.contains_key(&name) {
+        if self.0.contains_key(name) {
             cx.error_at(opt.span(), format!("duplicate option `{name}`: give it once"));
             return false;
         }
-        self.0.insert(name, opt.span());
+        self.0.insert(name.to_string(), opt.span());
         true
     }
 }
@@ -223,7 +245,7 @@ fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
             continue;
         }
         let span = opt.span();
-        match opt.name().as_str() {
+        match opt.name() {
             "primary_key" => o.primary_key = expect_flag(cx, &opt),
             "auto_increment" => o.auto_increment = expect_flag(cx, &opt).then_some(span),
             "unique" => o.unique = expect_flag(cx, &opt),
@@ -376,11 +398,11 @@ fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
     for opt in read_opts(cx, attrs) {
         let name = opt.name();
         let span = opt.span();
-        let repeatable = matches!(name.as_str(), "index" | "unique" | "check");
+        let repeatable = matches!(name, "index" | "unique" | "check");
         if !repeatable && !seen.first_time(cx, &opt) {
             continue;
         }
-        match name.as_str() {
+        match name {
             "table" => o.table = expect_str(cx, &opt),
             "renamed_from" => o.renamed_from = expect_str(cx, &opt),
             "comment" => o.comment = expect_str(cx, &opt),
@@ -413,7 +435,7 @@ fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
                         }
                     }
                 }
-                match name.as_str() {
+                match name {
                     "check" => match (given_name, expr) {
                         (Some(n), Some(e)) => o.checks.push((n, e, span)),
                         _ => cx.error_at(
