@@ -134,6 +134,18 @@ fn strings(v: Value) -> Result<Vec<String>, String> {
     }
 }
 
+/// A name and a column list: the arguments of `Index::new`, `Unique::new`,
+/// `ForeignKey::on` and `.references`, and both halves of `ForeignKey::new`.
+fn name_and_columns(
+    args: &mut impl Iterator<Item = Value>,
+    name: &str,
+    columns: &str,
+) -> Result<(String, Vec<String>), String> {
+    let n = string(args.next().ok_or_else(|| format!("missing {name}"))?)?;
+    let c = strings(args.next().ok_or_else(|| format!("missing {columns}"))?)?;
+    Ok((n, c))
+}
+
 fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
@@ -187,14 +199,12 @@ fn call(path: &str, mut args: Vec<Value>) -> Result<Value, String> {
         }
         ("Table", "new") => Value::Table(Table::new(string(take(1)?.remove(0))?)),
         ("Index", "new") => {
-            let mut a = take(2)?.into_iter();
-            let name = string(a.next().ok_or("missing name")?)?;
-            Value::Index(Index::new(&name, &strs(&strings(a.next().ok_or("missing columns")?)?)))
+            let (name, cols) = name_and_columns(&mut take(2)?.into_iter(), "name", "columns")?;
+            Value::Index(Index::new(&name, &strs(&cols)))
         }
         ("Unique", "new") => {
-            let mut a = take(2)?.into_iter();
-            let name = string(a.next().ok_or("missing name")?)?;
-            Value::Unique(Unique::new(&name, &strs(&strings(a.next().ok_or("missing columns")?)?)))
+            let (name, cols) = name_and_columns(&mut take(2)?.into_iter(), "name", "columns")?;
+            Value::Unique(Unique::new(&name, &strs(&cols)))
         }
         ("Check", "new") => {
             let mut a = take(2)?.into_iter();
@@ -203,16 +213,12 @@ fn call(path: &str, mut args: Vec<Value>) -> Result<Value, String> {
         }
         ("ForeignKey", "new") => {
             let mut a = take(4)?.into_iter();
-            let name = string(a.next().ok_or("missing name")?)?;
-            let cols = strings(a.next().ok_or("missing columns")?)?;
-            let table = string(a.next().ok_or("missing table")?)?;
-            let refs = strings(a.next().ok_or("missing referenced columns")?)?;
+            let (name, cols) = name_and_columns(&mut a, "name", "columns")?;
+            let (table, refs) = name_and_columns(&mut a, "table", "referenced columns")?;
             Value::ForeignKey(ForeignKey::new(&name, &strs(&cols), &table, &strs(&refs)))
         }
         ("ForeignKey", "on") => {
-            let mut a = take(2)?.into_iter();
-            let name = string(a.next().ok_or("missing name")?)?;
-            let cols = strings(a.next().ok_or("missing columns")?)?;
+            let (name, cols) = name_and_columns(&mut take(2)?.into_iter(), "name", "columns")?;
             Value::ForeignKeyFrom(ForeignKey::on(&name, &strs(&cols)))
         }
         _ => return Err(format!("`{path}` is not part of the migration builder language")),
@@ -257,8 +263,7 @@ fn method(receiver: Value, name: &str, args: Vec<Value>) -> Result<Value, String
         (Value::Index(i), "named") => Value::Index(i.named()),
         (Value::Unique(u), "named") => Value::Unique(u.named()),
         (Value::ForeignKeyFrom(f), "references") => {
-            let table = string(arg()?)?;
-            let refs = strings(arg()?)?;
+            let (table, refs) = name_and_columns(&mut args, "table", "referenced columns")?;
             Value::ForeignKey(f.references(&table, &strs(&refs)))
         }
         (Value::ForeignKey(f), "named") => Value::ForeignKey(f.named()),

@@ -95,7 +95,9 @@ fn read_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> Vec<Opt> {
 /// more, and a cold build of 1,000 models pays it for every option.
 fn value_expr(input: syn::parse::ParseStream) -> syn::Result<Expr> {
     use syn::parse::discouraged::Speculative;
-    if input.peek(Lit) {
+    // `Lit` also reads `-1` as one negative literal, where the expression parser (and
+    // so the rest of this file) sees a negation: leave that to the expression parser.
+    if input.peek(Lit) && !input.peek(syn::Token![-]) {
         let fork = input.fork();
         let lit: Lit = fork.parse()?;
         if fork.is_empty() || fork.peek(syn::Token![,]) {
@@ -774,5 +776,27 @@ fn is_unsigned_or_odd_int(ty: &syn::Type) -> bool {
             ["u8", "u16", "u32", "u64", "u128", "usize", "i8", "i128", "isize"].iter().any(|n| s.ident == n)
         }),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::parse::{ParseStream, Parser};
+    use syn::Expr;
+
+    /// What `value_expr` reads, and where it leaves the stream, as syn's own expression
+    /// parser would: the literal fast path changes cost, not meaning.
+    #[test]
+    fn option_values_read_as_syn_reads_them() {
+        for text in
+            ["100", "\"now()\"", "true", "1.50", "-1", "1 + 2", "\"a\".len()", "User", "auth::User", "50, index"]
+        {
+            let ours = |input: ParseStream| Ok((super::value_expr(input)?, input.parse::<proc_macro2::TokenStream>()?));
+            let syns = |input: ParseStream| Ok((input.parse::<Expr>()?, input.parse::<proc_macro2::TokenStream>()?));
+            let (a, rest_a) = ours.parse_str(text).expect("ours");
+            let (b, rest_b) = syns.parse_str(text).expect("syn");
+            assert_eq!(a, b, "{text}");
+            assert_eq!(rest_a.to_string(), rest_b.to_string(), "{text}");
+        }
     }
 }

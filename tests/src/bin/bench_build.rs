@@ -9,7 +9,9 @@
 //! - the compile cost of 1,000 embedded generated migrations next to `sqlx::migrate!`
 //!   over 1,000 equivalent SQL files: the rebuild after touching `main.rs`, with the
 //!   crates taking turns, in a binary that counts its migrations (the target's measure)
-//!   and in one that applies them on boot, each next to the same crate with none.
+//!   and in one that applies them on boot, each next to the same crate with none, and
+//!   next to reversible sqlx migrations (`.up.sql` + `.down.sql`, what a generated
+//!   migration carries).
 //!
 //! `cargo run --release -p chakra-tests --bin bench_build -- [--models 10,100,1000] [--runs 7] [--skip-compile] [--keep]`
 //! (`--keep` builds the crates, leaves them in place and prints where, for profiling by hand)
@@ -209,6 +211,35 @@ enum Main {
     Apply,
 }
 
+impl Main {
+    /// `src/main.rs` of the crate with `embed_migrations!()`.
+    fn ours(self) -> &'static str {
+        if self == Main::Apply {
+            OURS_APPLY
+        } else {
+            OURS_COUNT
+        }
+    }
+
+    /// `src/main.rs` of the crate with `sqlx::migrate!`.
+    fn theirs(self) -> &'static str {
+        if self == Main::Apply {
+            THEIRS_APPLY
+        } else {
+            THEIRS_COUNT
+        }
+    }
+
+    /// What both crates need besides their migration library.
+    fn extra_dependencies(self) -> &'static str {
+        if self == Main::Apply {
+            TOKIO
+        } else {
+            ""
+        }
+    }
+}
+
 const OURS_COUNT: &str = "pub static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::embed_migrations!();\nfn main() { println!(\"{}\", MIGRATIONS.migrations.len()); }\n";
 const OURS_APPLY: &str = "pub static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::embed_migrations!();\n\n#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    let mut conn = migrations_runtime::AnyConnection::connect(\"sqlite::memory:\").await.expect(\"connect\");\n    let steps = migrations_runtime::Migrator::new(&MIGRATIONS).apply(&mut conn).await.expect(\"apply\");\n    println!(\"{}\", steps.len());\n}\n";
 const THEIRS_COUNT: &str = "static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();\nfn main() { println!(\"{}\", MIGRATOR.iter().count()); }\n";
@@ -221,11 +252,11 @@ fn sqlx_crate(main: Main) -> TempCrate {
     let manifest = format!(
         "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nsqlx = {{ version = \"0.8\", default-features = false, features = [\"migrate\", \"macros\", \"sqlite\", \"runtime-tokio\"] }}\n{}\n[workspace]\n",
         theirs.name,
-        if main == Main::Apply { TOKIO } else { "" }
+        main.extra_dependencies()
     );
     theirs.write("Cargo.toml", &manifest);
     let _ = std::fs::remove_file(theirs.dir.join("build.rs"));
-    theirs.write("src/main.rs", if main == Main::Apply { THEIRS_APPLY } else { THEIRS_COUNT });
+    theirs.write("src/main.rs", main.theirs());
     // The macro wants the folder to exist, empty or not.
     std::fs::create_dir_all(theirs.dir.join("migrations")).expect("migrations folder");
     theirs
@@ -238,13 +269,12 @@ fn sqlx_crate(main: Main) -> TempCrate {
 fn embedding_crates(count: usize, main: Main) -> (TempCrate, TempCrate, TempCrate) {
     use migrations_core::{Dialect, Schema};
     let ours = TempCrate::new("bench_embed", "");
-    ours.write("src/main.rs", if main == Main::Apply { OURS_APPLY } else { OURS_COUNT });
+    ours.write("src/main.rs", main.ours());
     ours.write("src/models.rs", "");
-    if main == Main::Apply {
-        let manifest =
-            ours.read("Cargo.toml").replace("[build-dependencies]", &format!("{TOKIO}\n[build-dependencies]"));
-        ours.write("Cargo.toml", &manifest);
-    }
+    let manifest = ours
+        .read("Cargo.toml")
+        .replace("[build-dependencies]", &format!("{}\n[build-dependencies]", main.extra_dependencies()));
+    ours.write("Cargo.toml", &manifest);
     std::fs::create_dir_all(ours.dir.join("migrations")).expect("migrations folder");
     let theirs = sqlx_crate(main);
     let reversible = sqlx_crate(main);
