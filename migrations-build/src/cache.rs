@@ -70,12 +70,17 @@ impl Cache {
         bytes.extend_from_slice(&(key.len() as u64).to_le_bytes());
         bytes.extend_from_slice(key.as_bytes());
         bytes.extend_from_slice(&value);
-        if let Some(dir) = file.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
         // Written aside and renamed, so an interrupted write is never read as an entry.
+        // The folder is made only when the first write finds it missing.
         let partial = file.with_extension("partial");
-        if std::fs::write(&partial, bytes).is_ok() {
+        let mut written = std::fs::write(&partial, &bytes);
+        if written.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+            if let Some(dir) = file.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            written = std::fs::write(&partial, &bytes);
+        }
+        if written.is_ok() {
             let _ = std::fs::rename(&partial, &file);
         }
     }

@@ -35,6 +35,7 @@ mod generate;
 pub mod interpret;
 pub mod migration_files;
 mod naming;
+mod parallel;
 mod registry;
 mod sources;
 

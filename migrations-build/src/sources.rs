@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::Cache;
 use crate::error::{Error, Located, Location, Result};
+use crate::parallel::in_parallel;
 
 /// A model and the file it was found in.
 #[derive(Debug, Clone)]
@@ -51,6 +52,12 @@ pub struct Package {
 pub fn read_package(manifest_dir: &Path) -> Result<Package> {
     let manifest = manifest_dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).map_err(Error::io("read", &manifest))?;
+    // Cheap skip, as for sources: a manifest whose text names no `lib`, no `bin` and no
+    // `metadata` has the default roots and no app name, and reading TOML is slow in an
+    // unoptimised build script. (Cargo has read it already: it is valid.)
+    if !["lib", "bin", "metadata"].iter().any(|key| text.contains(key)) {
+        return Ok(Package { roots: roots_of(manifest_dir, &toml::Table::new()), app: None });
+    }
     let doc: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| Error::Manifest { path: manifest.clone(), message: e.message().to_string() })?;
@@ -272,32 +279,9 @@ fn read_in_waves(roots: &[PathBuf], cache: &Cache) -> Result<HashMap<PathBuf, Fi
     Ok(done)
 }
 
-/// `work` applied to each item, on up to as many threads as the machine has; the
-/// results in the items' order.
-fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len()).min(8);
-    if threads <= 1 {
-        return items.iter().map(work).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, R)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break mine };
-                        mine.push((i, work(item)));
-                    }
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
-}
+/// The smallest file whose contents are cached: below, parsing it (at opt-level 0) takes
+/// less time than the cache's write, read and compare.
+const MIN_CACHED: usize = 1024;
 
 /// What `path` holds, from the cache or by parsing; with `spans`, the models as parsed
 /// (spans and all) when it was parsed.
@@ -308,8 +292,11 @@ fn read_file(path: &Path, text: &str, child_dir: &Path, cache: &Cache, spans: bo
         return (read, None);
     }
     // The child folder is part of the key: the same text means other modules elsewhere.
+    // A small file (a `mod.rs` of `mod` lines, say) is parsed again each time instead:
+    // that costs less than writing its entry and reading it back.
     let key = path.join(child_dir);
-    if let Some(hit) = cache.get::<FileContents>("src", &key, text) {
+    let cached = text.len() >= MIN_CACHED;
+    if let Some(hit) = cached.then(|| cache.get::<FileContents>("src", &key, text)).flatten() {
         read.contents = Some(hit);
         return (read, None);
     }
@@ -321,7 +308,7 @@ fn read_file(path: &Path, text: &str, child_dir: &Path, cache: &Cache, spans: bo
     let mut contents = FileContents::default();
     let mut models = Vec::new();
     collect(file.items, path, child_dir, &mut contents, &mut models, &mut read.errors);
-    if read.errors.is_empty() {
+    if read.errors.is_empty() && cached {
         cache.put("src", &key, text, &contents);
     }
     read.contents = Some(contents);
@@ -409,6 +396,37 @@ pub fn located(path: &Path, err: &syn::Error) -> Vec<Located> {
 
 #[cfg(test)]
 mod tests {
+    /// The manifest's `[lib] path`, `[[bin]] path` and app name are read, and a manifest
+    /// that names none of them (read without parsing) gives the default roots.
+    #[test]
+    fn package_roots_and_app_name() {
+        let dir = std::env::temp_dir().join(format!("chakra-roots-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("src/bin")).expect("dir");
+        for f in ["src/main.rs", "src/lib.rs", "src/core.rs", "src/bin/tool.rs", "src/extra.rs"] {
+            std::fs::write(dir.join(f), "").expect("file");
+        }
+        let package = "[package]\nname = \"shop\"\nversion = \"0.1.0\"\n";
+        let roots = |manifest: &str| {
+            std::fs::write(dir.join("Cargo.toml"), manifest).expect("manifest");
+            let p = super::read_package(&dir).expect("package");
+            let names: Vec<String> =
+                p.roots.iter().map(|r| r.strip_prefix(&dir).expect("inside").display().to_string()).collect();
+            (names, p.app)
+        };
+        assert_eq!(roots(package), (vec!["src/bin/tool.rs".into(), "src/lib.rs".into(), "src/main.rs".into()], None));
+        let custom = format!(
+            "{package}\n[package.metadata.chakra]\napp = \"store\"\n\n[lib]\npath = \"src/core.rs\"\n\n[[bin]]\nname = \"x\"\npath = \"src/extra.rs\"\n"
+        );
+        assert_eq!(
+            roots(&custom),
+            (
+                vec!["src/bin/tool.rs".into(), "src/core.rs".into(), "src/extra.rs".into(), "src/main.rs".into()],
+                Some("store".into())
+            )
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn cached_identifiers_are_checked_before_use() {
         assert_eq!(super::ident("Thing").map(|i| i.to_string()).as_deref(), Some("Thing"));
