@@ -31,6 +31,7 @@ macro_rules! embed_migrations {
 
 pub mod any;
 mod backend;
+#[cfg(feature = "cli")]
 pub mod cli;
 mod error;
 pub mod history;

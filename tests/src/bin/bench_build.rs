@@ -11,7 +11,8 @@
 //!   crates taking turns, in a binary that counts its migrations (the target's measure)
 //!   and in one that applies them on boot, each next to the same crate with none, and
 //!   next to reversible sqlx migrations (`.up.sql` + `.down.sql`, what a generated
-//!   migration carries).
+//!   migration carries). Each crate takes only the features it uses (SQLite; for ours,
+//!   no `cli`).
 //!
 //! `cargo run --release -p chakra-tests --bin bench_build -- [--models 10,100,1000] [--runs 7] [--skip-compile] [--keep]`
 //! (`--keep` builds the crates, leaves them in place and prints where, for profiling by hand)
@@ -271,8 +272,17 @@ fn embedding_crates(count: usize, main: Main) -> (TempCrate, TempCrate, TempCrat
     let ours = TempCrate::new("bench_embed", "");
     ours.write("src/main.rs", main.ours());
     ours.write("src/models.rs", "");
-    let manifest = ours
+    // Each side takes only the features it uses, as the sqlx crates do: SQLite, no CLI.
+    let manifest: String = ours
         .read("Cargo.toml")
+        .lines()
+        .map(|line| match line.strip_prefix("migrations-runtime = { ") {
+            Some(rest) => {
+                format!("migrations-runtime = {{ default-features = false, features = [\"sqlite\"], {rest}\n")
+            }
+            None => format!("{line}\n"),
+        })
+        .collect::<String>()
         .replace("[build-dependencies]", &format!("{}\n[build-dependencies]", main.extra_dependencies()));
     ours.write("Cargo.toml", &manifest);
     std::fs::create_dir_all(ours.dir.join("migrations")).expect("migrations folder");
