@@ -914,10 +914,16 @@ mod tests {
             "#[model(r#type = \"x\", default = b'a')]",
             "#[model()]",
         ];
-        for text in simple {
+        // The attribute and the tokens inside its parentheses.
+        let attribute = |text: &str| {
             let attr = syn::Attribute::parse_outer.parse_str(text).expect("attribute").remove(0);
             let syn::Meta::List(list) = &attr.meta else { panic!("{text}") };
-            let fast = super::simple_opts(&list.tokens).unwrap_or_else(|| panic!("not simple: {text}"));
+            let tokens = list.tokens.clone();
+            (attr, tokens)
+        };
+        for text in simple {
+            let (attr, tokens) = attribute(text);
+            let fast = super::simple_opts(&tokens).unwrap_or_else(|| panic!("not simple: {text}"));
             let mut slow = Vec::new();
             super::meta_opts(&attr, &mut slow).expect(text);
             assert_eq!(described(&fast), described(&slow), "{text}");
@@ -935,9 +941,7 @@ mod tests {
             "#[model(primary_key())]",
         ];
         for text in other {
-            let attr = syn::Attribute::parse_outer.parse_str(text).expect("attribute").remove(0);
-            let syn::Meta::List(list) = &attr.meta else { panic!("{text}") };
-            assert!(super::simple_opts(&list.tokens).is_none(), "{text}");
+            assert!(super::simple_opts(&attribute(text).1).is_none(), "{text}");
         }
     }
 
