@@ -81,12 +81,12 @@ fn meta_opts(attr: &syn::Attribute, opts: &mut Vec<Opt>) -> syn::Result<()> {
             None => key.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::"),
         };
         let value = if meta.input.peek(syn::Token![=]) {
-            OptValue::Expr(Box::new(value_expr(meta.value()?)?))
+            OptValue::Expr(Box::new(meta.value()?.parse()?))
         } else if meta.input.peek(syn::token::Paren) {
             let mut items = Vec::new();
             meta.parse_nested_meta(|inner| {
                 if inner.input.peek(syn::Token![=]) {
-                    let expr = value_expr(inner.value()?)?;
+                    let expr: Expr = inner.value()?.parse()?;
                     items.push(ListItem::KeyValue(inner.path, Box::new(expr)));
                 } else {
                     items.push(ListItem::Word(inner.path));
@@ -116,12 +116,13 @@ fn simple_opts(tokens: &proc_macro2::TokenStream) -> Option<Vec<Opt>> {
             SimpleValue::None => OptValue::Flag,
             SimpleValue::Lit(lit) => OptValue::Expr(lit),
             SimpleValue::List(group) => {
+                let inside = group.stream();
                 // (`key()` is an error the meta parser words.)
-                if group.delimiter() != Delimiter::Parenthesis || group.stream().is_empty() {
+                if group.delimiter() != Delimiter::Parenthesis || inside.is_empty() {
                     return None;
                 }
                 let mut items = Vec::new();
-                for (inner, value) in simple_items(&group.stream())? {
+                for (inner, value) in simple_items(&inside)? {
                     items.push(match value {
                         SimpleValue::None => ListItem::Word(syn::Path::from(inner)),
                         SimpleValue::Lit(lit) => ListItem::KeyValue(syn::Path::from(inner), lit),
@@ -179,24 +180,6 @@ fn simple_items(tokens: &proc_macro2::TokenStream) -> Option<Vec<(proc_macro2::I
         }
     }
     Some(items)
-}
-
-/// An option's value. A lone literal (`100`, `true`, `"now()"`), which nearly every
-/// option holds, is read as one: syn's whole expression grammar costs several times
-/// more, and a cold build of 1,000 models pays it for every option.
-fn value_expr(input: syn::parse::ParseStream) -> syn::Result<Expr> {
-    use syn::parse::discouraged::Speculative;
-    // `Lit` also reads `-1` as one negative literal, where the expression parser (and
-    // so the rest of this file) sees a negation: leave that to the expression parser.
-    if input.peek(Lit) && !input.peek(syn::Token![-]) {
-        let fork = input.fork();
-        let lit: Lit = fork.parse()?;
-        if fork.is_empty() || fork.peek(syn::Token![,]) {
-            input.advance_to(&fork);
-            return Ok(Expr::Lit(ExprLit { attrs: Vec::new(), lit }));
-        }
-    }
-    input.parse()
 }
 
 /// Remembers which keys were given, to refuse a key given twice.
@@ -873,8 +856,7 @@ fn is_unsigned_or_odd_int(ty: &syn::Type) -> bool {
 #[cfg(test)]
 mod tests {
     use quote::ToTokens;
-    use syn::parse::{ParseStream, Parser};
-    use syn::Expr;
+    use syn::parse::Parser;
 
     use super::{ListItem, Opt, OptValue};
 
@@ -890,7 +872,9 @@ mod tests {
                         .iter()
                         .map(|i| match i {
                             ListItem::Word(p) => format!("{} at {:?}", path(p), p.segments[0].ident.span().start()),
-                            ListItem::KeyValue(p, e) => format!("{} = {:?}", path(p), e),
+                            ListItem::KeyValue(p, e) => {
+                                format!("{} at {:?} = {:?}", path(p), p.segments[0].ident.span().start(), e)
+                            }
                         })
                         .collect::<Vec<_>>()
                         .join(", "),
@@ -942,22 +926,6 @@ mod tests {
         ];
         for text in other {
             assert!(super::simple_opts(&attribute(text).1).is_none(), "{text}");
-        }
-    }
-
-    /// What `value_expr` reads, and where it leaves the stream, as syn's own expression
-    /// parser would: the literal fast path changes cost, not meaning.
-    #[test]
-    fn option_values_read_as_syn_reads_them() {
-        for text in
-            ["100", "\"now()\"", "true", "1.50", "-1", "1 + 2", "\"a\".len()", "User", "auth::User", "50, index"]
-        {
-            let ours = |input: ParseStream| Ok((super::value_expr(input)?, input.parse::<proc_macro2::TokenStream>()?));
-            let syns = |input: ParseStream| Ok((input.parse::<Expr>()?, input.parse::<proc_macro2::TokenStream>()?));
-            let (a, rest_a) = ours.parse_str(text).expect("ours");
-            let (b, rest_b) = syns.parse_str(text).expect("syn");
-            assert_eq!(a, b, "{text}");
-            assert_eq!(rest_a.to_string(), rest_b.to_string(), "{text}");
         }
     }
 }
