@@ -15,13 +15,18 @@
 //!   no `cli`).
 //!
 //! `cargo run --release -p chakra-tests --bin bench_build -- [--models 10,100,1000] [--runs 7] [--skip-compile] [--keep]`
-//! (`--keep` builds the crates, leaves them in place and prints where, for profiling by hand)
+//! (`--keep` builds the crates, leaves them in place and prints where, for profiling by hand).
+//!
+//! `... --bin bench_build -- --anatomy [--runs 7]` prints instead what the compile cost of
+//! 1,000 generated migrations is made of (see `anatomy.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chakra_tests::temp_crate::{workspace, TempCrate};
+
+mod anatomy;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -247,6 +252,14 @@ const THEIRS_COUNT: &str = "static MIGRATOR: sqlx::migrate::Migrator = sqlx::mig
 const THEIRS_APPLY: &str = "use sqlx::Connection;\n\nstatic MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();\n\n#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    let mut conn = sqlx::SqliteConnection::connect(\"sqlite::memory:\").await.expect(\"connect\");\n    MIGRATOR.run_direct(&mut conn).await.expect(\"migrate\");\n    println!(\"{}\", MIGRATOR.iter().count());\n}\n";
 const TOKIO: &str = "tokio = { version = \"1\", features = [\"rt\", \"macros\"] }\n";
 
+/// The manifest line of `migrations-runtime` for a crate that uses SQLite and no CLI.
+fn runtime_for_sqlite() -> String {
+    format!(
+        "migrations-runtime = {{ default-features = false, features = [\"sqlite\"], path = {:?} }}\n",
+        workspace().join("migrations-runtime").display().to_string()
+    )
+}
+
 /// The same crate with `sqlx::migrate!` over a `migrations` folder.
 fn sqlx_crate(main: Main) -> TempCrate {
     let theirs = TempCrate::new("bench_sqlx", "");
@@ -276,12 +289,7 @@ fn embedding_crates(count: usize, main: Main) -> (TempCrate, TempCrate, TempCrat
     let manifest: String = ours
         .read("Cargo.toml")
         .lines()
-        .map(|line| match line.strip_prefix("migrations-runtime = { ") {
-            Some(rest) => {
-                format!("migrations-runtime = {{ default-features = false, features = [\"sqlite\"], {rest}\n")
-            }
-            None => format!("{line}\n"),
-        })
+        .map(|line| if line.starts_with("migrations-runtime = ") { runtime_for_sqlite() } else { format!("{line}\n") })
         .collect::<String>()
         .replace("[build-dependencies]", &format!("{}\n[build-dependencies]", main.extra_dependencies()));
     ours.write("Cargo.toml", &manifest);
@@ -397,6 +405,10 @@ fn main() {
     let sizes: Vec<usize> =
         arg("--models").unwrap_or_else(|| "10,100,1000".into()).split(',').filter_map(|s| s.parse().ok()).collect();
     let runs: usize = arg("--runs").and_then(|r| r.parse().ok()).unwrap_or(7);
+    if args.iter().any(|a| a == "--anatomy") {
+        anatomy::anatomy(1000, runs);
+        return;
+    }
     println!(
         "machine: {} cores; workspace {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
