@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use chakra_tests::bench_support::ops_for;
+use chakra_tests::bench_support::generated;
 use chakra_tests::temp_crate::{workspace, TempCrate};
 use migrations_core::{Dialect, Schema};
 
@@ -56,18 +56,10 @@ fn build_apps(count: usize) -> Apps {
         "use sqlx::Connection;\n\nstatic SQLITE: sqlx::migrate::Migrator = sqlx::migrate!(\"./migrations_sqlite\");\nstatic POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!(\"./migrations_postgres\");\n\n#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    let url = std::env::args().nth(1).expect(\"url\");\n    if url.starts_with(\"sqlite\") {\n        let mut c = sqlx::SqliteConnection::connect(&url).await.expect(\"connect\");\n        SQLITE.run_direct(&mut c).await.expect(\"migrate\");\n    } else {\n        let mut c = sqlx::PgConnection::connect(&url).await.expect(\"connect\");\n        POSTGRES.run_direct(&mut c).await.expect(\"migrate\");\n    }\n}\n",
     );
     let mut schema = Schema::new();
-    let mut previous: Vec<String> = Vec::new();
     let (mut floor_sqlite, mut floor_postgres) = (String::from("BEGIN;\n"), String::new());
     for i in 0..count {
-        let ops = ops_for(i);
-        let id = format!("{:04}_step_{i}", i + 1);
-        let spec = migrations_build::ModuleSpec {
-            id: &id,
-            dependencies: &previous,
-            operations: &ops,
-            sealed_on: Some("2026-11-22"),
-        };
-        ours.write(&format!("migrations/{id}.rs"), &migrations_build::module(&spec).expect("module"));
+        let (id, ops, module) = generated(i);
+        ours.write(&format!("migrations/{id}.rs"), &module);
         for (dialect, dir, floor) in [
             (Dialect::Sqlite, "migrations_sqlite", &mut floor_sqlite),
             (Dialect::Postgres, "migrations_postgres", &mut floor_postgres),
@@ -78,7 +70,6 @@ fn build_apps(count: usize) -> Apps {
             floor.push_str(&text);
         }
         schema.apply_all(&ops).expect("apply");
-        previous = vec![id];
     }
     floor_sqlite.push_str("COMMIT;\n");
     ours.write(".chakra/snapshot.toml", &migrations_core::snapshot::to_toml(&schema));

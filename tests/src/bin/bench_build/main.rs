@@ -119,7 +119,8 @@ impl Bench {
         (exe.expect("build script binary"), out.expect("OUT_DIR"))
     }
 
-    fn run_script(&self, extra: &[(&str, &str)]) -> Duration {
+    /// The build script, run as cargo runs it, with `extra` variables.
+    fn script_command(&self, extra: &[(&str, &str)]) -> Command {
         let (exe, out) = self.script();
         let mut cmd = Command::new(exe);
         cmd.env("CARGO_MANIFEST_DIR", &self.krate.dir)
@@ -130,6 +131,17 @@ impl Bench {
         for (k, v) in extra {
             cmd.env(k, v);
         }
+        cmd
+    }
+
+    /// What the build script says of its phases (`CHAKRA_TIMING`).
+    fn phases(&self) -> String {
+        let o = self.script_command(&[("CHAKRA_TIMING", "1")]).output().expect("run build script");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    }
+
+    fn run_script(&self, extra: &[(&str, &str)]) -> Duration {
+        let mut cmd = self.script_command(extra);
         let start = Instant::now();
         let output = cmd.output().expect("run build script");
         let took = start.elapsed();
@@ -297,17 +309,9 @@ fn embedding_crates(count: usize, main: Main) -> (TempCrate, TempCrate, TempCrat
     let theirs = sqlx_crate(main);
     let reversible = sqlx_crate(main);
     let mut schema = Schema::new();
-    let mut previous: Vec<String> = Vec::new();
     for i in 0..count {
-        let ops = chakra_tests::bench_support::ops_for(i);
-        let id = format!("{:04}_step_{i}", i + 1);
-        let spec = migrations_build::ModuleSpec {
-            id: &id,
-            dependencies: &previous,
-            operations: &ops,
-            sealed_on: Some("2026-11-22"),
-        };
-        ours.write(&format!("migrations/{id}.rs"), &migrations_build::module(&spec).expect("module"));
+        let (id, ops, module) = chakra_tests::bench_support::generated(i);
+        ours.write(&format!("migrations/{id}.rs"), &module);
         let (sql, after) = migrations_core::render::render_all(&ops, &schema, Dialect::Sqlite).expect("sql");
         let back: Vec<_> = ops.iter().rev().map(|op| op.reverse().expect("reversible")).collect();
         let (back_sql, _) = migrations_core::render::render_all(&back, &after, Dialect::Sqlite).expect("sql");
@@ -316,7 +320,6 @@ fn embedding_crates(count: usize, main: Main) -> (TempCrate, TempCrate, TempCrat
         theirs.write(&format!("migrations/{id}.sql"), &script(sql.clone()));
         reversible.write(&format!("migrations/{id}.up.sql"), &script(sql));
         reversible.write(&format!("migrations/{id}.down.sql"), &script(back_sql));
-        previous = vec![id];
     }
     if count > 0 {
         ours.write(".chakra/snapshot.toml", &migrations_core::snapshot::to_toml(&schema));
@@ -425,36 +428,13 @@ fn main() {
             bench.build(&[("CHAKRA_SEAL", "initial")]);
             bench.build(&[]);
             if args.iter().any(|a| a == "--timing") {
-                let (exe, out) = bench.script();
-                let _ = std::fs::remove_dir_all(out.join("chakra-cache"));
-                let o = Command::new(exe)
-                    .env("CARGO_MANIFEST_DIR", &bench.krate.dir)
-                    .env("OUT_DIR", out)
-                    .env("CARGO_PKG_NAME", &bench.krate.name)
-                    .env("CHAKRA_TIMING", "1")
-                    .env_remove("CI")
-                    .output()
-                    .expect("run");
-                println!("  cold phases ({n} models):\n{}", String::from_utf8_lossy(&o.stderr));
-            }
-            if args.iter().any(|a| a == "--timing") {
-                let (exe, out) = bench.script();
+                let _ = std::fs::remove_dir_all(bench.script().1.join("chakra-cache"));
+                println!("  cold phases ({n} models):\n{}", bench.phases());
                 let target = bench.files / 2;
-                bench
-                    .krate
-                    .write(&format!("src/models/things/m{target}.rs"), &model_file(target, bench.per_file, true));
-                let o = Command::new(exe)
-                    .env("CARGO_MANIFEST_DIR", &bench.krate.dir)
-                    .env("OUT_DIR", out)
-                    .env("CARGO_PKG_NAME", &bench.krate.name)
-                    .env("CHAKRA_TIMING", "1")
-                    .env_remove("CI")
-                    .output()
-                    .expect("run");
-                println!("  one-file-changed phases ({n} models):\n{}", String::from_utf8_lossy(&o.stderr));
-                bench
-                    .krate
-                    .write(&format!("src/models/things/m{target}.rs"), &model_file(target, bench.per_file, false));
+                let file = format!("src/models/things/m{target}.rs");
+                bench.krate.write(&file, &model_file(target, bench.per_file, true));
+                println!("  one-file-changed phases ({n} models):\n{}", bench.phases());
+                bench.krate.write(&file, &model_file(target, bench.per_file, false));
                 bench.run_script(&[]);
             }
             if args.iter().any(|a| a == "--keep") {
