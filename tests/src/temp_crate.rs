@@ -64,7 +64,7 @@ publish = false
 migrations-runtime = {{ path = {runtime:?} }}
 
 [build-dependencies]
-migrations-build = {{ path = {build:?} }}
+migrations-build = {{ path = {build:?}, default-features = false }}
 
 [workspace]
 "#,
