@@ -196,7 +196,8 @@ pub(crate) fn migration_providing(app: &App, table: &str, columns: &[String]) ->
 
 fn read(f: &MigrationFile) -> Result<Vec<Operation>> {
     let text = std::fs::read_to_string(&f.path).map_err(Error::io("read", &f.path))?;
-    crate::interpret::read_operations(&text, false).map_err(|e| {
+    // Only names matter here: drops given by name need not be looked up.
+    crate::interpret::read_migration(&text, false).map(|m| m.into_operations()).map_err(|e| {
         Error::MigrationFile(crate::error::Located {
             location: crate::error::Location { path: f.path.clone(), line: e.line, column: 1 },
             message: e.message,

@@ -25,7 +25,8 @@ struct Verdict {
 }
 
 fn verdict(file: &MigrationFile, text: &str) -> Result<Verdict> {
-    let ops = crate::interpret::read_operations(text, false).map_err(|e| {
+    // What is dropped is said by name: drops given by name need not be looked up.
+    let ops = crate::interpret::read_migration(text, false).map(|m| m.into_operations()).map_err(|e| {
         Error::MigrationFile(Located {
             location: Location { path: file.path.clone(), line: e.line, column: 1 },
             message: e.message,

@@ -755,9 +755,9 @@ impl Config {
             let known: Vec<&str> = files.iter().map(|f| f.id.as_str()).collect();
             return Err(Error::Usage(format!("no migration `{id}`; the migrations are: {}", known.join(", "))));
         }
-        let read = |f: &MigrationFile, backward: bool| -> Result<Vec<Operation>> {
+        let read = |f: &MigrationFile, backward: bool, start: &Schema| -> Result<Vec<Operation>> {
             let text = std::fs::read_to_string(&f.path).map_err(Error::io("read", &f.path))?;
-            crate::interpret::read_operations(&text, backward).map_err(|e| {
+            crate::interpret::read_operations(&text, backward, start).map_err(|e| {
                 Error::MigrationFile(Located {
                     location: Location { path: f.path.clone(), line: e.line, column: 1 },
                     message: e.message,
@@ -772,7 +772,7 @@ impl Config {
             Schema::new()
         };
         for f in &files {
-            let up = read(f, false)?;
+            let up = read(f, false, &schema)?;
             if f.id == id {
                 if !backward {
                     return migrations_core::render::render_all(&up, &schema, dialect)
@@ -780,7 +780,7 @@ impl Config {
                         .map_err(render_err);
                 }
                 schema.apply_all(&up).map_err(|e| Error::Usage(format!("cannot replay `{id}`: {e}")))?;
-                let down = read(f, true)?;
+                let down = read(f, true, &schema)?;
                 return migrations_core::render::render_all(&down, &schema, dialect)
                     .map(|(sql, _)| sql)
                     .map_err(render_err);

@@ -4,9 +4,9 @@
 //! helper functions) is an error that names the line and says to ask the application
 //! binary instead.
 
-use migrations_core::builder::Migration;
+use migrations_core::builder::{Dropped, Migration};
 use migrations_core::schema::{Check, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Table, Unique};
-use migrations_core::Operation;
+use migrations_core::{Operation, Schema};
 use syn::spanned::Spanned;
 use syn::{Expr, Lit};
 
@@ -285,6 +285,14 @@ fn constraint(v: Value) -> Result<migrations_core::schema::Constraint, String> {
     }
 }
 
+/// What a drop is given: a name (a string) or the definition `definition` reads.
+fn dropped<T>(v: Value, definition: impl FnOnce(Value) -> Result<T, String>) -> Result<Dropped<T>, String> {
+    match v {
+        Value::Str(name) => Ok(Dropped::Name(name)),
+        other => definition(other).map(Dropped::Definition),
+    }
+}
+
 fn record(m: &mut Migration, op: &str, args: Vec<Value>) -> Result<(), String> {
     let mut a = args.into_iter();
     let mut next = || a.next().ok_or_else(|| format!("`m.{op}` is missing an argument"));
@@ -306,7 +314,7 @@ fn record(m: &mut Migration, op: &str, args: Vec<Value>) -> Result<(), String> {
     };
     match op {
         "create_model" => m.create_model(table(next()?)?),
-        "delete_model" => m.delete_model(table(next()?)?),
+        "delete_model" => m.delete_model(dropped(next()?, table)?),
         "rename_model" => m.rename_model(&string(next()?)?, &string(next()?)?),
         "alter_model_comment" => {
             let t = string(next()?)?;
@@ -315,17 +323,17 @@ fn record(m: &mut Migration, op: &str, args: Vec<Value>) -> Result<(), String> {
         }
         "add_field" => m.add_field(&string(next()?)?, column(next()?)?),
         "add_field_filled" => m.add_field_filled(&string(next()?)?, column(next()?)?, default(next()?)?),
-        "remove_field" => m.remove_field(&string(next()?)?, column(next()?)?),
+        "remove_field" => m.remove_field(&string(next()?)?, dropped(next()?, column)?),
         "alter_field" => m.alter_field(&string(next()?)?, column(next()?)?, column(next()?)?),
         "alter_field_filled" => {
             m.alter_field_filled(&string(next()?)?, column(next()?)?, column(next()?)?, default(next()?)?)
         }
         "rename_field" => m.rename_field(&string(next()?)?, &string(next()?)?, &string(next()?)?),
         "create_index" => m.create_index(&string(next()?)?, index(next()?)?),
-        "drop_index" => m.drop_index(&string(next()?)?, index(next()?)?),
+        "drop_index" => m.drop_index(&string(next()?)?, dropped(next()?, index)?),
         "rename_index" => m.rename_index(&string(next()?)?, &string(next()?)?, &string(next()?)?),
         "add_constraint" => m.add_constraint(&string(next()?)?, constraint(next()?)?),
-        "remove_constraint" => m.remove_constraint(&string(next()?)?, constraint(next()?)?),
+        "remove_constraint" => m.remove_constraint(&string(next()?)?, dropped(next()?, constraint)?),
         "run_sql" => {
             let forward = string(next()?)?;
             let reverse = opt_string(next()?)?;
@@ -346,11 +354,28 @@ fn record(m: &mut Migration, op: &str, args: Vec<Value>) -> Result<(), String> {
     Ok(())
 }
 
-/// The operations `fn up` (or `fn down`, when `backward`) of a migration module records.
-pub fn read_operations(text: &str, backward: bool) -> Result<Vec<Operation>, ReadError> {
+/// The operations `fn up` (or `fn down`, when `backward`) of a migration module records,
+/// drops given by name looked up in `start`, the schema that direction meets.
+pub fn read_operations(text: &str, backward: bool, start: &Schema) -> Result<Vec<Operation>, ReadError> {
+    let mut m = read_migration(text, backward)?;
+    m.resolve(start).map_err(|e| ReadError { line: 1, message: format!("fn {}: {e}", direction(backward)) })?;
+    Ok(m.into_operations())
+}
+
+fn direction(backward: bool) -> &'static str {
+    if backward {
+        "down"
+    } else {
+        "up"
+    }
+}
+
+/// What `fn up` (or `fn down`) records, as it records it: drops given by name hold only
+/// the name (see [`Migration::resolve`]).
+pub fn read_migration(text: &str, backward: bool) -> Result<Migration, ReadError> {
     let file = syn::parse_file(text)
         .map_err(|e| ReadError { line: e.span().start().line, message: format!("does not parse: {e}") })?;
-    let wanted = if backward { "down" } else { "up" };
+    let wanted = direction(backward);
     let func = file
         .items
         .iter()
@@ -378,5 +403,5 @@ pub fn read_operations(text: &str, backward: bool) -> Result<Vec<Operation>, Rea
             }
         }
     }
-    Ok(m.into_operations())
+    Ok(m)
 }

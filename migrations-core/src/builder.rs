@@ -15,15 +15,93 @@
 //! assert_eq!(m.operations().len(), 2);
 //! ```
 
+use crate::apply::ApplyError;
 pub use crate::operation::{Operation, RunSql};
 pub use crate::schema::{
     Check, Column, ColumnType, Constraint, DefaultValue, FkAction, ForeignKey, Index, Table, Unique,
 };
+use crate::Schema;
 
 /// The operations of one direction of one migration, in order.
+///
+/// A drop may name what it drops instead of spelling it out (`m.remove_field("users",
+/// "email")`): generated `down` functions drop what their `up` just created, so they
+/// name it. Such a drop holds only the name until [`Migration::resolve`] looks the rest
+/// up in the schema the migration meets; whoever renders or reverses the operations
+/// resolves them first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Migration {
     operations: Vec<Operation>,
+    /// The places in `operations` of drops recorded by name, in order.
+    by_name: Vec<usize>,
+}
+
+/// What a drop is given: the dropped thing as it was, or only its name, to be looked up
+/// in the schema (see [`Migration::resolve`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dropped<T> {
+    /// The table, column, index or constraint as it was.
+    Definition(T),
+    /// Its name.
+    Name(String),
+}
+
+impl<T> From<&str> for Dropped<T> {
+    fn from(name: &str) -> Self {
+        Dropped::Name(name.into())
+    }
+}
+
+impl From<Table> for Dropped<Table> {
+    fn from(t: Table) -> Self {
+        Dropped::Definition(t)
+    }
+}
+
+impl From<Column> for Dropped<Column> {
+    fn from(c: Column) -> Self {
+        Dropped::Definition(c)
+    }
+}
+
+impl From<Index> for Dropped<Index> {
+    fn from(i: Index) -> Self {
+        Dropped::Definition(i)
+    }
+}
+
+impl From<Constraint> for Dropped<Constraint> {
+    fn from(c: Constraint) -> Self {
+        Dropped::Definition(c)
+    }
+}
+
+impl From<Unique> for Dropped<Constraint> {
+    fn from(u: Unique) -> Self {
+        Dropped::Definition(Constraint::Unique(u))
+    }
+}
+
+impl From<Check> for Dropped<Constraint> {
+    fn from(c: Check) -> Self {
+        Dropped::Definition(Constraint::Check(c))
+    }
+}
+
+impl From<ForeignKey> for Dropped<Constraint> {
+    fn from(f: ForeignKey) -> Self {
+        Dropped::Definition(Constraint::ForeignKey(f))
+    }
+}
+
+impl<T> Dropped<T> {
+    /// The definition, or `named(name)` standing in for it until it is resolved.
+    fn or_stand_in(self, named: impl FnOnce(&str) -> T) -> (T, bool) {
+        match self {
+            Dropped::Definition(t) => (t, false),
+            Dropped::Name(n) => (named(&n), true),
+        }
+    }
 }
 
 /// Names as owned strings. The builder takes `&[&str]`, not generic iterators: a
@@ -54,14 +132,63 @@ impl Migration {
         self
     }
 
+    /// Records a drop given by name: `op` holds the name and stands in until [`Self::resolve`].
+    fn push_by_name(&mut self, op: Operation, by_name: bool) -> &mut Self {
+        if by_name {
+            self.by_name.push(self.operations.len());
+        }
+        self.push(op)
+    }
+
+    /// Whether every drop is spelled out (nothing recorded by name is left to look up).
+    pub fn is_resolved(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    /// Looks up what each drop recorded by name drops, in `start` (the schema this
+    /// direction of the migration meets) as changed by the operations before it. Costs
+    /// nothing when every drop is spelled out.
+    ///
+    /// ```
+    /// use migrations_core::builder::*;
+    /// use migrations_core::{Operation, Schema};
+    ///
+    /// let mut schema = Schema::new();
+    /// let users = Table::new("users").field(Column::new("email", ColumnType::Varchar(255)).nullable());
+    /// schema.apply(&Operation::CreateModel { table: users }).unwrap();
+    ///
+    /// let mut m = Migration::new();
+    /// m.remove_field("users", "email");
+    /// m.resolve(&schema).unwrap();
+    /// let column = Column::new("email", ColumnType::Varchar(255)).nullable();
+    /// assert_eq!(m.operations(), [Operation::RemoveField { table: "users".into(), column }]);
+    /// ```
+    pub fn resolve(&mut self, start: &Schema) -> Result<(), ApplyError> {
+        let Some(&last) = self.by_name.last() else { return Ok(()) };
+        let mut schema = start.clone();
+        let mut by_name = self.by_name.iter().peekable();
+        for (i, op) in self.operations.iter_mut().enumerate().take(last + 1) {
+            if by_name.next_if_eq(&&i).is_some() {
+                look_up(op, &schema)?;
+            }
+            if i < last {
+                schema.apply(op)?;
+            }
+        }
+        self.by_name.clear();
+        Ok(())
+    }
+
     /// `CREATE TABLE`.
     pub fn create_model(&mut self, table: Table) -> &mut Self {
         self.push(Operation::CreateModel { table })
     }
 
-    /// `DROP TABLE`; `table` is the table as it was, so the step can be reversed.
-    pub fn delete_model(&mut self, table: Table) -> &mut Self {
-        self.push(Operation::DeleteModel { table })
+    /// `DROP TABLE`; `table` is the table as it was (so the step can be reversed), or
+    /// its name.
+    pub fn delete_model(&mut self, table: impl Into<Dropped<Table>>) -> &mut Self {
+        let (table, by_name) = table.into().or_stand_in(|n| Table::new(n));
+        self.push_by_name(Operation::DeleteModel { table }, by_name)
     }
 
     /// Renames a table.
@@ -88,9 +215,10 @@ impl Migration {
         self.push(Operation::AddField { table: table.into(), column, fill: Some(fill) })
     }
 
-    /// Drops a column; `column` is the column as it was.
-    pub fn remove_field(&mut self, table: &str, column: Column) -> &mut Self {
-        self.push(Operation::RemoveField { table: table.into(), column })
+    /// Drops a column; `column` is the column as it was, or its name.
+    pub fn remove_field(&mut self, table: &str, column: impl Into<Dropped<Column>>) -> &mut Self {
+        let (column, by_name) = column.into().or_stand_in(|n| Column::new(n, ColumnType::Text).nullable());
+        self.push_by_name(Operation::RemoveField { table: table.into(), column }, by_name)
     }
 
     /// Changes a column's type, nullability, default or comment.
@@ -113,9 +241,10 @@ impl Migration {
         self.push(Operation::CreateIndex { table: table.into(), index })
     }
 
-    /// Drops an index; `index` is the index as it was.
-    pub fn drop_index(&mut self, table: &str, index: Index) -> &mut Self {
-        self.push(Operation::DropIndex { table: table.into(), index })
+    /// Drops an index; `index` is the index as it was, or its name.
+    pub fn drop_index(&mut self, table: &str, index: impl Into<Dropped<Index>>) -> &mut Self {
+        let (index, by_name) = index.into().or_stand_in(|n| Index::new(n, &[]));
+        self.push_by_name(Operation::DropIndex { table: table.into(), index }, by_name)
     }
 
     /// Renames an index.
@@ -128,9 +257,10 @@ impl Migration {
         self.push(Operation::AddConstraint { table: table.into(), constraint: constraint.into() })
     }
 
-    /// Removes a constraint; `constraint` is the constraint as it was.
-    pub fn remove_constraint(&mut self, table: &str, constraint: impl Into<Constraint>) -> &mut Self {
-        self.push(Operation::RemoveConstraint { table: table.into(), constraint: constraint.into() })
+    /// Removes a constraint; `constraint` is the constraint as it was, or its name.
+    pub fn remove_constraint(&mut self, table: &str, constraint: impl Into<Dropped<Constraint>>) -> &mut Self {
+        let (constraint, by_name) = constraint.into().or_stand_in(|n| Constraint::Check(Check::new(n, "")));
+        self.push_by_name(Operation::RemoveConstraint { table: table.into(), constraint }, by_name)
     }
 
     /// Marks this direction as impossible: rolling back through it is refused.
@@ -170,6 +300,32 @@ impl Migration {
             ..RunSql::default()
         }))
     }
+}
+
+/// Fills in the definition of the drop `op` names, from `schema`.
+fn look_up(op: &mut Operation, schema: &Schema) -> Result<(), ApplyError> {
+    let missing = |op: &Operation, what: String| ApplyError { operation: op.to_string(), reason: format!("no {what}") };
+    let table_of = |name: &str| schema.table(name).ok_or_else(|| format!("table `{name}`"));
+    let found = match &*op {
+        Operation::DeleteModel { table } => table_of(&table.name).map(|t| Operation::DeleteModel { table: t.clone() }),
+        Operation::RemoveField { table, column } => table_of(table).and_then(|t| {
+            let c = t.column(&column.name).ok_or_else(|| format!("column `{}` in `{table}`", column.name))?;
+            Ok(Operation::RemoveField { table: table.clone(), column: c.clone() })
+        }),
+        Operation::DropIndex { table, index } => table_of(table).and_then(|t| {
+            let i = t.indexes.iter().find(|i| i.name == index.name);
+            let i = i.ok_or_else(|| format!("index `{}` on `{table}`", index.name))?;
+            Ok(Operation::DropIndex { table: table.clone(), index: i.clone() })
+        }),
+        Operation::RemoveConstraint { table, constraint } => table_of(table).and_then(|t| {
+            let c = t.constraints().into_iter().find(|c| c.name() == constraint.name());
+            let c = c.ok_or_else(|| format!("constraint `{}` on `{table}`", constraint.name()))?;
+            Ok(Operation::RemoveConstraint { table: table.clone(), constraint: c })
+        }),
+        _ => return Ok(()),
+    };
+    *op = found.map_err(|what| missing(op, what))?;
+    Ok(())
 }
 
 impl Table {
@@ -348,5 +504,92 @@ impl DefaultValue {
     /// A number, from its canonical decimal text (as generated code writes it).
     pub fn num(n: &str) -> Self {
         DefaultValue::Number(crate::schema::canonical_number(n).unwrap_or_else(|| n.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn users() -> Table {
+        Table::new("users")
+            .field(Column::new("id", ColumnType::BigInt).auto_increment())
+            .field(Column::new("email", ColumnType::Varchar(255)).nullable())
+            .primary_key(&["id"])
+            .unique(Unique::new("uq_users_email", &["email"]))
+            .index(Index::new("ix_users_email", &["email"]))
+    }
+
+    fn schema() -> Schema {
+        let mut s = Schema::new();
+        s.apply(&Operation::CreateModel { table: users() }).expect("create");
+        s
+    }
+
+    /// Each drop given by name comes out as the same drop spelled out.
+    #[test]
+    fn drops_by_name_resolve_to_the_definitions() {
+        let (mut named, mut spelled) = (Migration::new(), Migration::new());
+        named.remove_constraint("users", "uq_users_email");
+        spelled.remove_constraint("users", Unique::new("uq_users_email", &["email"]));
+        named.drop_index("users", "ix_users_email");
+        spelled.drop_index("users", Index::new("ix_users_email", &["email"]));
+        named.remove_field("users", "email");
+        spelled.remove_field("users", Column::new("email", ColumnType::Varchar(255)).nullable());
+        assert!(!named.is_resolved());
+        named.resolve(&schema()).expect("resolves");
+        assert!(named.is_resolved());
+        // What is left of the table once the others are gone.
+        let rest =
+            Table::new("users").field(Column::new("id", ColumnType::BigInt).auto_increment()).primary_key(&["id"]);
+        named.delete_model("users");
+        spelled.delete_model(rest);
+        named.resolve(&schema()).expect("resolves again");
+        assert_eq!(named, spelled);
+    }
+
+    /// A name is looked up where the drop stands, after the operations before it: a
+    /// column renamed a step earlier is found under its new name, and not under the old.
+    #[test]
+    fn a_name_is_looked_up_after_the_steps_before_it() {
+        let mut m = Migration::new();
+        m.rename_field("users", "email", "mail");
+        m.remove_constraint("users", "uq_users_email");
+        m.drop_index("users", "ix_users_email");
+        m.remove_field("users", "mail");
+        m.resolve(&schema()).expect("resolves");
+        let Operation::RemoveField { column, .. } = &m.operations()[3] else { panic!("{:?}", m.operations()) };
+        assert_eq!(column, &Column::new("mail", ColumnType::Varchar(255)).nullable());
+
+        let mut stale = Migration::new();
+        stale.rename_field("users", "email", "mail");
+        stale.remove_field("users", "email");
+        let err = stale.resolve(&schema()).expect_err("renamed away");
+        assert!(err.to_string().contains("no column `email` in `users`"), "{err}");
+        assert!(!stale.is_resolved(), "a failed lookup leaves the drops unresolved");
+    }
+
+    #[test]
+    fn a_missing_name_says_what_is_missing() {
+        for (drop, missing) in [
+            (Migration::new().delete_model("posts").clone(), "no table `posts`"),
+            (Migration::new().drop_index("users", "ix_nope").clone(), "no index `ix_nope` on `users`"),
+            (Migration::new().remove_constraint("users", "fk_nope").clone(), "no constraint `fk_nope` on `users`"),
+        ] {
+            let mut m = drop;
+            let err = m.resolve(&schema()).expect_err(missing);
+            assert!(err.to_string().contains(missing), "{err}");
+        }
+    }
+
+    /// Spelled-out drops need no schema: resolving them against any is a no-op.
+    #[test]
+    fn spelled_out_drops_need_no_schema() {
+        let mut m = Migration::new();
+        m.delete_model(users());
+        assert!(m.is_resolved());
+        let before = m.clone();
+        m.resolve(&Schema::new()).expect("nothing to look up");
+        assert_eq!(m, before);
     }
 }

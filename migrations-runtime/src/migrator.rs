@@ -216,6 +216,11 @@ fn texts(units: &[Unit]) -> Vec<String> {
     units.iter().map(ToString::to_string).collect()
 }
 
+/// A migration's operations that do not fit the schema they meet, as an error naming it.
+fn render_error(id: String) -> impl FnOnce(migrations_core::apply::ApplyError) -> MigrateError {
+    move |e| MigrateError::Render { id, source: Box::new(e.into()) }
+}
+
 /// The statements and data steps of one direction of a migration, in order, each
 /// statement rendered against the schema it meets.
 fn units_of(
@@ -532,9 +537,8 @@ impl Migrator {
     fn schema_before(&self, plan: &[Planned], i: usize) -> Result<Schema, MigrateError> {
         let mut schema = Schema::new();
         for p in &plan[..i] {
-            schema
-                .apply_all(&p.migration.up_operations())
-                .map_err(|e| MigrateError::Render { id: p.key(), source: Box::new(e.into()) })?;
+            let ops = p.migration.up_operations(&schema).map_err(render_error(p.key()))?;
+            schema.apply_all(&ops).map_err(render_error(p.key()))?;
         }
         Ok(schema)
     }
@@ -573,9 +577,13 @@ impl Migrator {
         let i = self.find(&plan, id)?;
         let p = plan[i];
         if backward {
-            units_of(p.migration.down_steps(), &self.schema_before(&plan, i + 1)?, dialect, &p.key()).map(|u| texts(&u))
+            let after = self.schema_before(&plan, i + 1)?;
+            let down = p.migration.down_steps(&after).map_err(render_error(p.key()))?;
+            units_of(down, &after, dialect, &p.key()).map(|u| texts(&u))
         } else {
-            units_of(p.migration.up_steps(), &self.schema_before(&plan, i)?, dialect, &p.key()).map(|u| texts(&u))
+            let before = self.schema_before(&plan, i)?;
+            let up = p.migration.up_steps(&before).map_err(render_error(p.key()))?;
+            units_of(up, &before, dialect, &p.key()).map(|u| texts(&u))
         }
     }
 
@@ -805,20 +813,22 @@ impl Migrator {
         let mut cursor = 0;
         for &(i, p) in &pending {
             while cursor < i {
-                schema
-                    .apply_all(&plan[cursor].migration.up_operations())
-                    .map_err(|e| MigrateError::Render { id: plan[cursor].key(), source: Box::new(e.into()) })?;
+                let ops = plan[cursor].migration.up_operations(&schema).map_err(render_error(plan[cursor].key()))?;
+                schema.apply_all(&ops).map_err(render_error(plan[cursor].key()))?;
                 cursor += 1;
             }
             let key = p.key();
-            let (ops, data) = p.migration.up_steps();
+            let (ops, data) = p.migration.up_steps(&schema).map_err(render_error(key.clone()))?;
             let rebuild = dialect == Dialect::Sqlite && ops.iter().any(|op| sqlite_rebuilds_table(op, &schema));
             let units = units_of((ops.clone(), data), &schema, dialect, &key)?;
             schema.apply_all(&ops).map_err(|e| MigrateError::Render { id: key.clone(), source: Box::new(e.into()) })?;
             cursor = i + 1;
             // Stored so an older binary can roll it back: only when it is plain SQL.
-            let down = p.migration.down_steps();
-            let reverse = if down.1.is_empty() { statements_of(&down.0, &schema, dialect, &key).ok() } else { None };
+            let down = p.migration.down_steps(&schema).ok();
+            let reverse = match down {
+                Some((ops, data)) if data.is_empty() => statements_of(&ops, &schema, dialect, &key).ok(),
+                _ => None,
+            };
             prepared.push(Prepared { planned: p, units, rebuild, reverse });
         }
 
@@ -969,7 +979,8 @@ impl Migrator {
             )));
         };
         let before = self.schema_before(plan, i)?;
-        let statements = units_of(plan[i].migration.up_steps(), &before, conn.dialect(), &plan[i].key())?;
+        let up = plan[i].migration.up_steps(&before).map_err(render_error(plan[i].key()))?;
+        let statements = units_of(up, &before, conn.dialect(), &plan[i].key())?;
         if !options.resume {
             return Err(MigrateError::Interrupted {
                 id: row.id.clone(),
@@ -1279,7 +1290,8 @@ impl Migrator {
             let key = format!("{}/{}", row.app, row.id);
             let statements = match plan.iter().position(|p| p.app == row.app && p.migration.id == row.id) {
                 Some(i) => {
-                    let down = plan[i].migration.down_steps();
+                    let after = self.schema_before(plan, i + 1)?;
+                    let down = plan[i].migration.down_steps(&after).map_err(render_error(key.clone()))?;
                     let irreversible = down
                         .0
                         .iter()
@@ -1292,7 +1304,7 @@ impl Migrator {
                                     .into(),
                         });
                     }
-                    units_of(down, &self.schema_before(plan, i + 1)?, dialect, &key)?
+                    units_of(down, &after, dialect, &key)?
                 }
                 None => {
                     let stored = conn

@@ -1,8 +1,9 @@
 //! The embedded registry: what `embed_migrations!()` builds at compile time.
 
-use migrations_core::Dialect;
+use migrations_core::apply::ApplyError;
+use migrations_core::{Dialect, Schema};
 
-use crate::schema;
+use crate::schema::{self, Steps};
 /// One migration embedded in the binary by `embed_migrations!()`.
 #[derive(Debug, Clone, Copy)]
 pub struct EmbeddedMigration {
@@ -32,39 +33,49 @@ pub struct Migrations {
 }
 
 impl EmbeddedMigration {
-    /// The forward operations and Rust data steps, in order.
-    pub(crate) fn up_steps(&self) -> (Vec<migrations_core::Operation>, Vec<(usize, &'static str, schema::DataStep)>) {
-        let mut m = schema::Migration::new();
-        (self.up)(&mut m);
-        m.into_steps()
+    /// The forward operations and Rust data steps, in order; drops given by name are
+    /// looked up in `before`, the schema the migration meets.
+    pub(crate) fn up_steps(&self, before: &Schema) -> Result<Steps, ApplyError> {
+        steps(self.up, before)
     }
 
-    /// The backward operations and Rust data steps, in order.
-    pub(crate) fn down_steps(&self) -> (Vec<migrations_core::Operation>, Vec<(usize, &'static str, schema::DataStep)>) {
-        let mut m = schema::Migration::new();
-        (self.down)(&mut m);
-        m.into_steps()
+    /// The backward operations and Rust data steps, in order; drops given by name are
+    /// looked up in `after`, the schema after `up`.
+    pub(crate) fn down_steps(&self, after: &Schema) -> Result<Steps, ApplyError> {
+        steps(self.down, after)
     }
 
-    /// The forward operations, as `up` records them.
-    pub fn up_operations(&self) -> Vec<migrations_core::Operation> {
-        let mut m = schema::Migration::new();
-        (self.up)(&mut m);
-        m.into_operations()
+    /// The forward operations, as `up` records them, met with the schema `before` it.
+    pub fn up_operations(&self, before: &Schema) -> Result<Vec<migrations_core::Operation>, ApplyError> {
+        self.up_steps(before).map(|(ops, _)| ops)
     }
 
-    /// The backward operations, as `down` records them.
-    pub fn down_operations(&self) -> Vec<migrations_core::Operation> {
-        let mut m = schema::Migration::new();
-        (self.down)(&mut m);
-        m.into_operations()
+    /// The backward operations, as `down` records them, met with the schema `after` `up`.
+    pub fn down_operations(&self, after: &Schema) -> Result<Vec<migrations_core::Operation>, ApplyError> {
+        self.down_steps(after).map(|(ops, _)| ops)
     }
+}
+
+fn steps(direction: fn(&mut schema::Migration), start: &Schema) -> Result<Steps, ApplyError> {
+    let mut m = schema::Migration::new();
+    direction(&mut m);
+    m.into_steps(start)
 }
 
 impl Migrations {
     /// The migration with this id.
     pub fn get(&self, id: &str) -> Option<&EmbeddedMigration> {
         self.migrations.iter().find(|m| m.id == id)
+    }
+
+    /// The schema after the first `n` migrations (in file order), replayed in memory.
+    pub fn schema_after(&self, n: usize) -> Result<Schema, ApplyError> {
+        let mut schema = Schema::new();
+        for m in &self.migrations[..n.min(self.migrations.len())] {
+            let ops = m.up_operations(&schema)?;
+            schema.apply_all(&ops)?;
+        }
+        Ok(schema)
     }
 
     /// The forward SQL of every migration for `dialect`, in order, each with its id:
@@ -77,7 +88,7 @@ impl Migrations {
         let mut schema = migrations_core::Schema::new();
         let mut out = Vec::new();
         for m in self.migrations {
-            let (sql, after) = migrations_core::render::render_all(&m.up_operations(), &schema, dialect)?;
+            let (sql, after) = migrations_core::render::render_all(&m.up_operations(&schema)?, &schema, dialect)?;
             schema = after;
             out.push((m.id, sql));
         }

@@ -25,6 +25,9 @@
 //! ```
 
 use std::future::Future;
+
+use migrations_core::apply::ApplyError;
+use migrations_core::Schema;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 
@@ -42,6 +45,10 @@ pub type DataFuture<'c> = Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> +
 /// A Rust data step: an async function given the migration's connection (inside its
 /// transaction where the backend has transactional DDL).
 pub type DataStep = for<'c> fn(DataConnection<'c>) -> DataFuture<'c>;
+
+/// The operations and Rust data steps of one direction of a migration, in order: each
+/// data step with the number of operations that run before it.
+pub(crate) type Steps = (Vec<Operation>, Vec<(usize, &'static str, DataStep)>);
 
 /// One direction of one migration: schema operations and Rust data steps, in order.
 #[derive(Default)]
@@ -73,14 +80,16 @@ impl Migration {
         self
     }
 
-    /// The schema operations (data steps left out).
-    pub fn into_operations(self) -> Vec<Operation> {
-        self.operations.into_operations()
+    /// The schema operations (data steps left out), drops given by name looked up in
+    /// `start`, the schema this direction of the migration meets.
+    pub fn into_operations(self, start: &Schema) -> Result<Vec<Operation>, ApplyError> {
+        self.into_steps(start).map(|(ops, _)| ops)
     }
 
-    /// Operations and data steps in order.
-    pub(crate) fn into_steps(self) -> (Vec<Operation>, Vec<(usize, &'static str, DataStep)>) {
-        (self.operations.into_operations(), self.data)
+    /// Operations and data steps in order, drops given by name looked up in `start`.
+    pub(crate) fn into_steps(mut self, start: &Schema) -> Result<Steps, ApplyError> {
+        self.operations.resolve(start)?;
+        Ok((self.operations.into_operations(), self.data))
     }
 }
 

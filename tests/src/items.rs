@@ -8,11 +8,7 @@ use crate::db::TestDb;
 
 /// The schema after the first `n` migrations of `set`.
 pub fn schema_after(set: &Migrations, n: usize) -> Schema {
-    let mut s = Schema::new();
-    for m in &set.migrations[..n] {
-        s.apply_all(&m.up_operations()).expect("replay");
-    }
-    s
+    set.schema_after(n).expect("replay")
 }
 
 /// `expr` as text on `dialect`.

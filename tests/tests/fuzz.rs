@@ -269,7 +269,7 @@ fn generated_module(pair: (Schema, Schema)) -> String {
 #[test]
 fn fuzz_migration_file_reader() {
     let seed = corpus("migration_mixed.rs");
-    assert!(migrations_build::interpret::read_operations(&seed, false).is_ok(), "the seed itself must read");
+    assert!(migrations_build::interpret::read_migration(&seed, false).is_ok(), "the seed itself must read");
     let seeds = prop_oneof![Just(seed), (schema(), schema()).prop_map(generated_module)];
     let path = Path::new("migrations/0002_fuzz.rs");
     fuzz("migration file reader", seeds, MIGRATION_TOKENS, |input| {
@@ -278,7 +278,9 @@ fn fuzz_migration_file_reader() {
             prop_assert!(text.contains("0002_fuzz.rs"), "error without the file: {text}");
         }
         for backward in [false, true] {
-            if let Err(e) = migrations_build::interpret::read_operations(input, backward) {
+            if let Err(e) =
+                migrations_build::interpret::read_operations(input, backward, &migrations_core::Schema::new())
+            {
                 prop_assert!(e.line >= 1, "error without a line: {e:?}");
             }
         }

@@ -75,18 +75,20 @@ fn generated_module_of_a_mixed_change_sealed() {
 
 /// What the build writes, `cargo chakra sql` reads back: for every scenario, the
 /// operations read from the generated module are the ones it was written from, and its
-/// `down` holds their reverses.
+/// `down` holds their reverses (the drops it gives by name looked up in the schema after
+/// `up`, to the definitions `up` spelled out).
 #[test]
 fn generated_modules_read_back_to_their_operations() {
+    use migrations_build::interpret::read_operations;
     for s in fixtures::all() {
         let deps = vec!["0001_initial".to_string()];
         let spec = ModuleSpec { id: "0002_x", dependencies: &deps, operations: &s.operations, sealed_on: None };
         let text = module(&spec).expect("module");
-        let up =
-            migrations_build::interpret::read_operations(&text, false).unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        let up = read_operations(&text, false, &s.before).unwrap_or_else(|e| panic!("{}: {e}", s.name));
         assert_eq!(up, s.operations, "{}: up", s.name);
-        let down =
-            migrations_build::interpret::read_operations(&text, true).unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        let mut after = s.before.clone();
+        after.apply_all(&up).unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        let down = read_operations(&text, true, &after).unwrap_or_else(|e| panic!("{}: {e}", s.name));
         let reversed: Vec<_> = s.operations.iter().rev().map(|op| op.reverse().expect("reversible")).collect();
         assert_eq!(down, reversed, "{}: down", s.name);
     }
@@ -95,7 +97,8 @@ fn generated_modules_read_back_to_their_operations() {
 #[test]
 fn rust_code_in_a_migration_is_named_not_guessed() {
     let text = "pub fn up(m: &mut Migration) {\n    m.add_field(\"t\", Column::new(\"a\", ColumnType::Integer));\n    let rows = fetch_rows();\n}\n";
-    let err = migrations_build::interpret::read_operations(text, false).expect_err("data step");
+    let err = migrations_build::interpret::read_operations(text, false, &migrations_core::Schema::new())
+        .expect_err("data step");
     assert_eq!(err.line, 3);
     assert!(err.message.contains("migrate sql"), "{err}");
 }
@@ -103,7 +106,8 @@ fn rust_code_in_a_migration_is_named_not_guessed() {
 #[test]
 fn per_dialect_sql_reads_back() {
     let text = "pub fn up(m: &mut Migration) {\n    m.run_sql_for(Dialect::Postgres, \"CREATE EXTENSION citext\", Some(\"DROP EXTENSION citext\"));\n    m.run_sql_for(Dialect::MySql, \"SET @x = 1\", None);\n}\n";
-    let ops = migrations_build::interpret::read_operations(text, false).expect("reads");
+    let ops =
+        migrations_build::interpret::read_operations(text, false, &migrations_core::Schema::new()).expect("reads");
     let mut expected = migrations_core::builder::Migration::new();
     expected.run_sql_for(migrations_core::Dialect::Postgres, "CREATE EXTENSION citext", Some("DROP EXTENSION citext"));
     expected.run_sql_for(migrations_core::Dialect::MySql, "SET @x = 1", None);
@@ -119,8 +123,10 @@ fn both_foreign_key_spellings_read_the_same() {
     };
     let old = body("ForeignKey::new(\"fk_posts_author_id_users\", &[\"author_id\"], \"users\", &[\"id\"])");
     let new = body("ForeignKey::on(\"fk_posts_author_id_users\", &[\"author_id\"]).references(\"users\", &[\"id\"])");
-    let old = migrations_build::interpret::read_operations(&old, false).expect("one call");
-    let new = migrations_build::interpret::read_operations(&new, false).expect("on/references");
+    let old =
+        migrations_build::interpret::read_operations(&old, false, &migrations_core::Schema::new()).expect("one call");
+    let new = migrations_build::interpret::read_operations(&new, false, &migrations_core::Schema::new())
+        .expect("on/references");
     assert_eq!(old, new);
     assert_eq!(old.len(), 1);
 }

@@ -8,22 +8,12 @@
 use chakra_tests::db::TestDb;
 use chakra_tests::introspect::check_live_ignoring;
 use chakra_tests::runtime_fixture::{BLOG, BLOG_EDITED, BLOG_GUARDED, DRAFT_V1, DRAFT_V2, SLUGS, WIDEN};
-use migrations_core::Schema;
 use migrations_runtime::{AnyConnection, ApplyOptions, MigrateError, Migrations, Migrator, RollbackTarget, State};
 
 const BOOKKEEPING: &[&str] = &["_chakra_migrations", "chakra_gate", "chakra_switch"];
 
-/// The schema after the first `n` migrations of `set`.
-fn schema_after(set: &Migrations, n: usize) -> Schema {
-    let mut s = Schema::new();
-    for m in &set.migrations[..n] {
-        s.apply_all(&m.up_operations()).expect("replay");
-    }
-    s
-}
-
 async fn assert_schema(db: &mut TestDb, set: &Migrations, n: usize, step: &str) {
-    check_live_ignoring(db, &schema_after(set, n), BOOKKEEPING)
+    check_live_ignoring(db, &set.schema_after(n).expect("replay"), BOOKKEEPING)
         .await
         .unwrap_or_else(|e| panic!("{}: {step}:\n{e}", db.dialect));
 }
@@ -288,7 +278,7 @@ async fn sqlite_rebuild_keeps_rows_indexes_and_triggers() {
         "{:?}",
         steps[0].statements
     );
-    check_live_ignoring(&mut db, &schema_after(&WIDEN, 2), &["_chakra_migrations", "audit"])
+    check_live_ignoring(&mut db, &WIDEN.schema_after(2).expect("replay"), &["_chakra_migrations", "audit"])
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(db.query_strings("SELECT email FROM users WHERE username = 'ada'").await, ["ada@example.com"]);
