@@ -216,7 +216,7 @@ enum Drops {
     /// `up`: the reviewer sees what is dropped.
     Spelled,
     /// `down`: it drops what `up`, a few lines above, created; the runtime looks the
-    /// rest up in the schema (half the code, so half the compile cost, of a `down`).
+    /// rest up in the schema (most of the code, and of the compile cost, of a `down`).
     Named,
 }
 
