@@ -52,45 +52,22 @@ impl<T> From<&str> for Dropped<T> {
     }
 }
 
-impl From<Table> for Dropped<Table> {
-    fn from(t: Table) -> Self {
-        Dropped::Definition(t)
-    }
+/// `Dropped<T>` from a `T` (the thing spelled out), for each kind of drop.
+macro_rules! spelled_out {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Dropped<$t> {
+            fn from(t: $t) -> Self {
+                Dropped::Definition(t)
+            }
+        }
+    )*};
 }
 
-impl From<Column> for Dropped<Column> {
-    fn from(c: Column) -> Self {
-        Dropped::Definition(c)
-    }
-}
+spelled_out!(Table, Column, Index);
 
-impl From<Index> for Dropped<Index> {
-    fn from(i: Index) -> Self {
-        Dropped::Definition(i)
-    }
-}
-
-impl From<Constraint> for Dropped<Constraint> {
-    fn from(c: Constraint) -> Self {
-        Dropped::Definition(c)
-    }
-}
-
-impl From<Unique> for Dropped<Constraint> {
-    fn from(u: Unique) -> Self {
-        Dropped::Definition(Constraint::Unique(u))
-    }
-}
-
-impl From<Check> for Dropped<Constraint> {
-    fn from(c: Check) -> Self {
-        Dropped::Definition(Constraint::Check(c))
-    }
-}
-
-impl From<ForeignKey> for Dropped<Constraint> {
-    fn from(f: ForeignKey) -> Self {
-        Dropped::Definition(Constraint::ForeignKey(f))
+impl<C: Into<Constraint>> From<C> for Dropped<Constraint> {
+    fn from(c: C) -> Self {
+        Dropped::Definition(c.into())
     }
 }
 
