@@ -164,7 +164,13 @@ impl Migration {
     /// `DROP TABLE`; `table` is the table as it was (so the step can be reversed), or
     /// its name.
     pub fn delete_model(&mut self, table: impl Into<Dropped<Table>>) -> &mut Self {
-        let (table, by_name) = table.into().or_stand_in(|n| Table::new(n));
+        self.drop_model(table.into())
+    }
+
+    // The generic methods only convert and call these: an application's crate
+    // instantiates the conversion, and the rest is compiled once, here.
+    fn drop_model(&mut self, table: Dropped<Table>) -> &mut Self {
+        let (table, by_name) = table.or_stand_in(|n| Table::new(n));
         self.push_by_name(Operation::DeleteModel { table }, by_name)
     }
 
@@ -194,7 +200,11 @@ impl Migration {
 
     /// Drops a column; `column` is the column as it was, or its name.
     pub fn remove_field(&mut self, table: &str, column: impl Into<Dropped<Column>>) -> &mut Self {
-        let (column, by_name) = column.into().or_stand_in(|n| Column::new(n, ColumnType::Text).nullable());
+        self.drop_field(table, column.into())
+    }
+
+    fn drop_field(&mut self, table: &str, column: Dropped<Column>) -> &mut Self {
+        let (column, by_name) = column.or_stand_in(|n| Column::new(n, ColumnType::Text).nullable());
         self.push_by_name(Operation::RemoveField { table: table.into(), column }, by_name)
     }
 
@@ -220,7 +230,11 @@ impl Migration {
 
     /// Drops an index; `index` is the index as it was, or its name.
     pub fn drop_index(&mut self, table: &str, index: impl Into<Dropped<Index>>) -> &mut Self {
-        let (index, by_name) = index.into().or_stand_in(|n| Index::new(n, &[]));
+        self.drop_index_given(table, index.into())
+    }
+
+    fn drop_index_given(&mut self, table: &str, index: Dropped<Index>) -> &mut Self {
+        let (index, by_name) = index.or_stand_in(|n| Index::new(n, &[]));
         self.push_by_name(Operation::DropIndex { table: table.into(), index }, by_name)
     }
 
@@ -236,7 +250,11 @@ impl Migration {
 
     /// Removes a constraint; `constraint` is the constraint as it was, or its name.
     pub fn remove_constraint(&mut self, table: &str, constraint: impl Into<Dropped<Constraint>>) -> &mut Self {
-        let (constraint, by_name) = constraint.into().or_stand_in(|n| Constraint::Check(Check::new(n, "")));
+        self.drop_constraint(table, constraint.into())
+    }
+
+    fn drop_constraint(&mut self, table: &str, constraint: Dropped<Constraint>) -> &mut Self {
+        let (constraint, by_name) = constraint.or_stand_in(|n| Constraint::Check(Check::new(n, "")));
         self.push_by_name(Operation::RemoveConstraint { table: table.into(), constraint }, by_name)
     }
 

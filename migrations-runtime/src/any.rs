@@ -189,3 +189,30 @@ impl Connection for AnyConnection {
         delegate!(self, c => c.triggers_of(table).await)
     }
 }
+
+/// The migrator's entry points for [`AnyConnection`], instantiated here, in this crate's
+/// own code units. A generic `async fn` is otherwise compiled in the crate that calls
+/// it: an application's `Migrator::apply(&mut AnyConnection)` would compile the whole
+/// migrator (its SQL runner, its history table, sqlx's queries) into the application's
+/// crate, again whenever the code unit holding `main` changes. In a debug build rustc
+/// shares generic instances between crates, so the application reuses these instead.
+/// Never called.
+#[doc(hidden)]
+pub fn __instances_for_any_connection(m: &crate::Migrator, c: &mut AnyConnection) {
+    use std::future::Future;
+    use std::pin::Pin;
+    fn erase<'a, T>(f: impl Future<Output = T> + 'a) -> Pin<Box<dyn Future<Output = T> + 'a>> {
+        Box::pin(f)
+    }
+    drop(erase(AnyConnection::connect("")));
+    drop(erase(m.apply(c)));
+    drop(erase(m.apply_with(c, &crate::ApplyOptions::default())));
+    drop(erase(m.rollback(c, &crate::RollbackTarget::Count(1), false)));
+    drop(erase(m.status(c)));
+    drop(erase(m.history(c)));
+    #[cfg(feature = "cli")]
+    {
+        let cmd = crate::cli::MigrateCommand::Status;
+        drop(erase(cmd.run(m, "")));
+    }
+}
