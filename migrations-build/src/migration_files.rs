@@ -125,6 +125,11 @@ pub fn read_text(path: &Path, stem: &str, number: u32, text: &str) -> Result<Mig
     // Only `ID` and `DEPENDENCIES` matter here, and a migration module can be large: parse
     // just those two items when they can be found, the whole file otherwise (rustc
     // checks the rest when it compiles the module).
+    let draft = text.starts_with(DRAFT_MARK);
+    if let Some((id, dependencies)) = plain_consts(text).filter(|(id, _)| id == stem) {
+        let checksum = crate::registry::checksum(text);
+        return Ok(MigrationFile { path: path.to_path_buf(), id, number, dependencies, draft, checksum });
+    }
     let items = match quick_consts(text) {
         Some(items) => items,
         None => syn::parse_file(text)
@@ -179,7 +184,6 @@ pub fn read_text(path: &Path, stem: &str, number: u32, text: &str) -> Result<Mig
             format!("`ID` is \"{id}\" but the file is `{stem}.rs`; they must agree"),
         )));
     }
-    let draft = text.starts_with(DRAFT_MARK);
     Ok(MigrationFile {
         path: path.to_path_buf(),
         id,
@@ -188,6 +192,29 @@ pub fn read_text(path: &Path, stem: &str, number: u32, text: &str) -> Result<Mig
         draft,
         checksum: crate::registry::checksum(text),
     })
+}
+
+/// `ID` and `DEPENDENCIES` as the generator writes them, each on one line with plain
+/// string literals (`pub const ID: &str = "0002_x";`, `pub const DEPENDENCIES: &[&str] =
+/// &["0001_y"];`), read without a parser; `None` for anything else (an escape, a list
+/// broken over lines, a comment), which [`quick_consts`] or the whole file then reads.
+/// Reading them with `syn` costs more than the rest of a cold read of the file.
+fn plain_consts(text: &str) -> Option<(String, Vec<String>)> {
+    // A plain literal: no escapes, nothing but the string between the quotes.
+    fn literal(s: &str) -> Option<String> {
+        let inner = s.strip_prefix('"')?.strip_suffix('"')?;
+        (!inner.contains(['"', '\\'])).then(|| inner.to_string())
+    }
+    let line = |prefix: &str, suffix: &str| {
+        let start = text.find(prefix).filter(|&i| i == 0 || text.as_bytes()[i - 1] == b'\n')? + prefix.len();
+        let len = text[start..].find('\n').unwrap_or(text.len() - start);
+        text[start..start + len].trim_end_matches('\r').strip_suffix(suffix)
+    };
+    let id = literal(line("pub const ID: &str = ", ";")?)?;
+    let list = line("pub const DEPENDENCIES: &[&str] = &[", "];")?;
+    let dependencies =
+        if list.is_empty() { Vec::new() } else { list.split(", ").map(literal).collect::<Option<Vec<_>>>()? };
+    Some((id, dependencies))
 }
 
 /// `pub const ID ...;` and `pub const DEPENDENCIES ...;` parsed on their own, each with
@@ -263,6 +290,41 @@ mod tests {
         assert_eq!(parse_id("12345_x"), Some(12345));
         for bad in ["001_x", "0001_", "0001", "0001_Add", "000a_x", "0001_a-b", "x_0001", "0001_é", "99999999999_x"] {
             assert_eq!(parse_id(bad), None, "{bad}");
+        }
+    }
+
+    /// The consts as generated are read without a parser, to what the parser reads; any
+    /// other spelling is left to the parser (`None`), never misread.
+    #[test]
+    fn plain_consts_read_what_the_parser_reads_or_nothing() {
+        use std::path::Path;
+        let file = |consts: &str| {
+            format!("// header\n\nuse migrations_runtime::schema::*;\n\n{consts}\npub fn up(m: &mut Migration) {{}}\n")
+        };
+        let generated = [
+            "pub const ID: &str = \"0002_x\";\npub const DEPENDENCIES: &[&str] = &[\"0001_y\"];\n",
+            "pub const ID: &str = \"0002_x\";\npub const DEPENDENCIES: &[&str] = &[];\n",
+            "pub const ID: &str = \"0002_x\";\r\npub const DEPENDENCIES: &[&str] = &[\"0001_y\", \"auth/0001_initial\"];\r\n",
+        ];
+        for consts in generated {
+            let text = file(consts);
+            let (id, deps) = super::plain_consts(&text).expect(consts);
+            // The parser's reading, with the fast path out of the way.
+            let items = super::quick_consts(&text).expect("parses");
+            let parsed_deps = super::string_list(&items[1].0.expr).expect("list");
+            assert_eq!((id.as_str(), deps), ("0002_x", parsed_deps), "{consts}");
+            let read = super::read_text(Path::new("0002_x.rs"), "0002_x", 2, &text).expect("reads");
+            assert_eq!(read.id, "0002_x");
+        }
+        for other in [
+            "pub const ID: &str = \"0002_\\x\";\npub const DEPENDENCIES: &[&str] = &[];\n",
+            "pub const ID: &str = \"0002_x\"; // note\npub const DEPENDENCIES: &[&str] = &[];\n",
+            "pub const ID: &str = \"0002_x\";\npub const DEPENDENCIES: &[&str] = &[\n    \"0001_y\",\n];\n",
+            "pub const ID: &str = \"0002_x\";\npub const DEPENDENCIES: &[&str] = &[\"0001_y\",\"0001_z\"];\n",
+            "pub const ID: &str = \"0002_x\";\n",
+            "// pub const ID: &str = \"0002_x\";\npub const DEPENDENCIES: &[&str] = &[];\n",
+        ] {
+            assert_eq!(super::plain_consts(&file(other)), None, "{other}");
         }
     }
 }

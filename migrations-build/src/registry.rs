@@ -22,10 +22,14 @@ pub fn checksum(text: &str) -> String {
     } else {
         Sha256::digest(text.as_bytes())
     };
-    digest.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    // By table: `write!(s, "{b:02x}")` goes through the formatter, slow at opt-level 0.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(64);
+    for b in digest {
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    hex
 }
 
 /// The registry text. `snapshot` is the snapshot file, embedded with `include_str!` (so
