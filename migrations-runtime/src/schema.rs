@@ -33,8 +33,8 @@ use std::pin::Pin;
 
 pub use crate::backend::DataConnection;
 pub use migrations_core::builder::{
-    Check, Column, ColumnType, Constraint, DefaultValue, FkAction, ForeignKey, ForeignKeyFrom, Index, Operation,
-    RunSql, Table, Unique,
+    Check, Column, ColumnType, Constraint, DefaultValue, Dropped, FkAction, ForeignKey, ForeignKeyFrom, Index,
+    Operation, RunSql, Table, Unique,
 };
 
 /// What a data step returns. It need not be `Send`: a boxed future borrowing a sqlx
