@@ -122,14 +122,25 @@ fn at(path: &Path, line: usize, column: usize, message: String) -> Located {
 
 /// Reads what a migration module says of itself. Never panics; every problem names the place.
 pub fn read_text(path: &Path, stem: &str, number: u32, text: &str) -> Result<MigrationFile> {
-    // Only `ID` and `DEPENDENCIES` matter here, and a migration module can be large: parse
-    // just those two items when they can be found, the whole file otherwise (rustc
-    // checks the rest when it compiles the module).
-    let draft = text.starts_with(DRAFT_MARK);
-    if let Some((id, dependencies)) = plain_consts(text).filter(|(id, _)| id == stem) {
-        let checksum = crate::registry::checksum(text);
-        return Ok(MigrationFile { path: path.to_path_buf(), id, number, dependencies, draft, checksum });
-    }
+    let (id, dependencies) = match plain_consts(text).filter(|(id, _)| id == stem) {
+        Some(consts) => consts,
+        None => parsed_consts(path, stem, text)?,
+    };
+    Ok(MigrationFile {
+        path: path.to_path_buf(),
+        id,
+        number,
+        dependencies,
+        draft: text.starts_with(DRAFT_MARK),
+        checksum: crate::registry::checksum(text),
+    })
+}
+
+/// `ID` and `DEPENDENCIES` read with the parser, each problem at its place. Only those
+/// two items matter, and a migration module can be large: they are parsed on their own
+/// when they can be found, the whole file otherwise (rustc checks the rest when it
+/// compiles the module).
+fn parsed_consts(path: &Path, stem: &str, text: &str) -> Result<(String, Vec<String>)> {
     let items = match quick_consts(text) {
         Some(items) => items,
         None => syn::parse_file(text)
@@ -184,14 +195,7 @@ pub fn read_text(path: &Path, stem: &str, number: u32, text: &str) -> Result<Mig
             format!("`ID` is \"{id}\" but the file is `{stem}.rs`; they must agree"),
         )));
     }
-    Ok(MigrationFile {
-        path: path.to_path_buf(),
-        id,
-        number,
-        dependencies: dependencies.unwrap_or_default(),
-        draft,
-        checksum: crate::registry::checksum(text),
-    })
+    Ok((id, dependencies.unwrap_or_default()))
 }
 
 /// `ID` and `DEPENDENCIES` as the generator writes them, each on one line with plain

@@ -299,7 +299,14 @@ impl Migration {
 
 /// Fills in the definition of the drop `op` names, from `schema`.
 fn look_up(op: &mut Operation, schema: &Schema) -> Result<(), ApplyError> {
-    let missing = |op: &Operation, what: String| ApplyError { operation: op.to_string(), reason: format!("no {what}") };
+    let missing = |op: &Operation, what: String| {
+        ApplyError {
+        operation: op.to_string(),
+        reason: format!(
+            "no {what} at this point of the migration to drop by name; check the name, or give the dropped definition instead of its name"
+        ),
+    }
+    };
     let table_of = |name: &str| schema.table(name).ok_or_else(|| format!("table `{name}`"));
     let found = match &*op {
         Operation::DeleteModel { table } => table_of(&table.name).map(|t| Operation::DeleteModel { table: t.clone() }),
@@ -574,6 +581,7 @@ mod tests {
             let mut m = drop;
             let err = m.resolve(&schema()).expect_err(missing);
             assert!(err.to_string().contains(missing), "{err}");
+            assert!(err.to_string().contains("check the name"), "says what to do: {err}");
         }
     }
 
