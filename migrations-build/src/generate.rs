@@ -252,7 +252,10 @@ impl Config {
             // listed one by one as well: with a thousand migrations that was a thousand
             // more paths for cargo to read back and check on every build.
             println!("cargo:rerun-if-changed={}", paths.migrations.display());
-            for var in ["CHAKRA_MODE", "CHAKRA_SEAL", "CI"] {
+            // The wrapper variables tell rust-analyzer's runs apart, which write nothing:
+            // without them the next plain build would take rust-analyzer's run as its own
+            // and not write the draft until another edit.
+            for var in ["CHAKRA_MODE", "CHAKRA_SEAL", "CI", "RA_RUSTC_WRAPPER", "RUSTC_WRAPPER"] {
                 println!("cargo:rerun-if-env-changed={var}");
             }
         }
@@ -794,4 +797,69 @@ impl Config {
 /// The operations of a change, in words (for `cargo chakra check`).
 pub fn describe(ops: &[Operation]) -> Vec<String> {
     ops.iter().map(ToString::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use crate::config::{Config, Mode};
+
+    const MODEL: &str = "#[derive(Model)]\npub struct Note {\n    #[model(primary_key)]\n    pub id: i64,\n}\n";
+
+    /// A crate with one model at `dir` (below a fresh temporary folder), and that folder.
+    fn crate_at(test: &str, dir: &str) -> (PathBuf, PathBuf) {
+        let root = std::env::temp_dir().join(format!("chakra-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let krate = root.join(dir);
+        std::fs::create_dir_all(krate.join("src")).expect("dir");
+        std::fs::write(krate.join("Cargo.toml"), "[package]\nname = \"notes\"\nversion = \"0.1.0\"\n")
+            .expect("manifest");
+        std::fs::write(krate.join("src/lib.rs"), MODEL).expect("lib.rs");
+        (root, krate)
+    }
+
+    fn generate(dir: &Path) -> super::Report {
+        Config::new().manifest_dir(dir).mode(Mode::Auto).cargo_output(false).generate().expect("generate")
+    }
+
+    fn modified(path: &Path) -> std::time::SystemTime {
+        std::fs::metadata(path).and_then(|m| m.modified()).expect("mtime")
+    }
+
+    #[test]
+    fn half_edited_sources_write_nothing() {
+        let (root, krate) = crate_at("half-edited", "notes");
+        std::fs::write(krate.join("src/lib.rs"), MODEL.replace("pub id: i64,", "pub id: i64,\n    pub body: Option<"))
+            .expect("edit");
+        let report = generate(&krate);
+        let skipped = report.skipped.expect("skipped");
+        assert!(skipped.contains("lib.rs does not parse"), "{skipped}");
+        assert!(!krate.join("migrations").exists() && !krate.join(".chakra").exists());
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn package_verification_writes_nothing() {
+        let (root, krate) = crate_at("package", "target/package/notes-0.1.0");
+        let report = generate(&krate);
+        assert!(report.skipped.as_deref().is_some_and(|s| s.contains("cargo package")), "{report:?}");
+        assert!(!krate.join("migrations").exists() && !krate.join(".chakra").exists());
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    /// A run whose files are already right rewrites none of them (their times stay).
+    #[test]
+    fn files_already_right_are_not_rewritten() {
+        let (root, krate) = crate_at("already-right", "notes");
+        let first = generate(&krate);
+        let draft = first.draft.expect("draft");
+        let snapshot = krate.join(".chakra/snapshot.toml");
+        let times = (modified(&draft), modified(&snapshot));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let again = generate(&krate);
+        assert_eq!(again.draft.as_ref(), Some(&draft));
+        assert_eq!((modified(&draft), modified(&snapshot)), times);
+        let _ = std::fs::remove_dir_all(root);
+    }
 }

@@ -1,6 +1,7 @@
 //! End to end with real `cargo` on a temporary crate: the build writes the first
 //! migration, rewrites its draft on each change, seals, removes a reverted draft, fails
-//! in check mode, does not rerun when nothing changed, reports a bad model at its line,
+//! in check mode, does not rerun when nothing changed, writes nothing from half-edited
+//! sources or under rust-analyzer, reports a bad model at its line,
 //! refuses two heads until `cargo chakra merge`, and the generated crate compiles and
 //! its migrations apply on SQLite.
 
@@ -71,6 +72,30 @@ async fn the_build_writes_drafts_seals_checks_and_embeds() {
     let edited = app.build(&[]);
     assert_ok("build after editing a migration", &edited);
     assert!(build_script_ran(&edited, &app.name), "the edit did not rerun the build script:\n{}", edited.stderr);
+    assert_eq!(app.read("migrations/0001_initial.rs"), draft);
+
+    // 3c. Half-edited sources write nothing: rustc reports the error, the draft stays.
+    let half_edited = with_field("    pub email: Option<String>,\n    pub nick: Option<");
+    app.write("src/models.rs", &half_edited);
+    let half = app.build(&[]);
+    assert!(!half.ok, "a model that does not parse built");
+    assert!(build_script_ran(&half, &app.name), "the edit did not rerun the build script:\n{}", half.stderr);
+    assert_eq!(app.migrations(), ["0001_initial.rs"]);
+    assert_eq!(app.read("migrations/0001_initial.rs"), draft);
+
+    // 3d. Under rust-analyzer, which runs build scripts on code being edited, nothing is
+    // written either; the next plain build runs the script again and writes the draft.
+    app.write("src/models.rs", &with_field("    pub email: Option<String>,\n    pub nick: Option<String>,"));
+    let analyzer = app.build(&[("RA_RUSTC_WRAPPER", "1")]);
+    assert_ok("build under rust-analyzer", &analyzer);
+    assert!(build_script_ran(&analyzer, &app.name), "{}", analyzer.stderr);
+    assert_eq!(app.read("migrations/0001_initial.rs"), draft);
+    let plain = app.build(&[]);
+    assert_ok("plain build after rust-analyzer", &plain);
+    assert!(build_script_ran(&plain, &app.name), "the plain build did not run the build script:\n{}", plain.stderr);
+    assert!(app.read("migrations/0001_initial.rs").contains("\"nick\""));
+    app.write("src/models.rs", &with_field("    pub email: Option<String>,"));
+    assert_ok("build after undoing nick", &app.build(&[]));
     assert_eq!(app.read("migrations/0001_initial.rs"), draft);
 
     // 4. Sealing with the environment variable names it, drops the draft mark, advances the snapshot.
