@@ -244,6 +244,20 @@ impl Config {
                 for f in &s.files {
                     println!("cargo:rerun-if-changed={}", f.display());
                 }
+                // A module declared before its file exists: its folder is watched (cargo
+                // looks at everything in it), so creating the file runs the build again.
+                // Not the package's own folder, which holds `target/`: there, the file
+                // paths themselves (cargo reruns while they are missing, and rustc fails
+                // on a missing module anyway).
+                for m in &s.awaited {
+                    if m.folder == paths.manifest {
+                        for f in &m.files {
+                            println!("cargo:rerun-if-changed={}", f.display());
+                        }
+                    } else {
+                        println!("cargo:rerun-if-changed={}", m.folder.display());
+                    }
+                }
             }
             println!("cargo:rerun-if-changed={}", paths.snapshot.parent().unwrap_or(&paths.manifest).display());
             println!("cargo:rerun-if-changed={}", paths.snapshot.display());

@@ -37,6 +37,19 @@ pub struct Scan {
     pub errors: Vec<Located>,
     /// Files that had to be parsed (not found in the cache).
     pub parsed: usize,
+    /// Where a declared module's file would be, when it is not there yet (see
+    /// [`AwaitedModule`]).
+    pub awaited: Vec<AwaitedModule>,
+}
+
+/// A `mod name;` whose file does not exist (yet): rustc fails on it, unless it is
+/// cfg'd out. The build watches for the file, so that creating it runs the build again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwaitedModule {
+    /// The folder the file would be created in.
+    pub folder: PathBuf,
+    /// The paths the file may take (`name.rs`, `name/mod.rs`, or its `#[path]`).
+    pub files: Vec<PathBuf>,
 }
 
 /// What the build reads from the package's `Cargo.toml`, read once per run.
@@ -236,7 +249,13 @@ pub fn scan(roots: &[PathBuf], cache: &Cache) -> Result<Scan> {
                 }
             }
         }
-        let mut children: Vec<(PathBuf, PathBuf)> = mods.iter().filter_map(resolve_mod).collect();
+        let mut children = Vec::new();
+        for m in &mods {
+            match resolve_mod(m) {
+                Some(child) => children.push(child),
+                None => scan.awaited.push(awaited(m)),
+            }
+        }
         children.reverse();
         queue.extend(children);
     }
@@ -368,6 +387,20 @@ fn resolve_mod(m: &ModRef) -> Option<(PathBuf, PathBuf)> {
         }
     };
     file.is_file().then_some((file, child))
+}
+
+/// Where the file of `m`, which does not exist, would be.
+fn awaited(m: &ModRef) -> AwaitedModule {
+    match &m.explicit {
+        Some(p) => {
+            let file = m.dir.join(p);
+            AwaitedModule { folder: file.parent().map(Path::to_path_buf).unwrap_or_default(), files: vec![file] }
+        }
+        None => AwaitedModule {
+            folder: m.dir.clone(),
+            files: vec![m.dir.join(format!("{}.rs", m.name)), m.dir.join(&m.name).join("mod.rs")],
+        },
+    }
 }
 
 fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {

@@ -152,6 +152,24 @@ async fn the_build_writes_drafts_seals_checks_and_embeds() {
     app.write("src/main.rs", &app.read("src/main.rs").replace("mod models;\nmod more;", "mod models;"));
     let _ = std::fs::remove_file(app.dir.join("src/more.rs"));
 
+    // 8b. A module declared before its file exists fails in rustc; creating the file
+    // runs the build script again, which finds the model in it.
+    app.write("src/main.rs", &app.read("src/main.rs").replace("mod models;", "mod models;\nmod tags;"));
+    assert!(!app.build(&[]).ok, "a missing module file built");
+    app.write("src/tags.rs", "use migrations_runtime::Model;\n\n#[derive(Model)]\npub struct Tag {\n    #[model(primary_key)]\n    pub id: i64,\n}\n");
+    let created = app.build(&[]);
+    assert_ok("build after creating the module file", &created);
+    assert!(
+        build_script_ran(&created, &app.name),
+        "creating the file did not rerun the build script:\n{}",
+        created.stderr
+    );
+    assert_eq!(app.migrations(), ["0001_initial.rs", "0002_add_user_age.rs", "0003_create_tags.rs"]);
+    app.write("src/main.rs", &app.read("src/main.rs").replace("mod models;\nmod tags;", "mod models;"));
+    let _ = std::fs::remove_file(app.dir.join("src/tags.rs"));
+    assert_ok("build after removing the module", &app.build(&[]));
+    assert_eq!(app.migrations(), ["0001_initial.rs", "0002_add_user_age.rs"]);
+
     // 9. Two heads after a simulated git merge fail the build until `cargo chakra merge`.
     for (id, column) in [("0003_add_user_a", "a"), ("0003_add_user_b", "b")] {
         app.write(
