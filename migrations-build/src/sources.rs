@@ -326,7 +326,7 @@ fn read_file(path: &Path, text: &str, child_dir: &Path, cache: &Cache, spans: bo
     };
     let mut contents = FileContents::default();
     let mut models = Vec::new();
-    collect(file.items, path, child_dir, &mut contents, &mut models, &mut read.errors);
+    collect(file.items, path, child_dir, false, &mut contents, &mut models, &mut read.errors);
     if read.errors.is_empty() && cached {
         cache.put("src", &key, text, &contents);
     }
@@ -336,10 +336,16 @@ fn read_file(path: &Path, text: &str, child_dir: &Path, cache: &Cache, spans: bo
 
 /// Takes the items by value: a model struct becomes the `DeriveInput` it is read as
 /// without a copy (copying a syntax tree is slow in an unoptimised build script).
+///
+/// `dir` is the folder of the modules declared here; `inline`, whether these items are
+/// inside an inline module of `path`. A `#[path]` outside any inline module is relative
+/// to the folder of `path` itself, as rustc reads it (in `src/a.rs`, `#[path = "x.rs"]`
+/// names `src/x.rs`, where a plain `mod x;` names `src/a/x.rs`).
 fn collect(
     items: Vec<syn::Item>,
     path: &Path,
     dir: &Path,
+    inline: bool,
     contents: &mut FileContents,
     models: &mut Vec<Model>,
     errors: &mut Vec<Located>,
@@ -358,9 +364,15 @@ fn collect(
                 match m.content {
                     Some((_, inner)) => {
                         let sub = dir.join(explicit.unwrap_or_else(|| m.ident.to_string()));
-                        collect(inner, path, &sub, contents, models, errors);
+                        collect(inner, path, &sub, true, contents, models, errors);
                     }
-                    None => contents.mods.push(ModRef { dir: dir.to_path_buf(), name: m.ident.to_string(), explicit }),
+                    None => {
+                        let base = match (&explicit, inline) {
+                            (Some(_), false) => path.parent().unwrap_or(dir),
+                            _ => dir,
+                        };
+                        contents.mods.push(ModRef { dir: base.to_path_buf(), name: m.ident.to_string(), explicit })
+                    }
                 }
             }
             _ => {}
@@ -457,6 +469,36 @@ mod tests {
                 Some("store".into())
             )
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// `#[path]` is read as rustc reads it: outside an inline module, relative to the
+    /// folder of the file that declares it (also in a file that is not a `mod.rs`);
+    /// inside one, relative to that file's module folder and the inline modules.
+    #[test]
+    fn path_attributes_resolve_as_rustc_resolves_them() {
+        let dir = std::env::temp_dir().join(format!("chakra-paths-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src/a/c")).expect("dir");
+        let model = |name: &str| {
+            format!("#[derive(Model)]\npub struct {name} {{\n    #[model(primary_key)]\n    pub id: i64,\n}}\n")
+        };
+        std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"p\"\nversion = \"0.1.0\"\n").expect("manifest");
+        std::fs::write(dir.join("src/main.rs"), "mod a;\nfn main() {}\n").expect("main");
+        std::fs::write(
+            dir.join("src/a.rs"),
+            "#[path = \"other.rs\"]\npub mod b;\npub mod c {\n    #[path = \"inner.rs\"]\n    pub mod d;\n}\n",
+        )
+        .expect("a");
+        std::fs::write(dir.join("src/other.rs"), model("Other")).expect("other");
+        std::fs::write(dir.join("src/a/c/inner.rs"), model("Inner")).expect("inner");
+        for cache in [super::Cache::none(), super::Cache::new(Some(&dir.join("out")))] {
+            let roots = super::crate_roots(&dir).expect("roots");
+            let scan = super::scan(&roots, &cache).expect("scan");
+            let found: Vec<String> = scan.models.iter().map(|m| m.model.ident.to_string()).collect();
+            assert_eq!(found, ["Other", "Inner"], "{:?}", scan.files);
+            assert!(scan.awaited.is_empty(), "{:?}", scan.awaited);
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 
