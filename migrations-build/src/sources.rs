@@ -363,7 +363,7 @@ fn collect(
                 let explicit = path_attr(&m.attrs);
                 match m.content {
                     Some((_, inner)) => {
-                        let sub = dir.join(explicit.unwrap_or_else(|| m.ident.to_string()));
+                        let sub = dir.join(explicit.unwrap_or_else(|| module_name(&m.ident)));
                         collect(inner, path, &sub, true, contents, models, errors);
                     }
                     None => {
@@ -371,7 +371,7 @@ fn collect(
                             (Some(_), false) => path.parent().unwrap_or(dir),
                             _ => dir,
                         };
-                        contents.mods.push(ModRef { dir: base.to_path_buf(), name: m.ident.to_string(), explicit })
+                        contents.mods.push(ModRef { dir: base.to_path_buf(), name: module_name(&m.ident), explicit })
                     }
                 }
             }
@@ -399,6 +399,11 @@ fn resolve_mod(m: &ModRef) -> Option<(PathBuf, PathBuf)> {
         }
     };
     file.is_file().then_some((file, child))
+}
+
+/// The name a module's file and folder take: `mod r#type;` is `type.rs`.
+fn module_name(ident: &syn::Ident) -> String {
+    syn::ext::IdentExt::unraw(ident).to_string()
 }
 
 /// Where the file of `m`, which does not exist, would be.
@@ -474,7 +479,8 @@ mod tests {
 
     /// `#[path]` is read as rustc reads it: outside an inline module, relative to the
     /// folder of the file that declares it (also in a file that is not a `mod.rs`);
-    /// inside one, relative to that file's module folder and the inline modules.
+    /// inside one, relative to that file's module folder and the inline modules. A raw
+    /// module name has its file without the `r#`.
     #[test]
     fn path_attributes_resolve_as_rustc_resolves_them() {
         let dir = std::env::temp_dir().join(format!("chakra-paths-{}", std::process::id()));
@@ -484,7 +490,8 @@ mod tests {
             format!("#[derive(Model)]\npub struct {name} {{\n    #[model(primary_key)]\n    pub id: i64,\n}}\n")
         };
         std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"p\"\nversion = \"0.1.0\"\n").expect("manifest");
-        std::fs::write(dir.join("src/main.rs"), "mod a;\nfn main() {}\n").expect("main");
+        std::fs::write(dir.join("src/main.rs"), "mod a;\nmod r#type;\nfn main() {}\n").expect("main");
+        std::fs::write(dir.join("src/type.rs"), model("Kind")).expect("type");
         std::fs::write(
             dir.join("src/a.rs"),
             "#[path = \"other.rs\"]\npub mod b;\npub mod c {\n    #[path = \"inner.rs\"]\n    pub mod d;\n}\n",
@@ -496,7 +503,7 @@ mod tests {
             let roots = super::crate_roots(&dir).expect("roots");
             let scan = super::scan(&roots, &cache).expect("scan");
             let found: Vec<String> = scan.models.iter().map(|m| m.model.ident.to_string()).collect();
-            assert_eq!(found, ["Other", "Inner"], "{:?}", scan.files);
+            assert_eq!(found, ["Other", "Inner", "Kind"], "{:?}", scan.files);
             assert!(scan.awaited.is_empty(), "{:?}", scan.awaited);
         }
         let _ = std::fs::remove_dir_all(&dir);
