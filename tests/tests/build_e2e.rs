@@ -2,8 +2,9 @@
 //! migration, rewrites its draft on each change, seals, removes a reverted draft, fails
 //! in check mode, does not rerun when nothing changed, writes nothing from half-edited
 //! sources or under rust-analyzer, reports a bad model at its line,
-//! refuses two heads until `cargo chakra merge`, and the generated crate compiles and
-//! its migrations apply on SQLite.
+//! refuses two heads until `cargo chakra merge`, leaves a hand-written migration from
+//! `cargo chakra make --empty` alone, and the generated crate compiles and its
+//! migrations apply on SQLite.
 
 use chakra_tests::db::TestDb;
 use chakra_tests::introspect::check_live;
@@ -207,6 +208,31 @@ async fn the_build_writes_drafts_seals_checks_and_embeds() {
     let back = app.chakra(&["sql", "0002_add_user_age", "--backward", "--dialect", "postgres"]);
     assert_ok("cargo chakra sql --backward", &back);
     assert_eq!(back.stdout.trim(), r#"ALTER TABLE "users" DROP COLUMN "age";"#);
+
+    // 10b. `cargo chakra make --empty` writes a migration for a person to fill in, after
+    // the head; the build leaves the hand-written step as it is, and embeds it.
+    let made = app.chakra(&["make", "--empty", "--name", "lowercase usernames"]);
+    assert_ok("cargo chakra make --empty", &made);
+    let hand = "migrations/0005_lowercase_usernames.rs";
+    let empty = app.read(hand);
+    assert!(
+        empty.contains(r#"pub const DEPENDENCIES: &[&str] = &["0004_merge_add_user_a_and_add_user_b"];"#),
+        "{empty}"
+    );
+    let written = empty.replace(
+        "    // For example:\n    // m.run_sql(\"UPDATE users SET email = lower(email)\", None);\n    let _ = m;",
+        "    m.run_sql(\"UPDATE users SET username = lower(username)\", None);",
+    );
+    assert_ne!(written, empty, "the template changed:\n{empty}");
+    app.write(hand, &written);
+    let with_hand = app.build(&[]);
+    assert_ok("build with a hand-written migration", &with_hand);
+    assert!(build_script_ran(&with_hand, &app.name), "{}", with_hand.stderr);
+    assert_eq!(app.read(hand), written);
+    assert_eq!(app.migrations().len(), 6, "{:?}", app.migrations());
+    let hand_sql = app.chakra(&["sql", "0005_lowercase_usernames", "--dialect", "sqlite"]);
+    assert_ok("cargo chakra sql of the hand-written migration", &hand_sql);
+    assert_eq!(hand_sql.stdout.trim(), "UPDATE users SET username = lower(username);");
 
     // 11. The crate compiles with every migration embedded, and they apply on SQLite.
     let run = app.run_binary();
