@@ -15,6 +15,7 @@ use crate::apps::App;
 use crate::codegen::{data_loss, module, ModuleSpec};
 use crate::config::{Config, Mode};
 use crate::error::{Error, Located, Location, Result};
+use crate::interpret::DataStep;
 use crate::migration_files::{self, check_graph, split_draft, MigrationFile};
 use crate::naming::{clean, name_for};
 use crate::registry::{registry, REGISTRY_FILE};
@@ -772,9 +773,9 @@ impl Config {
             let known: Vec<&str> = files.iter().map(|f| f.id.as_str()).collect();
             return Err(Error::Usage(format!("no migration `{id}`; the migrations are: {}", known.join(", "))));
         }
-        let read = |f: &MigrationFile, backward: bool, start: &Schema| -> Result<Vec<Operation>> {
+        let read = |f: &MigrationFile, backward: bool, start: &Schema| -> Result<(Vec<Operation>, Vec<DataStep>)> {
             let text = std::fs::read_to_string(&f.path).map_err(Error::io("read", &f.path))?;
-            crate::interpret::read_operations(&text, backward, start).map_err(|e| {
+            crate::interpret::read_operations_and_steps(&text, backward, start).map_err(|e| {
                 Error::MigrationFile(Located {
                     location: Location { path: f.path.clone(), line: e.line, column: 1 },
                     message: e.message,
@@ -789,23 +790,42 @@ impl Config {
             Schema::new()
         };
         for f in &files {
-            let up = read(f, false, &schema)?;
+            let (up, up_data) = read(f, false, &schema)?;
             if f.id == id {
                 if !backward {
-                    return migrations_core::render::render_all(&up, &schema, dialect)
-                        .map(|(sql, _)| sql)
-                        .map_err(render_err);
+                    return render_with_data_steps(&up, &up_data, &schema, dialect).map_err(render_err);
                 }
                 schema.apply_all(&up).map_err(|e| Error::Usage(format!("cannot replay `{id}`: {e}")))?;
-                let down = read(f, true, &schema)?;
-                return migrations_core::render::render_all(&down, &schema, dialect)
-                    .map(|(sql, _)| sql)
-                    .map_err(render_err);
+                let (down, down_data) = read(f, true, &schema)?;
+                return render_with_data_steps(&down, &down_data, &schema, dialect).map_err(render_err);
             }
             schema.apply_all(&up).map_err(|e| Error::Usage(format!("cannot replay `{}`: {e}", f.id)))?;
         }
         Ok(Vec::new())
     }
+}
+
+/// The SQL of `ops` from `start`, with a comment where each Rust data step runs: its SQL
+/// is known only to the application that runs it.
+fn render_with_data_steps(
+    ops: &[Operation],
+    data: &[DataStep],
+    start: &Schema,
+    dialect: Dialect,
+) -> std::result::Result<Vec<String>, migrations_core::render::RenderError> {
+    let mut out = Vec::new();
+    let mut schema = start.clone();
+    let mut done = 0;
+    for step in data {
+        let upto = step.after.clamp(done, ops.len());
+        let (sql, after) = migrations_core::render::render_all(&ops[done..upto], &schema, dialect)?;
+        out.extend(sql);
+        out.push(format!("-- the Rust data step `{}` runs here (only the application can run it)", step.name));
+        schema = after;
+        done = upto;
+    }
+    out.extend(migrations_core::render::render_all(&ops[done..], &schema, dialect)?.0);
+    Ok(out)
 }
 
 /// The operations of a change, in words (for `cargo chakra check`).

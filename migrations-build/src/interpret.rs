@@ -1,8 +1,9 @@
 //! Reading the operations of a migration module without compiling it: the builder calls
 //! that generated modules (and most hand-written ones) are made of, evaluated from the
-//! `syn` tree. `cargo chakra sql` uses it; anything it does not know (Rust data steps,
-//! helper functions) is an error that names the line and says to ask the application
-//! binary instead.
+//! `syn` tree. `cargo chakra sql`, check mode's data-loss review and the cross-app
+//! lookups use it. A Rust data step (`m.run_rust("name", step)`) is read by its name
+//! only; anything else it does not know (helper functions, other Rust) is an error that
+//! names the line and says to ask the application binary instead.
 
 use migrations_core::builder::{Dropped, Migration};
 use migrations_core::schema::{Check, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Table, Unique};
@@ -357,9 +358,18 @@ fn record(m: &mut Migration, op: &str, args: Vec<Value>) -> Result<(), String> {
 /// The operations `fn up` (or `fn down`, when `backward`) of a migration module records,
 /// drops given by name looked up in `start`, the schema that direction meets.
 pub fn read_operations(text: &str, backward: bool, start: &Schema) -> Result<Vec<Operation>, ReadError> {
-    let mut m = read_migration(text, backward)?;
+    read_operations_and_steps(text, backward, start).map(|(ops, _)| ops)
+}
+
+/// [`read_operations`], and the direction's Rust data steps.
+pub fn read_operations_and_steps(
+    text: &str,
+    backward: bool,
+    start: &Schema,
+) -> Result<(Vec<Operation>, Vec<DataStep>), ReadError> {
+    let (mut m, data) = read_steps(text, backward)?;
     m.resolve(start).map_err(|e| ReadError { line: 1, message: format!("fn {}: {e}", direction(backward)) })?;
-    Ok(m.into_operations())
+    Ok((m.into_operations(), data))
 }
 
 fn direction(backward: bool) -> &'static str {
@@ -371,8 +381,24 @@ fn direction(backward: bool) -> &'static str {
 }
 
 /// What `fn up` (or `fn down`) records, as it records it: drops given by name hold only
-/// the name (see [`Migration::resolve`]).
+/// the name (see [`Migration::resolve`]). A Rust data step (`m.run_rust(..)`) changes
+/// rows, not the schema: it is left out (see [`read_steps`] for where it runs).
 pub fn read_migration(text: &str, backward: bool) -> Result<Migration, ReadError> {
+    read_steps(text, backward).map(|(m, _)| m)
+}
+
+/// A Rust data step of a migration: its name, and how many operations run before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataStep {
+    /// The name given to `m.run_rust`.
+    pub name: String,
+    /// The number of schema operations recorded before it.
+    pub after: usize,
+}
+
+/// What `fn up` (or `fn down`) records, and its Rust data steps, which only the
+/// application can run.
+pub fn read_steps(text: &str, backward: bool) -> Result<(Migration, Vec<DataStep>), ReadError> {
     let file = syn::parse_file(text)
         .map_err(|e| ReadError { line: e.span().start().line, message: format!("does not parse: {e}") })?;
     let wanted = direction(backward);
@@ -385,9 +411,20 @@ pub fn read_migration(text: &str, backward: bool) -> Result<Migration, ReadError
         })
         .ok_or_else(|| ReadError { line: 1, message: format!("no `fn {wanted}`") })?;
     let mut m = Migration::new();
+    let mut data = Vec::new();
     for stmt in &func.block.stmts {
         match stmt {
             syn::Stmt::Local(l) if matches!(&l.pat, syn::Pat::Wild(_)) => {}
+            syn::Stmt::Expr(Expr::MethodCall(call), Some(_))
+                if matches!(&*call.receiver, Expr::Path(p) if p.path.is_ident("m")) && call.method == "run_rust" =>
+            {
+                // The step itself is Rust; only its name is read.
+                let name = match call.args.first().map(eval) {
+                    Some(Ok(Value::Str(name))) => name,
+                    _ => return fail(call, "`m.run_rust` takes the step's name as a string literal, then the step"),
+                };
+                data.push(DataStep { name, after: m.operations().len() });
+            }
             syn::Stmt::Expr(Expr::MethodCall(call), Some(_)) if matches!(&*call.receiver, Expr::Path(p) if p.path.is_ident("m")) =>
             {
                 let args = call.args.iter().map(eval).collect::<Result<Vec<_>, _>>()?;
@@ -403,5 +440,5 @@ pub fn read_migration(text: &str, backward: bool) -> Result<Migration, ReadError
             }
         }
     }
-    Ok(m)
+    Ok((m, data))
 }

@@ -219,11 +219,17 @@ async fn the_build_writes_drafts_seals_checks_and_embeds() {
         empty.contains(r#"pub const DEPENDENCIES: &[&str] = &["0004_merge_add_user_a_and_add_user_b"];"#),
         "{empty}"
     );
-    let written = empty.replace(
-        "    // For example:\n    // m.run_sql(\"UPDATE users SET email = lower(email)\", None);\n    let _ = m;",
-        "    m.run_sql(\"UPDATE users SET username = lower(username)\", None);",
-    );
-    assert_ne!(written, empty, "the template changed:\n{empty}");
+    // A RunSQL step, then a Rust data step.
+    let written = empty
+        .replace(
+            "    // For example:\n    // m.run_sql(\"UPDATE users SET email = lower(email)\", None);\n    let _ = m;",
+            "    m.run_sql(\"UPDATE users SET username = trim(username)\", None);\n    m.run_rust(\"lowercase\", lowercase);",
+        )
+        .replace(
+            "pub fn up(",
+            "fn lowercase(db: DataConnection<'_>) -> DataFuture<'_> {\n    Box::pin(async move { db.execute(\"UPDATE users SET username = lower(username)\").await })\n}\n\npub fn up(",
+        );
+    assert!(written.contains("m.run_rust("), "the template changed:\n{empty}");
     app.write(hand, &written);
     let with_hand = app.build(&[]);
     assert_ok("build with a hand-written migration", &with_hand);
@@ -232,7 +238,13 @@ async fn the_build_writes_drafts_seals_checks_and_embeds() {
     assert_eq!(app.migrations().len(), 6, "{:?}", app.migrations());
     let hand_sql = app.chakra(&["sql", "0005_lowercase_usernames", "--dialect", "sqlite"]);
     assert_ok("cargo chakra sql of the hand-written migration", &hand_sql);
-    assert_eq!(hand_sql.stdout.trim(), "UPDATE users SET username = lower(username);");
+    assert_eq!(
+        hand_sql.stdout.trim(),
+        "UPDATE users SET username = trim(username);\n-- the Rust data step `lowercase` runs here (only the application can run it)"
+    );
+    // Check mode (CI) reads every sealed migration, hand-written ones and their data steps too.
+    assert_ok("cargo chakra check with a data step", &app.chakra(&["check"]));
+    assert_ok("check-mode build with a data step", &app.build(&[("CHAKRA_MODE", "check")]));
 
     // 11. The crate compiles with every migration embedded, and they apply on SQLite.
     let run = app.run_binary();

@@ -103,6 +103,20 @@ fn rust_code_in_a_migration_is_named_not_guessed() {
     assert!(err.message.contains("migrate sql"), "{err}");
 }
 
+/// A Rust data step is read by its name and place; the schema steps around it read as
+/// usual, and a step whose name is not a literal is refused at its line.
+#[test]
+fn data_steps_are_read_by_name_and_place() {
+    let text = "fn fill(db: DataConnection<'_>) -> DataFuture<'_> {\n    Box::pin(async move { db.execute(\"UPDATE t SET a = 1\").await })\n}\n\npub fn up(m: &mut Migration) {\n    m.add_field(\"t\", Column::new(\"a\", ColumnType::Integer).nullable());\n    m.run_rust(\"fill\", fill);\n    m.run_sql(\"ANALYZE t\", None);\n}\n";
+    let (m, data) = migrations_build::interpret::read_steps(text, false).expect("reads");
+    assert_eq!(m.operations().len(), 2);
+    assert_eq!(data, [migrations_build::interpret::DataStep { name: "fill".into(), after: 1 }]);
+    let unnamed = text.replace("m.run_rust(\"fill\", fill)", "m.run_rust(NAME, fill)");
+    let err = migrations_build::interpret::read_steps(&unnamed, false).expect_err("not a literal");
+    assert_eq!(err.line, 7);
+    assert!(err.message.contains("string literal"), "{err}");
+}
+
 #[test]
 fn per_dialect_sql_reads_back() {
     let text = "pub fn up(m: &mut Migration) {\n    m.run_sql_for(Dialect::Postgres, \"CREATE EXTENSION citext\", Some(\"DROP EXTENSION citext\"));\n    m.run_sql_for(Dialect::MySql, \"SET @x = 1\", None);\n}\n";

@@ -109,9 +109,11 @@ fn main() -> ExitCode {
             config.mode(Mode::Check).generate().map(|_| "ok: every model change is in a sealed migration".to_string())
         }
         Command::Sql { id, dialect, backward } => match dialect.parse::<migrations_core::Dialect>() {
-            Ok(d) => config
-                .sql(&id, d, backward)
-                .map(|stmts| stmts.iter().map(|s| format!("{s};")).collect::<Vec<_>>().join("\n")),
+            Ok(d) => config.sql(&id, d, backward).map(|stmts| {
+                // A comment (where a Rust data step runs) takes no `;`.
+                let line = |s: &String| if s.starts_with("--") { s.clone() } else { format!("{s};") };
+                stmts.iter().map(line).collect::<Vec<_>>().join("\n")
+            }),
             Err(e) => Err(migrations_build::Error::Usage(e.to_string())),
         },
     };
