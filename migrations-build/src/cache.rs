@@ -48,6 +48,11 @@ impl Cache {
         Some(dir.join(format!("{kind}-{:016x}.bin", h.finish())))
     }
 
+    /// Whether anything is stored for `path`, whatever it was computed from.
+    pub fn has(&self, kind: &str, path: &Path) -> bool {
+        self.entry_path(kind, path).is_some_and(|p| p.is_file())
+    }
+
     /// What was stored for `path` when it was computed from `key` (a file's text, say).
     pub fn get<T: DeserializeOwned>(&self, kind: &str, path: &Path, key: &str) -> Option<T> {
         let bytes = std::fs::read(self.entry_path(kind, path)?).ok()?;

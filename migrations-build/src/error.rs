@@ -76,6 +76,14 @@ pub enum Error {
         /// The problem.
         source: migrations_core::snapshot::SnapshotError,
     },
+    /// The snapshot does not hold what the sealed migrations build.
+    #[error("chakra: {} does not hold what the sealed migrations build; from what they build, it takes:\n{differences}\n  a sealed migration was deleted (restore it from version control: `git checkout -- migrations/`), or the snapshot was edited or lost\n  to write the change again as a new migration instead, rebuild the snapshot from the migrations (`cargo chakra rebuild-snapshot`) and build", path.display())]
+    SnapshotApart {
+        /// The snapshot file.
+        path: PathBuf,
+        /// What turns the migrations' schema into the snapshot, in words, a line each.
+        differences: String,
+    },
     /// The models cannot be turned into a migration (needs a backfill, …).
     #[error("chakra: cannot write a migration for this change:\n{}", list(.0))]
     Diff(Vec<Located>),

@@ -294,8 +294,10 @@ impl Config {
             }
             _ => mode,
         };
-        if mode == Mode::Auto && snapshot.text.is_none() {
-            // Nothing sealed yet: the file says so, ready to be committed with the first migration.
+        if mode == Mode::Auto && snapshot.text.is_none() && files.iter().all(|f| f.draft) {
+            // Nothing sealed yet: the file says so, ready to be committed with the first
+            // migration. (With sealed migrations, a missing snapshot was lost: the
+            // replay below says so instead of drafting every table again.)
             write_if_changed(&paths.snapshot, &to_toml(&Schema::new()))?;
         }
         let listed = files.clone();
@@ -373,6 +375,7 @@ impl Config {
         timing.mark("  portability");
         let (sealed, draft) = split_draft(files);
         let seal = self.seal_request();
+        let snapshot_text = snapshot.text.clone();
         // The snapshot is canonical text: the tables whose text the models no longer
         // match (with their neighbours) are all the autodetector needs to see, and on
         // the common build, where nothing changed, there are none. Sealing writes the
@@ -396,6 +399,7 @@ impl Config {
             report.warnings.push(note_text(note));
         }
         check_graph(&sealed)?;
+        let agreed = self.verify_snapshot(run, &sealed, snapshot_text.as_deref(), &external, report)?;
         let ops = &changes.operations;
         report.pending = ops.iter().map(ToString::to_string).collect();
 
@@ -460,7 +464,12 @@ impl Config {
             }
         }
         if seal.is_some() {
-            write_if_changed(&paths.snapshot, &to_toml(&changes.schema))?;
+            let new_snapshot = to_toml(&changes.schema);
+            write_if_changed(&paths.snapshot, &new_snapshot)?;
+            if agreed {
+                let sum = crate::registry::checksum(&text);
+                crate::replay::record_sealed(&sealed, (&id, &sum), &new_snapshot, cache, &paths.migrations);
+            }
             report.warnings.push(format!("chakra: sealed {id}; the snapshot now includes it"));
             if ops.iter().any(Operation::is_destructive) {
                 report.warnings.push(format!(
@@ -784,11 +793,7 @@ impl Config {
         };
         let render_err = |e: migrations_core::render::RenderError| Error::Usage(format!("cannot render `{id}`: {e}"));
         // Foreign keys to other apps' tables need those tables in the replayed schema.
-        let mut schema = if files.iter().any(|f| f.dependencies.iter().any(|d| d.contains('/'))) {
-            crate::apps::external_schema(&crate::apps::dependency_apps(&paths.manifest)?)?
-        } else {
-            Schema::new()
-        };
+        let mut schema = crate::replay::start_schema(&paths.manifest, &files)?;
         for f in &files {
             let (up, up_data) = read(f, false, &schema)?;
             if f.id == id {
@@ -802,6 +807,97 @@ impl Config {
             schema.apply_all(&up).map_err(|e| Error::Usage(format!("cannot replay `{}`: {e}", f.id)))?;
         }
         Ok(Vec::new())
+    }
+}
+
+impl Config {
+    /// `cargo chakra rebuild-snapshot`: writes the snapshot the sealed migrations build
+    /// (replayed from their files), and returns what that changed in it, in words. After
+    /// a sealed migration was deleted to be redone, the next build drafts its change again.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use migrations_build::{Config, Mode};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("chakra-doc-{}-{}", std::process::id(), line!()));
+    /// std::fs::create_dir_all(dir.join("src"))?;
+    /// std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"notes\"\nversion = \"0.1.0\"\n")?;
+    /// let model = "#[derive(Model)]\npub struct Note {\n    #[model(primary_key)]\n    pub id: i64,\n}\n";
+    /// std::fs::write(dir.join("src/lib.rs"), model)?;
+    /// let mut config = Config::new();
+    /// config.manifest_dir(&dir).mode(Mode::Auto).cargo_output(false);
+    /// config.clone().seal(Some("initial")).generate()?;
+    /// std::fs::write(dir.join("src/lib.rs"), model.replace("i64,", "i64,\n    pub body: Option<String>,"))?;
+    /// config.clone().seal(Some("add_body")).generate()?;
+    ///
+    /// // Deleted to be redone: the snapshot still holds `body`, and check mode says so.
+    /// std::fs::remove_file(dir.join("migrations/0002_add_body.rs"))?;
+    /// assert!(config.clone().mode(Mode::Check).generate().is_err());
+    /// let changed = config.rebuild_snapshot()?;
+    /// assert_eq!(changed, ["RemoveField notes.body"]);
+    /// let report = config.generate()?;
+    /// assert_eq!(report.draft, Some(dir.join("migrations/0002_add_note_body.rs")));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn rebuild_snapshot(&self) -> Result<Vec<String>> {
+        let paths = self.paths()?;
+        let (sealed, _) = split_draft(migration_files::read_dir(&paths.migrations)?);
+        check_graph(&sealed)?;
+        let start = crate::replay::start_schema(&paths.manifest, &sealed)?;
+        let replayed = crate::replay::replay(&sealed, &start)?.map_err(|at| {
+            Error::Usage(format!("cannot rebuild the snapshot: {at}; a migration with Rust that only the application runs cannot be replayed here"))
+        })?;
+        let old = match std::fs::read_to_string(&paths.snapshot) {
+            Ok(text) => from_toml(&text).map_err(|source| Error::Snapshot { path: paths.snapshot.clone(), source })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Schema::new(),
+            Err(e) => return Err(Error::io("read", &paths.snapshot)(e)),
+        };
+        let changed = match diff_from(old, &replayed, &migrations_core::diff::Intent::default()) {
+            Ok(d) => d.operations.iter().map(ToString::to_string).collect(),
+            Err(_) => vec!["(the old snapshot does not compare; it is replaced whole)".to_string()],
+        };
+        write_if_changed(&paths.snapshot, &to_toml(&replayed))?;
+        Ok(changed)
+    }
+
+    /// Checks that the snapshot holds what the sealed migrations build, when that is due
+    /// (see [`crate::replay::Verification`]); whether they are known to agree.
+    fn verify_snapshot(
+        &self,
+        run: &Run<'_>,
+        sealed: &[MigrationFile],
+        snapshot: Option<&str>,
+        external: &Schema,
+        report: &mut Report,
+    ) -> Result<bool> {
+        let Run { paths, mode, cache, .. } = *run;
+        let verification =
+            crate::replay::Verification::new(sealed, snapshot, mode == Mode::Check, cache, &paths.migrations);
+        if !verification.due() {
+            return Ok(true);
+        }
+        match crate::replay::replay(sealed, external)? {
+            Ok(replayed) => {
+                let differences = crate::replay::drift(snapshot, &replayed, &paths.snapshot)?;
+                if !differences.is_empty() {
+                    return Err(crate::replay::apart(&paths.snapshot, &differences));
+                }
+                verification.seen(cache, &paths.migrations);
+                Ok(true)
+            }
+            // Rust only the application can run: the snapshot cannot be checked here.
+            Err(at) => {
+                verification.seen(cache, &paths.migrations);
+                if mode == Mode::Check {
+                    report
+                        .warnings
+                        .push(format!("chakra: cannot check the snapshot against the sealed migrations: {at}"));
+                }
+                Ok(false)
+            }
+        }
     }
 }
 
@@ -897,6 +993,29 @@ mod tests {
         std::fs::write(&made, text).expect("write");
         let checked = config.clone().mode(Mode::Check).generate();
         assert!(checked.is_ok(), "{checked:?}");
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    /// A snapshot lost beside sealed migrations is not read as empty (which would draft
+    /// every table again): the build says what the migrations build, and rebuilding the
+    /// snapshot from them brings it back.
+    #[test]
+    fn a_lost_snapshot_is_not_read_as_empty() {
+        let (root, krate) = crate_at("lost-snapshot", "notes");
+        let mut config = Config::new();
+        config.manifest_dir(&krate).mode(Mode::Auto).cargo_output(false);
+        config.clone().seal(Some("initial")).generate().expect("seal");
+        let snapshot = krate.join(".chakra/snapshot.toml");
+        let sealed = std::fs::read_to_string(&snapshot).expect("snapshot");
+        std::fs::remove_file(&snapshot).expect("lose it");
+        let err = config.generate().expect_err("a lost snapshot");
+        let message = err.to_string();
+        assert!(message.contains("does not hold what the sealed migrations build"), "{message}");
+        assert!(message.contains("the file is missing; the migrations build 1 table(s)"), "{message}");
+        assert!(!snapshot.exists() && !krate.join("migrations/0002_initial.rs").exists());
+        assert_eq!(config.rebuild_snapshot().expect("rebuild"), ["CreateModel notes"]);
+        assert_eq!(std::fs::read_to_string(&snapshot).expect("rebuilt"), sealed);
+        assert!(config.generate().expect("generate").draft.is_none());
         let _ = std::fs::remove_dir_all(root);
     }
 

@@ -37,6 +37,7 @@ pub mod migration_files;
 mod naming;
 mod parallel;
 mod registry;
+mod replay;
 mod sources;
 
 pub use codegen::{module, ModuleSpec};

@@ -1,7 +1,8 @@
 //! End to end with real `cargo` on a temporary crate: the build writes the first
 //! migration, rewrites its draft on each change, seals, removes a reverted draft, fails
 //! in check mode, does not rerun when nothing changed, writes nothing from half-edited
-//! sources or under rust-analyzer, reports a bad model at its line,
+//! sources or under rust-analyzer, notices a deleted sealed migration, reports a bad
+//! model at its line,
 //! refuses two heads until `cargo chakra merge`, leaves a hand-written migration from
 //! `cargo chakra make --empty` alone, and the generated crate compiles and its
 //! migrations apply on SQLite.
@@ -131,6 +132,32 @@ async fn the_build_writes_drafts_seals_checks_and_embeds() {
     assert_ok("cargo chakra seal", &seal);
     assert!(!app.read("migrations/0002_add_user_age.rs").contains("DRAFT"));
     assert_ok("cargo chakra check", &app.chakra(&["check"]));
+
+    // 7b. A sealed migration deleted to be redone leaves the snapshot ahead of the
+    // migrations: the build says so instead of drafting nothing, and after
+    // `cargo chakra rebuild-snapshot` it drafts the change again.
+    let age = app.read("migrations/0002_add_user_age.rs");
+    std::fs::remove_file(app.dir.join("migrations/0002_add_user_age.rs")).expect("delete");
+    let ahead = app.build(&[]);
+    assert!(!ahead.ok, "a snapshot ahead of the migrations built");
+    assert!(ahead.stderr.contains("does not hold what the sealed migrations build"), "{}", ahead.stderr);
+    assert!(ahead.stderr.contains("AddField users.age integer NULL"), "{}", ahead.stderr);
+    assert!(ahead.stderr.contains("cargo chakra rebuild-snapshot"), "{}", ahead.stderr);
+    let rebuilt = app.chakra(&["rebuild-snapshot"]);
+    assert_ok("cargo chakra rebuild-snapshot", &rebuilt);
+    assert!(rebuilt.stdout.contains("RemoveField users.age"), "{}", rebuilt.stdout);
+    assert_ok("build after rebuilding the snapshot", &app.build(&[]));
+    assert_eq!(app.migrations(), ["0001_initial.rs", "0002_add_user_age.rs"]);
+    assert!(app.read("migrations/0002_add_user_age.rs").contains("DRAFT"));
+    app.write("migrations/0002_add_user_age.rs", &age);
+    app.write(".chakra/snapshot.toml", &{
+        let mut s = from_toml(&app.read(".chakra/snapshot.toml")).expect("snapshot");
+        if let Some(users) = s.tables.get_mut("users") {
+            users.columns.push(migrations_core::Column::new("age", migrations_core::ColumnType::Integer).nullable());
+        }
+        migrations_core::snapshot::to_toml(&s)
+    });
+    assert_ok("check after restoring", &app.chakra(&["check"]));
 
     // 8. A malformed model fails the build with file and line.
     app.write("src/models.rs", &with_field("    pub email: Option<String>,\n    pub age: Option<i32>,\n    #[model(max_length = \"big\")]\n    pub nick: String,"));

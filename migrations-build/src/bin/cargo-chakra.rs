@@ -5,6 +5,7 @@
 //! cargo chakra make --empty --name N  a new empty migration for hand-written SQL or data steps
 //! cargo chakra merge [--name NAME]    a migration that joins two heads after a git merge
 //! cargo chakra check                  fail if the models have changes no sealed migration covers
+//! cargo chakra rebuild-snapshot       rewrite the snapshot from the sealed migrations
 //! cargo chakra sql ID [--dialect D] [--backward]   the SQL of one migration
 //! ```
 
@@ -47,6 +48,8 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Rewrite the snapshot from the sealed migrations (after one was deleted to be redone).
+    RebuildSnapshot,
     /// Fail if the models have changes that no sealed migration covers.
     Check,
     /// Print the SQL of one migration.
@@ -103,6 +106,14 @@ fn main() -> ExitCode {
                 (None, None) => "nothing to seal: the models match the snapshot".to_string(),
             })
         }
+        Command::RebuildSnapshot => config.rebuild_snapshot().map(|changed| {
+            if changed.is_empty() {
+                "the snapshot already holds what the sealed migrations build".to_string()
+            } else {
+                let lines: Vec<String> = changed.iter().map(|c| format!("  {c}")).collect();
+                format!("rebuilt the snapshot from the sealed migrations:\n{}\nthe next build drafts what the models add to it", lines.join("\n"))
+            }
+        }),
         Command::Make { name, .. } => config.make_empty(&name).map(|p| format!("wrote {}", shown(&p))),
         Command::Merge { name } => config.merge(name.as_deref()).map(|p| format!("wrote {}", shown(&p))),
         Command::Check => {
