@@ -28,27 +28,37 @@ struct Verdict {
 }
 
 fn verdict(file: &MigrationFile, text: &str) -> Result<Verdict> {
+    let located = |e: crate::interpret::ReadError| {
+        Error::MigrationFile(Located {
+            location: Location { path: file.path.clone(), line: e.line, column: 1 },
+            message: e.message,
+        })
+    };
+    let syntax = crate::interpret::parse(text).map_err(located)?;
     // What is dropped is said by name: drops given by name need not be looked up.
-    let ops = match crate::interpret::read_migration(text, false) {
-        Ok(m) => m.into_operations(),
+    match crate::interpret::steps_of(&syntax, false) {
+        Ok((m, _)) => Ok(verdict_of(&syntax, m.operations())),
         // Rust the reader does not follow, in a migration a person wrote: the review is
         // for what the build wrote, which it always reads; the author reviewed this one.
-        Err(_) if !text.starts_with(GENERATED) => return Ok(Verdict::default()),
-        Err(e) => {
-            return Err(Error::MigrationFile(Located {
-                location: Location { path: file.path.clone(), line: e.line, column: 1 },
-                message: e.message,
-            }))
-        }
-    };
-    let losses = ops.iter().filter_map(crate::codegen::data_loss).collect();
-    Ok(Verdict { losses, acknowledged: acknowledged(text) })
+        Err(_) if !text.starts_with(GENERATED) => Ok(Verdict::default()),
+        Err(e) => Err(located(e)),
+    }
 }
 
-/// Whether `text` declares a non-empty `DATA_LOSS_ACKNOWLEDGED` string constant.
-fn acknowledged(text: &str) -> bool {
-    let Ok(file) = syn::parse_file(text) else { return false };
-    file.items.iter().any(|item| match item {
+/// The verdict on a migration module whose `up` records `up`.
+fn verdict_of(syntax: &syn::File, up: &[migrations_core::Operation]) -> Verdict {
+    Verdict { losses: up.iter().filter_map(crate::codegen::data_loss).collect(), acknowledged: acknowledged(syntax) }
+}
+
+/// Keeps what a reader that parsed `file` for its own reasons (the snapshot check) found,
+/// so that the data-loss review of the same text does not parse it again.
+pub(crate) fn remember(file: &MigrationFile, syntax: &syn::File, up: &[migrations_core::Operation], cache: &Cache) {
+    cache.put("data-loss", &file.path, &file.checksum, &verdict_of(syntax, up));
+}
+
+/// Whether `syntax` declares a non-empty `DATA_LOSS_ACKNOWLEDGED` string constant.
+fn acknowledged(syntax: &syn::File) -> bool {
+    syntax.items.iter().any(|item| match item {
         syn::Item::Const(c) if c.ident == ACKNOWLEDGEMENT => matches!(
             &*c.expr,
             syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) if !s.value().trim().is_empty()

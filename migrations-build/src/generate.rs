@@ -846,7 +846,7 @@ impl Config {
         let (sealed, _) = split_draft(migration_files::read_dir(&paths.migrations)?);
         check_graph(&sealed)?;
         let start = crate::replay::start_schema(&paths.manifest, &sealed)?;
-        let replayed = crate::replay::replay(&sealed, &start)?.map_err(|at| {
+        let replayed = crate::replay::replay(&sealed, &start, &crate::cache::Cache::none())?.map_err(|at| {
             Error::Usage(format!("cannot rebuild the snapshot: {at}; a migration with Rust that only the application runs cannot be replayed here"))
         })?;
         let old = match std::fs::read_to_string(&paths.snapshot) {
@@ -878,7 +878,7 @@ impl Config {
         if !verification.due() {
             return Ok(true);
         }
-        match crate::replay::replay(sealed, external)? {
+        match crate::replay::replay(sealed, external, cache)? {
             Ok(replayed) => {
                 let differences = crate::replay::drift(snapshot, &replayed, &paths.snapshot)?;
                 if !differences.is_empty() {

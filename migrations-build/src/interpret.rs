@@ -367,9 +367,15 @@ pub fn read_operations_and_steps(
     backward: bool,
     start: &Schema,
 ) -> Result<(Vec<Operation>, Vec<DataStep>), ReadError> {
-    let (mut m, data) = read_steps(text, backward)?;
+    let (m, data) = read_steps(text, backward)?;
+    Ok((resolved(m, start, backward)?, data))
+}
+
+/// The operations of `m`, read from `fn up` (or `fn down`), drops given by name looked up
+/// in `start`.
+pub fn resolved(mut m: Migration, start: &Schema, backward: bool) -> Result<Vec<Operation>, ReadError> {
     m.resolve(start).map_err(|e| ReadError { line: 1, message: format!("fn {}: {e}", direction(backward)) })?;
-    Ok((m.into_operations(), data))
+    Ok(m.into_operations())
 }
 
 fn direction(backward: bool) -> &'static str {
@@ -399,8 +405,18 @@ pub struct DataStep {
 /// What `fn up` (or `fn down`) records, and its Rust data steps, which only the
 /// application can run.
 pub fn read_steps(text: &str, backward: bool) -> Result<(Migration, Vec<DataStep>), ReadError> {
-    let file = syn::parse_file(text)
-        .map_err(|e| ReadError { line: e.span().start().line, message: format!("does not parse: {e}") })?;
+    steps_of(&parse(text)?, backward)
+}
+
+/// A migration module's syntax tree, for [`steps_of`] and whatever else a reader wants
+/// from the same text (parsing it once: it is the slow part at opt-level 0).
+pub fn parse(text: &str) -> Result<syn::File, ReadError> {
+    syn::parse_file(text)
+        .map_err(|e| ReadError { line: e.span().start().line, message: format!("does not parse: {e}") })
+}
+
+/// [`read_steps`] of a module already parsed.
+pub fn steps_of(file: &syn::File, backward: bool) -> Result<(Migration, Vec<DataStep>), ReadError> {
     let wanted = direction(backward);
     let func = file
         .items

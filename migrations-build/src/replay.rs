@@ -19,7 +19,10 @@ use crate::migration_files::MigrationFile;
 /// The schema that `sealed` (in order) builds on top of `start`, without `start`'s own
 /// tables (another app's, which its foreign keys reach); or the first place the reader
 /// cannot follow (Rust that only the application can run).
-pub(crate) fn replay(sealed: &[MigrationFile], start: &Schema) -> Result<Result<Schema, Located>> {
+///
+/// Each file is parsed once: what the data-loss review of check mode needs from it is
+/// kept in `cache` on the way.
+pub(crate) fn replay(sealed: &[MigrationFile], start: &Schema, cache: &Cache) -> Result<Result<Schema, Located>> {
     let mut schema = start.clone();
     for f in sealed {
         let text = std::fs::read_to_string(&f.path).map_err(Error::io("read", &f.path))?;
@@ -27,7 +30,12 @@ pub(crate) fn replay(sealed: &[MigrationFile], start: &Schema) -> Result<Result<
             location: Location { path: f.path.clone(), line, column: 1 },
             message,
         };
-        let ops = match crate::interpret::read_operations(&text, false, &schema) {
+        let read = crate::interpret::parse(&text).and_then(|syntax| {
+            let (m, _) = crate::interpret::steps_of(&syntax, false)?;
+            crate::data_loss::remember(f, &syntax, m.operations(), cache);
+            crate::interpret::resolved(m, &schema, false)
+        });
+        let ops = match read {
             Ok(ops) => ops,
             Err(e) => return Ok(Err(at(e.line, e.message))),
         };
