@@ -949,8 +949,22 @@ mod tests {
         (root, krate)
     }
 
+    fn config(dir: &Path) -> Config {
+        let mut config = Config::new();
+        config.manifest_dir(dir).mode(Mode::Auto).cargo_output(false);
+        config
+    }
+
     fn generate(dir: &Path) -> super::Report {
-        Config::new().manifest_dir(dir).mode(Mode::Auto).cargo_output(false).generate().expect("generate")
+        config(dir).generate().expect("generate")
+    }
+
+    /// [`crate_at`], with its one model sealed as `0001_initial`, and its configuration.
+    fn sealed_crate(test: &str) -> (PathBuf, PathBuf, Config) {
+        let (root, krate) = crate_at(test, "notes");
+        let config = config(&krate);
+        config.clone().seal(Some("initial")).generate().expect("seal");
+        (root, krate, config)
     }
 
     fn modified(path: &Path) -> std::time::SystemTime {
@@ -983,10 +997,7 @@ mod tests {
     /// reviewed it), where a generated one is always read.
     #[test]
     fn check_mode_passes_hand_written_rust() {
-        let (root, krate) = crate_at("hand-written", "notes");
-        let mut config = Config::new();
-        config.manifest_dir(&krate).mode(Mode::Auto).cargo_output(false);
-        config.clone().seal(Some("initial")).generate().expect("seal");
+        let (root, _, config) = sealed_crate("hand-written");
         let made = config.make_empty("fill").expect("make --empty");
         let body = "fn fill(db: DataConnection<'_>) -> DataFuture<'_> {\n    Box::pin(async move { db.execute(\"UPDATE notes SET id = id\").await })\n}\n\npub fn up(m: &mut Migration) {\n    m.run_rust(\"fill\", fill);\n    for table in [\"notes\"] {\n        m.run_sql(&format!(\"ANALYZE {table}\"), None);\n    }\n";
         let text = std::fs::read_to_string(&made).expect("read").replace("pub fn up(m: &mut Migration) {\n", body);
@@ -1001,10 +1012,7 @@ mod tests {
     /// snapshot from them brings it back.
     #[test]
     fn a_lost_snapshot_is_not_read_as_empty() {
-        let (root, krate) = crate_at("lost-snapshot", "notes");
-        let mut config = Config::new();
-        config.manifest_dir(&krate).mode(Mode::Auto).cargo_output(false);
-        config.clone().seal(Some("initial")).generate().expect("seal");
+        let (root, krate, config) = sealed_crate("lost-snapshot");
         let snapshot = krate.join(".chakra/snapshot.toml");
         let sealed = std::fs::read_to_string(&snapshot).expect("snapshot");
         std::fs::remove_file(&snapshot).expect("lose it");
