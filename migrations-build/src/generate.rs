@@ -119,7 +119,14 @@ fn write_if_changed(path: &Path, text: &str) -> Result<bool> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
     }
-    std::fs::write(path, text).map_err(Error::io("write", path))?;
+    // Written aside and renamed over it: a build stopped halfway (Ctrl-C, a killed
+    // rust-analyzer) leaves the old file or the new one, never half of one. (The aside
+    // name does not end in `.rs`: the migrations folder ignores it.)
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(".partial");
+    let aside = PathBuf::from(aside);
+    std::fs::write(&aside, text).map_err(Error::io("write", &aside))?;
+    std::fs::rename(&aside, path).map_err(Error::io("write", path))?;
     Ok(true)
 }
 
@@ -1025,6 +1032,23 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&snapshot).expect("rebuilt"), sealed);
         assert!(config.generate().expect("generate").draft.is_none());
         let _ = std::fs::remove_dir_all(root);
+    }
+
+    /// A file is written aside and renamed into place, so no half-written file is left
+    /// for the next build to read; the same text is not written again.
+    #[test]
+    fn files_are_replaced_whole() {
+        let dir = std::env::temp_dir().join(format!("chakra-whole-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let file = dir.join("migrations/0001_a.rs");
+        assert!(super::write_if_changed(&file, "one").expect("write"));
+        assert!(super::write_if_changed(&file, "two").expect("rewrite"));
+        assert!(!super::write_if_changed(&file, "two").expect("same text"));
+        assert_eq!(std::fs::read_to_string(&file).expect("read"), "two");
+        let names: Vec<_> =
+            std::fs::read_dir(dir.join("migrations")).expect("dir").flatten().map(|e| e.file_name()).collect();
+        assert_eq!(names, ["0001_a.rs"]);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A run whose files are already right rewrites none of them (their times stay).
