@@ -326,7 +326,9 @@ fn read_file(path: &Path, text: &str, child_dir: &Path, cache: &Cache, spans: bo
     };
     let mut contents = FileContents::default();
     let mut models = Vec::new();
-    collect(file.items, path, child_dir, false, &mut contents, &mut models, &mut read.errors);
+    if !test_only(&file.attrs) {
+        collect(file.items, path, child_dir, false, &mut contents, &mut models, &mut read.errors);
+    }
     if read.errors.is_empty() && cached {
         cache.put("src", &key, text, &contents);
     }
@@ -352,14 +354,16 @@ fn collect(
 ) {
     for item in items {
         match item {
-            syn::Item::Struct(s) if derives_model(&s.attrs) => match parse_model(&syn::DeriveInput::from(s)) {
-                Ok(model) => {
-                    contents.models.push(CachedModel::from_model(&model));
-                    models.push(model);
+            syn::Item::Struct(s) if derives_model(&s.attrs) && !test_only(&s.attrs) => {
+                match parse_model(&syn::DeriveInput::from(s)) {
+                    Ok(model) => {
+                        contents.models.push(CachedModel::from_model(&model));
+                        models.push(model);
+                    }
+                    Err(e) => errors.extend(located(path, &e)),
                 }
-                Err(e) => errors.extend(located(path, &e)),
-            },
-            syn::Item::Mod(m) => {
+            }
+            syn::Item::Mod(m) if !test_only(&m.attrs) => {
                 let explicit = path_attr(&m.attrs);
                 match m.content {
                     Some((_, inner)) => {
@@ -378,6 +382,16 @@ fn collect(
             _ => {}
         }
     }
+}
+
+/// Whether `attrs` hold `#[cfg(test)]`. What only a test build compiles is no part of the
+/// schema the migrations build: a model in a `#[cfg(test)]` module would otherwise give
+/// the production database a table for a test.
+fn test_only(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("cfg")
+            && matches!(&a.meta, syn::Meta::List(l) if l.parse_args::<syn::Ident>().is_ok_and(|i| i == "test"))
+    })
 }
 
 /// The file of a `mod name;` and the folder of its own children; `None` when the file
@@ -505,6 +519,35 @@ mod tests {
             let found: Vec<String> = scan.models.iter().map(|m| m.model.ident.to_string()).collect();
             assert_eq!(found, ["Other", "Inner", "Kind"], "{:?}", scan.files);
             assert!(scan.awaited.is_empty(), "{:?}", scan.awaited);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// What only a test build compiles (`#[cfg(test)]` on a model, a module, or a whole
+    /// file) is not scanned: its models are not the production schema.
+    #[test]
+    fn test_only_models_are_left_out() {
+        let dir = std::env::temp_dir().join(format!("chakra-cfg-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src")).expect("dir");
+        let model = |name: &str| {
+            format!("#[derive(Model)]\npub struct {name} {{\n    #[model(primary_key)]\n    pub id: i64,\n}}\n")
+        };
+        std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"p\"\nversion = \"0.1.0\"\n").expect("manifest");
+        let lib = format!(
+            "{}\n#[cfg(test)]\n{}\n#[cfg(test)]\nmod tests {{\n{}}}\n#[cfg(test)]\nmod fixtures;\nmod helpers;\n",
+            model("Kept"),
+            model("Fake"),
+            model("Inline")
+        );
+        std::fs::write(dir.join("src/lib.rs"), lib).expect("lib");
+        std::fs::write(dir.join("src/fixtures.rs"), model("Fixture")).expect("fixtures");
+        std::fs::write(dir.join("src/helpers.rs"), format!("#![cfg(test)]\n{}", model("Helper"))).expect("helpers");
+        for cache in [super::Cache::none(), super::Cache::new(Some(&dir.join("out")))] {
+            let roots = super::crate_roots(&dir).expect("roots");
+            let scan = super::scan(&roots, &cache).expect("scan");
+            let found: Vec<String> = scan.models.iter().map(|m| m.model.ident.to_string()).collect();
+            assert_eq!(found, ["Kept"], "{:?}", scan.files);
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
