@@ -65,7 +65,7 @@ impl<'a> SnapshotFile<'a> {
     }
 
     /// The schema (empty when there is no snapshot yet).
-    fn into_schema(self) -> Result<Schema> {
+    fn schema(&self) -> Result<Schema> {
         let Some(text) = &self.text else { return Ok(Schema::new()) };
         if let Some(s) = self.cache.get::<Schema>("snapshot", self.path, text) {
             return Ok(s);
@@ -382,7 +382,6 @@ impl Config {
         timing.mark("  portability");
         let (sealed, draft) = split_draft(files);
         let seal = self.seal_request();
-        let snapshot_text = snapshot.text.clone();
         // The snapshot is canonical text: the tables whose text the models no longer
         // match (with their neighbours) are all the autodetector needs to see, and on
         // the common build, where nothing changed, there are none. Sealing writes the
@@ -398,7 +397,7 @@ impl Config {
                 Ok(Diff { operations: Vec::new(), notes: Vec::new(), schema: Schema::new() })
             }
             Some((old, new)) => diff_from(old, &new, &set.intent),
-            None => diff_from(snapshot.into_schema()?, &set.schema, &set.intent),
+            None => diff_from(snapshot.schema()?, &set.schema, &set.intent),
         }
         .map_err(|errors| Error::Diff(errors.iter().map(|e| locate_diff(&files_of, &set, e)).collect()))?;
         timing.mark("  diff");
@@ -406,7 +405,7 @@ impl Config {
             report.warnings.push(note_text(note));
         }
         check_graph(&sealed)?;
-        let agreed = self.verify_snapshot(run, &sealed, snapshot_text.as_deref(), &external, report)?;
+        let agreed = self.verify_snapshot(run, &sealed, snapshot.text.as_deref(), &external, report)?;
         let ops = &changes.operations;
         report.pending = ops.iter().map(ToString::to_string).collect();
 
@@ -854,7 +853,7 @@ impl Config {
         check_graph(&sealed)?;
         let start = crate::replay::start_schema(&paths.manifest, &sealed)?;
         let replayed = crate::replay::replay(&sealed, &start, &crate::cache::Cache::none())?.map_err(|at| {
-            Error::Usage(format!("cannot rebuild the snapshot: {at}; a migration with Rust that only the application runs cannot be replayed here"))
+            Error::Usage(format!("cannot rebuild the snapshot: {at}; a migration with Rust that only the application runs cannot be replayed here: restore the snapshot from version control instead (`git checkout -- .chakra/snapshot.toml`), or restore the deleted migration (`git checkout -- migrations/`)"))
         })?;
         let old = match std::fs::read_to_string(&paths.snapshot) {
             Ok(text) => from_toml(&text).map_err(|source| Error::Snapshot { path: paths.snapshot.clone(), source })?,

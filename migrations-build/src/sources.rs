@@ -491,65 +491,71 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    fn model(name: &str) -> String {
+        format!("#[derive(Model)]\npub struct {name} {{\n    #[model(primary_key)]\n    pub id: i64,\n}}\n")
+    }
+
+    /// The models a crate of `files` (path, text) holds, scanned without the cache and
+    /// with one, which must agree; and what the scan awaited.
+    fn scan_crate(test: &str, files: &[(&str, String)]) -> (Vec<String>, Vec<super::AwaitedModule>) {
+        let dir = std::env::temp_dir().join(format!("chakra-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let manifest = ("Cargo.toml", "[package]\nname = \"p\"\nversion = \"0.1.0\"\n".to_string());
+        for (path, text) in files.iter().chain([&manifest]) {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().expect("folder")).expect("dir");
+            std::fs::write(path, text).expect("file");
+        }
+        let mut seen = Vec::new();
+        for cache in [super::Cache::none(), super::Cache::new(Some(&dir.join("out")))] {
+            let scan = super::scan(&super::crate_roots(&dir).expect("roots"), &cache).expect("scan");
+            seen.push((scan.models.iter().map(|m| m.model.ident.to_string()).collect::<Vec<_>>(), scan.awaited));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(seen[0], seen[1], "the cache changed what was found");
+        seen.swap_remove(0)
+    }
+
     /// `#[path]` is read as rustc reads it: outside an inline module, relative to the
     /// folder of the file that declares it (also in a file that is not a `mod.rs`);
     /// inside one, relative to that file's module folder and the inline modules. A raw
     /// module name has its file without the `r#`.
     #[test]
     fn path_attributes_resolve_as_rustc_resolves_them() {
-        let dir = std::env::temp_dir().join(format!("chakra-paths-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("src/a/c")).expect("dir");
-        let model = |name: &str| {
-            format!("#[derive(Model)]\npub struct {name} {{\n    #[model(primary_key)]\n    pub id: i64,\n}}\n")
-        };
-        std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"p\"\nversion = \"0.1.0\"\n").expect("manifest");
-        std::fs::write(dir.join("src/main.rs"), "mod a;\nmod r#type;\nfn main() {}\n").expect("main");
-        std::fs::write(dir.join("src/type.rs"), model("Kind")).expect("type");
-        std::fs::write(
-            dir.join("src/a.rs"),
-            "#[path = \"other.rs\"]\npub mod b;\npub mod c {\n    #[path = \"inner.rs\"]\n    pub mod d;\n}\n",
-        )
-        .expect("a");
-        std::fs::write(dir.join("src/other.rs"), model("Other")).expect("other");
-        std::fs::write(dir.join("src/a/c/inner.rs"), model("Inner")).expect("inner");
-        for cache in [super::Cache::none(), super::Cache::new(Some(&dir.join("out")))] {
-            let roots = super::crate_roots(&dir).expect("roots");
-            let scan = super::scan(&roots, &cache).expect("scan");
-            let found: Vec<String> = scan.models.iter().map(|m| m.model.ident.to_string()).collect();
-            assert_eq!(found, ["Other", "Inner", "Kind"], "{:?}", scan.files);
-            assert!(scan.awaited.is_empty(), "{:?}", scan.awaited);
-        }
-        let _ = std::fs::remove_dir_all(&dir);
+        let a = "#[path = \"other.rs\"]\npub mod b;\npub mod c {\n    #[path = \"inner.rs\"]\n    pub mod d;\n}\n";
+        let (found, awaited) = scan_crate(
+            "paths",
+            &[
+                ("src/main.rs", "mod a;\nmod r#type;\nfn main() {}\n".into()),
+                ("src/type.rs", model("Kind")),
+                ("src/a.rs", a.into()),
+                ("src/other.rs", model("Other")),
+                ("src/a/c/inner.rs", model("Inner")),
+            ],
+        );
+        assert_eq!(found, ["Other", "Inner", "Kind"]);
+        assert!(awaited.is_empty(), "{awaited:?}");
     }
 
     /// What only a test build compiles (`#[cfg(test)]` on a model, a module, or a whole
     /// file) is not scanned: its models are not the production schema.
     #[test]
     fn test_only_models_are_left_out() {
-        let dir = std::env::temp_dir().join(format!("chakra-cfg-test-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("src")).expect("dir");
-        let model = |name: &str| {
-            format!("#[derive(Model)]\npub struct {name} {{\n    #[model(primary_key)]\n    pub id: i64,\n}}\n")
-        };
-        std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"p\"\nversion = \"0.1.0\"\n").expect("manifest");
         let lib = format!(
             "{}\n#[cfg(test)]\n{}\n#[cfg(test)]\nmod tests {{\n{}}}\n#[cfg(test)]\nmod fixtures;\nmod helpers;\n",
             model("Kept"),
             model("Fake"),
             model("Inline")
         );
-        std::fs::write(dir.join("src/lib.rs"), lib).expect("lib");
-        std::fs::write(dir.join("src/fixtures.rs"), model("Fixture")).expect("fixtures");
-        std::fs::write(dir.join("src/helpers.rs"), format!("#![cfg(test)]\n{}", model("Helper"))).expect("helpers");
-        for cache in [super::Cache::none(), super::Cache::new(Some(&dir.join("out")))] {
-            let roots = super::crate_roots(&dir).expect("roots");
-            let scan = super::scan(&roots, &cache).expect("scan");
-            let found: Vec<String> = scan.models.iter().map(|m| m.model.ident.to_string()).collect();
-            assert_eq!(found, ["Kept"], "{:?}", scan.files);
-        }
-        let _ = std::fs::remove_dir_all(&dir);
+        let (found, _) = scan_crate(
+            "cfg-test",
+            &[
+                ("src/lib.rs", lib),
+                ("src/fixtures.rs", model("Fixture")),
+                ("src/helpers.rs", format!("#![cfg(test)]\n{}", model("Helper"))),
+            ],
+        );
+        assert_eq!(found, ["Kept"]);
     }
 
     #[test]
