@@ -31,6 +31,7 @@ mod codegen;
 mod config;
 mod data_loss;
 mod error;
+mod field_list;
 mod generate;
 pub mod interpret;
 pub mod migration_files;
@@ -38,6 +39,7 @@ mod naming;
 mod parallel;
 mod registry;
 mod replay;
+mod skim;
 mod sources;
 
 pub use codegen::{module, ModuleSpec};

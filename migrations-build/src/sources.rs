@@ -320,9 +320,16 @@ fn read_file(path: &Path, text: &str, child_dir: &Path, cache: &Cache, spans: bo
         return (read, None);
     }
     read.parsed = true;
-    let Ok(file) = syn::parse_file(text) else {
-        read.contents = None;
-        return (read, None);
+    // Without spans to keep, the bodies of model structs are read from the text.
+    let file = match (!spans).then(|| parse_blanked(text)).flatten() {
+        Some(file) => file,
+        None => match syn::parse_file(text) {
+            Ok(file) => file,
+            Err(_) => {
+                read.contents = None;
+                return (read, None);
+            }
+        },
     };
     let mut contents = FileContents::default();
     let mut models = Vec::new();
@@ -334,6 +341,39 @@ fn read_file(path: &Path, text: &str, child_dir: &Path, cache: &Cache, spans: bo
     }
     read.contents = Some(contents);
     (read, spans.then_some(models))
+}
+
+/// `text` parsed with the bodies of its model structs blanked and then read from the
+/// text (see [`crate::skim`]): a model file at a fraction of the cost. `None` when that
+/// cannot be done (the blanked text does not parse, a body is not of the plain shape, a
+/// blanked body is not where a struct's is), and the caller parses the text whole, which
+/// also says what is wrong with it, if anything is.
+fn parse_blanked(text: &str) -> Option<syn::File> {
+    let mut blanked = crate::skim::blank_model_bodies(text)?;
+    let mut file = syn::parse_file(&blanked.text).ok()?;
+    let mut filled = 0;
+    fill_bodies(&mut file.items, &mut blanked.bodies, &mut filled);
+    (filled == blanked.bodies.len()).then_some(file)
+}
+
+/// Gives the structs of `items` (and of their inline modules) whose bodies were blanked
+/// their fields; counts them in `filled`. Bodies and structs come in the order of the
+/// text.
+fn fill_bodies(items: &mut [syn::Item], bodies: &mut [crate::skim::Body], filled: &mut usize) {
+    for item in items {
+        match item {
+            syn::Item::Struct(syn::ItemStruct { fields: syn::Fields::Named(named), .. }) if named.named.is_empty() => {
+                let start = named.brace_token.span.open().start();
+                if let Some(body) = bodies.get_mut(*filled).filter(|b| (b.line, b.column) == (start.line, start.column))
+                {
+                    named.named = std::mem::take(&mut body.fields);
+                    *filled += 1;
+                }
+            }
+            syn::Item::Mod(syn::ItemMod { content: Some((_, inner)), .. }) => fill_bodies(inner, bodies, filled),
+            _ => {}
+        }
+    }
 }
 
 /// Takes the items by value: a model struct becomes the `DeriveInput` it is read as
@@ -556,6 +596,199 @@ mod tests {
             ],
         );
         assert_eq!(found, ["Kept"]);
+    }
+
+    /// What a file holds, read the quick way (model bodies from the text, see
+    /// [`crate::skim`]) and the way that keeps spans (all of it parsed by `syn`):
+    /// `(contents, has errors)`, each way; and whether the quick way read the bodies.
+    fn both_ways(text: &str) -> ([(String, bool); 2], bool) {
+        let read = |spans| {
+            let (read, _) = super::read_file(
+                std::path::Path::new("src/m.rs"),
+                text,
+                std::path::Path::new("src/m"),
+                &super::Cache::none(),
+                spans,
+            );
+            (format!("{:?}", read.contents), !read.errors.is_empty())
+        };
+        ([read(false), read(true)], super::parse_blanked(text).is_some())
+    }
+
+    /// The bodies of model structs read from the text give what `syn` gives: the same
+    /// models, the same modules, errors and unparsable files alike.
+    #[test]
+    fn reading_bodies_from_the_text_agrees_with_syn() {
+        let rich = r##"use migrations_runtime::Model;
+
+/// A `Model` with every kind of option { }.
+#[derive(Debug, Clone, Model)]
+#[model(table = "people", index(name, email), unique(name, team, name = "one_name_per_team"), check(name = "adult", expr = "age >= 18"))]
+pub struct Person {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    /// Shown as "Name" (`}` and `{` in docs).
+    #[model(max_length = 100, default = "a}{\"b", comment = r"raw } comment")]
+    pub name: String,
+    #[model(unique, index = false, column = "mail", renamed_from = "e_mail")]
+    pub(crate) email: Option<String>,
+    #[model(default = -1, backfill = 0)] pub age: i32, // trailing }
+    #[model(default_expr = "now()")]
+    pub created: chrono::DateTime<chrono::Utc>,
+    #[model(precision = 10, scale = 2, default = 1.50)]
+    pub balance: rust_decimal::Decimal,
+    #[model(references = Team, on_delete = "cascade", on_update = "set null")]
+    pub team: Option<i64>,
+    #[model(references = "auth.users(id)")]
+    pub owner: i64,
+    #[model(skip)]
+    pub cache: Vec<String>,
+    pub data: Option<serde_json::Value>,
+    pub raw: Vec<u8>,
+    pub r#type: i16,
+    /* a { comment */ pub flag: bool,
+}
+
+#[derive(Model)]
+pub struct Team { #[model(primary_key)] pub id: i64, pub name: String }
+
+/// Not a model, though its docs say Model.
+#[derive(Debug)]
+pub struct Plain {
+    pub a: i32,
+}
+
+pub mod nested {
+    use super::*;
+
+    #[derive(Model)]
+    pub struct Inner {
+        #[model(primary_key)]
+        pub id: i64,
+    }
+
+    #[cfg(test)]
+    #[derive(Model)]
+    pub struct OnlyInTests {
+        pub id: i64,
+    }
+}
+
+fn helper() -> &'static str {
+    "#[derive(Model)] struct InAString { id: i64 }"
+}
+
+mod child;
+"##;
+        let cases = [
+            (rich.to_string(), false),
+            (rich.replace('\n', "\r\n"), false),
+            (model("Small"), true),
+            ("/// Ünïcödé before — the brace\n#[derive(Model)] pub struct A { pub é_not: i32 }\n#[derive(Model)] pub struct B { #[model(primary_key)] pub id: i64 }".into(), true),
+            ("#[derive(Model)]\npub struct Bad {\n    #[model(no_such_option)]\n    pub id: i64,\n}\n".into(), true),
+            ("#[derive(Model)]\npub struct Half {\n    pub id: i64,\n    pub name\n}\n".into(), false),
+            ("#[derive(Model)]\npub struct K {\n    pub type: i64,\n}\n".into(), false),
+            (format!("{}\nfn broken() {{ let x = ; }}\n", model("Fine")), false),
+            ("#[derive(Model)]\npub struct Generic<T> { pub id: T }\n#[derive(Model)]\npub struct Borrowed { pub name: &'static str }\n".into(), false),
+            (format!("{}\nfn f() {{\n    #[derive(Model)]\n    struct InAFunction {{ id: i64 }}\n}}\n", model("Outer")), false),
+            (format!("{}\nconst X: i32 = {{ 1 }}\n{}", model("One"), model("Two")), false),
+            (format!("{}\n#[derive(Model)]\npub struct Dangling {{\n    pub id: i64,\n    /// documents nothing\n}}\n", model("Ok")), false),
+        ];
+        for (text, quick) in &cases {
+            let ([fast, slow], read_quickly) = both_ways(text);
+            assert_eq!(fast, slow, "in:\n{text}");
+            if *quick {
+                assert!(read_quickly, "not read from the text:\n{text}");
+            }
+        }
+        // The rich file was read the quick way, and holds what it should.
+        assert!(both_ways(rich).1);
+        let ([(contents, errors), _], _) = both_ways(rich);
+        assert!(!errors, "{contents}");
+        for name in ["\"Person\"", "\"Team\"", "\"Inner\"", "name: \"child\""] {
+            assert!(contents.contains(name), "{name} missing from {contents}");
+        }
+        for name in ["Plain", "OnlyInTests", "InAString"] {
+            assert!(!contents.contains(name), "{name} in {contents}");
+        }
+    }
+
+    /// A model file made of pieces, mostly good (valid models, which the quick way
+    /// reads), some bad: what reading bodies from the text must agree with `syn` on.
+    fn model_file() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        fn pick<T: Clone + std::fmt::Debug + 'static>(good: &'static [T], bad: &'static [T]) -> BoxedStrategy<T> {
+            prop_oneof![30 => proptest::sample::select(good), 1 => proptest::sample::select(bad)].boxed()
+        }
+        // An attribute (or a comment) and a type that go together.
+        let column = pick(
+            &[
+                ("", "i64"),
+                ("#[model(max_length = 100, index)]", "String"),
+                ("#[model(default = \"a }{ \\\" b\")]", "String"),
+                ("#[model(default = -1)]", "i32"),
+                ("#[model(default = 1.50)]", "f64"),
+                ("#[model(default = 007)]", "i64"),
+                ("#[model(comment = r#\"say \"}\"\"#)]", "Option<String>"),
+                ("#[serde(rename = \"x\")]", "Vec<u8>"),
+                ("#[model(unique)]", "::chrono::DateTime<chrono::Utc>"),
+                ("/// docs with a } brace\n", "Option <  i32 , >"),
+                ("// a comment }\n", "std::string::String /* } */"),
+                ("#[doc = \"docs\"]", "Json<Vec<String>>"),
+                ("/** block docs { */", "bool"),
+                ("#[model(index = false)] #[allow(unused)]", "Option<uuid::Uuid>"),
+            ],
+            &[
+                ("#[model(unknown_option)]", "i64"),
+                ("#[model(max_length = \"x\")]", "String"),
+                ("#[model(default = true, default = false)]", "bool"),
+                ("#[model(x]", "i64"),
+                ("#![inner]", "i64"),
+                ("//! inner docs\n", "i64"),
+                ("#[a = b]", "i64"),
+                ("", "Option<Option<i32>>"),
+                ("", "&'static str"),
+                ("", "[u8; 4]"),
+                ("", "(i32, i32)"),
+                ("", "Vec<'a, u8>"),
+                ("", "Vec::<u8>"),
+                ("", "Option<>"),
+                ("", "i32 i32"),
+            ],
+        );
+        let vis = pick(&["", "pub ", "pub(crate) ", "pub(super) ", "pub (self) "], &["pub(in crate) "]);
+        let name = pick(&["name", "x", "default", "raw", "union"], &["type", "_", "r#self", "é"]);
+        let sep = pick(&[",", ", // }\n", " /* , */ ,"], &["", ",,"]);
+        let field = (column, vis, name, sep).prop_map(|((a, t), v, n, s)| (a, v, n, t, s));
+        let header = proptest::sample::select(
+            &[
+                "#[derive(Model)]",
+                "#[derive(Debug, Model)]\n#[model(table = \"t\")]",
+                "/// A Model.\n#[derive(Debug)]",
+                "#[derive(Model)]\n#[cfg(test)]",
+            ][..],
+        );
+        let generics = pick(&[""], &["<T>", " where T: Copy"]);
+        let item = (header, proptest::collection::vec(field, 0..5), generics).prop_map(|(h, fields, g)| {
+            let fields: String = fields
+                .iter()
+                .enumerate()
+                .map(|(i, (a, v, n, t, s))| format!("    {a}\n    {v}{n}{i}: {t}{s}\n"))
+                .collect();
+            format!("{h}\npub struct S{g} {{\n    #[model(primary_key)]\n    pub id: i64,\n{fields}}}\n")
+        });
+        proptest::collection::vec(item, 1..4).prop_map(|items| {
+            items.iter().enumerate().map(|(i, s)| s.replacen("struct S", &format!("struct S{i}"), 1)).collect()
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+        #[test]
+        fn reading_bodies_from_the_text_agrees_with_syn_on_any_file(text in model_file()) {
+            let ([fast, slow], _) = both_ways(&text);
+            proptest::prop_assert_eq!(fast, slow, "in:\n{}", text);
+        }
     }
 
     #[test]

@@ -4,8 +4,6 @@
 //! option does not hide the errors in the others; then each is interpreted, with every
 //! error recorded at the option's span.
 
-use std::collections::BTreeMap;
-
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ExprUnary, Lit, UnOp};
@@ -182,18 +180,19 @@ fn simple_items(tokens: &proc_macro2::TokenStream) -> Option<Vec<(proc_macro2::I
     Some(items)
 }
 
-/// Remembers which keys were given, to refuse a key given twice.
+/// Remembers which keys were given, to refuse a key given twice. (A list: an attribute
+/// holds a handful of keys, and a map's allocations cost more at opt-level 0.)
 #[derive(Default)]
-struct Seen(BTreeMap<String, Span>);
+struct Seen<'a>(Vec<&'a str>);
 
-impl Seen {
-    fn first_time(&mut self, cx: &mut Ctxt, opt: &Opt) -> bool {
+impl<'a> Seen<'a> {
+    fn first_time(&mut self, cx: &mut Ctxt, opt: &'a Opt) -> bool {
         let name = opt.name();
-        if self.0.contains_key(name) {
+        if self.0.contains(&name) {
             cx.error_at(opt.span(), format!("duplicate option `{name}`: give it once"));
             return false;
         }
-        self.0.insert(name.to_string(), opt.span());
+        self.0.push(name);
         true
     }
 }
@@ -313,25 +312,26 @@ struct FieldOpts {
 
 fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
     let mut o = FieldOpts::default();
+    let opts = read_opts(cx, attrs);
     let mut seen = Seen::default();
     let mut defaults = 0;
     let mut backfills = 0;
-    for opt in read_opts(cx, attrs) {
-        if !seen.first_time(cx, &opt) {
+    for opt in &opts {
+        if !seen.first_time(cx, opt) {
             continue;
         }
         let span = opt.span();
         match opt.name() {
-            "primary_key" => o.primary_key = expect_flag(cx, &opt),
-            "auto_increment" => o.auto_increment = expect_flag(cx, &opt).then_some(span),
-            "unique" => o.unique = expect_flag(cx, &opt),
-            "index" => o.index = Some(expect_flag(cx, &opt)),
-            "skip" => o.skip = expect_flag(cx, &opt),
-            "max_length" => o.max_length = expect_u32(cx, &opt).map(|n| (n, span)),
-            "precision" => o.precision = expect_u32(cx, &opt).map(|n| (n, span)),
+            "primary_key" => o.primary_key = expect_flag(cx, opt),
+            "auto_increment" => o.auto_increment = expect_flag(cx, opt).then_some(span),
+            "unique" => o.unique = expect_flag(cx, opt),
+            "index" => o.index = Some(expect_flag(cx, opt)),
+            "skip" => o.skip = expect_flag(cx, opt),
+            "max_length" => o.max_length = expect_u32(cx, opt).map(|n| (n, span)),
+            "precision" => o.precision = expect_u32(cx, opt).map(|n| (n, span)),
             "scale" => {
                 // Scale 0 is valid, so read it without the positive-integer rule.
-                if let Some(e) = expect_expr(cx, &opt, "<number>") {
+                if let Some(e) = expect_expr(cx, opt, "<number>") {
                     match e {
                         Expr::Lit(ExprLit { lit: Lit::Int(i), .. }) if i.base10_parse::<u32>().is_ok() => {
                             o.scale = i.base10_parse::<u32>().ok().map(|n| (n, span));
@@ -342,7 +342,7 @@ fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
             }
             "default" | "backfill" => {
                 let is_default = opt.name() == "default";
-                if let Some(e) = expect_expr(cx, &opt, "<literal>") {
+                if let Some(e) = expect_expr(cx, opt, "<literal>") {
                     match literal_value(e) {
                         Some(v) if is_default => o.default = Some((v, span)),
                         Some(v) => o.backfill = Some((v, span)),
@@ -364,7 +364,7 @@ fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
             }
             "default_expr" | "backfill_expr" => {
                 let is_default = opt.name() == "default_expr";
-                if let Some(s) = expect_str(cx, &opt) {
+                if let Some(s) = expect_str(cx, opt) {
                     let v = (DefaultValue::expr(&s), span);
                     if is_default {
                         o.default = Some(v)
@@ -378,14 +378,14 @@ fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
                     backfills += 1
                 }
             }
-            "column" => o.column = expect_str(cx, &opt),
-            "renamed_from" => o.renamed_from = expect_str(cx, &opt),
-            "comment" => o.comment = expect_str(cx, &opt),
+            "column" => o.column = expect_str(cx, opt),
+            "renamed_from" => o.renamed_from = expect_str(cx, opt),
+            "comment" => o.comment = expect_str(cx, opt),
             "column_type" => {
-                o.column_type = expect_str(cx, &opt).map(|s| s.parse().unwrap_or(ColumnType::Custom(s)));
+                o.column_type = expect_str(cx, opt).map(|s| s.parse().unwrap_or(ColumnType::Custom(s)));
             }
             "on_delete" | "on_update" => {
-                if let Some(s) = expect_str(cx, &opt) {
+                if let Some(s) = expect_str(cx, opt) {
                     match FkAction::parse(&s) {
                         Some(a) if opt.name() == "on_delete" => o.on_delete = Some((a, span)),
                         Some(a) => o.on_update = Some((a, span)),
@@ -397,7 +397,7 @@ fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
                 }
             }
             "references" => {
-                if let Some(e) = expect_expr(cx, &opt, "\"table(column)\" or a model type") {
+                if let Some(e) = expect_expr(cx, opt, "\"table(column)\" or a model type") {
                     match parse_reference(e) {
                         Some(t) => o.references = Some((t, span)),
                         None => cx.error_spanned_by(
@@ -470,18 +470,19 @@ struct StructOpts {
 
 fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
     let mut o = StructOpts::default();
+    let opts = read_opts(cx, attrs);
     let mut seen = Seen::default();
-    for opt in read_opts(cx, attrs) {
+    for opt in &opts {
         let name = opt.name();
         let span = opt.span();
         let repeatable = matches!(name, "index" | "unique" | "check");
-        if !repeatable && !seen.first_time(cx, &opt) {
+        if !repeatable && !seen.first_time(cx, opt) {
             continue;
         }
         match name {
-            "table" => o.table = expect_str(cx, &opt),
-            "renamed_from" => o.renamed_from = expect_str(cx, &opt),
-            "comment" => o.comment = expect_str(cx, &opt),
+            "table" => o.table = expect_str(cx, opt),
+            "renamed_from" => o.renamed_from = expect_str(cx, opt),
+            "comment" => o.comment = expect_str(cx, opt),
             "index" | "unique" | "primary_key" | "check" => {
                 let OptValue::List(items) = &opt.value else {
                     let example = if name == "check" {
