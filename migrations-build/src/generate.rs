@@ -239,12 +239,19 @@ impl Config {
         };
         let mut timing = Timing::new();
         // The migration files are read (and, on a cold cache, checksummed) on a second
-        // thread while this one scans the sources.
-        let (scanned, files) = std::thread::scope(|s| {
-            let files = s.spawn(|| migration_files::read_dir_cached(&paths.migrations, cache));
-            let scanned = scan(&roots, cache);
-            (scanned, files.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-        });
+        // thread while this one scans the sources, when there are enough of them.
+        let listed = migration_files::list(&paths.migrations);
+        let threaded = listed.as_deref().is_ok_and(migration_files::worth_a_thread);
+        let read = |listed: Result<Vec<_>>| listed.and_then(|l| migration_files::read_listed(&l, cache));
+        let (scanned, files) = if threaded {
+            std::thread::scope(|s| {
+                let files = s.spawn(|| read(listed));
+                let scanned = scan(&roots, cache);
+                (scanned, files.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            })
+        } else {
+            (scan(&roots, cache), read(listed))
+        };
         timing.mark("scan sources, read migration files");
         if cargo {
             println!("cargo:rerun-if-changed={}", paths.manifest.join("Cargo.toml").display());

@@ -55,6 +55,12 @@ pub fn read_dir(dir: &Path) -> Result<Vec<MigrationFile>> {
 
 /// [`read_dir`], reusing what `cache` holds for files whose content did not change.
 pub(crate) fn read_dir_cached(dir: &Path, cache: &Cache) -> Result<Vec<MigrationFile>> {
+    read_listed(&list(dir)?, cache)
+}
+
+/// The migration modules in `dir` (a path and its file stem each), unsorted; none if the
+/// folder does not exist.
+pub(crate) fn list(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -71,13 +77,27 @@ pub(crate) fn read_dir_cached(dir: &Path, cache: &Cache) -> Result<Vec<Migration
             found.push((path, stem));
         }
     }
+    Ok(found)
+}
+
+/// Whether reading (and, on a cold cache, checksumming) the `listed` files is worth a
+/// thread of its own beside the scan of the sources: with a few small files it is not,
+/// as starting and joining the thread costs more than it saves (decision 65).
+pub(crate) fn worth_a_thread(listed: &[(PathBuf, String)]) -> bool {
+    const FEW: usize = 8;
+    const SMALL: u64 = 64 * 1024;
+    listed.len() >= FEW || listed.iter().map(|(p, _)| std::fs::metadata(p).map_or(0, |m| m.len())).sum::<u64>() >= SMALL
+}
+
+/// The `listed` migration files read, sorted by id.
+pub(crate) fn read_listed(listed: &[(PathBuf, String)], cache: &Cache) -> Result<Vec<MigrationFile>> {
     // Every build reads them all (each file and its cache entry): with hundreds, that
     // is worth the machine's other cores.
     let read = |(path, stem): &(PathBuf, String)| read_cached(path, stem, cache);
-    let mut files = if found.len() >= 64 {
-        in_parallel(&found, read).into_iter().collect::<Result<Vec<_>>>()?
+    let mut files = if listed.len() >= 64 {
+        in_parallel(listed, read).into_iter().collect::<Result<Vec<_>>>()?
     } else {
-        found.iter().map(read).collect::<Result<Vec<_>>>()?
+        listed.iter().map(read).collect::<Result<Vec<_>>>()?
     };
     files.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(files)

@@ -87,7 +87,7 @@ pub(crate) fn blank_model_bodies(text: &str) -> Option<Blanked> {
     for body in &bodies {
         let inside = &text[body.text.clone()];
         blanked.push_str(&text[from..body.text.start]);
-        let breaks = inside.bytes().filter(|&b| b == b'\n').count();
+        let breaks = inside.matches('\n').count();
         let last_line = &inside[inside.rfind('\n').map_or(0, |n| n + 1)..];
         blanked.extend(std::iter::repeat_n('\n', breaks));
         blanked.extend(std::iter::repeat_n(' ', last_line.chars().count()));
@@ -121,7 +121,8 @@ fn body_at(
     fields: Punctuated<syn::Field, syn::Token![,]>,
 ) -> Body {
     let (from, line) = *counted;
-    let line = line + text.as_bytes()[from..open].iter().filter(|&&b| b == b'\n').count();
+    // (`matches` finds line breaks with `memchr`: several times faster unoptimised.)
+    let line = line + text[from..open].matches('\n').count();
     *counted = (open, line);
     let before = &text[..open];
     let line_start = before.rfind('\n').map_or(0, |n| n + 1);

@@ -96,15 +96,26 @@ pub fn parse_model(input: &syn::DeriveInput) -> Result<Model, syn::Error> {
 
 /// Whether `attrs` holds a derive whose path ends in `Model`.
 pub fn derives_model(attrs: &[syn::Attribute]) -> bool {
-    attrs.iter().filter(|a| a.path().is_ident("derive")).any(|a| {
-        let mut found = false;
-        let _ = a.parse_nested_meta(|meta| {
-            if meta.path.segments.last().is_some_and(|s| s.ident == "Model") {
-                found = true;
+    attrs.iter().any(|a| match &a.meta {
+        syn::Meta::List(list) if list.path.is_ident("derive") => {
+            // The last identifier before each `,` (or the end) ends a derived path. Read
+            // from the tokens: syn's meta parser builds a parse buffer per attribute,
+            // which the build script pays for every struct of a model file.
+            let mut last = None;
+            for tree in list.tokens.clone() {
+                match tree {
+                    proc_macro2::TokenTree::Ident(i) => last = Some(i),
+                    proc_macro2::TokenTree::Punct(p) if p.as_char() == ',' => {
+                        if last.take().is_some_and(|i| i == "Model") {
+                            return true;
+                        }
+                    }
+                    _ => {}
+                }
             }
-            Ok(())
-        });
-        found
+            last.is_some_and(|i| i == "Model")
+        }
+        _ => false,
     })
 }
 
@@ -142,6 +153,32 @@ pub fn collect_structs(items: &[syn::Item], out: &mut Vec<syn::ItemStruct>) {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_derive_of_model_is_found_by_the_last_segment_of_its_path() {
+        let derives = |attrs: &str| {
+            let item: syn::ItemStruct = syn::parse_str(&format!("{attrs} struct S;")).expect("struct");
+            super::derives_model(&item.attrs)
+        };
+        for yes in [
+            "#[derive(Model)]",
+            "#[derive(Debug, Model)]",
+            "#[derive(Model, Debug,)]",
+            "#[derive(migrations_runtime::Model)]",
+            "#[derive(::migrations_runtime::Model, Clone)]",
+            "#[doc = \"x\"] #[derive(Debug)] #[derive(Model)]",
+        ] {
+            assert!(derives(yes), "{yes}");
+        }
+        for no in
+            ["", "#[derive(Debug)]", "#[derive(ModelX)]", "#[derive(Model::Other)]", "#[model(Model)]", "#[derive]"]
+        {
+            assert!(!derives(no), "{no}");
         }
     }
 }

@@ -57,6 +57,10 @@ fn canonical_expr(text: &str) -> String {
 /// Canonical decimal text of a number literal: no `+`, no leading zeros, no trailing
 /// fractional zeros, no `_`, exponent folded in; `-0` is `0`. `None` if it is not a number.
 pub fn canonical_number(text: &str) -> Option<String> {
+    // A plain integer (the usual default) is its own canonical form.
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && (text == "0" || !text.starts_with('0')) {
+        return Some(text.to_string());
+    }
     let cleaned: String = text.trim().chars().filter(|c| *c != '_').collect();
     let (negative, rest) = match cleaned.strip_prefix('-') {
         Some(r) => (true, r),
@@ -106,6 +110,8 @@ mod tests {
 
     #[test]
     fn numbers_compare_by_value() {
+        assert_eq!(canonical_number("100").as_deref(), Some("100"));
+        assert_eq!(canonical_number("0").as_deref(), Some("0"));
         assert_eq!(canonical_number("1.50").as_deref(), Some("1.5"));
         assert_eq!(canonical_number("1.0").as_deref(), Some("1"));
         assert_eq!(canonical_number("007").as_deref(), Some("7"));

@@ -54,10 +54,18 @@ fn model_file(file: usize, per_file: usize, extra_field: bool) -> String {
 
 const BUILD_RS: &str = r#"fn main() {
     if let Ok(dir) = std::env::var("CHAKRA_BENCH_PARSE_ONLY") {
-        // Bare `syn::parse_file` of the same sources, in the same profile.
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-            syn::parse_file(&text).unwrap();
+        // Bare `syn::parse_file` of the same sources (every file under `src`), in the
+        // same profile.
+        let mut folders = vec![std::path::PathBuf::from(dir)];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else {
+                    syn::parse_file(&std::fs::read_to_string(path).unwrap()).unwrap();
+                }
+            }
         }
         return;
     }
@@ -166,7 +174,7 @@ impl Bench {
         let (_, out) = self.script();
         let mut helper = Vec::new();
         let mut bare = Vec::new();
-        let dir = self.krate.dir.join("src/models/things");
+        let dir = self.krate.dir.join("src");
         for _ in 0..runs {
             let _ = std::fs::remove_dir_all(out.join("chakra-cache"));
             helper.push(self.run_script(&[]));
@@ -449,7 +457,8 @@ fn main() {
                 continue;
             }
             let changed = bench.one_file_changed(runs);
-            let (cold, bare) = bench.cold(runs.min(5));
+            // (Short runs, so more of them: the median of a few milliseconds moves with the machine.)
+            let (cold, bare) = bench.cold(runs.max(21));
             let with_script = bench.no_change_build(runs);
             let without = no_change_without_script(&bench, runs);
             println!(
