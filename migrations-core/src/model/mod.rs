@@ -105,10 +105,11 @@ pub fn derives_model(attrs: &[syn::Attribute]) -> bool {
             for tree in list.tokens.clone() {
                 match tree {
                     proc_macro2::TokenTree::Ident(i) => last = Some(i),
-                    proc_macro2::TokenTree::Punct(p) if p.as_char() == ',' => {
-                        if last.take().is_some_and(|i| i == "Model") {
-                            return true;
-                        }
+                    // (`take`: the next path starts afresh.)
+                    proc_macro2::TokenTree::Punct(p)
+                        if p.as_char() == ',' && last.take().is_some_and(|i| i == "Model") =>
+                    {
+                        return true
                     }
                     _ => {}
                 }
