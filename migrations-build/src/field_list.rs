@@ -87,6 +87,9 @@ fn attribute_tokens(text: &str) -> Option<TokenStream> {
     let mut at = 0;
     match plain_tokens(text.as_bytes(), &mut at, false) {
         Some(tokens) => Some(tokens),
+        // (The lexer drops a byte order mark that starts its text: here it would be in
+        // the middle of the file, where it is an error.)
+        None if text.starts_with('\u{feff}') => None,
         None => text.parse().ok(),
     }
 }
@@ -131,6 +134,10 @@ fn plain_tokens(bytes: &[u8], at: &mut usize, in_parens: bool) -> Option<TokenSt
                     *at += 1;
                 }
                 *at += 1;
+                // (A suffix, `"text"x`, is part of the literal to the lexer: left to it.)
+                if bytes.get(*at).is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80) {
+                    return None;
+                }
                 let inner = std::str::from_utf8(bytes.get(start + 1..*at - 1)?).ok()?;
                 out.push(Literal::string(inner).into());
             }
@@ -256,6 +263,10 @@ impl<'a> Reader<'a> {
             let outer = (rest.starts_with(b"///") && !rest.starts_with(b"////"))
                 || (rest.starts_with(b"/**") && !rest.starts_with(b"/***") && !rest.starts_with(b"/**/"));
             if inner || (outer && !docs) {
+                return None;
+            }
+            // A carriage return in a doc comment must end a line (the lexer's rule).
+            if outer && (self.at..end).any(|i| self.bytes[i] == b'\r' && self.bytes.get(i + 1) != Some(&b'\n')) {
                 return None;
             }
             self.docs += usize::from(outer);
@@ -387,7 +398,7 @@ impl<'a> Reader<'a> {
                     if self.eat(b">") {
                         break;
                     }
-                    args.push(syn::GenericArgument::Type(self.ty()?));
+                    args.push_value(syn::GenericArgument::Type(self.ty()?));
                     self.space()?;
                     if self.eat(b">") {
                         break;
@@ -395,6 +406,7 @@ impl<'a> Reader<'a> {
                     if !self.eat(b",") {
                         return None;
                     }
+                    args.push_punct(Token![,](span));
                 }
                 if args.is_empty() {
                     return None;
@@ -512,14 +524,17 @@ mod tests {
             "pub(crate) a: Option<i32>, pub(super) b: Vec<u8>, pub ( self ) c: bool",
             "r#type: String, r#loop: i32, raw: i32, union: i32, default: i32",
             "at: Option<::chrono::DateTime<chrono::Utc>>, j: serde_json::Value, n: Json<Vec<Vec<String>>>,",
+            "a: Option<i32,>, b: HashMap<String, Vec<u8>>, c: Option < Vec < u8 > >",
             "#[serde(rename = \"x\")] #[model(references = User, on_delete = \"cascade\")] #[doc = \"x\"] #[allow(dead_code)] user: i64",
             "#[model(comment = r#\"say \"hi\" ]\"#)] a: i32 /* } */, // , x: y\n b: i32",
             "#[model(default = -1)] a: i32, #[model(default = 1.5, index = false)] b: f64",
             "#[model::x] a: i32, #[model = true] b: i32",
             "/** block doc */ a: i32, /**/ b: i32, /*** not doc */ c: i32, //// not doc\n d: i32",
+            "/// line doc\r\n a: i32, /* bare \r in a comment */ b: i32",
             "#[model(default = \"a\\\"b\", comment = \"é\")] a: String, #[model(x = 007, y = 1u8, z = 0x1f)] b: i32",
             "#[model(references = crate::users::User, check(a = (1, 2)), e = \"\")] a: i64, #[model(a,,b,=c)] b: i32",
             "#[model(r#type = \"x\", b = br\"y\", c = 'c', d = b'd')] a: i32, #[model(\"\\n\")] b: i32",
+            "#[model(column_type = \"sql:citext\"a, x = 1u8)] a: i32",
         ] {
             let ours = read(body).unwrap_or_else(|| panic!("not read: {body}"));
             assert_eq!(Some(ours), syn_fields(body), "in: {body}");
@@ -562,6 +577,9 @@ mod tests {
             "a: i32,,",
             "a: /// doc\n i32",
             "a: i32,\n/// documents nothing\n",
+            "/** bare \r return */ a: i32",
+            "/// bare \r return\n a: i32",
+            "#[\u{feff}model(index)] a: i32",
             "#[model(x)]",
         ] {
             assert!(read(body).is_none(), "read: {body}");

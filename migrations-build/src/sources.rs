@@ -376,6 +376,17 @@ fn fill_bodies(items: &mut [syn::Item], bodies: &mut [crate::skim::Body], filled
     }
 }
 
+/// What the model file `text` holds (its modules and models, printed) and whether it has
+/// errors, read the quick way (model bodies from the text, see [`crate::skim`]) and the
+/// way that keeps spans (all of it parsed by `syn`): the two must agree.
+pub(crate) fn read_both_ways(text: &str) -> [(String, bool); 2] {
+    let read = |spans| {
+        let (read, _) = read_file(Path::new("src/m.rs"), text, Path::new("src/m"), &Cache::none(), spans);
+        (format!("{:?}", read.contents), !read.errors.is_empty())
+    };
+    [read(false), read(true)]
+}
+
 /// Takes the items by value: a model struct becomes the `DeriveInput` it is read as
 /// without a copy (copying a syntax tree is slow in an unoptimised build script).
 ///
@@ -598,21 +609,9 @@ mod tests {
         assert_eq!(found, ["Kept"]);
     }
 
-    /// What a file holds, read the quick way (model bodies from the text, see
-    /// [`crate::skim`]) and the way that keeps spans (all of it parsed by `syn`):
-    /// `(contents, has errors)`, each way; and whether the quick way read the bodies.
+    /// [`super::read_both_ways`], and whether the quick way read the bodies.
     fn both_ways(text: &str) -> ([(String, bool); 2], bool) {
-        let read = |spans| {
-            let (read, _) = super::read_file(
-                std::path::Path::new("src/m.rs"),
-                text,
-                std::path::Path::new("src/m"),
-                &super::Cache::none(),
-                spans,
-            );
-            (format!("{:?}", read.contents), !read.errors.is_empty())
-        };
-        ([read(false), read(true)], super::parse_blanked(text).is_some())
+        (super::read_both_ways(text), super::parse_blanked(text).is_some())
     }
 
     /// The bodies of model structs read from the text give what `syn` gives: the same
