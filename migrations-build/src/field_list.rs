@@ -133,6 +133,9 @@ fn plain_tokens(bytes: &[u8], at: &mut usize, in_parens: bool) -> Option<TokenSt
                     }
                     *at += 1;
                 }
+                if *at == bytes.len() {
+                    return None;
+                }
                 *at += 1;
                 // (A suffix, `"text"x`, is part of the literal to the lexer: left to it.)
                 if bytes.get(*at).is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80) {
