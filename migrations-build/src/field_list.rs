@@ -17,7 +17,7 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::punctuated::Punctuated;
 use syn::{Field, Token};
 
-use crate::skim::{comment_end, ident_end, raw_string_after_prefix, skip_trivia_or_literal};
+use crate::skim::{comment_end, ident_end, skip_non_delimiter};
 
 /// The fields of the struct body that starts at `from` in `text` (just after its `{`),
 /// and where its closing `}` is; `None` for anything but the plain shape.
@@ -291,13 +291,8 @@ impl<'a> Reader<'a> {
         let start = self.at;
         let mut open = vec![b']'];
         while let Some(&b) = self.bytes.get(self.at) {
-            if let Some(end) = skip_trivia_or_literal(self.bytes, self.at) {
+            if let Some(end) = skip_non_delimiter(self.bytes, self.at) {
                 self.at = end;
-                continue;
-            }
-            if b.is_ascii_alphanumeric() || b == b'_' {
-                let end = ident_end(self.bytes, self.at);
-                self.at = raw_string_after_prefix(self.bytes, self.at, end).unwrap_or(end);
                 continue;
             }
             match b {
@@ -538,6 +533,8 @@ mod tests {
             "#[model(references = crate::users::User, check(a = (1, 2)), e = \"\")] a: i64, #[model(a,,b,=c)] b: i32",
             "#[model(r#type = \"x\", b = br\"y\", c = 'c', d = b'd')] a: i32, #[model(\"\\n\")] b: i32",
             "#[model(column_type = \"sql:citext\"a, x = 1u8)] a: i32",
+            // (A word that ends in `r` before a string does not make it raw.)
+            r#"#[model(x = ér"a\"]")] a: i32"#,
         ] {
             let ours = read(body).unwrap_or_else(|| panic!("not read: {body}"));
             assert_eq!(Some(ours), syn_fields(body), "in: {body}");

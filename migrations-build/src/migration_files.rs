@@ -50,12 +50,7 @@ pub fn parse_id(stem: &str) -> Option<u32> {
 
 /// Reads every migration module in `dir` (none if the folder does not exist), sorted by id.
 pub fn read_dir(dir: &Path) -> Result<Vec<MigrationFile>> {
-    read_dir_cached(dir, &Cache::none())
-}
-
-/// [`read_dir`], reusing what `cache` holds for files whose content did not change.
-pub(crate) fn read_dir_cached(dir: &Path, cache: &Cache) -> Result<Vec<MigrationFile>> {
-    read_listed(&list(dir)?, cache)
+    read_listed(&list(dir)?, &Cache::none())
 }
 
 /// The migration modules in `dir` (a path and its file stem each), unsorted; none if the

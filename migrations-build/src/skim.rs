@@ -129,8 +129,20 @@ fn body_at(
     Body { line, column: before[line_start..].chars().count(), text: open + 1..close, fields }
 }
 
+/// If whitespace, a comment, a literal or a word (with the raw string it may prefix)
+/// starts at `i`, where it ends: what a search for delimiters steps over whole.
+pub(crate) fn skip_non_delimiter(bytes: &[u8], i: usize) -> Option<usize> {
+    if let Some(end) = skip_trivia_or_literal(bytes, i) {
+        return Some(end);
+    }
+    is_ident_start(bytes[i]).then(|| {
+        let end = ident_end(bytes, i);
+        raw_string_after_prefix(bytes, i, end).unwrap_or(end)
+    })
+}
+
 /// Whitespace and comments from `i` on; where they end.
-pub(crate) fn skip_space(bytes: &[u8], mut i: usize) -> usize {
+fn skip_space(bytes: &[u8], mut i: usize) -> usize {
     while i < bytes.len() {
         if bytes[i].is_ascii_whitespace() {
             i += 1;
