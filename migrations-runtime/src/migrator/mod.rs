@@ -1,0 +1,207 @@
+//! The migrator: brings a database to the embedded migrations, exactly once per
+//! migration, each in its own transaction where the backend allows it.
+//!
+//! One concept per file: [`options`] (what a caller asks for and is told), `plan` (the
+//! order of every migration), `units` (what a migration runs), `apply`, `transaction`
+//! (one migration, all or nothing), `mysql_progress` (MySQL's per-statement progress and
+//! `--resume`), `rollback` and `status` (reading the history).
+
+use std::time::Duration;
+
+use migrations_core::Dialect;
+
+use crate::backend::Connection;
+use crate::error::MigrateError;
+use crate::registry::Migrations;
+
+mod apply;
+mod mysql_progress;
+pub mod options;
+mod plan;
+mod rollback;
+mod status;
+mod transaction;
+mod units;
+
+pub use options::{ApplyOptions, LockStrategy, Progress, RollbackOptions, RollbackTarget, Step};
+pub use status::{State, StatusLine};
+use units::{render_error, texts, units_of};
+
+/// Applies and rolls back the embedded migrations of one or more apps.
+///
+/// ```no_run
+/// # async fn boot() -> Result<(), migrations_runtime::MigrateError> {
+/// # static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::Migrations { app: "blog", migrations: &[], snapshot: "" };
+/// use sqlx::Connection;
+/// let mut conn = sqlx::SqliteConnection::connect("sqlite://blog.db?mode=rwc").await.expect("database");
+/// migrations_runtime::Migrator::new(&MIGRATIONS).apply(&mut conn).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Migrator {
+    apps: Vec<&'static Migrations>,
+    lock: LockStrategy,
+    lock_timeout: Duration,
+    development: bool,
+    progress: Option<fn(&Progress)>,
+}
+
+impl Migrator {
+    /// A migrator for one app's migrations.
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // `MIGRATIONS` is `embed_migrations!()` in a real crate.
+    /// let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:").await?;
+    /// let applied = Migrator::new(&MIGRATIONS).apply(&mut conn).await?;
+    /// assert_eq!(applied[0].id, "0001_initial");
+    /// # use sqlx::Connection as _;
+    /// # use migrations_runtime::sqlx;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(migrations: &'static Migrations) -> Self {
+        Self::for_apps([migrations])
+    }
+
+    /// A migrator for several apps, applied in one order that respects the dependencies
+    /// across them (`"auth/0001_initial"`).
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // In a workspace: `Migrator::for_apps([&auth::MIGRATIONS, &MIGRATIONS])`.
+    /// let migrator = Migrator::for_apps([&MIGRATIONS]);
+    /// let mut conn = migrations_runtime::AnyConnection::connect("sqlite::memory:").await?;
+    /// migrator.apply(&mut conn).await?;
+    /// let status = migrator.status(&mut conn).await?;
+    /// assert_eq!(status[0].app, "notes");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn for_apps(apps: impl IntoIterator<Item = &'static Migrations>) -> Self {
+        Self {
+            apps: apps.into_iter().collect(),
+            lock: LockStrategy::Advisory,
+            lock_timeout: Duration::from_secs(60),
+            development: false,
+            progress: None,
+        }
+    }
+
+    /// How the run keeps other processes out (default: the database's advisory lock).
+    pub fn lock_strategy(mut self, strategy: LockStrategy) -> Self {
+        self.lock = strategy;
+        self
+    }
+
+    /// How long to wait for another process's run to finish (default 60 s).
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Marks the database as a development database: drafts are applied, and a draft
+    /// that changed since it was applied is rolled back and applied again.
+    pub fn development(mut self, yes: bool) -> Self {
+        self.development = yes;
+        self
+    }
+
+    /// Called as each migration starts and ends.
+    pub fn on_progress(mut self, f: fn(&Progress)) -> Self {
+        self.progress = Some(f);
+        self
+    }
+
+    pub(super) fn report(&self, p: Progress) {
+        if let Some(f) = self.progress {
+            f(&p);
+        }
+    }
+
+    /// Takes the run's lock; returns the owner name (table strategy) to release with.
+    pub(super) async fn acquire<C: Connection>(&self, conn: &mut C) -> Result<String, MigrateError> {
+        match self.lock {
+            LockStrategy::Advisory => conn.lock(self.lock_timeout).await.map(|()| String::new()),
+            LockStrategy::Table { lease } => {
+                let owner = crate::table_lock::owner();
+                // SQLite still needs its busy timeout to wait on the database's write lock.
+                conn.lock(self.lock_timeout).await?;
+                conn.unlock().await?;
+                crate::table_lock::acquire(conn, &owner, self.lock_timeout, lease).await?;
+                Ok(owner)
+            }
+        }
+    }
+
+    pub(super) async fn release<C: Connection>(&self, conn: &mut C, owner: &str) -> Result<(), MigrateError> {
+        match self.lock {
+            LockStrategy::Advisory => conn.unlock().await,
+            LockStrategy::Table { .. } => crate::table_lock::release(conn, owner).await,
+        }
+    }
+
+    /// The SQL of one migration for `dialect`, forward or backward.
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use migrations_runtime::Dialect;
+    /// let sql = Migrator::new(&MIGRATIONS).sql("0001_initial", Dialect::Postgres, false)?;
+    /// assert!(sql[0].starts_with(r#"CREATE TABLE "notes""#));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn sql(&self, id: &str, dialect: Dialect, backward: bool) -> Result<Vec<String>, MigrateError> {
+        let plan = self.plan()?;
+        let i = self.find(&plan, id)?;
+        let p = plan[i];
+        if backward {
+            let after = self.schema_before(&plan, i + 1)?;
+            let down = p.migration.down_steps(&after).map_err(render_error(p.key()))?;
+            units_of(down, &after, dialect, &p.key()).map(|u| texts(&u))
+        } else {
+            let before = self.schema_before(&plan, i)?;
+            let up = p.migration.up_steps(&before).map_err(render_error(p.key()))?;
+            units_of(up, &before, dialect, &p.key()).map(|u| texts(&u))
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The plan: every embedded migration of every app in the one order they apply, and
+//! the schema replayed in memory up to any point of it.
+
+use std::collections::BTreeSet;
+
+use migrations_core::Schema;
+
+use crate::error::MigrateError;
+use crate::registry::EmbeddedMigration;
+
+use super::units::render_error;
+use super::Migrator;
+
+/// An embedded migration with its app and its place in the global order.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Planned {
+    pub(super) app: &'static str,
+    pub(super) migration: &'static EmbeddedMigration,
+}
+
+impl Planned {
+    pub(super) fn key(&self) -> String {
+        format!("{}/{}", self.app, self.migration.id)
+    }
+}
+
+impl Migrator {
+    /// Every embedded migration in the order they apply: dependencies first, then by
+    /// app order and id.
+    pub(super) fn plan(&self) -> Result<Vec<Planned>, MigrateError> {
+        // A boot with a thousand migrations and nothing to do spends most of its own time
+        // here, so the graph works on indices: keys are hashed once, and the order among
+        // ready migrations is a precomputed rank, not string comparisons.
+        type Key = (&'static str, &'static str);
+        let all: Vec<Planned> =
+            self.apps.iter().flat_map(|a| a.migrations.iter().map(|m| Planned { app: a.app, migration: m })).collect();
+        let key = |i: usize| -> Key { (all[i].app, all[i].migration.id) };
+        // Sorted by (app, id): the order among ready migrations, and how a dependency is
+        // found (by binary search; a registry lists its migrations sorted already).
+        let mut by_name: Vec<usize> = (0..all.len()).collect();
+        by_name.sort_by(|a, b| key(*a).cmp(&key(*b)));
+        let mut rank = vec![0; all.len()];
+        for (r, i) in by_name.iter().enumerate() {
+            rank[*i] = r;
+        }
+        // The dependency lists, flat: those of `i` are `deps[dep_start[i]..dep_start[i + 1]]`.
+        let mut deps: Vec<usize> = Vec::with_capacity(all.len());
+        let mut dep_start: Vec<usize> = Vec::with_capacity(all.len() + 1);
+        for (i, p) in all.iter().enumerate() {
+            dep_start.push(deps.len());
+            for d in p.migration.dependencies {
+                let (app, id) = d.split_once('/').unwrap_or((p.app, d));
+                // Usually the migration just before it.
+                let before = rank[i].checked_sub(1).filter(|r| key(by_name[*r]) == (app, id));
+                match before.ok_or(()).or_else(|()| by_name.binary_search_by(|i| key(*i).cmp(&(app, id)))) {
+                    Ok(r) => deps.push(by_name[r]),
+                    Err(_) => {
+                        let hint = if self.apps.iter().any(|a| a.app == app) {
+                            format!("app `{app}` has no migration `{id}`")
+                        } else {
+                            format!("this binary does not link app `{app}`; add its migrations to the Migrator")
+                        };
+                        return Err(MigrateError::Usage(format!(
+                            "migration `{}` depends on `{app}/{id}`: {hint}",
+                            p.key()
+                        )));
+                    }
+                }
+            }
+        }
+        dep_start.push(deps.len());
+        let deps_of = |i: usize| &deps[dep_start[i]..dep_start[i + 1]];
+        // Kahn's algorithm; among the ready ones, the smallest (app, id) first.
+        let mut indegree: Vec<usize> = (0..all.len()).map(|i| deps_of(i).len()).collect();
+        // Who depends on whom, flat in the same way.
+        let mut dependent_start = vec![0; all.len() + 1];
+        for d in &deps {
+            dependent_start[d + 1] += 1;
+        }
+        for i in 0..all.len() {
+            dependent_start[i + 1] += dependent_start[i];
+        }
+        let mut dependents = vec![0; deps.len()];
+        let mut filled = dependent_start.clone();
+        for i in 0..all.len() {
+            for d in deps_of(i) {
+                dependents[filled[*d]] = i;
+                filled[*d] += 1;
+            }
+        }
+        let mut ready: BTreeSet<usize> = (0..all.len()).filter(|i| indegree[*i] == 0).map(|i| rank[i]).collect();
+        let mut order = Vec::with_capacity(all.len());
+        while let Some(r) = ready.pop_first() {
+            let next = by_name[r];
+            order.push(all[next]);
+            for d in &dependents[dependent_start[next]..dependent_start[next + 1]] {
+                indegree[*d] -= 1;
+                if indegree[*d] == 0 {
+                    ready.insert(rank[*d]);
+                }
+            }
+        }
+        if order.len() != all.len() {
+            // Walk dependencies among the stuck ones until one repeats: that is a cycle.
+            let stuck = |i: usize| indegree[i] > 0;
+            let mut path: Vec<usize> = by_name.iter().copied().find(|i| stuck(*i)).into_iter().collect();
+            while let Some(&last) = path.last() {
+                match deps_of(last).iter().copied().find(|d| stuck(*d)) {
+                    Some(k) if path.contains(&k) => {
+                        let start = path.iter().position(|p| *p == k).unwrap_or(0);
+                        path.drain(..start);
+                        path.push(k);
+                        break;
+                    }
+                    Some(k) => path.push(k),
+                    None => break,
+                }
+            }
+            let cycle: Vec<String> = path.iter().map(|i| all[*i].key()).collect();
+            return Err(MigrateError::Usage(format!(
+                "the migrations depend on each other in a cycle: {} (each depends on the next); remove one of these dependencies",
+                cycle.join(" → ")
+            )));
+        }
+        Ok(order)
+    }
+
+    /// The schema before `plan[i]`, replayed in memory.
+    pub(super) fn schema_before(&self, plan: &[Planned], i: usize) -> Result<Schema, MigrateError> {
+        let mut schema = Schema::new();
+        for p in &plan[..i] {
+            let ops = p.migration.up_operations(&schema).map_err(render_error(p.key()))?;
+            schema.apply_all(&ops).map_err(render_error(p.key()))?;
+        }
+        Ok(schema)
+    }
+
+    pub(super) fn find(&self, plan: &[Planned], id: &str) -> Result<usize, MigrateError> {
+        plan.iter()
+            .position(|p| p.key() == id || p.migration.id == id)
+            .ok_or_else(|| MigrateError::Usage(format!("no migration `{id}` in this binary")))
+    }
+}

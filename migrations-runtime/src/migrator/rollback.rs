@@ -1,0 +1,212 @@
+//! `rollback`: undoes applied migrations, last applied first, with the binary's own
+//! `down` (or, for a migration this binary does not know, the reverse SQL stored with it).
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use migrations_core::{Dialect, Operation};
+
+use crate::backend::Connection;
+use crate::error::MigrateError;
+use crate::history::{Applied, STATEMENT_SEPARATOR};
+
+use super::options::{Progress, RollbackOptions, RollbackTarget, Step};
+use super::plan::Planned;
+use super::transaction::Record;
+use super::units::{render_error, texts, units_of, Unit};
+use super::Migrator;
+
+/// Refuses a rollback that would leave an applied migration without one it depends on.
+pub(super) fn refuse_orphans(plan: &[Planned], applied: &[Applied], chosen: &[Applied]) -> Result<(), MigrateError> {
+    let going: BTreeSet<(&str, &str)> = chosen.iter().map(|r| (r.app.as_str(), r.id.as_str())).collect();
+    for row in applied {
+        if going.contains(&(row.app.as_str(), row.id.as_str())) {
+            continue;
+        }
+        let Some(p) = plan.iter().find(|p| p.app == row.app && p.migration.id == row.id) else { continue };
+        for d in p.migration.dependencies {
+            let (app, id) = d.split_once('/').unwrap_or((p.app, d));
+            if going.contains(&(app, id)) {
+                return Err(MigrateError::Usage(format!(
+                    "cannot roll back {app}/{id}: {} depends on it and stays applied; roll back `{}` first (`migrate rollback --app {} --to ...`)",
+                    p.key(),
+                    p.app,
+                    p.app
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Migrator {
+    /// Rolls back applied migrations, last applied first.
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use migrations_runtime::RollbackTarget;
+    ///
+    /// let mut conn = migrations_runtime::AnyConnection::connect("sqlite::memory:").await?;
+    /// let migrator = Migrator::new(&MIGRATIONS);
+    /// migrator.apply(&mut conn).await?;
+    /// let undone = migrator.rollback(&mut conn, &RollbackTarget::LastBatch, false).await?;
+    /// assert_eq!(undone.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn rollback<C: Connection>(
+        &self,
+        conn: &mut C,
+        target: &RollbackTarget,
+        force: bool,
+    ) -> Result<Vec<Step>, MigrateError> {
+        self.rollback_with(conn, &RollbackOptions { target: target.clone(), force, app: None }).await
+    }
+
+    /// Rolls back as `options` say: with [`RollbackOptions::app`], only that app's
+    /// migrations are chosen, and the run is refused while another app's applied
+    /// migration depends on one of them.
+    ///
+    /// ```no_run
+    /// # static AUTH: migrations_runtime::Migrations = migrations_runtime::Migrations { app: "auth", migrations: &[], snapshot: "" };
+    /// # static BLOG: migrations_runtime::Migrations = migrations_runtime::Migrations { app: "blog", migrations: &[], snapshot: "" };
+    /// # async fn run(conn: &mut sqlx::SqliteConnection) -> Result<(), migrations_runtime::MigrateError> {
+    /// use migrations_runtime::{Migrator, RollbackOptions, RollbackTarget};
+    ///
+    /// let migrator = Migrator::for_apps([&AUTH, &BLOG]);
+    /// let options = RollbackOptions { target: RollbackTarget::LastBatch, force: false, app: Some("blog".into()) };
+    /// migrator.rollback_with(conn, &options).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn rollback_with<C: Connection>(
+        &self,
+        conn: &mut C,
+        options: &RollbackOptions,
+    ) -> Result<Vec<Step>, MigrateError> {
+        let plan = self.plan()?;
+        if let Some(app) = &options.app {
+            if !self.apps.iter().any(|a| a.app == app) {
+                let known: Vec<&str> = self.apps.iter().map(|a| a.app).collect();
+                return Err(MigrateError::Usage(format!(
+                    "no app `{app}` in this binary; its apps are: {}",
+                    known.join(", ")
+                )));
+            }
+        }
+        let owner = self.acquire(conn).await?;
+        let result = self.rollback_locked(conn, options, &plan).await;
+        let unlocked = self.release(conn, &owner).await;
+        let steps = result?;
+        unlocked?;
+        Ok(steps)
+    }
+
+    pub(super) async fn rollback_locked<C: Connection>(
+        &self,
+        conn: &mut C,
+        options: &RollbackOptions,
+        plan: &[Planned],
+    ) -> Result<Vec<Step>, MigrateError> {
+        let (target, force) = (&options.target, options.force);
+        let dialect = conn.dialect();
+        let applied = self.prepare_brief(conn).await?;
+        if let Some(row) = applied.iter().find(|r| r.steps_done.is_some()) {
+            return Err(MigrateError::Usage(format!(
+                "migration {}/{} was interrupted; finish it first (`migrate apply --resume`)",
+                row.app, row.id
+            )));
+        }
+        let mut order: Vec<Applied> =
+            applied.iter().filter(|r| options.app.as_ref().is_none_or(|a| *a == r.app)).cloned().collect();
+        order.reverse();
+        let chosen: Vec<Applied> = match target {
+            RollbackTarget::LastBatch => {
+                let last = order.iter().map(|r| r.batch).max().unwrap_or(0);
+                order.into_iter().filter(|r| r.batch == last).collect()
+            }
+            RollbackTarget::Count(n) => order.into_iter().take(*n).collect(),
+            RollbackTarget::Zero => order,
+            RollbackTarget::To(id) => {
+                let pos = order.iter().position(|r| r.id == *id || format!("{}/{}", r.app, r.id) == *id);
+                match pos {
+                    Some(p) => order.into_iter().take(p).collect(),
+                    None => return Err(MigrateError::Usage(format!("`{id}` is not applied"))),
+                }
+            }
+        };
+        refuse_orphans(plan, &applied, &chosen)?;
+        let mut steps = Vec::new();
+        for row in chosen {
+            let key = format!("{}/{}", row.app, row.id);
+            let statements = match plan.iter().position(|p| p.app == row.app && p.migration.id == row.id) {
+                Some(i) => {
+                    let after = self.schema_before(plan, i + 1)?;
+                    let down = plan[i].migration.down_steps(&after).map_err(render_error(key.clone()))?;
+                    let irreversible = down
+                        .0
+                        .iter()
+                        .any(|op| matches!(op, Operation::RunSql(s) if s.forward.is_empty() && s.reverse.is_none()));
+                    if irreversible && !force {
+                        return Err(MigrateError::Irreversible {
+                            id: key,
+                            reason:
+                                "its `down` says it cannot be undone; pass --force to remove it from the history anyway"
+                                    .into(),
+                        });
+                    }
+                    units_of(down, &after, dialect, &key)?
+                }
+                None => {
+                    let stored = conn
+                        .reverse_sql(&row.app, &row.id)
+                        .await
+                        .map_err(MigrateError::db("reading the stored reverse SQL"))?;
+                    stored_reverse(&key, stored)?.into_iter().map(Unit::Sql).collect()
+                }
+            };
+            self.report(Progress::Start { id: key.clone() });
+            let started = Instant::now();
+            if dialect.transactional_ddl() {
+                let rebuild =
+                    dialect == Dialect::Sqlite && statements.iter().any(|s| s.to_string().contains("_chakra_new_"));
+                self.run_in_transaction(conn, &key, &statements, rebuild, Record::Delete(&row.app, &row.id)).await?;
+            } else {
+                self.run_statements(
+                    conn,
+                    &key,
+                    &statements,
+                    "MySQL committed the statements before this one; the migration is still recorded as applied",
+                )
+                .await?;
+                conn.delete_applied(&row.app, &row.id).await.map_err(MigrateError::db("removing the history row"))?;
+            }
+            let ms = started.elapsed().as_millis();
+            self.report(Progress::Done { id: key, ms });
+            steps.push(Step { app: row.app, id: row.id, statements: texts(&statements), ms });
+        }
+        Ok(steps)
+    }
+}
+
+pub(super) fn stored_reverse(key: &str, stored: Option<String>) -> Result<Vec<String>, MigrateError> {
+    match &stored {
+        Some(sql) => Ok(sql.split(STATEMENT_SEPARATOR).filter(|s| !s.trim().is_empty()).map(str::to_string).collect()),
+        None => Err(MigrateError::Irreversible {
+            id: key.to_string(),
+            reason: "this binary does not know it and no reverse SQL was stored with it".into(),
+        }),
+    }
+}

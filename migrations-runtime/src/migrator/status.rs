@@ -1,0 +1,170 @@
+//! Reading the history: `status`, `history`, and forgetting an interrupted migration
+//! (`resolve`). The history table is created on first use.
+
+use std::collections::BTreeMap;
+
+use crate::backend::Connection;
+use crate::error::MigrateError;
+use crate::history::{self, Applied};
+
+use super::Migrator;
+
+/// The state of one migration in `status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    /// Applied, with when.
+    Applied(String),
+    /// Not applied yet.
+    Pending,
+    /// Applied, but its source changed since.
+    Changed(String),
+    /// Applied, but this binary does not know it (applied by a newer binary?).
+    Unknown(String),
+    /// MySQL: interrupted after this many statements.
+    Interrupted(i64),
+}
+
+/// One line of `status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusLine {
+    /// The app.
+    pub app: String,
+    /// The migration.
+    pub id: String,
+    /// Its state.
+    pub state: State,
+    /// Whether it is an unsealed draft.
+    pub draft: bool,
+}
+
+impl Migrator {
+    /// The history, creating its table on first use. The table is read first and
+    /// created only if that fails, which saves a boot with nothing to do a statement.
+    pub(super) async fn prepare<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
+        if let Ok(rows) = conn.applied().await {
+            return Ok(rows);
+        }
+        self.ensure_history(conn).await?;
+        conn.applied().await.map_err(MigrateError::db("reading the history table"))
+    }
+
+    /// [`Migrator::prepare`] reading only what `apply` needs.
+    pub(super) async fn prepare_summary<C: Connection>(&self, conn: &mut C) -> Result<history::Summary, MigrateError> {
+        if let Ok(summary) = conn.applied_summary().await {
+            return Ok(summary);
+        }
+        self.ensure_history(conn).await?;
+        conn.applied_summary().await.map_err(MigrateError::db("reading the history table"))
+    }
+
+    /// [`Migrator::prepare`] reading only what a rollback needs.
+    pub(super) async fn prepare_brief<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
+        if let Ok(rows) = conn.applied_brief().await {
+            return Ok(rows);
+        }
+        self.ensure_history(conn).await?;
+        conn.applied_brief().await.map_err(MigrateError::db("reading the history table"))
+    }
+
+    pub(super) async fn ensure_history<C: Connection>(&self, conn: &mut C) -> Result<(), MigrateError> {
+        conn.execute(&history::create_sql(conn.dialect())).await.map_err(MigrateError::db("creating the history table"))
+    }
+
+    /// Where each migration stands, embedded ones in order, then applied ones this
+    /// binary does not know.
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use migrations_runtime::State;
+    ///
+    /// let mut conn = migrations_runtime::AnyConnection::connect("sqlite::memory:").await?;
+    /// let migrator = Migrator::new(&MIGRATIONS);
+    /// assert_eq!(migrator.status(&mut conn).await?[0].state, State::Pending);
+    /// migrator.apply(&mut conn).await?;
+    /// assert!(matches!(migrator.status(&mut conn).await?[0].state, State::Applied(_)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn status<C: Connection>(&self, conn: &mut C) -> Result<Vec<StatusLine>, MigrateError> {
+        let plan = self.plan()?;
+        let applied = self.prepare(conn).await?;
+        let by_key: BTreeMap<(String, String), &Applied> =
+            applied.iter().map(|r| ((r.app.clone(), r.id.clone()), r)).collect();
+        let mut lines: Vec<StatusLine> = plan
+            .iter()
+            .map(|p| {
+                let state = match by_key.get(&(p.app.to_string(), p.migration.id.to_string())) {
+                    None => State::Pending,
+                    Some(r) if r.steps_done.is_some() => State::Interrupted(r.steps_done.unwrap_or_default()),
+                    Some(r) if r.checksum != p.migration.checksum => State::Changed(r.applied_at.clone()),
+                    Some(r) => State::Applied(r.applied_at.clone()),
+                };
+                StatusLine { app: p.app.into(), id: p.migration.id.into(), state, draft: p.migration.draft }
+            })
+            .collect();
+        for r in &applied {
+            if !plan.iter().any(|p| p.app == r.app && p.migration.id == r.id) {
+                lines.push(StatusLine {
+                    app: r.app.clone(),
+                    id: r.id.clone(),
+                    state: State::Unknown(r.applied_at.clone()),
+                    draft: false,
+                });
+            }
+        }
+        Ok(lines)
+    }
+
+    /// The history table, in the order migrations were applied.
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut conn = migrations_runtime::AnyConnection::connect("sqlite::memory:").await?;
+    /// let migrator = Migrator::new(&MIGRATIONS);
+    /// migrator.apply(&mut conn).await?;
+    /// let history = migrator.history(&mut conn).await?;
+    /// assert_eq!((history[0].id.as_str(), history[0].batch), ("0001_initial", 1));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn history<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
+        self.prepare(conn).await
+    }
+
+    /// `migrate resolve ID --rolled-back` (MySQL recovery): forgets an interrupted
+    /// migration after its statements were undone by hand.
+    pub async fn resolve_rolled_back<C: Connection>(&self, conn: &mut C, id: &str) -> Result<(), MigrateError> {
+        let applied = self.prepare(conn).await?;
+        let row = applied
+            .iter()
+            .find(|r| r.id == id || format!("{}/{}", r.app, r.id) == id)
+            .ok_or_else(|| MigrateError::Usage(format!("`{id}` is not in the history table")))?;
+        conn.delete_applied(&row.app, &row.id).await.map_err(MigrateError::db("removing the history row"))
+    }
+}

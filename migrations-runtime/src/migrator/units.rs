@@ -1,0 +1,217 @@
+//! What a migration runs, in order: SQL statements rendered against the schema they
+//! meet, Rust data steps, and the checks that a column's values fit its new type; and
+//! the helpers that run them (one at a time, or as one batch).
+
+use migrations_core::render::render_all;
+use migrations_core::{Dialect, Operation, Schema};
+
+use crate::backend::Connection;
+use crate::error::MigrateError;
+use crate::schema::DataStep;
+
+/// One thing a migration runs: a SQL statement, or a Rust data step.
+#[derive(Clone)]
+pub(super) enum Unit {
+    Sql(String),
+    Data(&'static str, DataStep),
+    /// Every value of a column fits its new type: read before the migration changes
+    /// anything (see [`migrations_core::conversion`]).
+    Check(migrations_core::conversion::ConversionCheck),
+}
+
+impl std::fmt::Display for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unit::Sql(s) => f.write_str(s),
+            Unit::Data(name, _) => write!(f, "-- Rust data step `{name}`"),
+            Unit::Check(c) => write!(f, "-- check that every value of {}.{} fits {}", c.table, c.column, c.target),
+        }
+    }
+}
+
+pub(super) fn texts(units: &[Unit]) -> Vec<String> {
+    units.iter().map(ToString::to_string).collect()
+}
+
+/// A migration's operations that do not fit the schema they meet, as an error naming it.
+pub(super) fn render_error(id: String) -> impl FnOnce(migrations_core::apply::ApplyError) -> MigrateError {
+    move |e| MigrateError::Render { id, source: Box::new(e.into()) }
+}
+
+/// The statements and data steps of one direction of a migration, in order, each
+/// statement rendered against the schema it meets.
+pub(super) fn units_of(
+    steps: (Vec<Operation>, Vec<(usize, &'static str, DataStep)>),
+    before: &Schema,
+    dialect: Dialect,
+    id: &str,
+) -> Result<Vec<Unit>, MigrateError> {
+    let (ops, data) = steps;
+    // Only the tables these operations touch are copied, not the whole schema.
+    let mut touched: Vec<String> = Vec::new();
+    for op in &ops {
+        for t in migrations_core::render::touched_tables(op, before) {
+            if !touched.contains(&t) {
+                touched.push(t);
+            }
+        }
+    }
+    let mut schema = before.subset(&touched);
+    let mut units: Vec<Unit> = conversion_checks(&ops, before, dialect).into_iter().map(Unit::Check).collect();
+    let mut data = data.into_iter().peekable();
+    for (k, op) in ops.iter().enumerate() {
+        while let Some((_, name, step)) = data.next_if(|(at, _, _)| *at <= k) {
+            units.push(Unit::Data(name, step));
+        }
+        let sql = migrations_core::render::render(op, &schema, dialect)
+            .map_err(|source| MigrateError::Render { id: id.to_string(), source: Box::new(source) })?;
+        units.extend(sql.into_iter().map(Unit::Sql));
+        schema.apply(op).map_err(|e| MigrateError::Render { id: id.to_string(), source: Box::new(e.into()) })?;
+    }
+    units.extend(data.map(|(_, name, step)| Unit::Data(name, step)));
+    Ok(units)
+}
+
+/// The conversion checks `ops` need, each naming the table and column as they are
+/// before the migration (a rename earlier in it is followed back), so that all of them
+/// run before its first statement. A column the migration itself adds needs none.
+pub(super) fn conversion_checks(
+    ops: &[Operation],
+    before: &Schema,
+    dialect: Dialect,
+) -> Vec<migrations_core::conversion::ConversionCheck> {
+    let mut checks = Vec::new();
+    for (k, op) in ops.iter().enumerate() {
+        let Operation::AlterField { table, old, new, .. } = op else { continue };
+        let (mut table, mut column) = (table.clone(), old.name.clone());
+        for earlier in ops[..k].iter().rev() {
+            match earlier {
+                Operation::RenameField { table: t, old, new } if *t == table && *new == column => column = old.clone(),
+                Operation::RenameModel { old, new } if *new == table => table = old.clone(),
+                _ => {}
+            }
+        }
+        if before.table(&table).and_then(|t| t.column(&column)).is_none() {
+            continue;
+        }
+        checks.extend(migrations_core::conversion::check_column(&table, &column, &old.ty, &new.ty, dialect));
+    }
+    checks
+}
+
+/// Runs the conversion checks among `units`; the first value that does not fit stops
+/// the migration before any of its statements.
+pub(super) async fn precheck<C: Connection>(conn: &mut C, key: &str, units: &[Unit]) -> Result<(), MigrateError> {
+    for unit in units {
+        let Unit::Check(check) = unit else { continue };
+        let values = conn
+            .query_text(&check.sql)
+            .await
+            .map_err(MigrateError::db(&format!("reading {}.{} to check its new type", check.table, check.column)))?;
+        if let Some(value) = check.first_misfit(values.iter().map(String::as_str)) {
+            return Err(MigrateError::Misfit {
+                id: key.to_string(),
+                table: check.table.clone(),
+                column: check.column.clone(),
+                target: check.target.to_string(),
+                value: value.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn statements_of(
+    ops: &[Operation],
+    before: &Schema,
+    dialect: Dialect,
+    id: &str,
+) -> Result<Vec<String>, MigrateError> {
+    let touched: Vec<String> = ops.iter().flat_map(|op| migrations_core::render::touched_tables(op, before)).collect();
+    let before = &before.subset(&touched);
+    render_all(ops, before, dialect)
+        .map(|(sql, _)| sql)
+        .map_err(|source| MigrateError::Render { id: id.to_string(), source: Box::new(source) })
+}
+
+/// The `CREATE TRIGGER` statements of every table the units rebuild.
+pub(super) async fn saved_triggers<C: Connection>(conn: &mut C, units: &[Unit]) -> Result<Vec<String>, sqlx::Error> {
+    let mut triggers = Vec::new();
+    for table in rebuilt_tables(units) {
+        triggers.extend(conn.triggers_of(&table).await?);
+    }
+    Ok(triggers)
+}
+
+/// Re-creates triggers a rebuild dropped; one that no longer fits stops the migration.
+pub(super) async fn restore_triggers<C: Connection>(
+    conn: &mut C,
+    key: &str,
+    triggers: &[String],
+) -> Result<(), MigrateError> {
+    for trigger in triggers {
+        if let Err(e) = conn.execute(trigger).await {
+            return Err(MigrateError::Usage(format!(
+                "migration {key} rebuilt a table, and its trigger could not be re-created, so nothing of the migration was kept:\n  {trigger}\n  the database said: {e}\n  drop or change the trigger in an earlier migration"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The tables a SQLite table rebuild recreates (`CREATE TABLE "_chakra_new_<name>"`).
+pub(super) fn rebuilt_tables(units: &[Unit]) -> Vec<String> {
+    const PREFIX: &str = "CREATE TABLE \"_chakra_new_";
+    units
+        .iter()
+        .filter_map(|u| match u {
+            Unit::Sql(sql) => sql.strip_prefix(PREFIX),
+            Unit::Data(..) | Unit::Check(_) => None,
+        })
+        .map(|rest| {
+            let mut name = String::new();
+            let mut chars = rest.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '"' {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                name.push(c);
+            }
+            name
+        })
+        .collect()
+}
+
+pub(super) async fn run_unit<C: Connection>(conn: &mut C, unit: &Unit) -> Result<(), sqlx::Error> {
+    match unit {
+        Unit::Sql(sql) => conn.execute(sql).await,
+        Unit::Data(_, step) => step(conn.data()).await,
+        // Run by `precheck` before the first statement.
+        Unit::Check(_) => Ok(()),
+    }
+}
+
+/// Runs `statements` in one round trip, inside a savepoint of the transaction they run
+/// in. `Ok(false)` when one of them failed: the savepoint is undone, nothing of the batch
+/// is left, and the caller runs them one at a time to name the one that fails.
+pub(super) async fn run_batch<'s, C: Connection>(
+    conn: &mut C,
+    statements: impl IntoIterator<Item = &'s str>,
+) -> Result<bool, MigrateError> {
+    let mut sql = String::from("SAVEPOINT chakra_batch;\n");
+    for statement in statements {
+        sql.push_str(statement);
+        sql.push_str(";\n");
+    }
+    sql.push_str("RELEASE chakra_batch");
+    if conn.execute(&sql).await.is_ok() {
+        return Ok(true);
+    }
+    conn.execute("ROLLBACK TO chakra_batch").await.map_err(MigrateError::db("undoing a failed batch"))?;
+    conn.execute("RELEASE chakra_batch").await.map_err(MigrateError::db("undoing a failed batch"))?;
+    Ok(false)
+}
