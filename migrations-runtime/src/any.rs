@@ -39,6 +39,34 @@ impl AnyConnection {
     /// # }
     /// ```
     pub async fn connect(url: &str) -> Result<AnyConnection, MigrateError> {
+        let timeout = crate::lock_wait::connect_timeout(None)?;
+        Self::connect_within(url, timeout).await
+    }
+
+    /// Connects to `url`, giving up when the server has not answered within `timeout`
+    /// (a server that accepts the connection and then says nothing would otherwise
+    /// keep a boot waiting forever). [`AnyConnection::connect`] takes the timeout from
+    /// `CHAKRA_CONNECT_TIMEOUT`, else 10 s.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), migrations_runtime::MigrateError> {
+    /// use std::time::Duration;
+    /// use migrations_runtime::AnyConnection;
+    ///
+    /// let conn = AnyConnection::connect_within("sqlite::memory:", Duration::from_secs(5)).await?;
+    /// # drop(conn);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect_within(url: &str, timeout: Duration) -> Result<AnyConnection, MigrateError> {
+        match tokio::time::timeout(timeout, Self::connect_unbounded(url)).await {
+            Ok(result) => result,
+            Err(_) => Err(MigrateError::ConnectTimeout { url: redact(url), seconds: timeout.as_secs_f64() }),
+        }
+    }
+
+    async fn connect_unbounded(url: &str) -> Result<AnyConnection, MigrateError> {
         use sqlx::Connection as _;
         let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
         let doing = || format!("connecting to {}", redact(url));
@@ -117,6 +145,10 @@ impl Connection for AnyConnection {
 
     fn data(&mut self) -> crate::backend::DataConnection<'_> {
         delegate!(self, c => c.data())
+    }
+
+    fn is_lock_conflict(&self, error: &sqlx::Error) -> bool {
+        delegate!(self, c => c.is_lock_conflict(error))
     }
 
     fn already_done(&self, error: &sqlx::Error) -> bool {

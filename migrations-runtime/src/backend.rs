@@ -107,6 +107,11 @@ pub trait Connection: Send {
         Ok(Vec::new())
     }
 
+    /// Whether `error` says a statement gave up waiting for a lock another session holds
+    /// (or was chosen as a deadlock's victim): nothing of the statement happened, and the
+    /// same statement may succeed later.
+    fn is_lock_conflict(&self, error: &sqlx::Error) -> bool;
+
     /// MySQL: whether `error` says the statement's effect is already there (a column,
     /// index or table that exists, or is already gone). Used only for the one statement
     /// an interrupted run may have completed without recording it.
@@ -389,6 +394,11 @@ mod postgres {
     impl Connection for PgConnection {
         history_methods!(Postgres, DOLLAR, Some(PG_BRIEF), Some(PG_SUMMARY));
 
+        fn is_lock_conflict(&self, error: &sqlx::Error) -> bool {
+            // 55P03 lock_not_available (the lock timeout), 40P01 deadlock_detected.
+            error.as_database_error().and_then(|e| e.code()).is_some_and(|c| c == "55P03" || c == "40P01")
+        }
+
         async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
             // Usually free: one statement. Otherwise wait, bounded by `lock_timeout`.
             let free: Option<bool> = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
@@ -399,13 +409,19 @@ mod postgres {
             if free == Some(true) {
                 return Ok(());
             }
+            // Wait bounded by `timeout`, then put the session's own setting back.
             let ms = timeout.as_millis().max(1);
-            sqlx::raw_sql(&format!("SET lock_timeout = {ms}"))
+            let was: String = sqlx::query_scalar("SELECT current_setting('lock_timeout')")
+                .fetch_one(&mut *self)
+                .await
+                .map_err(MigrateError::db("reading the lock timeout"))?;
+            sqlx::query("SELECT set_config('lock_timeout', $1, false)")
+                .bind(format!("{ms}ms"))
                 .execute(&mut *self)
                 .await
                 .map_err(MigrateError::db("setting the lock timeout"))?;
             let taken = sqlx::query("SELECT pg_advisory_lock($1)").bind(PG_LOCK_KEY).execute(&mut *self).await;
-            let _ = sqlx::raw_sql("SET lock_timeout = 0").execute(&mut *self).await;
+            let _ = sqlx::query("SELECT set_config('lock_timeout', $1, false)").bind(&was).execute(&mut *self).await;
             match taken {
                 Ok(_) => Ok(()),
                 Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => {
@@ -456,6 +472,14 @@ mod mysql {
 
     impl Connection for MySqlConnection {
         history_methods!(MySql, QUESTION, None::<&str>, None::<&str>);
+
+        fn is_lock_conflict(&self, error: &sqlx::Error) -> bool {
+            // 1205 lock wait timeout (metadata and row locks), 1213 deadlock.
+            error
+                .as_database_error()
+                .and_then(|e| e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
+                .is_some_and(|e| matches!(e.number(), 1205 | 1213))
+        }
 
         fn already_done(&self, error: &sqlx::Error) -> bool {
             // 1050 table exists, 1051 unknown table, 1054 unknown column, 1060 duplicate
@@ -516,6 +540,14 @@ mod sqlite {
 
     impl Connection for SqliteConnection {
         history_methods!(Sqlite, QUESTION, Some(SQLITE_BRIEF), Some(SQLITE_SUMMARY));
+
+        fn is_lock_conflict(&self, error: &sqlx::Error) -> bool {
+            // SQLITE_BUSY (5, and its extended codes) and SQLITE_LOCKED (6).
+            error
+                .as_database_error()
+                .and_then(|e| e.code())
+                .is_some_and(|c| c.parse::<i32>().is_ok_and(|n| n & 0xff == 5 || n & 0xff == 6))
+        }
 
         async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
             let ms = timeout.as_millis().max(1);

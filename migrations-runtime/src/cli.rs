@@ -19,12 +19,14 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use migrations_core::Dialect;
 
-use crate::any::AnyConnection;
 use crate::error::MigrateError;
-use crate::migrator::{ApplyOptions, Migrator, Progress, RollbackOptions, RollbackTarget, State};
+use crate::migrator::{
+    parse_duration, ApplyOptions, LockRetry, Migrator, Progress, RollbackOptions, RollbackTarget, State,
+};
 
 /// `migrate status | apply | rollback | sql | history | resolve`: mount it as a
 /// subcommand of the application's own CLI (see the [module](self) example), then run
@@ -59,9 +61,13 @@ pub enum MigrateCommand {
         /// All pending migrations in one transaction (PostgreSQL, SQLite).
         #[arg(long)]
         atomic: bool,
-        /// MySQL: finish a migration an earlier run was interrupted in.
+        /// MySQL: finish an interrupted migration whose next step is a Rust data step
+        /// (any other interrupted migration is finished by a plain apply).
         #[arg(long)]
         resume: bool,
+        /// How statements wait for other sessions' locks.
+        #[command(flatten)]
+        locks: LockArgs,
     },
     /// Roll back the last batch, the last N, everything after ID, or `zero`.
     Rollback {
@@ -81,6 +87,9 @@ pub enum MigrateCommand {
         /// depends on one of them).
         #[arg(long)]
         app: Option<String>,
+        /// How statements wait for other sessions' locks.
+        #[command(flatten)]
+        locks: LockArgs,
     },
     /// Print the SQL of one migration.
     Sql {
@@ -105,6 +114,32 @@ pub enum MigrateCommand {
     },
 }
 
+/// How long statements wait for other sessions' locks (`apply` and `rollback`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LockArgs {
+    /// How long any statement waits for a lock another session holds before the
+    /// migration gives up and is tried again: `3s`, `500ms` (default: CHAKRA_LOCK_TIMEOUT,
+    /// else 3 s).
+    #[arg(long, value_parser = parse_duration)]
+    pub lock_timeout: Option<Duration>,
+    /// Tries in all before the run fails (default: CHAKRA_LOCK_TRIES, else 5).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub lock_tries: Option<u32>,
+}
+
+impl LockArgs {
+    fn configure(&self, mut migrator: Migrator) -> Result<Migrator, MigrateError> {
+        if let Some(t) = self.lock_timeout {
+            migrator = migrator.lock_timeout(t);
+        }
+        if let Some(tries) = self.lock_tries {
+            let retry = migrator.lock_waits()?.retry;
+            migrator = migrator.lock_retry(LockRetry { tries, ..retry });
+        }
+        Ok(migrator)
+    }
+}
+
 fn progress(p: &Progress) {
     let mut out = std::io::stdout();
     match p {
@@ -113,6 +148,10 @@ fn progress(p: &Progress) {
         }
         Progress::Done { ms, .. } => {
             let _ = writeln!(out, "done ({ms} ms)");
+        }
+        Progress::LockWait { report, .. } => {
+            let _ = writeln!(out, "waiting");
+            eprintln!("{report}");
         }
     }
     let _ = out.flush();
@@ -140,8 +179,14 @@ impl MigrateCommand {
             }
             return Ok(());
         }
-        let mut conn = AnyConnection::connect(url).await?;
-        let migrator = migrator.clone().on_progress(progress);
+        let migrator = match self {
+            MigrateCommand::Apply { locks, .. } | MigrateCommand::Rollback { locks, .. } => {
+                locks.configure(migrator.clone())?
+            }
+            _ => migrator.clone(),
+        };
+        let mut conn = migrator.connect(url).await?;
+        let migrator = migrator.on_progress(progress);
         match self {
             MigrateCommand::Status => {
                 let lines = migrator.status(&mut conn).await?;
@@ -155,12 +200,12 @@ impl MigrateCommand {
                         State::Changed(at) => println!("✗ {name}{draft} (applied {at}, changed since)"),
                         State::Unknown(at) => println!("? {name} (applied {at}; not in this binary)"),
                         State::Interrupted(k) => {
-                            println!("! {name} (interrupted after {k} statements; see `migrate apply --resume`)")
+                            println!("! {name} (interrupted after {k} statements; `migrate apply` finishes it)")
                         }
                     }
                 }
             }
-            MigrateCommand::Apply { target, dry_run, fake, atomic, resume } => {
+            MigrateCommand::Apply { target, dry_run, fake, atomic, resume, .. } => {
                 let options = ApplyOptions {
                     target: target.clone(),
                     dry_run: *dry_run,
@@ -170,6 +215,11 @@ impl MigrateCommand {
                 };
                 let steps = migrator.apply_with(&mut conn, &options).await?;
                 if *dry_run {
+                    use crate::backend::Connection as _;
+                    println!("-- the session settings of the run");
+                    for line in migrator.session_settings(conn.dialect())? {
+                        println!("{line}{}", if line.starts_with("--") { "" } else { ";" });
+                    }
                     for s in &steps {
                         println!("-- {}/{}", s.app, s.id);
                         for stmt in &s.statements {
@@ -189,7 +239,7 @@ impl MigrateCommand {
                     n => println!("{verb} {n} migration{}", if n == 1 { "" } else { "s" }),
                 }
             }
-            MigrateCommand::Rollback { zero, count, to, force, app } => {
+            MigrateCommand::Rollback { zero, count, to, force, app, .. } => {
                 let target = match (zero, count, to) {
                     (Some(_), _, _) => RollbackTarget::Zero,
                     (_, Some(n), _) => RollbackTarget::Count(*n),

@@ -49,9 +49,9 @@ pub enum MigrateError {
         /// The first value that does not fit.
         value: String,
     },
-    /// MySQL: an earlier run stopped inside a migration; DDL commits itself there, so
-    /// part of it is in the database.
-    #[error("chakra: migration {id} was interrupted after {done} of {count} statements (MySQL commits DDL as it goes, so those {done} are in the database).\n  to finish it: `migrate apply --resume` (runs statements {next}..{count})\n  to undo it instead, revert those statements by hand, then: `migrate resolve {id} --rolled-back`")]
+    /// MySQL: an earlier run stopped inside a migration (DDL commits itself there, so part
+    /// of it is in the database), and this run cannot simply finish it.
+    #[error("chakra: migration {id} was interrupted after {done} of {count} statements (MySQL commits DDL as it goes, so those {done} are in the database), and is not finished by itself: {why}.\n  to finish it: `migrate apply --resume` (runs statements {next}..{count})\n  to undo it instead, revert those statements by hand, then: `migrate resolve {id} --rolled-back`")]
     Interrupted {
         /// The migration.
         id: String,
@@ -61,6 +61,8 @@ pub enum MigrateError {
         count: usize,
         /// The next statement number.
         next: usize,
+        /// Why it is not finished by itself.
+        why: String,
     },
     /// An applied migration's source changed since it was applied.
     #[error("chakra: migration {id} was changed after it was applied (checksum {applied} in the database, {embedded} in this binary); restore the file, or write a new migration for the change")]
@@ -85,6 +87,36 @@ pub enum MigrateError {
         seconds: u64,
         /// Who holds it, where the database can tell.
         holder: String,
+    },
+    /// A statement of a migration waited longer than the lock timeout for a lock another
+    /// session holds, on every try: the run gave up rather than keep the table's other
+    /// users waiting behind it.
+    #[error("chakra: migration {id} gave up after {tries} tries in {seconds} s: each time, a statement waited longer than the lock timeout ({lock_timeout}) for a lock another session holds.\n  the statement: {statement}\n  {holders}\n  {state}\n  what to do: {advice}")]
+    LockConflict {
+        /// The migration.
+        id: String,
+        /// Tries made.
+        tries: u32,
+        /// Time from the first try to giving up.
+        seconds: u64,
+        /// The lock timeout, for people.
+        lock_timeout: String,
+        /// The first line of the statement that waited.
+        statement: String,
+        /// Who held the lock at the last try, where the database can tell.
+        holders: String,
+        /// What the database is left in.
+        state: String,
+        /// What the operator can do.
+        advice: String,
+    },
+    /// The server did not answer the connection in time.
+    #[error("chakra: no answer from {url} within {seconds} s of connecting (the connect timeout); check that the host and port are a database server that is up, or raise the timeout (CHAKRA_CONNECT_TIMEOUT, `Migrator::connect_timeout`)")]
+    ConnectTimeout {
+        /// The URL, without its password.
+        url: String,
+        /// The timeout.
+        seconds: f64,
     },
     /// A step cannot be rolled back.
     #[error("chakra: migration {id} cannot be rolled back: {reason}")]

@@ -44,7 +44,8 @@ pub use backend::Connection;
 pub use error::MigrateError;
 pub use migrations_core::Dialect;
 pub use migrator::{
-    ApplyOptions, LockStrategy, Migrator, Progress, RollbackOptions, RollbackTarget, State, StatusLine, Step,
+    lock_wait, parse_duration, ApplyOptions, LockRetry, LockStrategy, LockWaits, Migrator, Progress, RollbackOptions,
+    RollbackTarget, State, StatusLine, Step,
 };
 pub use registry::{EmbeddedMigration, Migrations};
 pub use sqlx;

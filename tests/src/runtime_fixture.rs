@@ -124,6 +124,7 @@ pub fn by_name(name: &str) -> Option<&'static Migrations> {
         "edited" => Some(&BLOG_EDITED),
         "slugs" => Some(&SLUGS),
         "items" => Some(&ITEMS),
+        "widen" => Some(&WIDEN),
         _ => None,
     }
 }

@@ -111,15 +111,17 @@ async fn failure_in_third_statement(dialect: migrations_core::Dialect) {
         assert_schema(&mut db, &BLOG_GUARDED, 3, "after failed 0004").await;
         assert_eq!(migrator.history(&mut conn).await.expect("history").len(), 3);
     } else {
-        // MySQL kept statements 1 and 2; the next run refuses and says how to recover.
-        let again = migrator.apply(&mut conn).await.expect_err("interrupted");
-        assert!(matches!(&again, MigrateError::Interrupted { done: 2, count: 3, .. }), "{again}");
-        assert!(again.to_string().contains("migrate apply --resume"), "{again}");
+        // MySQL kept statements 1 and 2, and says so; the next run goes on from statement
+        // 3, which fails again while its cause is there.
+        assert!(err.to_string().contains("MySQL committed statements 1..2"), "{err}");
         let status = migrator.status(&mut conn).await.expect("status");
         assert!(status.iter().any(|l| l.state == State::Interrupted(2)), "{status:?}");
-        // Fix the cause, resume: statement 3 runs, and the migration is complete.
+        let again = migrator.apply(&mut conn).await.expect_err("statement 3 fails again");
+        assert!(matches!(&again, MigrateError::Statement { index: 3, count: 3, .. }), "{again}");
+        // Fix the cause: a plain apply runs statement 3, and the migration is complete.
         db.execute_all(&["UPDATE chakra_switch SET v = 1".into()]).await;
-        migrator.apply_with(&mut conn, &ApplyOptions { resume: true, ..Default::default() }).await.expect("resume");
+        let steps = migrator.apply(&mut conn).await.expect("finish");
+        assert_eq!(steps.len(), 1, "the finished migration is reported: {steps:?}");
         assert_schema(&mut db, &BLOG_GUARDED, 4, "after resume").await;
         assert!(migrator.status(&mut conn).await.expect("status").iter().all(|l| matches!(l.state, State::Applied(_))));
     }
@@ -306,7 +308,7 @@ async fn lock_table(dialect: migrations_core::Dialect) {
     let lease = std::time::Duration::from_secs(300);
     let migrator = Migrator::new(&BLOG)
         .lock_strategy(migrations_runtime::LockStrategy::Table { lease })
-        .lock_timeout(std::time::Duration::from_secs(1));
+        .run_lock_timeout(std::time::Duration::from_secs(1));
     db.execute_all(&[
         "CREATE TABLE _chakra_lock (id INTEGER NOT NULL PRIMARY KEY, owner VARCHAR(200) NOT NULL, acquired_at BIGINT NOT NULL)".into(),
         format!("INSERT INTO _chakra_lock (id, owner, acquired_at) VALUES (1, 'other-host:4242:1', {})", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs()),

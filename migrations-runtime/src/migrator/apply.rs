@@ -11,6 +11,7 @@ use crate::backend::Connection;
 use crate::error::MigrateError;
 use crate::history::{self, Applied, STATEMENT_SEPARATOR};
 
+use super::lock_wait::{self, begin_sql, LockWaits, Tries};
 use super::options::{ApplyOptions, Progress, Step};
 use super::plan::Planned;
 use super::rollback::stored_reverse;
@@ -43,7 +44,7 @@ impl Migrator {
     /// # }
     /// ```
     pub async fn apply_url(&self, url: &str) -> Result<Vec<Step>, MigrateError> {
-        let mut conn = crate::any::AnyConnection::connect(url).await?;
+        let mut conn = self.connect(url).await?;
         self.apply(&mut conn).await
     }
 
@@ -124,29 +125,69 @@ impl Migrator {
             Some(t) => self.find(&plan, t)?,
             None => plan.len().saturating_sub(1),
         };
+        let waits = self.lock_waits()?;
         let owner = self.acquire(conn).await?;
-        let result = self.apply_locked(conn, options, &plan[..(last + 1).min(plan.len())]).await;
+        let result = self.apply_bounded(conn, options, &plan[..(last + 1).min(plan.len())], &waits).await;
         let unlocked = self.release(conn, &owner).await;
         let steps = result?;
         unlocked?;
         Ok(steps)
     }
 
+    /// Applies with every lock wait bounded: a migration whose statement gave up waiting
+    /// for another session's lock kept nothing, and is tried again after a backoff.
+    async fn apply_bounded<C: Connection>(
+        &self,
+        conn: &mut C,
+        options: &ApplyOptions,
+        plan: &[Planned],
+        waits: &LockWaits,
+    ) -> Result<Vec<Step>, MigrateError> {
+        let mut steps = Vec::new();
+        if options.dry_run {
+            return self.apply_locked(conn, options, plan, waits, &mut steps).await.map(|()| steps);
+        }
+        let restore = lock_wait::bound(conn, waits).await?;
+        let mut tries = Tries::new(*waits);
+        let result = loop {
+            let kept = steps.len();
+            match self.apply_locked(conn, options, plan, waits, &mut steps).await {
+                Ok(()) => break Ok(steps),
+                Err(e) => {
+                    if options.atomic {
+                        // One transaction: nothing of this try was kept.
+                        steps.truncate(kept);
+                    }
+                    if let Err(e) = tries.wait_after(self, conn, e).await {
+                        break Err(e);
+                    }
+                }
+            }
+        };
+        let restored = lock_wait::unbound(conn, restore).await;
+        let steps = result?;
+        restored?;
+        Ok(steps)
+    }
+
+    /// One try of a run: every pending migration of `plan`, each recorded in `steps`
+    /// once it is applied.
     pub(super) async fn apply_locked<C: Connection>(
         &self,
         conn: &mut C,
         options: &ApplyOptions,
         plan: &[Planned],
-    ) -> Result<Vec<Step>, MigrateError> {
+        waits: &LockWaits,
+        steps: &mut Vec<Step>,
+    ) -> Result<(), MigrateError> {
         let dialect = conn.dialect();
         let mut summary = self.prepare_summary(conn).await?;
-        let mut steps = Vec::new();
 
-        // An interrupted MySQL migration: refuse, or finish it with --resume.
+        // An interrupted MySQL migration: finish it first (or say why it cannot be).
         if summary.interrupted {
             let applied = conn.applied_brief().await.map_err(MigrateError::db("reading the history table"))?;
             if let Some(row) = applied.iter().find(|r| r.steps_done.is_some()) {
-                self.resume(conn, options, plan, row).await?;
+                self.resume(conn, options, plan, row, steps).await?;
             }
             summary = conn.applied_summary().await.map_err(MigrateError::db("reading the history table"))?;
         }
@@ -185,8 +226,15 @@ impl Migrator {
                     .map_err(MigrateError::db("reading the stored reverse SQL"))?;
                 let statements: Vec<Unit> = stored_reverse(&p.key(), stored)?.into_iter().map(Unit::Sql).collect();
                 let rebuild = statements.iter().any(|s| s.to_string().contains("_chakra_new_"));
-                self.run_in_transaction(conn, &p.key(), &statements, rebuild, Record::Delete(p.app, p.migration.id))
-                    .await?;
+                self.run_in_transaction(
+                    conn,
+                    &p.key(),
+                    &statements,
+                    rebuild,
+                    waits,
+                    Record::Delete(p.app, p.migration.id),
+                )
+                .await?;
             }
             summary = conn.applied_summary().await.map_err(MigrateError::db("reading the history table"))?;
             pending = summary.checksums(migrations()).iter().map(Option::is_none).collect();
@@ -197,7 +245,7 @@ impl Migrator {
 
         if pending.is_empty() {
             // The common boot: nothing to do, and nothing replayed or rendered to learn it.
-            return Ok(steps);
+            return Ok(());
         }
 
         // Render every pending migration against the schema it meets: one running schema,
@@ -240,8 +288,7 @@ impl Migrator {
                     .await
                     .map_err(MigrateError::db("turning foreign keys off"))?;
             }
-            let begin = if dialect == Dialect::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
-            conn.execute(begin).await.map_err(MigrateError::db("starting the transaction"))?;
+            conn.execute(&begin_sql(dialect, waits)).await.map_err(MigrateError::db("starting the transaction"))?;
         }
         let mut atomic_rows: Vec<Applied> = Vec::new();
         let plain = |p: &Prepared<'_>| p.units.iter().all(|u| matches!(u, Unit::Sql(_)));
@@ -256,7 +303,14 @@ impl Migrator {
                 Unit::Sql(s) => Some(s.as_str()),
                 _ => None,
             });
-            if run_batch(conn, sql).await? {
+            let ran = match run_batch(conn, "the run", "nothing of this run was kept (one transaction)", sql).await {
+                Ok(ran) => ran,
+                Err(e) => {
+                    let _ = conn.execute("ROLLBACK").await;
+                    return Err(e);
+                }
+            };
+            if ran {
                 // Run together, timed together: each is recorded with an equal share.
                 let share = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
                     / i64::try_from(prepared.len()).unwrap_or(1);
@@ -315,7 +369,7 @@ impl Migrator {
                     true
                 })
             } else if dialect.transactional_ddl() {
-                self.run_in_transaction(conn, &key, &statements, rebuild, Record::Insert(&row, started)).await
+                self.run_in_transaction(conn, &key, &statements, rebuild, waits, Record::Insert(&row, started)).await
             } else {
                 self.run_mysql(conn, &key, &statements, row).await.map(|()| true)
             };
@@ -358,7 +412,7 @@ impl Migrator {
                     .map_err(MigrateError::db("turning foreign keys back on"))?;
             }
         }
-        Ok(steps)
+        Ok(())
     }
 }
 

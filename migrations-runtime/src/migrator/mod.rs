@@ -15,6 +15,7 @@ use crate::error::MigrateError;
 use crate::registry::Migrations;
 
 mod apply;
+pub mod lock_wait;
 mod mysql_progress;
 pub mod options;
 mod plan;
@@ -23,7 +24,10 @@ mod status;
 mod transaction;
 mod units;
 
-pub use options::{ApplyOptions, LockStrategy, Progress, RollbackOptions, RollbackTarget, Step};
+pub use lock_wait::LockWaits;
+pub use options::{
+    parse_duration, ApplyOptions, LockRetry, LockStrategy, Progress, RollbackOptions, RollbackTarget, Step,
+};
 pub use status::{State, StatusLine};
 use units::{render_error, texts, units_of};
 
@@ -41,7 +45,10 @@ use units::{render_error, texts, units_of};
 pub struct Migrator {
     apps: Vec<&'static Migrations>,
     lock: LockStrategy,
-    lock_timeout: Duration,
+    run_lock_timeout: Duration,
+    lock_timeout: Option<Duration>,
+    retry: Option<LockRetry>,
+    connect_timeout: Option<Duration>,
     development: bool,
     progress: Option<fn(&Progress)>,
 }
@@ -108,7 +115,10 @@ impl Migrator {
         Self {
             apps: apps.into_iter().collect(),
             lock: LockStrategy::Advisory,
-            lock_timeout: Duration::from_secs(60),
+            run_lock_timeout: Duration::from_secs(60),
+            lock_timeout: None,
+            retry: None,
+            connect_timeout: None,
             development: false,
             progress: None,
         }
@@ -120,10 +130,57 @@ impl Migrator {
         self
     }
 
-    /// How long to wait for another process's run to finish (default 60 s).
-    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
-        self.lock_timeout = timeout;
+    /// How long to wait for another process's run (its migration lock) to finish
+    /// (default 60 s). SQLite has no run lock: see [`Migrator::lock_timeout`].
+    pub fn run_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.run_lock_timeout = timeout;
         self
+    }
+
+    /// How long any one statement of a run waits for a lock another session holds on a
+    /// table before it gives up (default: `CHAKRA_LOCK_TIMEOUT` from the environment,
+    /// else 3 s). While an `ALTER TABLE` waits for its lock, every other reader and writer
+    /// of the table waits behind it, so this bounds how long a migration can stall the
+    /// table's users. A migration whose statement gave up keeps nothing and is tried
+    /// again (see [`Migrator::lock_retry`]).
+    ///
+    /// PostgreSQL: `lock_timeout` (for the run's session, and `SET LOCAL` in each of its
+    /// transactions); MySQL/MariaDB: `lock_wait_timeout` and `innodb_lock_wait_timeout`
+    /// (whole seconds); SQLite: the busy timeout.
+    ///
+    /// ```
+    /// # static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::Migrations { app: "blog", migrations: &[], snapshot: "" };
+    /// use std::time::Duration;
+    /// use migrations_runtime::Migrator;
+    ///
+    /// let migrator = Migrator::new(&MIGRATIONS).lock_timeout(Duration::from_millis(1500));
+    /// assert_eq!(migrator.lock_waits()?.lock_timeout, Duration::from_millis(1500));
+    /// # Ok::<(), migrations_runtime::MigrateError>(())
+    /// ```
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// How a migration that gave up waiting for a lock is tried again (default: 5 tries,
+    /// or `CHAKRA_LOCK_TRIES` from the environment; see [`LockRetry`]).
+    pub fn lock_retry(mut self, retry: LockRetry) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// How long [`Migrator::apply_url`] and the `migrate` CLI wait for the server to
+    /// answer a new connection (default: `CHAKRA_CONNECT_TIMEOUT` from the environment,
+    /// else 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Connects to `url` within the connect timeout (see [`Migrator::connect_timeout`]).
+    pub async fn connect(&self, url: &str) -> Result<crate::any::AnyConnection, MigrateError> {
+        let timeout = lock_wait::connect_timeout(self.connect_timeout)?;
+        crate::any::AnyConnection::connect_within(url, timeout).await
     }
 
     /// Marks the database as a development database: drafts are applied, and a draft
@@ -139,22 +196,26 @@ impl Migrator {
         self
     }
 
+    /// Reports `p` to the progress callback; without one, a wait for another session's
+    /// lock still goes to standard error, so that a boot is never silent while it waits.
     pub(super) fn report(&self, p: Progress) {
-        if let Some(f) = self.progress {
-            f(&p);
+        match (self.progress, &p) {
+            (Some(f), _) => f(&p),
+            (None, Progress::LockWait { report, .. }) => eprintln!("{report}"),
+            (None, _) => {}
         }
     }
 
     /// Takes the run's lock; returns the owner name (table strategy) to release with.
     pub(super) async fn acquire<C: Connection>(&self, conn: &mut C) -> Result<String, MigrateError> {
         match self.lock {
-            LockStrategy::Advisory => conn.lock(self.lock_timeout).await.map(|()| String::new()),
+            LockStrategy::Advisory => conn.lock(self.run_lock_timeout).await.map(|()| String::new()),
             LockStrategy::Table { lease } => {
                 let owner = crate::table_lock::owner();
                 // SQLite still needs its busy timeout to wait on the database's write lock.
-                conn.lock(self.lock_timeout).await?;
+                conn.lock(self.run_lock_timeout).await?;
                 conn.unlock().await?;
-                crate::table_lock::acquire(conn, &owner, self.lock_timeout, lease).await?;
+                crate::table_lock::acquire(conn, &owner, self.run_lock_timeout, lease).await?;
                 Ok(owner)
             }
         }

@@ -1,6 +1,6 @@
 //! MySQL commits each DDL statement itself: a migration records its progress after each
 //! statement, so an interruption leaves a row that says exactly how far it got, and a
-//! later run can finish it (`--resume`).
+//! later run finishes it.
 
 use std::time::Instant;
 
@@ -8,20 +8,26 @@ use crate::backend::Connection;
 use crate::error::MigrateError;
 use crate::history::Applied;
 
-use super::options::ApplyOptions;
+use super::options::{ApplyOptions, Progress, Step};
 use super::plan::Planned;
-use super::units::{precheck, render_error, run_unit, units_of, Unit};
+use super::units::{precheck, render_error, run_unit, texts, units_of, Unit};
 use super::Migrator;
 
 impl Migrator {
-    /// Refuses to go on from a migration an earlier run was interrupted in (MySQL), or,
-    /// with `--resume`, runs the rest of its statements.
+    /// Finishes a migration an earlier run was interrupted in (MySQL): killed, stopped by
+    /// a lock it could not get, or by a failed statement. MySQL committed its first
+    /// `steps_done` statements; the rest run now, in order, as the interrupted run would
+    /// have run them, so a plain boot after a crash needs nobody. It is refused, saying
+    /// how to recover, when this binary's migration is not the one that was interrupted
+    /// (its checksum changed), or when what comes next is a Rust data step (which may have
+    /// run in part): then `--resume` says to go on.
     pub(super) async fn resume<C: Connection>(
         &self,
         conn: &mut C,
         options: &ApplyOptions,
         plan: &[Planned],
         row: &Applied,
+        steps: &mut Vec<Step>,
     ) -> Result<(), MigrateError> {
         let i = plan.iter().position(|p| p.app == row.app && p.migration.id == row.id);
         let done = usize::try_from(row.steps_done.unwrap_or_default()).unwrap_or_default();
@@ -31,17 +37,38 @@ impl Migrator {
                 row.app, row.id
             )));
         };
+        let key = plan[i].key();
         let before = self.schema_before(plan, i)?;
-        let up = plan[i].migration.up_steps(&before).map_err(render_error(plan[i].key()))?;
-        let statements = units_of(up, &before, conn.dialect(), &plan[i].key())?;
-        if !options.resume {
+        let up = plan[i].migration.up_steps(&before).map_err(render_error(key.clone()))?;
+        let statements = units_of(up, &before, conn.dialect(), &key)?;
+        let changed = row.checksum != plan[i].migration.checksum;
+        let data_next = matches!(statements.get(done), Some(Unit::Data(..)));
+        if changed || (data_next && !options.resume) {
             return Err(MigrateError::Interrupted {
                 id: row.id.clone(),
                 done,
                 count: statements.len(),
                 next: done + 1,
+                why: if changed {
+                    "this binary's migration differs from the one that was interrupted (its checksum changed), so its statements cannot simply be continued".into()
+                } else {
+                    format!(
+                        "statement {} is a Rust data step, which may have run in part before the interruption",
+                        done + 1
+                    )
+                },
             });
         }
+        if options.dry_run {
+            steps.push(Step {
+                app: row.app.clone(),
+                id: row.id.clone(),
+                statements: texts(&statements[done..]),
+                ms: 0,
+            });
+            return Ok(());
+        }
+        self.report(Progress::Start { id: key.clone() });
         let started = Instant::now();
         for (k, s) in statements.iter().enumerate().skip(done) {
             // Statement `done + 1` may have run to the end after its run was killed,
@@ -52,20 +79,26 @@ impl Migrator {
                 other => other,
             };
             result.map_err(|source| MigrateError::Statement {
-                id: plan[i].key(),
+                id: key.clone(),
                 index: k + 1,
                 count: statements.len(),
                 statement: s.to_string(),
                 source: Box::new(source),
-                state: format!("statements 1..{k} are committed; fix the cause, then `migrate apply --resume` again"),
+                state: format!("MySQL committed statements 1..{k} of it; the next run goes on from statement {} (fix the cause first), or undo them by hand and `migrate resolve {} --rolled-back`", k + 1, row.id),
             })?;
             record_progress(conn, row, k + 1).await?;
         }
-        record_completion(conn, row, started).await
+        record_completion(conn, row, started).await?;
+        let ms = started.elapsed().as_millis();
+        self.report(Progress::Done { id: key, ms });
+        steps.push(Step { app: row.app.clone(), id: row.id.clone(), statements: texts(&statements[done..]), ms });
+        Ok(())
     }
 
     /// MySQL commits each DDL statement itself: record progress after each, so an
-    /// interruption leaves a row that says exactly how far it got.
+    /// interruption leaves a row that says exactly how far it got. A statement that gave
+    /// up waiting for a lock committed nothing: when it is the first, the migration is
+    /// not recorded at all (the next try starts it afresh).
     pub(super) async fn run_mysql<C: Connection>(
         &self,
         conn: &mut C,
@@ -84,7 +117,7 @@ impl Migrator {
                     let _ = conn.delete_applied(&row.app, &row.id).await;
                     "nothing of this migration was applied".to_string()
                 } else {
-                    format!("MySQL committed statements 1..{k} of it; fix the cause, then `migrate apply --resume`, or undo them by hand and `migrate resolve {} --rolled-back`", row.id)
+                    format!("MySQL committed statements 1..{k} of it; the next run goes on from statement {} (fix the cause first if it is not a lock), or undo them by hand and `migrate resolve {} --rolled-back`", k + 1, row.id)
                 };
                 return Err(MigrateError::Statement {
                     id: key.to_string(),

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// Something the migrator reports while it works (for progress lines).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Progress {
     /// A migration starts.
     Start {
@@ -17,6 +18,20 @@ pub enum Progress {
         id: String,
         /// How long it took.
         ms: u128,
+    },
+    /// A statement gave up waiting for a lock another session holds; nothing of it was
+    /// kept, and the migration is tried again after `retry_in`.
+    LockWait {
+        /// The migration, as `app/id`.
+        id: String,
+        /// Which try just failed (1-based).
+        attempt: u32,
+        /// Tries in all.
+        tries: u32,
+        /// The wait before the next try.
+        retry_in: Duration,
+        /// What waited on what, and who holds the lock, for people.
+        report: String,
     },
 }
 
@@ -82,7 +97,7 @@ pub struct Step {
 /// // Behind a pooler in transaction mode, where session advisory locks do not hold:
 /// let migrator = Migrator::new(&MIGRATIONS)
 ///     .lock_strategy(LockStrategy::Table { lease: Duration::from_secs(600) })
-///     .lock_timeout(Duration::from_secs(120));
+///     .run_lock_timeout(Duration::from_secs(120));
 /// # let _ = migrator;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,4 +112,71 @@ pub enum LockStrategy {
         /// How long a holder may keep the row before it is presumed dead.
         lease: Duration,
     },
+}
+
+/// How a migration whose statement could not get a lock in time is tried again: after a
+/// wait that doubles from `first_backoff` up to `max_backoff` (each wait jittered between
+/// half and all of it, so processes booting together do not try in step), until `tries`
+/// tries were made or `deadline` has passed since the first.
+///
+/// ```
+/// # static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::Migrations { app: "blog", migrations: &[], snapshot: "" };
+/// use std::time::Duration;
+/// use migrations_runtime::{LockRetry, Migrator};
+///
+/// // A busy table: short waits, many tries.
+/// let migrator = Migrator::new(&MIGRATIONS)
+///     .lock_timeout(Duration::from_secs(1))
+///     .lock_retry(LockRetry { tries: 20, ..LockRetry::default() });
+/// # let _ = migrator;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockRetry {
+    /// Tries in all (1: no retry).
+    pub tries: u32,
+    /// The wait after the first failed try.
+    pub first_backoff: Duration,
+    /// The longest wait between tries.
+    pub max_backoff: Duration,
+    /// No try starts later than this after the first.
+    pub deadline: Duration,
+}
+
+impl Default for LockRetry {
+    /// 5 tries, waits of 1, 2, 4 and 8 s (jittered), within 2 minutes.
+    fn default() -> Self {
+        LockRetry {
+            tries: 5,
+            first_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(15),
+            deadline: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Reads a duration as people write it: `3s`, `500ms`, `1.5s`, `2m`, or a bare number of
+/// seconds.
+///
+/// ```
+/// use std::time::Duration;
+/// use migrations_runtime::parse_duration;
+///
+/// assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+/// assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+/// assert!(parse_duration("soon").is_err());
+/// ```
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" | "sec" => 1.0,
+        "m" | "min" => 60.0,
+        _ => f64::NAN,
+    };
+    match number.parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 0.0 && !scale.is_nan() => Ok(Duration::from_secs_f64(n * scale)),
+        _ => Err(format!("`{text}` is not a duration: write it as `3s`, `500ms`, `2m` or a number of seconds")),
+    }
 }

@@ -10,7 +10,8 @@ use crate::backend::Connection;
 use crate::error::MigrateError;
 use crate::history::{Applied, STATEMENT_SEPARATOR};
 
-use super::options::{Progress, RollbackOptions, RollbackTarget, Step};
+use super::lock_wait::{self, LockWaits, Tries};
+use super::options::{LockRetry, Progress, RollbackOptions, RollbackTarget, Step};
 use super::plan::Planned;
 use super::transaction::Record;
 use super::units::{render_error, texts, units_of, Unit};
@@ -106,8 +107,22 @@ impl Migrator {
                 )));
             }
         }
+        // Lock waits are bounded as for `apply`, but a rollback that gave up is not tried
+        // again by itself: what "the last batch" or "the last N" means has moved once part
+        // of it is undone. It stops with the report of who holds the lock.
+        let waits = LockWaits { retry: LockRetry { tries: 1, ..LockRetry::default() }, ..self.lock_waits()? };
         let owner = self.acquire(conn).await?;
-        let result = self.rollback_locked(conn, options, &plan).await;
+        let result = match lock_wait::bound(conn, &waits).await {
+            Ok(restore) => {
+                let result = match self.rollback_locked(conn, options, &plan, &waits).await {
+                    Err(e) => Tries::new(waits).wait_after(self, conn, e).await.map(|()| Vec::new()),
+                    ok => ok,
+                };
+                let restored = lock_wait::unbound(conn, restore).await;
+                result.and_then(|steps| restored.map(|()| steps))
+            }
+            Err(e) => Err(e),
+        };
         let unlocked = self.release(conn, &owner).await;
         let steps = result?;
         unlocked?;
@@ -119,13 +134,14 @@ impl Migrator {
         conn: &mut C,
         options: &RollbackOptions,
         plan: &[Planned],
+        waits: &LockWaits,
     ) -> Result<Vec<Step>, MigrateError> {
         let (target, force) = (&options.target, options.force);
         let dialect = conn.dialect();
         let applied = self.prepare_brief(conn).await?;
         if let Some(row) = applied.iter().find(|r| r.steps_done.is_some()) {
             return Err(MigrateError::Usage(format!(
-                "migration {}/{} was interrupted; finish it first (`migrate apply --resume`)",
+                "migration {}/{} was interrupted; finish it first (`migrate apply`)",
                 row.app, row.id
             )));
         }
@@ -182,7 +198,8 @@ impl Migrator {
             if dialect.transactional_ddl() {
                 let rebuild =
                     dialect == Dialect::Sqlite && statements.iter().any(|s| s.to_string().contains("_chakra_new_"));
-                self.run_in_transaction(conn, &key, &statements, rebuild, Record::Delete(&row.app, &row.id)).await?;
+                self.run_in_transaction(conn, &key, &statements, rebuild, waits, Record::Delete(&row.app, &row.id))
+                    .await?;
             } else {
                 self.run_statements(
                     conn,

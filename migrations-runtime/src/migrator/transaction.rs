@@ -9,6 +9,7 @@ use crate::backend::Connection;
 use crate::error::MigrateError;
 use crate::history::Applied;
 
+use super::lock_wait::{begin_sql, LockWaits};
 use super::units::{precheck, restore_triggers, run_batch, run_unit, saved_triggers, Unit};
 use super::Migrator;
 
@@ -41,7 +42,7 @@ impl Migrator {
             })
             .collect();
         let plain = sql.len() > 1 && statements.iter().all(|u| matches!(u, Unit::Sql(_) | Unit::Check(_)));
-        if plain && conn.dialect().transactional_ddl() && run_batch(conn, sql).await? {
+        if plain && conn.dialect().transactional_ddl() && run_batch(conn, key, state, sql).await? {
             return Ok(());
         }
         for (k, s) in statements.iter().enumerate() {
@@ -65,6 +66,7 @@ impl Migrator {
         key: &str,
         statements: &[Unit],
         rebuild: bool,
+        waits: &LockWaits,
         record: Record<'_>,
     ) -> Result<bool, MigrateError> {
         let sqlite = conn.dialect() == Dialect::Sqlite;
@@ -72,9 +74,7 @@ impl Migrator {
             // A no-op inside a transaction, so it goes first (see the SQLite table rebuild).
             conn.execute("PRAGMA foreign_keys = OFF").await.map_err(MigrateError::db("turning foreign keys off"))?;
         }
-        conn.execute(if sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" })
-            .await
-            .map_err(MigrateError::db("starting the transaction"))?;
+        conn.execute(&begin_sql(conn.dialect(), waits)).await.map_err(MigrateError::db("starting the transaction"))?;
         // SQLite has no run-wide lock: another process may have applied this migration
         // while this one waited for the write lock. Inside the transaction, look again.
         // (Elsewhere the run's lock keeps other runs out.)

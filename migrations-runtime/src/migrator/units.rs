@@ -197,21 +197,40 @@ pub(super) async fn run_unit<C: Connection>(conn: &mut C, unit: &Unit) -> Result
 
 /// Runs `statements` in one round trip, inside a savepoint of the transaction they run
 /// in. `Ok(false)` when one of them failed: the savepoint is undone, nothing of the batch
-/// is left, and the caller runs them one at a time to name the one that fails.
+/// is left, and the caller runs them one at a time to name the one that fails. A batch
+/// that gave up waiting for another session's lock is not run again one at a time (that
+/// would wait again, with the table's users queued behind it): it is a
+/// [`MigrateError::Statement`] of migration `key`, whose `state` says what is kept.
 pub(super) async fn run_batch<'s, C: Connection>(
     conn: &mut C,
+    key: &str,
+    state: &str,
     statements: impl IntoIterator<Item = &'s str>,
 ) -> Result<bool, MigrateError> {
     let mut sql = String::from("SAVEPOINT chakra_batch;\n");
+    let mut count = 0;
     for statement in statements {
         sql.push_str(statement);
         sql.push_str(";\n");
+        count += 1;
     }
     sql.push_str("RELEASE chakra_batch");
-    if conn.execute(&sql).await.is_ok() {
-        return Ok(true);
-    }
+    let failure = match conn.execute(&sql).await {
+        Ok(()) => return Ok(true),
+        Err(e) => e,
+    };
     conn.execute("ROLLBACK TO chakra_batch").await.map_err(MigrateError::db("undoing a failed batch"))?;
     conn.execute("RELEASE chakra_batch").await.map_err(MigrateError::db("undoing a failed batch"))?;
+    if conn.is_lock_conflict(&failure) {
+        let body = sql.strip_prefix("SAVEPOINT chakra_batch;\n").unwrap_or(&sql);
+        return Err(MigrateError::Statement {
+            id: key.to_string(),
+            index: 1,
+            count,
+            statement: body.strip_suffix("RELEASE chakra_batch").unwrap_or(body).trim_end().to_string(),
+            source: Box::new(failure),
+            state: state.to_string(),
+        });
+    }
     Ok(false)
 }

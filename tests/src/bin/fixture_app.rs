@@ -35,7 +35,7 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let Command::Migrate(cmd) = cli.command;
-    let mut migrator = Migrator::new(set).lock_timeout(std::time::Duration::from_secs(120));
+    let mut migrator = Migrator::new(set).run_lock_timeout(std::time::Duration::from_secs(120));
     if cli.table_lock {
         migrator = migrator
             .lock_strategy(migrations_runtime::LockStrategy::Table { lease: std::time::Duration::from_secs(600) });
