@@ -106,7 +106,7 @@ async fn every_command(dialect: Dialect) {
         "○ 0001_create_users (pending)\n○ 0002_add_posts (pending)\n○ 0003_seed_admin (pending)\n"
     );
 
-    let dry = app("blog", &url, &["apply", "--dry-run"]);
+    let dry = app("blog", &url, &["apply", "--dry-run", "--lock-timeout", "2s"]);
     assert!(
         dry.status.success()
             && text(&dry).contains("-- blog/0001_create_users")
@@ -114,6 +114,14 @@ async fn every_command(dialect: Dialect) {
         "{}",
         text(&dry)
     );
+    // The session settings the run would use come first.
+    let setting = match db.dialect {
+        migrations_core::Dialect::Postgres => "SET lock_timeout = '2000ms';",
+        migrations_core::Dialect::MySql => "SET SESSION lock_wait_timeout = 2, SESSION innodb_lock_wait_timeout = 2;",
+        migrations_core::Dialect::Sqlite => "PRAGMA busy_timeout = 2000;",
+    };
+    assert!(text(&dry).contains(setting), "{}", text(&dry));
+    assert!(text(&dry).contains("a statement waits at most 2 s for a lock another session holds"), "{}", text(&dry));
 
     let to = app("blog", &url, &["apply", "0002_add_posts"]);
     let out = text(&to);
