@@ -87,6 +87,11 @@ pub enum MigrateCommand {
         /// depends on one of them).
         #[arg(long)]
         app: Option<String>,
+        /// Roll back migrations this binary does not know with the SQL stored with them in
+        /// the database (printed before it runs). Read it first: the database is not
+        /// trusted.
+        #[arg(long)]
+        run_stored_sql: bool,
         /// How statements wait for other sessions' locks.
         #[command(flatten)]
         locks: LockArgs,
@@ -148,6 +153,12 @@ fn progress(p: &Progress) {
         }
         Progress::Done { ms, .. } => {
             let _ = writeln!(out, "done ({ms} ms)");
+        }
+        Progress::StoredSql { id, statements } => {
+            let _ = writeln!(out, "running the SQL stored in the database for {id}, which this binary does not know:");
+            for s in statements {
+                let _ = writeln!(out, "  {s};");
+            }
         }
         Progress::LockWait { report, .. } => {
             let _ = writeln!(out, "waiting");
@@ -239,14 +250,15 @@ impl MigrateCommand {
                     n => println!("{verb} {n} migration{}", if n == 1 { "" } else { "s" }),
                 }
             }
-            MigrateCommand::Rollback { zero, count, to, force, app, .. } => {
+            MigrateCommand::Rollback { zero, count, to, force, app, run_stored_sql, .. } => {
                 let target = match (zero, count, to) {
                     (Some(_), _, _) => RollbackTarget::Zero,
                     (_, Some(n), _) => RollbackTarget::Count(*n),
                     (_, _, Some(id)) => RollbackTarget::To(id.clone()),
                     _ => RollbackTarget::LastBatch,
                 };
-                let options = RollbackOptions { target, force: *force, app: app.clone() };
+                let options =
+                    RollbackOptions { target, force: *force, app: app.clone(), run_stored_sql: *run_stored_sql };
                 let steps = migrator.rollback_with(&mut conn, &options).await?;
                 match steps.len() {
                     0 => println!("nothing to roll back"),

@@ -118,6 +118,13 @@ pub enum MigrateError {
         /// The timeout.
         seconds: f64,
     },
+    /// A rollback would run SQL read from the database (the reverse SQL stored with
+    /// migrations this binary does not know), and was not told to.
+    #[error("chakra: the rollback reaches migrations this binary does not know; the only way to undo them is the SQL stored with them in the history table, which this binary cannot vouch for (anyone who can write `_chakra_migrations` could have put any SQL there). Nothing was rolled back. It would run:\n  {listing}\n  to run it: read it, then pass `--run-stored-sql` (`RollbackOptions::run_stored_sql`); or roll back with the binary that applied them")]
+    StoredSql {
+        /// Each migration with its stored statements, for people.
+        listing: String,
+    },
     /// A step cannot be rolled back.
     #[error("chakra: migration {id} cannot be rolled back: {reason}")]
     Irreversible {

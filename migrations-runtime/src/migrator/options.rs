@@ -19,6 +19,14 @@ pub enum Progress {
         /// How long it took.
         ms: u128,
     },
+    /// A rollback is about to run the reverse SQL stored in the database with a migration
+    /// this binary does not know (see [`RollbackOptions::run_stored_sql`]).
+    StoredSql {
+        /// The migration, as `app/id`.
+        id: String,
+        /// The statements, as stored.
+        statements: Vec<String>,
+    },
     /// A statement gave up waiting for a lock another session holds; nothing of it was
     /// kept, and the migration is tried again after `retry_in`.
     LockWait {
@@ -51,7 +59,7 @@ pub struct ApplyOptions {
 }
 
 /// How to roll back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RollbackOptions {
     /// Which migrations.
     pub target: RollbackTarget,
@@ -59,12 +67,18 @@ pub struct RollbackOptions {
     pub force: bool,
     /// Only this app's migrations (the target counts within the app).
     pub app: Option<String>,
+    /// Roll back a migration this binary does not know (applied by a newer binary) by
+    /// running the reverse SQL stored with it in the history table. That SQL comes from
+    /// the database, which anyone able to write the history table can change, so it runs
+    /// only when asked for, and is reported first ([`Progress::StoredSql`]).
+    pub run_stored_sql: bool,
 }
 
 /// What to roll back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum RollbackTarget {
     /// The last batch (the migrations the last `apply` applied).
+    #[default]
     LastBatch,
     /// The last `n` applied migrations.
     Count(usize),

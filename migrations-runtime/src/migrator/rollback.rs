@@ -74,7 +74,7 @@ impl Migrator {
         target: &RollbackTarget,
         force: bool,
     ) -> Result<Vec<Step>, MigrateError> {
-        self.rollback_with(conn, &RollbackOptions { target: target.clone(), force, app: None }).await
+        self.rollback_with(conn, &RollbackOptions { target: target.clone(), force, ..RollbackOptions::default() }).await
     }
 
     /// Rolls back as `options` say: with [`RollbackOptions::app`], only that app's
@@ -88,7 +88,7 @@ impl Migrator {
     /// use migrations_runtime::{Migrator, RollbackOptions, RollbackTarget};
     ///
     /// let migrator = Migrator::for_apps([&AUTH, &BLOG]);
-    /// let options = RollbackOptions { target: RollbackTarget::LastBatch, force: false, app: Some("blog".into()) };
+    /// let options = RollbackOptions { app: Some("blog".into()), ..RollbackOptions::default() };
     /// migrator.rollback_with(conn, &options).await?;
     /// # Ok(()) }
     /// ```
@@ -164,6 +164,24 @@ impl Migrator {
             }
         };
         refuse_orphans(plan, &applied, &chosen)?;
+        let known = |row: &Applied| plan.iter().any(|p| p.app == row.app && p.migration.id == row.id);
+        // SQL read from the database is data, not code: anyone who can write the history
+        // table could have put any SQL there. It runs only when asked for, and is shown
+        // first; the refusal comes before anything is undone.
+        let mut stored = Vec::new();
+        for row in chosen.iter().filter(|r| !known(r)) {
+            let key = format!("{}/{}", row.app, row.id);
+            let sql = conn
+                .reverse_sql(&row.app, &row.id)
+                .await
+                .map_err(MigrateError::db("reading the stored reverse SQL"))?;
+            stored.push((key.clone(), stored_reverse(&key, sql)?));
+        }
+        if !stored.is_empty() && !options.run_stored_sql {
+            let listing: Vec<String> =
+                stored.iter().map(|(key, statements)| format!("{key}:\n    {}", statements.join(";\n    "))).collect();
+            return Err(MigrateError::StoredSql { listing: listing.join("\n  ") });
+        }
         let mut steps = Vec::new();
         for row in chosen {
             let key = format!("{}/{}", row.app, row.id);
@@ -186,11 +204,13 @@ impl Migrator {
                     units_of(down, &after, dialect, &key)?
                 }
                 None => {
-                    let stored = conn
-                        .reverse_sql(&row.app, &row.id)
-                        .await
-                        .map_err(MigrateError::db("reading the stored reverse SQL"))?;
-                    stored_reverse(&key, stored)?.into_iter().map(Unit::Sql).collect()
+                    let statements = stored
+                        .iter()
+                        .find(|(k, _)| *k == key)
+                        .map(|(_, statements)| statements.clone())
+                        .unwrap_or_default();
+                    self.report(Progress::StoredSql { id: key.clone(), statements: statements.clone() });
+                    statements.into_iter().map(Unit::Sql).collect()
                 }
             };
             self.report(Progress::Start { id: key.clone() });

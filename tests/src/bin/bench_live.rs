@@ -129,7 +129,10 @@ async fn main() {
     let hold = Duration::from_secs(arg("--hold").and_then(|v| v.parse().ok()).unwrap_or(8));
     let backends = arg("--backends").unwrap_or_else(|| "postgres,mariadb".into());
     println!("bench_live: {rows} rows; the blocking session holds its lock for {hold:?}");
-    println!("{:<9} {:<10} {:<7} {:>10}  {:>20}  {:>20}", "backend", "scenario", "run", "migration", "reader max / p99", "writer max / p99");
+    println!(
+        "{:<9} {:<10} {:<7} {:>10}  {:>20}  {:>20}",
+        "backend", "scenario", "run", "migration", "reader max / p99", "writer max / p99"
+    );
     for backend in backends.split(',') {
         let dialect = match backend {
             "postgres" => Dialect::Postgres,
