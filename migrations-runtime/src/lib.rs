@@ -45,7 +45,7 @@ pub use error::MigrateError;
 pub use migrations_core::Dialect;
 pub use migrator::{
     lock_wait, parse_duration, ApplyOptions, LockRetry, LockStrategy, LockWaits, Migrator, Progress, RollbackOptions,
-    RollbackTarget, State, StatusLine, Step,
+    RollbackTarget, State, StatusLine, Step, MIGRATION_URL_VAR,
 };
 pub use registry::{EmbeddedMigration, Migrations};
 pub use sqlx;

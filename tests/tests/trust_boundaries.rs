@@ -7,7 +7,7 @@
 use chakra_tests::db::TestDb;
 use chakra_tests::runtime_fixture::BLOG;
 use migrations_core::Dialect;
-use migrations_runtime::{AnyConnection, MigrateError, Migrator, Progress, RollbackOptions};
+use migrations_runtime::{AnyConnection, Connection as _, MigrateError, Migrator, Progress, RollbackOptions};
 
 /// The stored statements each rollback reported before running them.
 static SHOWN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
@@ -64,3 +64,99 @@ chakra_tests::on_each_backend!(planted_reverse_sql:
     postgres => planted_reverse_sql_is_refused_then_run_only_when_asked_on_postgres,
     mariadb => planted_reverse_sql_is_refused_then_run_only_when_asked_on_mariadb,
 );
+
+/// `url` with its user (and password) replaced.
+fn as_user(url: &str, user: &str, password: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a server URL");
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let creds = if password.is_empty() { user.to_string() } else { format!("{user}:{password}") };
+    format!("{scheme}://{creds}@{host}")
+}
+
+/// The usual production setup: a role that owns the schema runs the migrations, the
+/// application's role may only read and write rows. The application's role cannot run
+/// DDL; it can look at `status` and `history` (before and after the first migration);
+/// after the migration role applies, the application reads and writes its tables.
+async fn separate_roles(dialect: Dialect) {
+    let Some(mut db) = TestDb::create(dialect, "roles").await else { return };
+    let tag = &db.name[db.name.len() - 8..];
+    let (mig, app) = (format!("chakra_mig_{tag}"), format!("chakra_app_{tag}"));
+    let password = "role-pw-7";
+    let setup: Vec<String> = match dialect {
+        Dialect::Postgres => vec![
+            format!("CREATE ROLE {mig} LOGIN PASSWORD '{password}'"),
+            format!("CREATE ROLE {app} LOGIN PASSWORD '{password}'"),
+            format!("GRANT USAGE, CREATE ON SCHEMA public TO {mig}"),
+            format!("GRANT USAGE ON SCHEMA public TO {app}"),
+            format!("ALTER DEFAULT PRIVILEGES FOR ROLE {mig} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app}"),
+            format!("ALTER DEFAULT PRIVILEGES FOR ROLE {mig} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {app}"),
+        ],
+        _ => {
+            let mut s = Vec::new();
+            for host in ["%", "localhost", "127.0.0.1"] {
+                s.push(format!("CREATE USER '{mig}'@'{host}' IDENTIFIED BY '{password}'"));
+                s.push(format!("CREATE USER '{app}'@'{host}' IDENTIFIED BY '{password}'"));
+                s.push(format!("GRANT ALL PRIVILEGES ON `{}`.* TO '{mig}'@'{host}'", db.name));
+                s.push(format!("GRANT SELECT, INSERT, UPDATE, DELETE ON `{}`.* TO '{app}'@'{host}'", db.name));
+            }
+            s
+        }
+    };
+    db.execute_all(&setup).await;
+    let (mig_url, app_url) = (as_user(&db.url, &mig, password), as_user(&db.url, &app, password));
+
+    let migrator = Migrator::new(&BLOG);
+    let mut as_app = AnyConnection::connect(&app_url).await.expect("connect as the application");
+    // Read-only: status before anything was applied, without creating the history table.
+    let status = migrator.status(&mut as_app).await.unwrap_or_else(|e| panic!("{dialect}: status as the app: {e}"));
+    assert_eq!(status.len(), 3, "{dialect}");
+    assert!(migrator.history(&mut as_app).await.expect("history as the app").is_empty(), "{dialect}");
+    // No DDL for the application.
+    assert!(as_app.execute("CREATE TABLE app_made (x INTEGER)").await.is_err(), "{dialect}: the app role ran DDL");
+    let err = migrator.apply(&mut as_app).await.expect_err("the app role cannot migrate");
+    println!("{dialect}: the app role applying: {err}");
+
+    // The migration role applies; MIGRATION_DATABASE_URL's place is `migration_url`.
+    let steps = migrator.clone().migration_url(&mig_url).apply_url(&app_url).await.expect("apply as the migration role");
+    assert_eq!(steps.len(), 3, "{dialect}");
+
+    // The application reads and writes its tables, and can look at the history.
+    as_app.execute("INSERT INTO users (username) VALUES ('from_the_app')").await.expect("insert as the app");
+    as_app.execute("UPDATE users SET username = 'changed' WHERE username = 'from_the_app'").await.expect("update");
+    let count = as_app.query_text("SELECT username FROM users WHERE username = 'changed'").await.expect("select");
+    assert_eq!(count, ["changed"], "{dialect}");
+    assert_eq!(migrator.history(&mut as_app).await.expect("history as the app").len(), 3, "{dialect}");
+    assert!(migrator.status(&mut as_app).await.expect("status").iter().all(|l| matches!(l.state, migrations_runtime::State::Applied(_))));
+    drop(as_app);
+
+    let name = db.name.clone();
+    let server = chakra_tests::db::server_url(dialect);
+    db.destroy().await;
+    let teardown: Vec<String> = match dialect {
+        Dialect::Postgres => vec![format!("DROP ROLE IF EXISTS {mig}"), format!("DROP ROLE IF EXISTS {app}")],
+        _ => ["%", "localhost", "127.0.0.1"]
+            .iter()
+            .flat_map(|h| [format!("DROP USER IF EXISTS '{mig}'@'{h}'"), format!("DROP USER IF EXISTS '{app}'@'{h}'")])
+            .collect(),
+    };
+    let mut admin = AnyConnection::connect(&server).await.expect("admin");
+    for s in teardown {
+        as_admin(&mut admin, &s, &name).await;
+    }
+}
+
+async fn as_admin(admin: &mut AnyConnection, sql: &str, db: &str) {
+    if let Err(e) = admin.execute(sql).await {
+        panic!("cleaning up after {db}: {sql}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn separate_roles_migration_role_applies_app_role_reads_and_writes_on_postgres() {
+    separate_roles(Dialect::Postgres).await;
+}
+
+#[tokio::test]
+async fn separate_roles_migration_role_applies_app_role_reads_and_writes_on_mariadb() {
+    separate_roles(Dialect::MySql).await;
+}

@@ -31,6 +31,10 @@ pub use options::{
 pub use status::{State, StatusLine};
 use units::{render_error, texts, units_of};
 
+/// The environment variable holding the URL migrations run with, when it differs from the
+/// application's (see [`Migrator::migration_url`]).
+pub const MIGRATION_URL_VAR: &str = "MIGRATION_DATABASE_URL";
+
 /// Applies and rolls back the embedded migrations of one or more apps.
 ///
 /// ```no_run
@@ -49,6 +53,7 @@ pub struct Migrator {
     lock_timeout: Option<Duration>,
     retry: Option<LockRetry>,
     connect_timeout: Option<Duration>,
+    migration_url: Option<String>,
     development: bool,
     progress: Option<fn(&Progress)>,
 }
@@ -119,6 +124,7 @@ impl Migrator {
             lock_timeout: None,
             retry: None,
             connect_timeout: None,
+            migration_url: None,
             development: false,
             progress: None,
         }
@@ -177,10 +183,23 @@ impl Migrator {
         self
     }
 
-    /// Connects to `url` within the connect timeout (see [`Migrator::connect_timeout`]).
-    pub async fn connect(&self, url: &str) -> Result<crate::any::AnyConnection, MigrateError> {
+    /// The URL migrations run with, distinct from the application's own: a role that
+    /// owns the schema migrates, while the application connects as a role that may only
+    /// read and write rows (see SECURITY.md). Without it, `MIGRATION_DATABASE_URL` from
+    /// the environment, else the URL [`Migrator::apply_url`] or the `migrate` CLI is given.
+    pub fn migration_url(mut self, url: impl Into<String>) -> Self {
+        self.migration_url = Some(url.into());
+        self
+    }
+
+    /// Connects for a run within the connect timeout (see [`Migrator::connect_timeout`]):
+    /// to the migration URL when there is one (see [`Migrator::migration_url`]), else to
+    /// `app_url`.
+    pub async fn connect(&self, app_url: &str) -> Result<crate::any::AnyConnection, MigrateError> {
         let timeout = lock_wait::connect_timeout(self.connect_timeout)?;
-        crate::any::AnyConnection::connect_within(url, timeout).await
+        let from_env = std::env::var(MIGRATION_URL_VAR).ok().filter(|u| !u.trim().is_empty());
+        let url = self.migration_url.clone().or(from_env).unwrap_or_else(|| app_url.to_string());
+        crate::any::AnyConnection::connect_within(&url, timeout).await
     }
 
     /// Marks the database as a development database: drafts are applied, and a draft

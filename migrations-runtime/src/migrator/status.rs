@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use migrations_core::Dialect;
+
 use crate::backend::Connection;
 use crate::error::MigrateError;
 use crate::history::{self, Applied};
@@ -38,17 +40,29 @@ pub struct StatusLine {
 }
 
 impl Migrator {
-    /// The history, creating its table on first use. The table is read first and
-    /// created only if that fails, which saves a boot with nothing to do a statement.
-    pub(super) async fn prepare<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
-        if let Ok(rows) = conn.applied().await {
-            return Ok(rows);
+    /// The history as it is, without creating its table: a database no run has touched
+    /// has an empty one. `status` and `history` read this way, so a role that may only
+    /// read (the application's own) can look.
+    pub(super) async fn read_history<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
+        let failure = match conn.applied().await {
+            Ok(rows) => return Ok(rows),
+            Err(e) => e,
+        };
+        let exists = match conn.dialect() {
+            Dialect::Postgres => "SELECT CAST(to_regclass('_chakra_migrations') IS NOT NULL AS text)",
+            Dialect::MySql => "SELECT CAST(COUNT(*) > 0 AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '_chakra_migrations'",
+            Dialect::Sqlite => "SELECT CAST(COUNT(*) > 0 AS TEXT) FROM sqlite_master WHERE type = 'table' AND name = '_chakra_migrations'",
+        };
+        let answer = conn.query_text(exists).await.map_err(MigrateError::db("looking for the history table"))?;
+        match answer.first().map(String::as_str) {
+            Some("false" | "0") => Ok(Vec::new()),
+            _ => Err(MigrateError::db("reading the history table")(failure)),
         }
-        self.ensure_history(conn).await?;
-        conn.applied().await.map_err(MigrateError::db("reading the history table"))
     }
 
-    /// [`Migrator::prepare`] reading only what `apply` needs.
+    /// What `apply` needs of the history, creating its table on first use. The table is
+    /// read first and created only if that fails, which saves a boot with nothing to do a
+    /// statement.
     pub(super) async fn prepare_summary<C: Connection>(&self, conn: &mut C) -> Result<history::Summary, MigrateError> {
         if let Ok(summary) = conn.applied_summary().await {
             return Ok(summary);
@@ -57,7 +71,7 @@ impl Migrator {
         conn.applied_summary().await.map_err(MigrateError::db("reading the history table"))
     }
 
-    /// [`Migrator::prepare`] reading only what a rollback needs.
+    /// What a rollback needs of the history, creating its table on first use.
     pub(super) async fn prepare_brief<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
         if let Ok(rows) = conn.applied_brief().await {
             return Ok(rows);
@@ -100,7 +114,7 @@ impl Migrator {
     /// ```
     pub async fn status<C: Connection>(&self, conn: &mut C) -> Result<Vec<StatusLine>, MigrateError> {
         let plan = self.plan()?;
-        let applied = self.prepare(conn).await?;
+        let applied = self.read_history(conn).await?;
         let by_key: BTreeMap<(String, String), &Applied> =
             applied.iter().map(|r| ((r.app.clone(), r.id.clone()), r)).collect();
         let mut lines: Vec<StatusLine> = plan
@@ -154,13 +168,13 @@ impl Migrator {
     /// # }
     /// ```
     pub async fn history<C: Connection>(&self, conn: &mut C) -> Result<Vec<Applied>, MigrateError> {
-        self.prepare(conn).await
+        self.read_history(conn).await
     }
 
     /// `migrate resolve ID --rolled-back` (MySQL recovery): forgets an interrupted
     /// migration after its statements were undone by hand.
     pub async fn resolve_rolled_back<C: Connection>(&self, conn: &mut C, id: &str) -> Result<(), MigrateError> {
-        let applied = self.prepare(conn).await?;
+        let applied = self.read_history(conn).await?;
         let row = applied
             .iter()
             .find(|r| r.id == id || format!("{}/{}", r.app, r.id) == id)
