@@ -111,18 +111,43 @@ impl AnyConnection {
     }
 }
 
-/// The URL without its password, for messages.
+/// The URL without its password, for messages: the password of the user part and any
+/// `password=` (or `pass=`, `sslpassword=`) query parameter become `***`.
+///
+/// ```
+/// use migrations_runtime::any::redact;
+///
+/// assert_eq!(redact("postgres://app:s3cret@db:5432/prod"), "postgres://app:***@db:5432/prod");
+/// assert_eq!(redact("mysql://app@db/prod?password=s3cret&ssl-mode=REQUIRED"), "mysql://app@db/prod?password=***&ssl-mode=REQUIRED");
+/// ```
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_string(),
-            }
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_string() };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((creds, host)) => match creds.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    let path = match path.split_once('?') {
+        Some((before, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if matches!(k.to_ascii_lowercase().as_str(), "password" | "pass" | "sslpassword") => {
+                        format!("{k}=***")
+                    }
+                    _ => p.to_string(),
+                })
+                .collect();
+            format!("{before}?{}", params.join("&"))
         }
-        _ => url.to_string(),
-    }
+        None => path.to_string(),
+    };
+    format!("{}{authority}{path}", &url[..scheme_end])
 }
 
 macro_rules! delegate {

@@ -117,7 +117,8 @@ async fn separate_roles(dialect: Dialect) {
     println!("{dialect}: the app role applying: {err}");
 
     // The migration role applies; MIGRATION_DATABASE_URL's place is `migration_url`.
-    let steps = migrator.clone().migration_url(&mig_url).apply_url(&app_url).await.expect("apply as the migration role");
+    let steps =
+        migrator.clone().migration_url(&mig_url).apply_url(&app_url).await.expect("apply as the migration role");
     assert_eq!(steps.len(), 3, "{dialect}");
 
     // The application reads and writes its tables, and can look at the history.
@@ -126,7 +127,12 @@ async fn separate_roles(dialect: Dialect) {
     let count = as_app.query_text("SELECT username FROM users WHERE username = 'changed'").await.expect("select");
     assert_eq!(count, ["changed"], "{dialect}");
     assert_eq!(migrator.history(&mut as_app).await.expect("history as the app").len(), 3, "{dialect}");
-    assert!(migrator.status(&mut as_app).await.expect("status").iter().all(|l| matches!(l.state, migrations_runtime::State::Applied(_))));
+    assert!(migrator
+        .status(&mut as_app)
+        .await
+        .expect("status")
+        .iter()
+        .all(|l| matches!(l.state, migrations_runtime::State::Applied(_))));
     drop(as_app);
 
     let name = db.name.clone();
@@ -159,4 +165,85 @@ async fn separate_roles_migration_role_applies_app_role_reads_and_writes_on_post
 #[tokio::test]
 async fn separate_roles_migration_role_applies_app_role_reads_and_writes_on_mariadb() {
     separate_roles(Dialect::MySql).await;
+}
+
+/// No password in any output: every `migrate` command, run by an application whose URL
+/// carries a password (and by one given the migration role's URL in
+/// `MIGRATION_DATABASE_URL`), prints none, in success or failure, nor does the history.
+async fn no_password_in_any_output(dialect: Dialect) {
+    let Some(mut db) = TestDb::create(dialect, "secrets").await else { return };
+    let password = "Pw-never-shown-42";
+    let user = format!("chakra_s_{}", &db.name[db.name.len() - 8..]);
+    let url = match dialect {
+        Dialect::Postgres => as_user(&db.url, "postgres", password),
+        _ => {
+            let mut setup = Vec::new();
+            for host in ["%", "localhost", "127.0.0.1"] {
+                setup.push(format!("CREATE USER '{user}'@'{host}' IDENTIFIED BY '{password}'"));
+                setup.push(format!("GRANT ALL PRIVILEGES ON *.* TO '{user}'@'{host}'"));
+            }
+            db.execute_all(&setup).await;
+            as_user(&db.url, &user, password)
+        }
+    };
+    let run = |url: &str, env: Option<&str>, args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fixture_app"));
+        cmd.args(["blog", url, "migrate"]).args(args);
+        if let Some(env) = env {
+            cmd.env("MIGRATION_DATABASE_URL", env);
+        }
+        let out = cmd.output().expect("run fixture_app");
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    };
+    let commands: &[&[&str]] = &[
+        &["status"],
+        &["apply", "--dry-run"],
+        &["apply", "0001_create_users"],
+        &["apply"],
+        &["history"],
+        &["sql", "0002_add_posts"],
+        &["sql", "0002_add_posts", "--backward"],
+        &["rollback", "--count", "1"],
+        &["rollback", "--to", "no_such_migration"],
+        &["resolve", "no_such_migration", "--rolled-back"],
+        &["apply", "--lock-timeout", "soon"],
+    ];
+    let mut seen = String::new();
+    for args in commands {
+        seen.push_str(&run(&url, None, args));
+    }
+    // The migration role's URL from the environment; the application's URL is another.
+    seen.push_str(&run("sqlite::memory:", Some(&url), &["status"]));
+    // Failures to connect: a wrong password, a port nobody listens on.
+    seen.push_str(&run(&url.replace(password, "Wrong-pw-also-secret"), None, &["status"]));
+    let dead = url.replace(&format!(":{}", if dialect == Dialect::Postgres { 5432 } else { 3306 }), ":9");
+    seen.push_str(&run(&dead, None, &["status"]));
+    println!("{dialect}: everything the commands printed:\n{seen}");
+    assert!(seen.contains("0001_create_users"), "{dialect}: the commands did not run: {seen}");
+    for secret in [password, "Wrong-pw-also-secret"] {
+        assert!(!seen.contains(secret), "{dialect}: a password was printed:\n{seen}");
+    }
+    let rows = db
+        .query_strings(
+            "SELECT CONCAT(app, id, applied_at, checksum, COALESCE(reverse_sql, '')) FROM _chakra_migrations",
+        )
+        .await;
+    assert!(!rows.is_empty() && rows.iter().all(|r| !r.contains(password)), "{dialect}: {rows:?}");
+    db.destroy().await;
+    if dialect == Dialect::MySql {
+        let mut admin = AnyConnection::connect(&chakra_tests::db::server_url(dialect)).await.expect("admin");
+        for host in ["%", "localhost", "127.0.0.1"] {
+            as_admin(&mut admin, &format!("DROP USER IF EXISTS '{user}'@'{host}'"), "secrets").await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn no_password_in_any_output_on_postgres() {
+    no_password_in_any_output(Dialect::Postgres).await;
+}
+
+#[tokio::test]
+async fn no_password_in_any_output_on_mariadb() {
+    no_password_in_any_output(Dialect::MySql).await;
 }
