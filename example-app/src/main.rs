@@ -24,7 +24,7 @@ enum Command {
 }
 
 fn database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://example.db".to_string())
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://example.db?mode=rwc".to_string())
 }
 
 #[tokio::main]

@@ -25,7 +25,8 @@ pub enum AnyConnection {
 }
 
 impl AnyConnection {
-    /// Connects to `url`. A `sqlite:` URL without `mode=` creates the file if needed.
+    /// Connects to `url`. A `sqlite:` URL naming a file that does not exist is refused
+    /// unless it asks for the file to be created (`sqlite://app.db?mode=rwc`).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -82,17 +83,17 @@ impl AnyConnection {
             }
             #[cfg(feature = "sqlite")]
             "sqlite" => {
-                let url = if url.contains("mode=") || url.contains(":memory:") {
-                    url.to_string()
-                } else if url.contains('?') {
-                    format!("{url}&mode=rwc")
-                } else {
-                    format!("{url}?mode=rwc")
-                };
-                sqlx::SqliteConnection::connect(&url)
-                    .await
-                    .map(AnyConnection::Sqlite)
-                    .map_err(MigrateError::db(doing()))
+                // A missing file is refused unless creating it is asked for: a typo in the
+                // URL would otherwise boot on a new, empty database.
+                if let Some(path) = sqlite_file(url).filter(|p| !std::path::Path::new(p).exists()) {
+                    if !url.contains("mode=rwc") && !url.contains("mode=memory") {
+                        return Err(MigrateError::Usage(format!(
+                            "there is no SQLite database at `{path}` (from {}); to create it, ask for it with `?mode=rwc` in the URL",
+                            redact(url)
+                        )));
+                    }
+                }
+                sqlx::SqliteConnection::connect(url).await.map(AnyConnection::Sqlite).map_err(MigrateError::db(doing()))
             }
             _ => Err(MigrateError::Usage(format!(
                 "cannot connect to `{}`: this binary supports {}",
@@ -109,6 +110,13 @@ impl AnyConnection {
             ))),
         }
     }
+}
+
+/// The file a `sqlite:` URL names, if it names one (not `:memory:`).
+fn sqlite_file(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:") && !url.contains("mode=memory")).then(|| path.to_string())
 }
 
 /// The URL without its password, for messages: the password of the user part and any

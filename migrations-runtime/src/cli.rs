@@ -92,6 +92,14 @@ pub enum MigrateCommand {
         /// trusted.
         #[arg(long)]
         run_stored_sql: bool,
+        /// Go ahead when the rollback drops tables or columns that hold data (asked
+        /// for at a terminal; required elsewhere when no target is named).
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Only remove the migrations from the history, running nothing (they were
+        /// undone by hand).
+        #[arg(long)]
+        fake: bool,
         /// How statements wait for other sessions' locks.
         #[command(flatten)]
         locks: LockArgs,
@@ -166,6 +174,58 @@ fn progress(p: &Progress) {
         }
     }
     let _ = out.flush();
+}
+
+/// Shows what a rollback will undo, and asks before one that drops data: at a terminal,
+/// a question; elsewhere (a script, CI) a refusal unless `--yes`, when no target was named
+/// (the last batch may not be the one the operator has in mind, say after a failed deploy).
+/// `Ok(false)`: the operator said no.
+async fn confirm_rollback(
+    migrator: &Migrator,
+    conn: &mut crate::any::AnyConnection,
+    options: &RollbackOptions,
+    named: bool,
+    yes: bool,
+) -> Result<bool, MigrateError> {
+    use std::io::IsTerminal;
+    let undos = migrator.rollback_preview(conn, options).await?;
+    if undos.is_empty() {
+        return Ok(true);
+    }
+    let verb = if options.fake { "forget (running nothing)" } else { "roll back" };
+    println!("this will {verb}, last applied first:");
+    let mut losing = false;
+    for u in &undos {
+        println!("  {}/{} (applied {})", u.app, u.id, u.applied_at);
+        if options.fake {
+            continue;
+        }
+        if u.unknown {
+            println!("    not in this binary: undone only with the SQL stored in the database (--run-stored-sql)");
+        }
+        for loss in &u.losses {
+            println!("    {loss}");
+            losing |= loss.rows > 0;
+        }
+    }
+    if !losing || yes || named {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(MigrateError::Usage(
+            "this rollback drops data (above) and no migration was named; pass --yes to go ahead, or name what to roll back (`--count N`, `--to ID`)".into(),
+        ));
+    }
+    print!("data will be lost; go ahead? [y/N] ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(true)
+    } else {
+        println!("nothing was rolled back");
+        Ok(false)
+    }
 }
 
 impl MigrateCommand {
@@ -250,19 +310,29 @@ impl MigrateCommand {
                     n => println!("{verb} {n} migration{}", if n == 1 { "" } else { "s" }),
                 }
             }
-            MigrateCommand::Rollback { zero, count, to, force, app, run_stored_sql, .. } => {
+            MigrateCommand::Rollback { zero, count, to, force, app, run_stored_sql, yes, fake, .. } => {
                 let target = match (zero, count, to) {
                     (Some(_), _, _) => RollbackTarget::Zero,
                     (_, Some(n), _) => RollbackTarget::Count(*n),
                     (_, _, Some(id)) => RollbackTarget::To(id.clone()),
                     _ => RollbackTarget::LastBatch,
                 };
-                let options =
-                    RollbackOptions { target, force: *force, app: app.clone(), run_stored_sql: *run_stored_sql };
+                let named = zero.is_some() || count.is_some() || to.is_some();
+                let options = RollbackOptions {
+                    target,
+                    force: *force,
+                    app: app.clone(),
+                    run_stored_sql: *run_stored_sql,
+                    fake: *fake,
+                };
+                if !confirm_rollback(&migrator, &mut conn, &options, named, *yes).await? {
+                    return Ok(());
+                }
                 let steps = migrator.rollback_with(&mut conn, &options).await?;
+                let verb = if *fake { "forgot" } else { "rolled back" };
                 match steps.len() {
                     0 => println!("nothing to roll back"),
-                    n => println!("rolled back {n} migration{}", if n == 1 { "" } else { "s" }),
+                    n => println!("{verb} {n} migration{}", if n == 1 { "" } else { "s" }),
                 }
             }
             MigrateCommand::Sql { id, backward, .. } => {

@@ -8,7 +8,7 @@ use migrations_core::render::RenderError;
 #[non_exhaustive]
 pub enum MigrateError {
     /// The database could not be reached or a bookkeeping query failed.
-    #[error("chakra: database error while {doing}: {source}")]
+    #[error("chakra: database error while {doing}: {}", server_says(.source))]
     Database {
         /// What the migrator was doing.
         doing: String,
@@ -18,7 +18,7 @@ pub enum MigrateError {
     },
     /// A statement of a migration failed; on PostgreSQL and SQLite nothing of that
     /// migration was kept.
-    #[error("chakra: migration {id} failed at statement {index} of {count}:\n  {statement}\n  the database said: {source}\n  {state}")]
+    #[error("chakra: migration {id} failed at statement {index} of {count}:\n  {statement}\n  the database said: {}\n  {state}", server_says(.source))]
     Statement {
         /// The migration.
         id: String,
@@ -145,6 +145,24 @@ pub enum MigrateError {
     /// A migration, app or target that does not exist, a cycle, or a bad request.
     #[error("chakra: {0}")]
     Usage(String),
+}
+
+/// What the server said: its message, and on PostgreSQL its DETAIL and HINT, which often
+/// hold what the message leaves out (the row that broke a constraint, what to do).
+fn server_says(error: &sqlx::Error) -> String {
+    let mut text = error.to_string();
+    #[cfg(feature = "postgres")]
+    if let Some(pg) = error.as_database_error().and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()) {
+        if let Some(detail) = pg.detail() {
+            text.push_str("\n  DETAIL: ");
+            text.push_str(detail);
+        }
+        if let Some(hint) = pg.hint() {
+            text.push_str("\n  HINT: ");
+            text.push_str(hint);
+        }
+    }
+    text
 }
 
 impl MigrateError {

@@ -44,8 +44,8 @@ pub use backend::Connection;
 pub use error::MigrateError;
 pub use migrations_core::Dialect;
 pub use migrator::{
-    lock_wait, parse_duration, ApplyOptions, LockRetry, LockStrategy, LockWaits, Migrator, Progress, RollbackOptions,
-    RollbackTarget, State, StatusLine, Step, MIGRATION_URL_VAR,
+    lock_wait, parse_duration, ApplyOptions, LockRetry, LockStrategy, LockWaits, Loss, Migrator, Progress,
+    RollbackOptions, RollbackTarget, State, StatusLine, Step, Undo, MIGRATION_URL_VAR,
 };
 pub use registry::{EmbeddedMigration, Migrations};
 pub use sqlx;

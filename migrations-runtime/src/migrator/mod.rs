@@ -28,6 +28,7 @@ pub use lock_wait::LockWaits;
 pub use options::{
     parse_duration, ApplyOptions, LockRetry, LockStrategy, Progress, RollbackOptions, RollbackTarget, Step,
 };
+pub use rollback::{Loss, Undo};
 pub use status::{State, StatusLine};
 use units::{render_error, texts, units_of};
 

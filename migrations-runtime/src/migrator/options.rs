@@ -72,6 +72,9 @@ pub struct RollbackOptions {
     /// the database, which anyone able to write the history table can change, so it runs
     /// only when asked for, and is reported first ([`Progress::StoredSql`]).
     pub run_stored_sql: bool,
+    /// Remove the chosen migrations from the history without running anything (they
+    /// were undone by hand).
+    pub fake: bool,
 }
 
 /// What to roll back.

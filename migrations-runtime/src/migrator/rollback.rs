@@ -136,7 +136,7 @@ impl Migrator {
         plan: &[Planned],
         waits: &LockWaits,
     ) -> Result<Vec<Step>, MigrateError> {
-        let (target, force) = (&options.target, options.force);
+        let force = options.force;
         let dialect = conn.dialect();
         let applied = self.prepare_brief(conn).await?;
         if let Some(row) = applied.iter().find(|r| r.steps_done.is_some()) {
@@ -145,29 +145,21 @@ impl Migrator {
                 row.app, row.id
             )));
         }
-        let mut order: Vec<Applied> =
-            applied.iter().filter(|r| options.app.as_ref().is_none_or(|a| *a == r.app)).cloned().collect();
-        order.reverse();
-        let chosen: Vec<Applied> = match target {
-            RollbackTarget::LastBatch => {
-                let last = order.iter().map(|r| r.batch).max().unwrap_or(0);
-                order.into_iter().filter(|r| r.batch == last).collect()
-            }
-            RollbackTarget::Count(n) => order.into_iter().take(*n).collect(),
-            RollbackTarget::Zero => order,
-            RollbackTarget::To(id) => {
-                let pos = order.iter().position(|r| r.id == *id || format!("{}/{}", r.app, r.id) == *id);
-                match pos {
-                    Some(p) => order.into_iter().take(p).collect(),
-                    None => return Err(MigrateError::Usage(format!("`{id}` is not applied"))),
-                }
-            }
-        };
+        let chosen = choose(&applied, options)?;
         refuse_orphans(plan, &applied, &chosen)?;
         let known = |row: &Applied| plan.iter().any(|p| p.app == row.app && p.migration.id == row.id);
         // SQL read from the database is data, not code: anyone who can write the history
         // table could have put any SQL there. It runs only when asked for, and is shown
         // first; the refusal comes before anything is undone.
+        if options.fake {
+            // Forget them without running anything: the operator undid them by hand.
+            let mut steps = Vec::new();
+            for row in chosen {
+                conn.delete_applied(&row.app, &row.id).await.map_err(MigrateError::db("removing the history row"))?;
+                steps.push(Step { app: row.app, id: row.id, statements: Vec::new(), ms: 0 });
+            }
+            return Ok(steps);
+        }
         let mut stored = Vec::new();
         for row in chosen.iter().filter(|r| !known(r)) {
             let key = format!("{}/{}", row.app, row.id);
@@ -236,6 +228,119 @@ impl Migrator {
         }
         Ok(steps)
     }
+}
+
+/// The applied migrations `options` chose, last applied first.
+fn choose(applied: &[Applied], options: &RollbackOptions) -> Result<Vec<Applied>, MigrateError> {
+    let mut order: Vec<Applied> =
+        applied.iter().filter(|r| options.app.as_ref().is_none_or(|a| *a == r.app)).cloned().collect();
+    order.reverse();
+    Ok(match &options.target {
+        RollbackTarget::LastBatch => {
+            let last = order.iter().map(|r| r.batch).max().unwrap_or(0);
+            order.into_iter().filter(|r| r.batch == last).collect()
+        }
+        RollbackTarget::Count(n) => order.into_iter().take(*n).collect(),
+        RollbackTarget::Zero => order,
+        RollbackTarget::To(id) => {
+            let pos = order.iter().position(|r| r.id == *id || format!("{}/{}", r.app, r.id) == *id);
+            match pos {
+                Some(p) => order.into_iter().take(p).collect(),
+                None => return Err(MigrateError::Usage(format!("`{id}` is not applied"))),
+            }
+        }
+    })
+}
+
+/// What rolling back one migration would undo, for an operator to read before it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undo {
+    /// The app.
+    pub app: String,
+    /// The migration.
+    pub id: String,
+    /// When it was applied.
+    pub applied_at: String,
+    /// The data its rollback drops: each table or column, with the rows that hold data
+    /// in it now.
+    pub losses: Vec<Loss>,
+    /// This binary does not know the migration: it is undone only with the SQL stored in
+    /// the database (see [`RollbackOptions::run_stored_sql`]), which cannot be read for
+    /// losses.
+    pub unknown: bool,
+}
+
+/// A table or column a rollback drops, and how many rows hold data in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loss {
+    /// The table.
+    pub table: String,
+    /// The column, or `None` for the whole table.
+    pub column: Option<String>,
+    /// Rows that hold data there now (for a column: rows where it is not null).
+    pub rows: u64,
+}
+
+impl std::fmt::Display for Loss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rows = if self.rows == 1 { "1 row".to_string() } else { format!("{} rows", self.rows) };
+        match &self.column {
+            None => write!(f, "drops table {} ({rows})", self.table),
+            Some(c) => write!(f, "drops column {}.{c} ({rows} with a value)", self.table),
+        }
+    }
+}
+
+impl Migrator {
+    /// What [`Migrator::rollback_with`] would undo, without undoing anything: each
+    /// migration, last applied first, with the tables and columns its rollback drops and
+    /// the rows that hold data there now. Reads only (no lock, no history table created).
+    pub async fn rollback_preview<C: Connection>(
+        &self,
+        conn: &mut C,
+        options: &RollbackOptions,
+    ) -> Result<Vec<Undo>, MigrateError> {
+        let plan = self.plan()?;
+        let applied = self.read_history(conn).await?;
+        let mut undos = Vec::new();
+        for row in choose(&applied, options)? {
+            let key = format!("{}/{}", row.app, row.id);
+            let Some(i) = plan.iter().position(|p| p.app == row.app && p.migration.id == row.id) else {
+                undos.push(Undo {
+                    app: row.app,
+                    id: row.id,
+                    applied_at: row.applied_at,
+                    losses: Vec::new(),
+                    unknown: true,
+                });
+                continue;
+            };
+            let after = self.schema_before(&plan, i + 1)?;
+            let (ops, _) = plan[i].migration.down_steps(&after).map_err(render_error(key))?;
+            let mut losses = Vec::new();
+            for op in &ops {
+                let (table, column) = match op {
+                    Operation::DeleteModel { table } => (table.name.clone(), None),
+                    Operation::RemoveField { table, column } => (table.clone(), Some(column.name.clone())),
+                    _ => continue,
+                };
+                let rows = count_rows(conn, &table, column.as_deref()).await?;
+                losses.push(Loss { table, column, rows });
+            }
+            undos.push(Undo { app: row.app, id: row.id, applied_at: row.applied_at, losses, unknown: false });
+        }
+        Ok(undos)
+    }
+}
+
+/// Rows of `table` (with a value in `column`, when given).
+async fn count_rows<C: Connection>(conn: &mut C, table: &str, column: Option<&str>) -> Result<u64, MigrateError> {
+    let d = conn.dialect();
+    let what = column.map_or_else(|| "*".to_string(), |c| d.quote(c));
+    let text = if d == Dialect::MySql { "CHAR" } else { "TEXT" };
+    let sql = format!("SELECT CAST(COUNT({what}) AS {text}) FROM {}", d.quote(table));
+    let counted = conn.query_text(&sql).await.map_err(MigrateError::db(format!("counting the rows of {table}")))?;
+    Ok(counted.first().and_then(|n| n.parse().ok()).unwrap_or(0))
 }
 
 pub(super) fn stored_reverse(key: &str, stored: Option<String>) -> Result<Vec<String>, MigrateError> {

@@ -1,0 +1,115 @@
+//! Traps an operating team falls into, each closed by a regression test: a SQLite URL
+//! with a typo booting on a new empty database; a plain `migrate rollback` after a failed
+//! deploy silently dropping the previous batch's tables; PostgreSQL's DETAIL and HINT
+//! lost from a failed statement's report.
+
+use std::process::Command;
+
+use chakra_tests::db::TestDb;
+use chakra_tests::runtime_fixture::{BLOG, BLOG_GUARDED};
+use migrations_core::Dialect;
+use migrations_runtime::{AnyConnection, ApplyOptions, MigrateError, Migrator};
+
+fn app(set: &str, url: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_fixture_app"))
+        .args([set, url, "migrate"])
+        .args(args)
+        .output()
+        .expect("run fixture_app");
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[tokio::test]
+async fn a_sqlite_url_of_a_missing_file_is_refused_unless_creating_it_is_asked_for() {
+    let path = std::env::temp_dir().join(format!("{}.db", chakra_tests::db::unique_name("typo")));
+    let url = format!("sqlite://{}", path.display());
+    let err = Migrator::new(&BLOG).apply_url(&url).await.expect_err("a missing file");
+    let text = err.to_string();
+    assert!(text.contains("there is no SQLite database at") && text.contains("?mode=rwc"), "{text}");
+    assert!(!path.exists(), "the file was created");
+    // Asked for: created and migrated.
+    let steps = Migrator::new(&BLOG).apply_url(&format!("{url}?mode=rwc")).await.expect("created");
+    assert_eq!(steps.len(), 3);
+    // Now it exists, the plain URL opens it.
+    assert!(Migrator::new(&BLOG).apply_url(&url).await.expect("exists").is_empty());
+    let _ = std::fs::remove_file(&path);
+}
+
+/// After a failed deploy, `migrate rollback` would undo the last *successful* batch: it
+/// says what it drops first, and will not drop data without `--yes` when nobody named
+/// what to roll back (and stdin is not a terminal). `--fake` only forgets.
+#[tokio::test]
+async fn rollback_without_a_target_shows_what_it_drops_and_needs_yes_to_lose_data() {
+    let Some(mut db) = TestDb::create(Dialect::Sqlite, "rbyes").await else { return };
+    let url = db.url.clone();
+    let (ok, out) = app("blog", &url, &["apply", "0002_add_posts"]);
+    assert!(ok, "{out}");
+    db.execute_all(&[
+        "INSERT INTO users (username) VALUES ('ada'), ('grace')".into(),
+        "INSERT INTO posts (author_id, title) VALUES (1, 'hello')".into(),
+    ])
+    .await;
+
+    let (ok, out) = app("blog", &url, &["rollback"]);
+    assert!(!ok, "a rollback that drops data went ahead without --yes:\n{out}");
+    assert!(out.contains("blog/0002_add_posts") && out.contains("drops table posts (1 row)"), "{out}");
+    assert!(out.contains("drops table users (2 rows)") && out.contains("pass --yes"), "{out}");
+    assert_eq!(db.query_strings("SELECT title FROM posts").await, ["hello"], "something was dropped");
+
+    // Named, or with --yes: it goes ahead (the list is still shown).
+    let (ok, out) = app("blog", &url, &["rollback", "--count", "1"]);
+    assert!(ok && out.contains("drops table posts (1 row)") && out.contains("rolled back 1 migration"), "{out}");
+    let (ok, out) = app("blog", &url, &["rollback", "--yes"]);
+    assert!(ok && out.contains("rolled back 1 migration"), "{out}");
+
+    // --fake forgets without running anything.
+    let (ok, out) = app("blog", &url, &["apply"]);
+    assert!(ok, "{out}");
+    let (ok, out) = app("blog", &url, &["rollback", "--fake", "--count", "1"]);
+    assert!(ok && out.contains("forget (running nothing)") && out.contains("forgot 1 migration"), "{out}");
+    assert_eq!(
+        db.query_strings("SELECT username FROM users WHERE username = 'admin'").await,
+        ["admin"],
+        "--fake ran the down"
+    );
+    let (_, status) = app("blog", &url, &["status"]);
+    assert!(status.contains("○ 0003_seed_admin (pending)"), "{status}");
+    db.destroy().await;
+}
+
+/// A failed statement's report keeps what PostgreSQL adds to its message: DETAIL (the
+/// row that broke the constraint) and HINT.
+#[tokio::test]
+async fn a_failed_statement_on_postgres_reports_detail_and_hint() {
+    let Some(mut db) = TestDb::create(Dialect::Postgres, "detail").await else { return };
+    db.execute_all(&[
+        "CREATE TABLE chakra_gate (ok INTEGER NOT NULL CHECK (ok = 1))".into(),
+        "CREATE TABLE chakra_switch (v INTEGER NOT NULL)".into(),
+        "INSERT INTO chakra_switch (v) VALUES (0)".into(),
+    ])
+    .await;
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let err = Migrator::new(&BLOG_GUARDED).apply(&mut conn).await.expect_err("statement 3 fails");
+    let text = err.to_string();
+    assert!(matches!(err, MigrateError::Statement { index: 3, .. }), "{text}");
+    assert!(text.contains("DETAIL: Failing row contains"), "{text}");
+    // A HINT, from a statement PostgreSQL answers with one.
+    let err = Migrator::new(&BLOG)
+        .apply_with(&mut conn, &ApplyOptions { dry_run: false, ..Default::default() })
+        .await
+        .map(drop);
+    assert!(err.is_ok(), "{err:?}");
+    let hinted =
+        migrations_runtime::Connection::execute(&mut conn, "SELECT * FROM users WHERE id = nosuchfunction(1)").await;
+    let hinted = MigrateError::Statement {
+        id: "x".into(),
+        index: 1,
+        count: 1,
+        statement: "SELECT ...".into(),
+        source: Box::new(hinted.expect_err("no such function")),
+        state: String::new(),
+    };
+    assert!(hinted.to_string().contains("HINT: No function matches"), "{hinted}");
+    drop(conn);
+    db.destroy().await;
+}
