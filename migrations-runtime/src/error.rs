@@ -91,25 +91,8 @@ pub enum MigrateError {
     /// A statement of a migration waited longer than the lock timeout for a lock another
     /// session holds, on every try: the run gave up rather than keep the table's other
     /// users waiting behind it.
-    #[error("chakra: migration {id} gave up after {tries} tries in {seconds} s: each time, a statement waited longer than the lock timeout ({lock_timeout}) for a lock another session holds.\n  the statement: {statement}\n  {holders}\n  {state}\n  what to do: {advice}")]
-    LockConflict {
-        /// The migration.
-        id: String,
-        /// Tries made.
-        tries: u32,
-        /// Time from the first try to giving up.
-        seconds: u64,
-        /// The lock timeout, for people.
-        lock_timeout: String,
-        /// The first line of the statement that waited.
-        statement: String,
-        /// Who held the lock at the last try, where the database can tell.
-        holders: String,
-        /// What the database is left in.
-        state: String,
-        /// What the operator can do.
-        advice: String,
-    },
+    #[error("{0}")]
+    LockConflict(Box<LockConflict>),
     /// The server did not answer the connection in time.
     #[error("chakra: no answer from {url} within {seconds} s of connecting (the connect timeout); check that the host and port are a database server that is up, or raise the timeout (CHAKRA_CONNECT_TIMEOUT, `Migrator::connect_timeout`)")]
     ConnectTimeout {
@@ -147,9 +130,33 @@ pub enum MigrateError {
     Usage(String),
 }
 
+/// The report of a run that gave up waiting for other sessions' locks (see
+/// [`MigrateError::LockConflict`]).
+#[derive(Debug, thiserror::Error)]
+#[error("chakra: migration {id} gave up after {tries} tries in {seconds} s: each time, a statement waited longer than the lock timeout ({lock_timeout}) for a lock another session holds.\n  the statement: {statement}\n  {holders}\n  {state}\n  what to do: {advice}")]
+pub struct LockConflict {
+    /// The migration.
+    pub id: String,
+    /// Tries made.
+    pub tries: u32,
+    /// Time from the first try to giving up.
+    pub seconds: u64,
+    /// The lock timeout, for people.
+    pub lock_timeout: String,
+    /// The first line of the statement that waited.
+    pub statement: String,
+    /// Who held the lock at the last try, where the database can tell.
+    pub holders: String,
+    /// What the database is left in.
+    pub state: String,
+    /// What the operator can do.
+    pub advice: String,
+}
+
 /// What the server said: its message, and on PostgreSQL its DETAIL and HINT, which often
 /// hold what the message leaves out (the row that broke a constraint, what to do).
 fn server_says(error: &sqlx::Error) -> String {
+    #[cfg_attr(not(feature = "postgres"), allow(unused_mut))]
     let mut text = error.to_string();
     #[cfg(feature = "postgres")]
     if let Some(pg) = error.as_database_error().and_then(|e| e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()) {

@@ -41,7 +41,7 @@ pub mod table_lock;
 
 pub use any::AnyConnection;
 pub use backend::Connection;
-pub use error::MigrateError;
+pub use error::{LockConflict, MigrateError};
 pub use migrations_core::Dialect;
 pub use migrator::{
     lock_wait, parse_duration, ApplyOptions, LockRetry, LockStrategy, LockWaits, Loss, Migrator, Progress,

@@ -156,7 +156,7 @@ async fn blocked_migration_gives_up_then_applies_once(dialect: Dialect) {
         "{dialect}: gave up after {:?}; the reader's longest read of {count}: {longest:?}\n{text}",
         started.elapsed()
     );
-    assert!(matches!(err, MigrateError::LockConflict { tries: 3, .. }), "{dialect}: {text}");
+    assert!(matches!(&err, MigrateError::LockConflict(c) if c.tries == 3), "{dialect}: {text}");
     assert!(text.contains(&holder_id), "{dialect}: the holder {holder_id} is not named: {text}");
     if dialect == Dialect::Postgres {
         assert!(text.contains("on users"), "{dialect}: the table is not named: {text}");

@@ -251,7 +251,7 @@ impl Tries {
         let backoff = backoff(&retry, self.made);
         let first_line = conflict.statement.lines().next().unwrap_or_default().to_string();
         if self.made >= retry.tries || self.started.elapsed() + backoff > retry.deadline {
-            return Err(MigrateError::LockConflict {
+            return Err(MigrateError::LockConflict(Box::new(crate::error::LockConflict {
                 id: conflict.id,
                 tries: self.made,
                 seconds: self.started.elapsed().as_secs(),
@@ -260,7 +260,7 @@ impl Tries {
                 holders,
                 state: conflict.state,
                 advice: advice(conn.dialect()),
-            });
+            })));
         }
         let report = format!(
             "chakra: migration {} waited {} for a lock another session holds (try {} of {}); nothing of it was kept; trying again in {}\n  the statement: {first_line}\n  {holders}",
