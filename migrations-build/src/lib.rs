@@ -47,7 +47,7 @@ pub use config::{Config, Mode};
 pub use error::{Error, Located, Location, Result};
 pub use generate::{describe, Report};
 pub use migrations_core::Dialect;
-pub use registry::checksum;
+pub use registry::{checksum, semantic_checksum};
 
 /// What a model file holds, read as a build on a cold cache reads it (the bodies of model
 /// structs from the text) and as the rerun that places errors reads it (all of it with

@@ -24,8 +24,12 @@ pub struct MigrationFile {
     pub dependencies: Vec<String>,
     /// Whether the file is an unsealed draft.
     pub draft: bool,
-    /// SHA-256 of the text with line endings normalised (see [`crate::checksum`]).
+    /// SHA-256 of the text with line endings normalised (see [`crate::checksum`]): what
+    /// changes whenever the file does (the caches' key).
     pub checksum: String,
+    /// What the migration does, recorded when it is applied (see
+    /// [`crate::registry::semantic_checksum`]).
+    pub semantic_checksum: String,
 }
 
 /// Whether `stem` looks like a migration id: four or more digits, `_`, a name.
@@ -148,6 +152,7 @@ pub fn read_text(path: &Path, stem: &str, number: u32, text: &str) -> Result<Mig
         dependencies,
         draft: text.starts_with(DRAFT_MARK),
         checksum: crate::registry::checksum(text),
+        semantic_checksum: crate::registry::semantic_checksum(text).unwrap_or_default(),
     })
 }
 

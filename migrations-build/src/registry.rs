@@ -22,10 +22,109 @@ pub fn checksum(text: &str) -> String {
     } else {
         Sha256::digest(text.as_bytes())
     };
-    // By table: `write!(s, "{b:02x}")` goes through the formatter, slow at opt-level 0.
+    hex(&digest)
+}
+
+/// The checksum a migration is recorded with when applied: what the migration *does*, not
+/// how its file is laid out. SHA-256 over the file's tokens, leaving out what cannot change
+/// what it does: comments (doc comments too), whitespace and line breaks, `use` items (what
+/// `cargo clippy --fix` or an IDE rewrites), the `DATA_LOSS_ACKNOWLEDGED` constant (which
+/// check mode asks a person to add after it was applied), and a comma before a closing
+/// bracket or after a `{...}` block (what `rustfmt` adds or removes). Written `2:` (the
+/// scheme) and the first 62 hex digits, so it fits the history table's 64 characters and a
+/// row says which scheme wrote it. `None` when the text is not Rust tokens (rustc will say
+/// why when it compiles the module).
+pub fn semantic_checksum(text: &str) -> Option<String> {
+    let tokens: proc_macro2::TokenStream = text.parse().ok()?;
+    let mut hasher = Sha256::new();
+    feed(&mut hasher, tokens, true);
+    let mut hex = hex(&hasher.finalize());
+    hex.truncate(62);
+    Some(format!("2:{hex}"))
+}
+
+/// Feeds the tokens of `stream` to `hasher` as [`semantic_checksum`] reads them.
+fn feed(hasher: &mut Sha256, stream: proc_macro2::TokenStream, top_level: bool) {
+    use proc_macro2::{Delimiter, TokenTree};
+    let tokens: Vec<TokenTree> = stream.into_iter().collect();
+    let is_ident = |t: Option<&TokenTree>, name: &str| matches!(t, Some(TokenTree::Ident(i)) if i == name);
+    let is_punct = |t: Option<&TokenTree>, c: char| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == c);
+    let mut k = 0;
+    while k < tokens.len() {
+        // An attribute: `#[doc = ...]` (a doc comment) is left out, any other is kept.
+        if is_punct(tokens.get(k), '#') {
+            let bang = usize::from(is_punct(tokens.get(k + 1), '!'));
+            if let Some(TokenTree::Group(g)) = tokens.get(k + 1 + bang) {
+                if g.delimiter() == Delimiter::Bracket && is_ident(g.stream().into_iter().next().as_ref(), "doc") {
+                    k += 2 + bang;
+                    continue;
+                }
+            }
+        }
+        if top_level {
+            // `pub(...)` before an item does not decide whether it is left out.
+            let mut start = k;
+            if is_ident(tokens.get(start), "pub") {
+                start += 1;
+                if matches!(tokens.get(start), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis) {
+                    start += 1;
+                }
+            }
+            let acknowledgement = is_ident(tokens.get(start), "const")
+                && is_ident(tokens.get(start + 1), crate::data_loss::ACKNOWLEDGEMENT);
+            if is_ident(tokens.get(start), "use") || acknowledgement {
+                while k < tokens.len() && !is_punct(tokens.get(k), ';') {
+                    k += 1;
+                }
+                k += 1;
+                continue;
+            }
+        }
+        match &tokens[k] {
+            TokenTree::Punct(p) if p.as_char() == ',' => {
+                let closes = k + 1 == tokens.len();
+                let after_block = matches!(k.checked_sub(1).map(|j| &tokens[j]), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace);
+                if !closes && !after_block {
+                    hasher.update(b",");
+                }
+            }
+            TokenTree::Punct(p) => {
+                let mut buf = [0; 4];
+                hasher.update(p.as_char().encode_utf8(&mut buf).as_bytes());
+                if p.spacing() == proc_macro2::Spacing::Alone {
+                    hasher.update(b" ");
+                }
+            }
+            TokenTree::Ident(i) => {
+                hasher.update(i.to_string().as_bytes());
+                hasher.update(b" ");
+            }
+            TokenTree::Literal(l) => {
+                hasher.update(l.to_string().as_bytes());
+                hasher.update(b" ");
+            }
+            TokenTree::Group(g) => {
+                let (open, close): (&[u8], &[u8]) = match g.delimiter() {
+                    Delimiter::Parenthesis => (b"(", b")"),
+                    Delimiter::Brace => (b"{", b"}"),
+                    Delimiter::Bracket => (b"[", b"]"),
+                    Delimiter::None => (b"", b""),
+                };
+                hasher.update(open);
+                feed(hasher, g.stream(), false);
+                hasher.update(close);
+            }
+        }
+        k += 1;
+    }
+}
+
+/// `bytes` as lower-case hex, by table (`write!` goes through the formatter, slow at
+/// opt-level 0).
+fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = String::with_capacity(64);
-    for b in digest {
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
         hex.push(char::from(HEX[usize::from(b >> 4)]));
         hex.push(char::from(HEX[usize::from(b & 0xf)]));
     }
@@ -62,8 +161,13 @@ pub fn registry(app: &str, files: &[MigrationFile], snapshot: Option<&std::path:
         m(&mut out, "ID");
         out.push_str(", dependencies: ");
         m(&mut out, "DEPENDENCIES");
-        out.push_str(", checksum: ");
-        string_literal(&mut out, &f.checksum);
+        // What the runtime records (the semantic checksum), then the checksum of the text
+        // that rows recorded before the semantic scheme hold.
+        out.push_str(", checksum: \"");
+        out.push_str(&f.semantic_checksum);
+        out.push(' ');
+        out.push_str(&f.checksum);
+        out.push('"');
         out.push_str(if f.draft { ", draft: true, up: " } else { ", draft: false, up: " });
         m(&mut out, "up");
         out.push_str(", down: ");

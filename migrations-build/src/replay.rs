@@ -169,6 +169,7 @@ mod tests {
             dependencies: Vec::new(),
             draft: false,
             checksum: checksum.into(),
+            semantic_checksum: String::new(),
         }
     }
 

@@ -238,6 +238,10 @@ impl Connection for AnyConnection {
         delegate!(self, c => c.delete_applied(app, id).await)
     }
 
+    async fn update_checksum(&mut self, app: &str, id: &str, checksum: &str) -> Result<(), sqlx::Error> {
+        delegate!(self, c => c.update_checksum(app, id, checksum).await)
+    }
+
     async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {
         delegate!(self, c => c.lock(timeout).await)
     }

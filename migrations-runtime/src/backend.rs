@@ -95,6 +95,9 @@ pub trait Connection: Send {
     /// Deletes a history row.
     async fn delete_applied(&mut self, app: &str, id: &str) -> Result<(), sqlx::Error>;
 
+    /// Replaces the checksum recorded for a migration.
+    async fn update_checksum(&mut self, app: &str, id: &str, checksum: &str) -> Result<(), sqlx::Error>;
+
     /// Takes the run's lock, waiting at most `timeout`.
     async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError>;
 
@@ -147,6 +150,7 @@ struct HistoryQueries {
     insert: &'static str,
     update: &'static str,
     delete: &'static str,
+    checksum: &'static str,
 }
 
 /// PostgreSQL numbers its placeholders.
@@ -159,6 +163,7 @@ const DOLLAR: HistoryQueries = HistoryQueries {
     insert: "INSERT INTO _chakra_migrations (app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     update: "UPDATE _chakra_migrations SET steps_done = $1, execution_time_ms = $2 WHERE app = $3 AND id = $4",
     delete: "DELETE FROM _chakra_migrations WHERE app = $1 AND id = $2",
+    checksum: "UPDATE _chakra_migrations SET checksum = $1 WHERE app = $2 AND id = $3",
 };
 
 /// MySQL and SQLite use `?`.
@@ -171,6 +176,7 @@ const QUESTION: HistoryQueries = HistoryQueries {
     insert: "INSERT INTO _chakra_migrations (app, id, applied_at, checksum, execution_time_ms, batch, reverse_sql, steps_done) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     update: "UPDATE _chakra_migrations SET steps_done = ?, execution_time_ms = ? WHERE app = ? AND id = ?",
     delete: "DELETE FROM _chakra_migrations WHERE app = ? AND id = ?",
+    checksum: "UPDATE _chakra_migrations SET checksum = ? WHERE app = ? AND id = ?",
 };
 
 /// The brief history as text (a line per migration, fields separated by tabs): one
@@ -382,6 +388,10 @@ macro_rules! history_methods {
 
         async fn delete_applied(&mut self, app: &str, id: &str) -> Result<(), sqlx::Error> {
             sqlx::query($q.delete).bind(app).bind(id).execute(self).await.map(drop)
+        }
+
+        async fn update_checksum(&mut self, app: &str, id: &str, checksum: &str) -> Result<(), sqlx::Error> {
+            sqlx::query($q.checksum).bind(checksum).bind(app).bind(id).execute(self).await.map(drop)
         }
     };
 }

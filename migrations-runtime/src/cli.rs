@@ -117,13 +117,18 @@ pub enum MigrateCommand {
     },
     /// The history table, in the order migrations were applied.
     History,
-    /// MySQL recovery: forget an interrupted migration whose statements were undone by hand.
+    /// Settle an applied migration by hand: `--rolled-back` forgets an interrupted one
+    /// whose statements were undone by hand (MySQL); `--accept-checksum` accepts a
+    /// deliberate change to an applied migration's file. Each leaves a note in the history.
     Resolve {
         /// The migration.
         id: String,
-        /// Required: its statements were undone by hand.
-        #[arg(long, required = true)]
+        /// Its statements were undone by hand: forget it.
+        #[arg(long, required_unless_present = "accept_checksum", conflicts_with = "accept_checksum")]
         rolled_back: bool,
+        /// Its file was changed on purpose: record the binary's checksum for it.
+        #[arg(long)]
+        accept_checksum: bool,
     },
 }
 
@@ -349,6 +354,17 @@ impl MigrateCommand {
                     };
                     println!("{}  batch {:<3} {}/{}  ({state})", r.applied_at, r.batch, r.app, r.id);
                 }
+                let notes = migrator.notes(&mut conn).await?;
+                if !notes.is_empty() {
+                    println!("notes:");
+                    for n in notes {
+                        println!("  {n}");
+                    }
+                }
+            }
+            MigrateCommand::Resolve { id, accept_checksum: true, .. } => {
+                let (old, new) = migrator.accept_checksum(&mut conn, id).await?;
+                println!("accepted the checksum of {id}: was {old}, now {new} (noted in the history)");
             }
             MigrateCommand::Resolve { id, .. } => {
                 migrator.resolve_rolled_back(&mut conn, id).await?;

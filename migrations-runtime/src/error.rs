@@ -65,7 +65,7 @@ pub enum MigrateError {
         why: String,
     },
     /// An applied migration's source changed since it was applied.
-    #[error("chakra: migration {id} was changed after it was applied (checksum {applied} in the database, {embedded} in this binary); restore the file, or write a new migration for the change")]
+    #[error("chakra: migration {id} was changed after it was applied (checksum {applied} in the database, {embedded} in this binary); restore the file, or write a new migration for the change; if the change is deliberate and the databases already match it, `migrate resolve {id} --accept-checksum`")]
     Changed {
         /// The migration.
         id: String,

@@ -11,7 +11,10 @@ pub struct EmbeddedMigration {
     pub id: &'static str,
     /// The migrations it comes after (`"0001_initial"`, or `"auth/0001_initial"` for another app).
     pub dependencies: &'static [&'static str],
-    /// SHA-256 of the module's source with line endings normalised, computed at build time.
+    /// Computed at build time: the checksum recorded when the migration is applied (what it
+    /// does, `2:` and 62 hex digits), then a space and the SHA-256 of the module's text,
+    /// which rows recorded before that scheme hold (see [`EmbeddedMigration::matches`]).
+    /// A hand-written registry may give any one string.
     pub checksum: &'static str,
     /// Whether it is an unsealed draft.
     pub draft: bool,
@@ -33,6 +36,20 @@ pub struct Migrations {
 }
 
 impl EmbeddedMigration {
+    /// The checksum recorded in the history when this migration is applied.
+    pub fn recorded_checksum(&self) -> &'static str {
+        self.checksum.split(' ').next().unwrap_or(self.checksum)
+    }
+
+    /// Whether `stored`, a checksum in the history, says that this migration is the one
+    /// that was applied: the same semantic checksum (formatting, comments, `use` lines and
+    /// the data-loss acknowledgement aside), or, in a row recorded before that scheme, the
+    /// same text.
+    pub fn matches(&self, stored: &str) -> bool {
+        stored == self.recorded_checksum()
+            || (!stored.starts_with("2:") && self.checksum.split(' ').nth(1) == Some(stored))
+    }
+
     /// The forward operations and Rust data steps, in order; drops given by name are
     /// looked up in `before`, the schema the migration meets.
     pub(crate) fn up_steps(&self, before: &Schema) -> Result<Steps, ApplyError> {

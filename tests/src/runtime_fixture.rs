@@ -116,6 +116,29 @@ pub static ITEMS_MISFIT: Migrations = Migrations {
     snapshot: "",
 };
 
+/// BLOG as a build of the semantic-checksum scheme embeds it: each checksum is the
+/// recorded one, then the text's (the same as BLOG's, so rows BLOG recorded match).
+pub static BLOG_SEMANTIC: Migrations = Migrations {
+    app: "blog",
+    migrations: &[
+        embedded!(m0001, "2:s0001 c0001"),
+        embedded!(m0002, "2:s0002 c0002"),
+        embedded!(m0003, "2:s0003 c0003"),
+    ],
+    snapshot: "",
+};
+
+/// BLOG_SEMANTIC with 0002 changed in what it does.
+pub static BLOG_SEMANTIC_EDITED: Migrations = Migrations {
+    app: "blog",
+    migrations: &[
+        embedded!(m0001, "2:s0001 c0001"),
+        embedded!(m0002, "2:s0002-edited c0002-edited"),
+        embedded!(m0003, "2:s0003 c0003"),
+    ],
+    snapshot: "",
+};
+
 /// `fixture_app` chooses by name.
 pub fn by_name(name: &str) -> Option<&'static Migrations> {
     match name {
@@ -125,6 +148,8 @@ pub fn by_name(name: &str) -> Option<&'static Migrations> {
         "slugs" => Some(&SLUGS),
         "items" => Some(&ITEMS),
         "widen" => Some(&WIDEN),
+        "semantic" => Some(&BLOG_SEMANTIC),
+        "semantic-edited" => Some(&BLOG_SEMANTIC_EDITED),
         _ => None,
     }
 }

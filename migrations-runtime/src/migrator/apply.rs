@@ -194,30 +194,42 @@ impl Migrator {
 
         let migrations = || plan.iter().map(|p| (p.app, p.migration.id));
         let checksums = summary.checksums(migrations());
+        let development = self.is_development()?;
         let mut replaced = false;
         for (p, &checksum) in plan.iter().zip(&checksums) {
+            // A draft on a development database may change: it is redone below.
+            let may_change = p.migration.draft && development;
             match checksum {
-                Some(checksum) if checksum != p.migration.checksum && !(p.migration.draft && self.development) => {
+                Some(checksum) if !p.migration.matches(checksum) && !may_change => {
                     return Err(MigrateError::Changed {
                         id: p.key(),
                         applied: checksum.to_string(),
-                        embedded: p.migration.checksum.to_string(),
+                        embedded: p.migration.recorded_checksum().to_string(),
                     });
                 }
-                Some(checksum) => replaced |= checksum != p.migration.checksum,
-                None if p.migration.draft && !self.development => {
+                Some(checksum) => replaced |= !p.migration.matches(checksum),
+                None if p.migration.draft && !development => {
                     return Err(MigrateError::Draft { id: p.key() });
                 }
                 None => {}
             }
         }
 
+        // Rows recorded before the semantic checksum get it now, once: after this, the
+        // file's formatting and comments may change without the row saying "changed".
+        for (p, checksum) in plan.iter().zip(&checksums) {
+            if checksum.is_some_and(|c| c != p.migration.recorded_checksum() && p.migration.matches(c)) {
+                conn.update_checksum(p.app, p.migration.id, p.migration.recorded_checksum())
+                    .await
+                    .map_err(MigrateError::db("recording the checksum of an applied migration in its new scheme"))?;
+            }
+        }
         let mut pending: Vec<bool> = checksums.iter().map(Option::is_none).collect();
         // Development: a draft that changed since it was applied is rolled back (with
         // the SQL stored when it was applied) and applied again below.
         if replaced {
             for (p, checksum) in plan.iter().zip(checksums).rev() {
-                if checksum.is_none_or(|c| c == p.migration.checksum) {
+                if checksum.is_none_or(|c| p.migration.matches(c)) {
                     continue;
                 }
                 let stored = conn
@@ -423,7 +435,7 @@ pub(super) fn history_row(p: &Planned, batch: i64, reverse: Option<Vec<String>>)
         app: p.app.into(),
         id: p.migration.id.into(),
         applied_at: history::now(),
-        checksum: p.migration.checksum.into(),
+        checksum: p.migration.recorded_checksum().into(),
         execution_time_ms: 0,
         batch,
         reverse_sql: reverse.map(|r| r.join(STATEMENT_SEPARATOR)),

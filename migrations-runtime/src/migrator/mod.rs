@@ -32,6 +32,10 @@ pub use rollback::{Loss, Undo};
 pub use status::{State, StatusLine};
 use units::{render_error, texts, units_of};
 
+/// The environment variable that marks a database for development (see
+/// [`Migrator::development`]).
+pub const DEVELOPMENT_VAR: &str = "CHAKRA_DEVELOPMENT";
+
 /// The environment variable holding the URL migrations run with, when it differs from the
 /// application's (see [`Migrator::migration_url`]).
 pub const MIGRATION_URL_VAR: &str = "MIGRATION_DATABASE_URL";
@@ -55,7 +59,7 @@ pub struct Migrator {
     retry: Option<LockRetry>,
     connect_timeout: Option<Duration>,
     migration_url: Option<String>,
-    development: bool,
+    development: Option<bool>,
     progress: Option<fn(&Progress)>,
 }
 
@@ -126,7 +130,7 @@ impl Migrator {
             retry: None,
             connect_timeout: None,
             migration_url: None,
-            development: false,
+            development: None,
             progress: None,
         }
     }
@@ -204,10 +208,28 @@ impl Migrator {
     }
 
     /// Marks the database as a development database: drafts are applied, and a draft
-    /// that changed since it was applied is rolled back and applied again.
+    /// that changed since it was applied is rolled back and applied again. Without it,
+    /// `CHAKRA_DEVELOPMENT=1` (or `true`) in the environment marks it.
     pub fn development(mut self, yes: bool) -> Self {
-        self.development = yes;
+        self.development = Some(yes);
         self
+    }
+
+    /// Whether the database is marked for development (see [`Migrator::development`]).
+    pub fn is_development(&self) -> Result<bool, MigrateError> {
+        if let Some(yes) = self.development {
+            return Ok(yes);
+        }
+        match std::env::var(DEVELOPMENT_VAR) {
+            Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "" | "0" | "false" | "no" | "off" => Ok(false),
+                other => {
+                    Err(MigrateError::Usage(format!("{DEVELOPMENT_VAR}: `{other}` is not yes or no: write 1 or 0")))
+                }
+            },
+            Err(_) => Ok(false),
+        }
     }
 
     /// Called as each migration starts and ends.

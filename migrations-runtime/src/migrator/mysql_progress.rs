@@ -41,7 +41,7 @@ impl Migrator {
         let before = self.schema_before(plan, i)?;
         let up = plan[i].migration.up_steps(&before).map_err(render_error(key.clone()))?;
         let statements = units_of(up, &before, conn.dialect(), &key)?;
-        let changed = row.checksum != plan[i].migration.checksum;
+        let changed = !plan[i].migration.matches(&row.checksum);
         let data_next = matches!(statements.get(done), Some(Unit::Data(..)));
         if changed || (data_next && !options.resume) {
             return Err(MigrateError::Interrupted {

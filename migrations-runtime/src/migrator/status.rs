@@ -123,7 +123,7 @@ impl Migrator {
                 let state = match by_key.get(&(p.app.to_string(), p.migration.id.to_string())) {
                     None => State::Pending,
                     Some(r) if r.steps_done.is_some() => State::Interrupted(r.steps_done.unwrap_or_default()),
-                    Some(r) if r.checksum != p.migration.checksum => State::Changed(r.applied_at.clone()),
+                    Some(r) if !p.migration.matches(&r.checksum) => State::Changed(r.applied_at.clone()),
                     Some(r) => State::Applied(r.applied_at.clone()),
                 };
                 StatusLine { app: p.app.into(), id: p.migration.id.into(), state, draft: p.migration.draft }
@@ -172,13 +172,89 @@ impl Migrator {
     }
 
     /// `migrate resolve ID --rolled-back` (MySQL recovery): forgets an interrupted
-    /// migration after its statements were undone by hand.
+    /// migration after its statements were undone by hand. A note says so in the history.
     pub async fn resolve_rolled_back<C: Connection>(&self, conn: &mut C, id: &str) -> Result<(), MigrateError> {
         let applied = self.read_history(conn).await?;
         let row = applied
             .iter()
             .find(|r| r.id == id || format!("{}/{}", r.app, r.id) == id)
             .ok_or_else(|| MigrateError::Usage(format!("`{id}` is not in the history table")))?;
-        conn.delete_applied(&row.app, &row.id).await.map_err(MigrateError::db("removing the history row"))
+        conn.delete_applied(&row.app, &row.id).await.map_err(MigrateError::db("removing the history row"))?;
+        add_note(conn, &row.app, &row.id, "undone by hand and forgotten (`migrate resolve --rolled-back`)").await
     }
+
+    /// `migrate resolve ID --accept-checksum`: a deliberate change to an applied
+    /// migration's file (one that changes what it does, so its checksum no longer
+    /// matches) is accepted: the history records the binary's checksum, and a note keeps
+    /// the one it replaced. Returns the old and the new checksum.
+    pub async fn accept_checksum<C: Connection>(
+        &self,
+        conn: &mut C,
+        id: &str,
+    ) -> Result<(String, String), MigrateError> {
+        let plan = self.plan()?;
+        let i = self.find(&plan, id)?;
+        let p = plan[i];
+        let applied = self.read_history(conn).await?;
+        let row = applied.iter().find(|r| r.app == p.app && r.id == p.migration.id).ok_or_else(|| {
+            MigrateError::Usage(format!("`{}` is not applied: there is no checksum to accept", p.key()))
+        })?;
+        let new = p.migration.recorded_checksum().to_string();
+        conn.update_checksum(p.app, p.migration.id, &new).await.map_err(MigrateError::db("recording the checksum"))?;
+        let note = format!("checksum accepted (`migrate resolve --accept-checksum`): was {}, now {new}", row.checksum);
+        add_note(conn, p.app, p.migration.id, &note).await?;
+        Ok((row.checksum.clone(), new))
+    }
+
+    /// The notes the history keeps of what people resolved by hand, oldest first (none
+    /// when nothing was ever resolved). Reads only.
+    pub async fn notes<C: Connection>(&self, conn: &mut C) -> Result<Vec<String>, MigrateError> {
+        let d = conn.dialect();
+        let text = if d == Dialect::MySql { "CHAR" } else { "TEXT" };
+        let concat = if d == Dialect::Sqlite {
+            "at || '  ' || app || '/' || id || ': ' || note".to_string()
+        } else {
+            "CONCAT(at, '  ', app, '/', id, ': ', note)".to_string()
+        };
+        let sql = format!("SELECT CAST({concat} AS {text}) FROM {} ORDER BY at", d.quote(NOTES_TABLE));
+        match conn.query_text(&sql).await {
+            Ok(notes) => Ok(notes),
+            // No notes table: nothing was ever resolved.
+            Err(_) => Ok(Vec::new()),
+        }
+    }
+}
+
+/// The table of notes on the history (what people resolved by hand).
+pub const NOTES_TABLE: &str = "_chakra_notes";
+
+/// Adds a note on migration `app/id` to the history's notes, creating their table on first
+/// use.
+async fn add_note<C: Connection>(conn: &mut C, app: &str, id: &str, note: &str) -> Result<(), MigrateError> {
+    let d = conn.dialect();
+    let q = |s: &str| d.quote(s);
+    let create = format!(
+        "CREATE TABLE IF NOT EXISTS {} ({} VARCHAR(100) NOT NULL, {} VARCHAR(200) NOT NULL, {} VARCHAR(40) NOT NULL, {} TEXT NOT NULL)",
+        q(NOTES_TABLE),
+        q("app"),
+        q("id"),
+        q("at"),
+        q("note")
+    );
+    conn.execute(&create).await.map_err(MigrateError::db("creating the notes table"))?;
+    let literal =
+        |s: &str| format!("'{}'", s.replace('\'', "''").replace('\\', if d == Dialect::MySql { "\\\\" } else { "\\" }));
+    let insert = format!(
+        "INSERT INTO {} ({}, {}, {}, {}) VALUES ({}, {}, {}, {})",
+        q(NOTES_TABLE),
+        q("app"),
+        q("id"),
+        q("at"),
+        q("note"),
+        literal(app),
+        literal(id),
+        literal(&crate::history::now()),
+        literal(note)
+    );
+    conn.execute(&insert).await.map_err(MigrateError::db("writing a note in the history"))
 }
