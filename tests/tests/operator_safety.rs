@@ -113,3 +113,93 @@ async fn a_failed_statement_on_postgres_reports_detail_and_hint() {
     drop(conn);
     db.destroy().await;
 }
+
+/// Two migrations: `books` with a foreign key to `authors`; then its foreign-key column
+/// dropped, whose `down` (as generated) re-adds it NOT NULL filled with 0 and re-adds the
+/// foreign key.
+mod dropped_fk_column {
+    use migrations_runtime::schema::*;
+    use migrations_runtime::{EmbeddedMigration, Migrations};
+
+    const FK: &str = "fk_books_author_id_authors";
+
+    fn up1(m: &mut Migration) {
+        m.create_model(Table::new("authors").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+        m.create_model(
+            Table::new("books")
+                .field(Column::new("id", ColumnType::BigInt))
+                .field(Column::new("author_id", ColumnType::BigInt))
+                .primary_key(&["id"])
+                .foreign_key(ForeignKey::new(FK, &["author_id"], "authors", &["id"])),
+        );
+    }
+    fn down1(m: &mut Migration) {
+        m.delete_model("books");
+        m.delete_model("authors");
+    }
+    fn up2(m: &mut Migration) {
+        m.remove_constraint("books", FK);
+        m.remove_field("books", "author_id");
+    }
+    fn down2(m: &mut Migration) {
+        m.add_field_filled("books", Column::new("author_id", ColumnType::BigInt), DefaultValue::num("0"));
+        m.add_constraint("books", ForeignKey::new(FK, &["author_id"], "authors", &["id"]));
+    }
+
+    pub static BOOKS: Migrations = Migrations {
+        app: "shelf",
+        migrations: &[
+            EmbeddedMigration {
+                id: "0001_books",
+                dependencies: &[],
+                checksum: "b1",
+                draft: false,
+                up: up1,
+                down: down1,
+            },
+            EmbeddedMigration {
+                id: "0002_drop_author",
+                dependencies: &["0001_books"],
+                checksum: "b2",
+                draft: false,
+                up: up2,
+                down: down2,
+            },
+        ],
+        snapshot: "",
+    };
+}
+
+/// Rolling back the drop of a foreign-key column from a table with rows is refused
+/// before the first statement, naming the column (the zero fill would break the foreign
+/// key part-way, leaving MariaDB half rolled back); on an empty table it goes ahead.
+async fn down_readding_a_foreign_key_column(dialect: Dialect) {
+    let Some(mut db) = TestDb::create(dialect, "fkdown").await else { return };
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let migrator = Migrator::new(&dropped_fk_column::BOOKS);
+    migrator.apply(&mut conn).await.expect("apply");
+    db.execute_all(&["INSERT INTO authors (id) VALUES (7)".into(), "INSERT INTO books (id) VALUES (1), (2)".into()])
+        .await;
+    let err =
+        migrator.rollback(&mut conn, &migrations_runtime::RollbackTarget::Count(1), false).await.expect_err("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("books.author_id") && text.contains("fk_books_author_id_authors") && text.contains("2 rows"),
+        "{dialect}: {text}"
+    );
+    assert!(text.contains("Nothing was rolled back"), "{text}");
+    let columns = db.query_strings("SELECT CAST(COUNT(*) AS CHAR(10)) FROM books").await;
+    assert_eq!(columns.len(), 1, "{dialect}");
+    assert_eq!(migrator.history(&mut conn).await.expect("history").len(), 2, "{dialect}: something was undone");
+    // Without rows there is nothing to lose or break.
+    db.execute_all(&["DELETE FROM books".into()]).await;
+    migrator.rollback(&mut conn, &migrations_runtime::RollbackTarget::Count(1), false).await.expect("empty table");
+    drop(conn);
+    db.destroy().await;
+}
+
+chakra_tests::on_each_backend!(down_readding_a_foreign_key_column:
+    sqlite => a_down_readding_a_foreign_key_column_to_rows_is_refused_first_on_sqlite,
+    postgres => a_down_readding_a_foreign_key_column_to_rows_is_refused_first_on_postgres,
+    mariadb => a_down_readding_a_foreign_key_column_to_rows_is_refused_first_on_mariadb,
+);

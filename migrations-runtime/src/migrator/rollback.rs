@@ -151,6 +151,11 @@ impl Migrator {
         // SQL read from the database is data, not code: anyone who can write the history
         // table could have put any SQL there. It runs only when asked for, and is shown
         // first; the refusal comes before anything is undone.
+        if !options.fake {
+            for row in chosen.iter().filter(|r| known(r)) {
+                self.refuse_unfillable(conn, plan, row).await?;
+            }
+        }
         if options.fake {
             // Forget them without running anything: the operator undid them by hand.
             let mut steps = Vec::new();
@@ -330,6 +335,47 @@ impl Migrator {
             undos.push(Undo { app: row.app, id: row.id, applied_at: row.applied_at, losses, unknown: false });
         }
         Ok(undos)
+    }
+}
+
+impl Migrator {
+    /// Refuses, before anything is undone, a rollback whose `down` re-adds a dropped NOT
+    /// NULL column that a foreign key uses to a table that has rows: the column's values
+    /// went with it, and the fill the `down` gives (the type's zero, as generated) would
+    /// break the foreign key part-way through the rollback (on MySQL, after earlier
+    /// statements committed).
+    async fn refuse_unfillable<C: Connection>(
+        &self,
+        conn: &mut C,
+        plan: &[Planned],
+        row: &Applied,
+    ) -> Result<(), MigrateError> {
+        let Some(i) = plan.iter().position(|p| p.app == row.app && p.migration.id == row.id) else { return Ok(()) };
+        let key = plan[i].key();
+        let after = self.schema_before(plan, i + 1)?;
+        let (ops, _) = plan[i].migration.down_steps(&after).map_err(render_error(key.clone()))?;
+        for (k, op) in ops.iter().enumerate() {
+            let Operation::AddField { table, column, fill: Some(fill) } = op else { continue };
+            if column.nullable || column.default.is_some() || after.table(table).is_none() {
+                continue;
+            }
+            let fk = ops[k + 1..].iter().find_map(|later| match later {
+                Operation::AddConstraint {
+                    table: t,
+                    constraint: migrations_core::schema::Constraint::ForeignKey(fk),
+                } if t == table && fk.columns.contains(&column.name) => Some(fk),
+                _ => None,
+            });
+            let Some(fk) = fk else { continue };
+            let rows = count_rows(conn, table, None).await?;
+            if rows > 0 {
+                return Err(MigrateError::Usage(format!(
+                    "rolling back {key} would re-add {table}.{} (NOT NULL, used by the foreign key {} to {}) to {rows} rows whose values were dropped with the column, filled with {fill}, which breaks that foreign key part-way through the rollback. Nothing was rolled back. Give those rows their values another way first (a migration that re-adds the column as nullable and fills it), or delete them, or roll back with a hand-written `down` that chooses the values",
+                    column.name, fk.name, fk.ref_table
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
