@@ -69,7 +69,7 @@ pub enum Error {
     #[error("chakra: the models have errors:\n{}", list(.0))]
     Models(Vec<Located>),
     /// The snapshot file is malformed.
-    #[error("chakra: {}:{}:{}: {}\n  the snapshot is written by the build; restore it from version control (`git checkout -- .chakra/snapshot.toml`)", path.display(), .source.line, .source.column, .source.message)]
+    #[error("chakra: {}:{}:{}: {}\n  the snapshot is written by the build. After a merge that left git conflict markers in it (two branches changed models), rebuild it from the sealed migrations of both: `cargo chakra rebuild-snapshot` (it does not need this file), then build; otherwise restore it from version control (`git checkout -- .chakra/snapshot.toml`)", path.display(), .source.line, .source.column, .source.message)]
     Snapshot {
         /// The snapshot file.
         path: PathBuf,

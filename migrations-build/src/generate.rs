@@ -862,14 +862,20 @@ impl Config {
         let replayed = crate::replay::replay(&sealed, &start, &crate::cache::Cache::none())?.map_err(|at| {
             Error::Usage(format!("cannot rebuild the snapshot: {at}; a migration with Rust that only the application runs cannot be replayed here: restore the snapshot from version control instead (`git checkout -- .chakra/snapshot.toml`), or restore the deleted migration (`git checkout -- migrations/`)"))
         })?;
+        // The old snapshot is read only to say what changes: one that does not parse (git
+        // conflict markers after a merge of two branches that both changed models) is
+        // simply replaced.
         let old = match std::fs::read_to_string(&paths.snapshot) {
-            Ok(text) => from_toml(&text).map_err(|source| Error::Snapshot { path: paths.snapshot.clone(), source })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Schema::new(),
+            Ok(text) => from_toml(&text).ok(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(Schema::new()),
             Err(e) => return Err(Error::io("read", &paths.snapshot)(e)),
         };
-        let changed = match diff_from(old, &replayed, &migrations_core::diff::Intent::default()) {
-            Ok(d) => d.operations.iter().map(ToString::to_string).collect(),
-            Err(_) => vec!["(the old snapshot does not compare; it is replaced whole)".to_string()],
+        let changed = match old.map(|old| diff_from(old, &replayed, &migrations_core::diff::Intent::default())) {
+            Some(Ok(d)) => d.operations.iter().map(ToString::to_string).collect(),
+            Some(Err(_)) => vec!["(the old snapshot does not compare; it is replaced whole)".to_string()],
+            None => {
+                vec!["(the old snapshot could not be read, a merge conflict perhaps; it is replaced whole)".to_string()]
+            }
         };
         write_if_changed(&paths.snapshot, &to_toml(&replayed))?;
         Ok(changed)
@@ -982,6 +988,24 @@ mod tests {
 
     fn modified(path: &Path) -> std::time::SystemTime {
         std::fs::metadata(path).and_then(|m| m.modified()).expect("mtime")
+    }
+
+    /// A merge of two branches that both changed models leaves git conflict markers in the
+    /// snapshot: the build says how to get out, and `rebuild-snapshot` does not need the
+    /// conflicted file.
+    #[test]
+    fn a_conflicted_snapshot_is_rebuilt_from_the_migrations() {
+        let (root, krate, config) = sealed_crate("conflict");
+        let snapshot = krate.join(".chakra/snapshot.toml");
+        let good = std::fs::read_to_string(&snapshot).expect("snapshot");
+        let conflicted = format!("<<<<<<< HEAD\n{good}=======\n{}>>>>>>> feature\n", good.replace("notes", "notez"));
+        std::fs::write(&snapshot, &conflicted).expect("conflict");
+        let err = config.clone().generate().expect_err("a conflicted snapshot");
+        assert!(err.to_string().contains("cargo chakra rebuild-snapshot"), "{err}");
+        let changed = config.rebuild_snapshot().expect("rebuilt without reading the conflicted file");
+        assert!(changed.iter().any(|c| c.contains("could not be read")), "{changed:?}");
+        assert_eq!(std::fs::read_to_string(&snapshot).expect("snapshot"), good);
+        let _ = std::fs::remove_dir_all(root);
     }
 
     #[test]
