@@ -102,6 +102,17 @@ fn a_not_null_field_without_default_needs_a_default_or_a_backfill() {
     assert_eq!(ops(USER, &with_backfill), ["AddField users.age integer NOT NULL (existing rows: 18)"]);
 }
 
+/// A refused NOT NULL field that replaces one of the same type says it may be a rename
+/// (a refused diff has no notes, so the hint is in the error itself).
+#[test]
+fn a_refused_not_null_field_replacing_one_of_its_type_hints_at_renamed_from() {
+    let new = USER.replace("#[model(default = 1.50)]\n        pub score: f64,", "pub rating: f64,");
+    let err = changes(USER, &new).expect_err("needs a value");
+    let text = err[0].to_string();
+    assert!(text.contains("`users.rating` is added as NOT NULL"), "{text}");
+    assert!(text.contains("if it is `score` renamed") && text.contains("#[model(renamed_from = \"score\")]"), "{text}");
+}
+
 #[test]
 fn making_a_column_not_null_needs_a_value_for_existing_nulls() {
     let new = USER.replace("pub email: Option<String>,", "pub email: String,");

@@ -421,11 +421,21 @@ impl Differ {
                     (false, _) => None,
                     (true, Some(v)) => Some(v.clone()),
                     (true, None) => {
-                        self.errors.push(DiffError::NeedsFill {
-                            table: t.name.clone(),
-                            column: c.name.clone(),
-                            why: "is added as NOT NULL without a default".into(),
+                        // The rename hint goes with the error: a refused diff has no notes.
+                        let mut why = "is added as NOT NULL without a default".to_string();
+                        // (The removed column of its type was noted as it was removed.)
+                        let replaced = self.notes.iter().find_map(|n| match n {
+                            Note::PossibleRename { table, removed, added } if *table == t.name && *added == c.name => {
+                                Some(removed.clone())
+                            }
+                            _ => None,
                         });
+                        if let Some(old) = replaced {
+                            why.push_str(&format!(
+                                " (if it is `{old}` renamed, say so with `#[model(renamed_from = \"{old}\")]`, which keeps its data and needs no value)"
+                            ));
+                        }
+                        self.errors.push(DiffError::NeedsFill { table: t.name.clone(), column: c.name.clone(), why });
                         continue;
                     }
                 };
