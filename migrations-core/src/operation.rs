@@ -304,7 +304,16 @@ impl fmt::Display for Operation {
             }
             RemoveField { table, column } => write!(f, "RemoveField {table}.{}", column.name),
             AlterField { table, old, new, .. } => {
-                write!(f, "AlterField {table}.{} {} -> {}", new.name, describe_column(old), describe_column(new))
+                let (before, after) = (describe_column(old), describe_column(new));
+                write!(f, "AlterField {table}.{}", new.name)?;
+                if before != after {
+                    write!(f, " {before} -> {after}")?;
+                }
+                if old.comment != new.comment {
+                    let says = |c: &Option<String>| c.as_ref().map_or_else(|| "none".to_string(), |c| format!("{c:?}"));
+                    write!(f, " comment {} -> {}", says(&old.comment), says(&new.comment))?;
+                }
+                Ok(())
             }
             RenameField { table, old, new } => write!(f, "RenameField {table}.{old} -> {new}"),
             CreateIndex { table, index } => write!(

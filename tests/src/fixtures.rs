@@ -188,6 +188,11 @@ pub fn all() -> Vec<Scenario> {
         ),
         scenario("alter_field_make_nullable", &users, &USERS.replace("pub karma: i32,", "pub karma: Option<i32>,")),
         scenario(
+            "alter_field_comment_only",
+            &users,
+            &USERS.replace("#[model(default = 0)]", "#[model(default = 0, comment = \"reputation points\")]"),
+        ),
+        scenario(
             "alter_field_change_default",
             &users,
             &USERS.replace("#[model(default = 0)]", "#[model(default = 10)]"),

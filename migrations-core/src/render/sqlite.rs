@@ -21,12 +21,18 @@ pub fn rebuilds_table(op: &Operation, before: &Schema) -> bool {
     match op {
         Operation::AddField { column, fill, .. } => !simple_add(column, fill.is_some()),
         Operation::RemoveField { table, .. } => before.table(table).is_some_and(|t| !t.checks.is_empty()),
-        Operation::AlterField { .. } => true,
+        Operation::AlterField { old, new, .. } => !comment_only(old, new),
         Operation::AddConstraint { constraint, .. } | Operation::RemoveConstraint { constraint, .. } => {
             !matches!(constraint, Constraint::Unique(_))
         }
         _ => false,
     }
+}
+
+/// Whether a column change is only of its comment, which SQLite does not keep: nothing
+/// to do (a rebuild would copy every row for nothing).
+fn comment_only(old: &Column, new: &Column) -> bool {
+    old.comment != new.comment && Column { comment: None, ..old.clone() } == Column { comment: None, ..new.clone() }
 }
 
 /// `ALTER TABLE ADD COLUMN` works for a column that is nullable or has a constant
@@ -126,6 +132,7 @@ pub(super) fn render(op: &Operation, before: &Schema, after: &Schema) -> Vec<Str
             Some((b, a)) if !b.checks.is_empty() => rebuild(b, a, copy),
             _ => vec![format!("ALTER TABLE {} DROP COLUMN {}", q(table), q(&column.name))],
         },
+        Operation::AlterField { old, new, .. } if comment_only(old, new) => Vec::new(),
         Operation::AlterField { table, new, fill, .. } => match tables(table) {
             Some((b, a)) => rebuild(b, a, |c| {
                 if c.name != new.name {
