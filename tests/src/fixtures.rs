@@ -188,6 +188,14 @@ pub fn all() -> Vec<Scenario> {
         ),
         scenario("alter_field_make_nullable", &users, &USERS.replace("pub karma: i32,", "pub karma: Option<i32>,")),
         scenario(
+            "add_field_date_time_defaults",
+            &users,
+            &USERS.replace(
+                "pub karma: i32,",
+                "pub karma: i32,\n        #[model(default = \"2024-01-31T09:30:00+02:00\")]\n        pub joined_at: DateTime<Utc>,\n        #[model(default = \"2024-01-31T09:30:00Z\")]\n        pub seen_at: NaiveDateTime,",
+            ),
+        ),
+        scenario(
             "alter_field_comment_only",
             &users,
             &USERS.replace("#[model(default = 0)]", "#[model(default = 0, comment = \"reputation points\")]"),

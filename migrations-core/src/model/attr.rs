@@ -753,7 +753,7 @@ fn build_column(cx: &mut Ctxt, f: &syn::Field, fo: &FieldOpts) -> Option<Column>
             cx.error_at(span, format!("`auto_increment` needs an integer field (i16, i32, i64), not {ty}"));
         }
     }
-    if let Some((v, span)) = fo.default.as_ref().or(fo.backfill.as_ref()) {
+    for (v, span) in fo.default.iter().chain(fo.backfill.iter()) {
         if let Some(msg) = default_mismatch(v, &ty) {
             cx.error_at(*span, msg);
         }
@@ -840,6 +840,17 @@ fn default_mismatch(v: &DefaultValue, ty: &ColumnType) -> Option<String> {
         }
         (DefaultValue::Text(_), t) if t.is_numeric() || *t == ColumnType::Boolean => {
             Some(format!("a string default does not fit column type {ty}; write the value without quotes"))
+        }
+        (DefaultValue::Text(s), ColumnType::Timestamp | ColumnType::TimestampTz | ColumnType::Date) => {
+            match crate::civil::DateTimeText::parse(s) {
+                Some(t) if *ty == ColumnType::Date && t.has_time => {
+                    Some(format!("`{s}` is a date and time, but the column is a date; write `YYYY-MM-DD`"))
+                }
+                Some(_) => None,
+                None => Some(format!(
+                    "`{s}` is not a date and time every database reads the same way; write `2024-01-31T09:30:00Z` (RFC 3339), `2024-01-31 09:30:00` or `2024-01-31`"
+                )),
+            }
         }
         (DefaultValue::Text(_), _) => None,
     }

@@ -59,6 +59,17 @@ pub fn default_sql(value: &DefaultValue, ty: &ColumnType, dialect: Dialect) -> S
             format!("(UNHEX(REPLACE({}, '-', '')))", quote_str(dialect, s))
         }
         DefaultValue::Text(s) if mysql_blob_like => format!("({})", quote_str(dialect, s)),
+        // MySQL takes neither `T` nor an offset in a DATETIME literal: as it stores them
+        // (UTC for a timestamp with time zone; as written, offset dropped, for one without,
+        // as PostgreSQL does).
+        DefaultValue::Text(s)
+            if dialect == Dialect::MySql && matches!(ty, ColumnType::Timestamp | ColumnType::TimestampTz) =>
+        {
+            match crate::civil::DateTimeText::parse(s) {
+                Some(t) => quote_str(dialect, &t.sql_datetime(*ty == ColumnType::TimestampTz)),
+                None => quote_str(dialect, s),
+            }
+        }
         DefaultValue::Text(s) => quote_str(dialect, s),
         DefaultValue::Expr(e) => expr_sql(e, ty, dialect),
     }

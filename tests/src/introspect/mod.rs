@@ -77,6 +77,14 @@ fn expected_table(t: &Table, dialect: Dialect) -> LiveTable {
                     DefaultValue::Text(_) if c.ty == ColumnType::Uuid && dialect != Dialect::Postgres => {
                         "<expr>".into()
                     }
+                    // In the server's own words: UTC for a timestamp with time zone, as
+                    // written (the offset dropped) for one without.
+                    DefaultValue::Text(t) if matches!(c.ty, ColumnType::Timestamp | ColumnType::TimestampTz) => {
+                        match migrations_core::civil::DateTimeText::parse(t) {
+                            Some(d) => d.sql_datetime(c.ty == ColumnType::TimestampTz),
+                            None => t.clone(),
+                        }
+                    }
                     _ => expected_default(d, dialect),
                 }),
                 auto_increment: c.auto_increment,
@@ -220,6 +228,9 @@ pub fn normal_default(reported: &str) -> Option<String> {
     };
     if s.len() >= 2 && s.starts_with('\'') && s.ends_with('\'') {
         let inner = s[1..s.len() - 1].replace("''", "'").replace("\\'", "'").replace("\\\\", "\\");
+        if let Some(d) = migrations_core::civil::DateTimeText::parse(&inner).filter(|d| d.has_time) {
+            return Some(d.sql_datetime(true));
+        }
         return Some(canonical_number(&inner).filter(|_| looks_numeric(&inner)).unwrap_or(inner));
     }
     if let Some(n) = canonical_number(s) {
