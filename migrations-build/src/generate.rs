@@ -409,7 +409,12 @@ impl Config {
         .map_err(|errors| Error::Diff(errors.iter().map(|e| locate_diff(&files_of, &set, e)).collect()))?;
         timing.mark("  diff");
         for note in &changes.notes {
-            report.warnings.push(note_text(note));
+            // An attribute that is no longer needed is said once, by the build that seals
+            // (every build saying it is noise nobody reads).
+            let inert = matches!(note, Note::InertRename { .. } | Note::InertBackfill { .. });
+            if !inert || seal.is_some() {
+                report.warnings.push(note_text(note));
+            }
         }
         check_graph(&sealed)?;
         let agreed = self.verify_snapshot(run, &sealed, snapshot.text.as_deref(), &external, report)?;
@@ -493,7 +498,7 @@ impl Config {
             report.sealed = Some(path);
         } else {
             report.warnings.push(format!(
-                "chakra: draft {id} written; seal it with `cargo chakra seal --name <name>` before committing"
+                "chakra: draft {id} written; seal it with `cargo chakra seal` (or `--name <name>` for another name) before committing"
             ));
             report.draft = Some(path);
         }

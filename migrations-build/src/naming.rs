@@ -64,7 +64,8 @@ fn single(op: &Operation, model_name: &dyn Fn(&str) -> String) -> String {
     }
 }
 
-/// Lower-case ASCII letters, digits and single `_`, at most [`MAX_NAME`] characters.
+/// Lower-case ASCII letters, digits and single `_`, at most [`MAX_NAME`] characters, cut
+/// between words (`auto_posts_tags`, not `auto_posts_ta`).
 pub fn clean(name: &str) -> String {
     let snake = name.to_snake_case();
     let mut out = String::new();
@@ -74,7 +75,14 @@ pub fn clean(name: &str) -> String {
             out.push(c);
         }
     }
-    let mut out: String = out.trim_end_matches('_').chars().take(MAX_NAME).collect();
+    let whole = out.trim_end_matches('_').to_string();
+    let mut out: String = whole.chars().take(MAX_NAME).collect();
+    let cut_in_a_word = whole.len() > out.len() && !whole[out.len()..].starts_with('_');
+    if cut_in_a_word {
+        if let Some(end) = out.rfind('_').filter(|end| *end > 0) {
+            out.truncate(end);
+        }
+    }
     while out.ends_with('_') {
         out.pop();
     }
@@ -82,5 +90,20 @@ pub fn clean(name: &str) -> String {
         "migration".into()
     } else {
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_are_cut_between_words() {
+        let name = clean("auto_authors_categories_comments_post_tags_posts_subscriptions_users");
+        assert!(name.len() <= MAX_NAME, "{name}");
+        assert_eq!(name, "auto_authors_categories_comments_post_tags_posts");
+        assert_eq!(clean("add_user_email"), "add_user_email");
+        let one_word = "x".repeat(80);
+        assert_eq!(clean(&one_word).len(), MAX_NAME);
     }
 }

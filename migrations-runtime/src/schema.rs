@@ -36,6 +36,8 @@ pub use migrations_core::builder::{
     Check, Column, ColumnType, Constraint, DefaultValue, Dropped, FkAction, ForeignKey, ForeignKeyFrom, Index,
     Operation, RunSql, Table, Unique,
 };
+/// For `m.run_sql_for(Dialect::Postgres, ...)` in a hand-written migration.
+pub use migrations_core::Dialect;
 
 /// What a data step returns. It need not be `Send`: a boxed future borrowing a sqlx
 /// connection cannot name the `Send` bound for every lifetime sqlx's executors ask for,

@@ -6,7 +6,7 @@ use migrations_core::Operation;
 /// The operations of benchmark migration number `i`: a CREATE TABLE with an index for
 /// even numbers, an ALTER TABLE ADD COLUMN with an index on the previous table for odd ones.
 pub fn ops_for(i: usize) -> Vec<Operation> {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         let name = format!("t{i}");
         vec![
             Operation::CreateModel {

@@ -36,7 +36,7 @@ pub fn qty(i: usize) -> usize {
 
 /// `items.note` of row `i` (every third is NULL).
 pub fn note(i: usize) -> Option<String> {
-    (i % 3 != 0).then(|| format!("note {i}"))
+    (!i.is_multiple_of(3)).then(|| format!("note {i}"))
 }
 
 /// The dump of `n` rows, before 0102 or after it (`reshaped`: `title`, and `views` = 0).

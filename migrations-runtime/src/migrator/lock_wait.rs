@@ -130,7 +130,7 @@ impl Migrator {
 
 /// A duration for people: `3 s`, `250 ms`.
 pub(crate) fn seconds(d: Duration) -> String {
-    if d.as_millis() % 1000 == 0 {
+    if d.as_millis().is_multiple_of(1000) {
         format!("{} s", d.as_secs())
     } else if d < Duration::from_secs(1) {
         format!("{} ms", d.as_millis())
