@@ -1,12 +1,14 @@
 //! Benchmark of the runtime against `sqlx::migrate!` over the same SQL (prints numbers;
 //! not a test). For 100 and 1,000 migrations (CREATE TABLE + index, and ALTER TABLE ADD
-//! COLUMN + index, alternately), on a SQLite file and on PostgreSQL, interleaved A B A B:
+//! COLUMN + index, alternately), on a SQLite file, on PostgreSQL and on MySQL/MariaDB,
+//! interleaved A B A B:
 //!
 //! - (a) boot with nothing pending, process start to exit;
 //! - (b) apply all on an empty database, and with `--atomic`;
-//! - (c) the floor: the raw SQL in one `sqlite3` / `psql` transaction.
+//! - (c) the floor: the raw SQL in one `sqlite3` / `psql` transaction, or one `mariadb`
+//!   session (MySQL commits DDL as it goes, so `--atomic` is a plain apply there).
 //!
-//! `cargo run --release -p chakra-tests --bin bench_runtime -- [--counts 100,1000] [--runs 5] [--noops 5] [--backends sqlite,postgres] [--keep]`
+//! `cargo run --release -p chakra-tests --bin bench_runtime -- [--counts 100,1000] [--runs 5] [--noops 5] [--backends sqlite,postgres,mysql] [--keep]`
 //!
 //! `--keep` only builds the two apps and prints their binaries, for profiling by hand.
 
@@ -23,6 +25,7 @@ struct Apps {
     theirs: TempCrate,
     floor_sqlite: String,
     floor_postgres: String,
+    floor_mysql: String,
 }
 
 fn build_apps(count: usize) -> Apps {
@@ -31,7 +34,7 @@ fn build_apps(count: usize) -> Apps {
     ours.write(
         "Cargo.toml",
         &format!(
-            "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nmigrations-runtime = {{ path = {:?}, features = [\"sqlite\", \"postgres\"] }}\ntokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n\n[build-dependencies]\nmigrations-build = {{ path = {:?} }}\n\n[workspace]\n",
+            "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nmigrations-runtime = {{ path = {:?}, features = [\"sqlite\", \"postgres\", \"mysql\"] }}\ntokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n\n[build-dependencies]\nmigrations-build = {{ path = {:?} }}\n\n[workspace]\n",
             ours.name,
             ws.join("migrations-runtime").display().to_string(),
             ws.join("migrations-build").display().to_string()
@@ -45,7 +48,7 @@ fn build_apps(count: usize) -> Apps {
     theirs.write(
         "Cargo.toml",
         &format!(
-            "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nsqlx = {{ version = \"0.8\", default-features = false, features = [\"runtime-tokio\", \"migrate\", \"macros\", \"sqlite\", \"postgres\"] }}\ntokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n\n[workspace]\n",
+            "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nsqlx = {{ version = \"0.8\", default-features = false, features = [\"runtime-tokio\", \"migrate\", \"macros\", \"sqlite\", \"postgres\", \"mysql\"] }}\ntokio = {{ version = \"1\", features = [\"rt\", \"macros\"] }}\n\n[workspace]\n",
             theirs.name
         ),
     );
@@ -53,16 +56,18 @@ fn build_apps(count: usize) -> Apps {
     let _ = std::fs::remove_file(theirs.dir.join("src/models.rs"));
     theirs.write(
         "src/main.rs",
-        "use sqlx::Connection;\n\nstatic SQLITE: sqlx::migrate::Migrator = sqlx::migrate!(\"./migrations_sqlite\");\nstatic POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!(\"./migrations_postgres\");\n\n#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    let url = std::env::args().nth(1).expect(\"url\");\n    if url.starts_with(\"sqlite\") {\n        let mut c = sqlx::SqliteConnection::connect(&url).await.expect(\"connect\");\n        SQLITE.run_direct(&mut c).await.expect(\"migrate\");\n    } else {\n        let mut c = sqlx::PgConnection::connect(&url).await.expect(\"connect\");\n        POSTGRES.run_direct(&mut c).await.expect(\"migrate\");\n    }\n}\n",
+        "use sqlx::Connection;\n\nstatic SQLITE: sqlx::migrate::Migrator = sqlx::migrate!(\"./migrations_sqlite\");\nstatic POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!(\"./migrations_postgres\");\nstatic MYSQL: sqlx::migrate::Migrator = sqlx::migrate!(\"./migrations_mysql\");\n\n#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {\n    let url = std::env::args().nth(1).expect(\"url\");\n    if url.starts_with(\"sqlite\") {\n        let mut c = sqlx::SqliteConnection::connect(&url).await.expect(\"connect\");\n        SQLITE.run_direct(&mut c).await.expect(\"migrate\");\n    } else if url.starts_with(\"mysql\") {\n        let mut c = sqlx::MySqlConnection::connect(&url).await.expect(\"connect\");\n        MYSQL.run_direct(&mut c).await.expect(\"migrate\");\n    } else {\n        let mut c = sqlx::PgConnection::connect(&url).await.expect(\"connect\");\n        POSTGRES.run_direct(&mut c).await.expect(\"migrate\");\n    }\n}\n",
     );
     let mut schema = Schema::new();
-    let (mut floor_sqlite, mut floor_postgres) = (String::from("BEGIN;\n"), String::new());
+    let (mut floor_sqlite, mut floor_postgres, mut floor_mysql) =
+        (String::from("BEGIN;\n"), String::new(), String::new());
     for i in 0..count {
         let (id, ops, module) = generated(i);
         ours.write(&format!("migrations/{id}.rs"), &module);
         for (dialect, dir, floor) in [
             (Dialect::Sqlite, "migrations_sqlite", &mut floor_sqlite),
             (Dialect::Postgres, "migrations_postgres", &mut floor_postgres),
+            (Dialect::MySql, "migrations_mysql", &mut floor_mysql),
         ] {
             let (sql, _) = migrations_core::render::render_all(&ops, &schema, dialect).expect("sql");
             let text = sql.join(";\n") + ";\n";
@@ -78,7 +83,7 @@ fn build_apps(count: usize) -> Apps {
         let run = k.cargo(&["build", "--release", "-q"], &envs);
         assert!(run.ok, "{label}: {}", run.stderr);
     }
-    Apps { ours, theirs, floor_sqlite, floor_postgres }
+    Apps { ours, theirs, floor_sqlite, floor_postgres, floor_mysql }
 }
 
 fn binary(k: &TempCrate) -> std::path::PathBuf {
@@ -108,12 +113,22 @@ impl Series {
     }
 }
 
-/// A fresh, empty database: a new SQLite file, or a recreated PostgreSQL database.
+/// Runs `sql` with the `mariadb` client as root on the local server.
+fn mariadb(sql: &str) {
+    let ok = Command::new("mariadb").args(["-h", "127.0.0.1", "-u", "root", "-e", sql]).output().expect("mariadb");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+}
+
+/// A fresh, empty database: a new SQLite file, or a recreated PostgreSQL or MySQL database.
 fn fresh(backend: &str, sqlite_path: &Path, pg_db: &str) -> String {
     match backend {
         "sqlite" => {
             let _ = std::fs::remove_file(sqlite_path);
             format!("sqlite://{}?mode=rwc", sqlite_path.display())
+        }
+        "mysql" => {
+            mariadb(&format!("DROP DATABASE IF EXISTS {pg_db}; CREATE DATABASE {pg_db}"));
+            format!("mysql://root@127.0.0.1:3306/{pg_db}")
         }
         _ => {
             for sql in [format!("DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)"), format!("CREATE DATABASE {pg_db}")] {
@@ -128,9 +143,16 @@ fn fresh(backend: &str, sqlite_path: &Path, pg_db: &str) -> String {
     }
 }
 
-/// The raw SQL in one `sqlite3` / `psql` transaction.
+/// The raw SQL in one `sqlite3` / `psql` transaction (one `mariadb` session).
 fn floor_run(backend: &str, apps: &Apps, sqlite_path: &Path, pg_db: &str) -> Duration {
     match backend {
+        "mysql" => {
+            let file = std::env::temp_dir().join("chakra_bench_floor_my.sql");
+            std::fs::write(&file, &apps.floor_mysql).expect("write");
+            time_cmd(
+                Command::new("sh").arg("-c").arg(format!("mariadb -h 127.0.0.1 -u root {pg_db} < {}", file.display())),
+            )
+        }
         "sqlite" => {
             let file = std::env::temp_dir().join("chakra_bench_floor.sql");
             std::fs::write(&file, &apps.floor_sqlite).expect("write");
@@ -158,8 +180,18 @@ fn main() {
     let counts: Vec<usize> =
         arg("--counts").unwrap_or_else(|| "100,1000".into()).split(',').filter_map(|s| s.parse().ok()).collect();
     let runs: usize = arg("--runs").and_then(|r| r.parse().ok()).unwrap_or(5);
-    let backends: Vec<String> =
-        arg("--backends").unwrap_or_else(|| "sqlite,postgres".into()).split(',').map(str::to_string).collect();
+    let backends: Vec<String> = arg("--backends")
+        .unwrap_or_else(|| "sqlite,postgres".into())
+        .split(',')
+        .map(|b| match b {
+            "sqlite" | "postgres" | "mysql" => b.to_string(),
+            "mariadb" => "mysql".to_string(),
+            other => {
+                eprintln!("unknown backend `{other}`: sqlite, postgres or mysql (MariaDB)");
+                std::process::exit(2)
+            }
+        })
+        .collect();
     let noops: usize = arg("--noops").and_then(|r| r.parse().ok()).unwrap_or(5);
     let pg_db = format!("chakra_bench_rt_{}", std::process::id());
     let sqlx_pg_db = format!("chakra_bench_rt_sqlx_{}", std::process::id());
@@ -249,6 +281,9 @@ fn main() {
     }
     for db in [&pg_db, &sqlx_pg_db] {
         drop_pg(db);
+        if backends.iter().any(|b| b == "mysql") {
+            mariadb(&format!("DROP DATABASE IF EXISTS {db}"));
+        }
     }
     for path in [&sqlite_path, &sqlx_sqlite_path] {
         let _ = std::fs::remove_file(path);
