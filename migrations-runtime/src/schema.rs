@@ -99,7 +99,7 @@ impl Migration {
 // copied into the application's crate instead of being linked from one of the
 // runtime's code units, which would pull that unit and everything it reaches (the
 // migrator, sqlx, clap) and their debug info into a binary that only lists its
-// migrations (45 -> 20 MB for 1,000 migrations; DESIGN.md §5, compile cost).
+// migrations (45 -> 20 MB for 1,000 migrations; ARCHITECTURE.md, "Cross-cutting concerns").
 impl Deref for Migration {
     type Target = migrations_core::builder::Migration;
 

@@ -1,4 +1,4 @@
-//! The autodetector's contract (DESIGN.md §4), one behaviour per test.
+//! The autodetector's contract (ARCHITECTURE.md, "Invariants"), one behaviour per test.
 
 use chakra_tests::fixtures::resolved;
 use migrations_core::diff::{diff, DiffError, Note};

@@ -209,3 +209,54 @@ fn the_readme_tutorial_works_as_written() {
     }
     println!("{transcript}");
 }
+
+/// The fenced blocks of kind `lang` in the README's section `heading`, in order.
+fn blocks(readme: &str, heading: &str, lang: &str) -> Vec<String> {
+    let section = readme.split(heading).nth(1).expect("the section").split("\n## ").next().unwrap_or_default();
+    let fence = format!("```{lang}\n");
+    section.split(&fence).skip(1).map(|b| b.split("```").next().unwrap_or_default().to_string()).collect()
+}
+
+/// The README's quick start, as a new user copies it: its dependency lines (pointed at this
+/// workspace instead of the registry), its `build.rs` and `main.rs` build; the build
+/// drafts the first migration, `cargo chakra seal` seals it, and the binary applies it.
+#[test]
+fn the_readme_quick_start_builds_and_migrates() {
+    let readme = std::fs::read_to_string(workspace().join("README.md")).expect("read README.md");
+    let toml = blocks(&readme, "## Quick start", "toml");
+    let rust = blocks(&readme, "## Quick start", "rust");
+    assert_eq!((toml.len(), rust.len()), (1, 2), "the quick start's blocks changed: teach this test");
+    let krate = TempCrate::new("quickstart", "");
+    let dependencies = toml[0]
+        .replace(
+            "migrations-runtime = { version = \"0.1\"",
+            &format!("migrations-runtime = {{ path = {}", TempCrate::path_to("migrations-runtime")),
+        )
+        .replace(
+            "migrations-build = { version = \"0.1\"",
+            &format!("migrations-build = {{ path = {}", TempCrate::path_to("migrations-build")),
+        );
+    assert!(!dependencies.contains("version = \"0.1\""), "{dependencies}");
+    let name = &krate.name;
+    krate.write(
+        "Cargo.toml",
+        &format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n{dependencies}\n[workspace]\n"),
+    );
+    krate.write("build.rs", &rust[0]);
+    krate.write("src/main.rs", &rust[1]);
+    let _ = std::fs::remove_file(krate.dir.join("src/models.rs"));
+
+    let built = krate.build(&[]);
+    assert!(built.ok, "the quick start does not build:\n{}", built.stderr);
+    assert_eq!(krate.migrations(), ["0001_initial.rs"], "{}", built.stderr);
+    let sealed = krate.chakra(&["seal"]);
+    assert!(sealed.ok, "{}{}", sealed.stdout, sealed.stderr);
+    assert!(krate.build(&[]).ok);
+    let db = krate.dir.join("app.db");
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    let run = krate.run(&[], &[("DATABASE_URL", &url)]);
+    assert!(run.ok, "{}{}", run.stdout, run.stderr);
+    assert!(db.is_file());
+    let again = krate.run(&[], &[("DATABASE_URL", &url)]);
+    assert!(again.ok, "a second boot: {}", again.stderr);
+}

@@ -1,5 +1,6 @@
 //! The autodetector: `diff(old, new)` → the operations that turn `old` into `new`,
-//! in the order of DESIGN.md §4.
+//! in a fixed order: renames, removals, deletions, creations, additions, alterations, then
+//! constraints and indexes (ARCHITECTURE.md, "Invariants", has the whole contract).
 
 mod order;
 

@@ -1,4 +1,4 @@
-//! Column types: the portable list of DESIGN.md §3 plus a verbatim escape hatch.
+//! Column types: the portable list (see `model/rust_type.rs`) plus a verbatim escape hatch.
 
 use std::fmt;
 use std::str::FromStr;
