@@ -11,8 +11,8 @@ use proc_macro::TokenStream;
 use quote::quote;
 use syn::{parse_macro_input, DeriveInput};
 
-/// Declares a database table. See the `migrations-runtime` documentation for the
-/// options of `#[model(...)]`.
+/// Declares a database table. Every option of `#[model(...)]` is documented, with
+/// examples, on the `migrations_runtime::Model` trait this derive implements.
 #[proc_macro_derive(Model, attributes(model))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

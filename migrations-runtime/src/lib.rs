@@ -5,6 +5,120 @@
 pub use migrations_macros::Model;
 
 /// A struct declared as a table with `#[derive(Model)]`.
+///
+/// The build script reads these structs (it never runs them) and writes a migration for
+/// each change; the derive checks the same annotations at compile time, so a mistake is
+/// an error at the attribute, in the editor. Every option goes in `#[model(...)]`; several
+/// `#[model(...)]` attributes on one item merge, an option given twice is an error, and
+/// their order does not matter.
+///
+/// # Struct options
+///
+/// | Option | Meaning |
+/// |---|---|
+/// | `table = "name"` | the table's SQL name (default: the snake_case plural of the struct name, `BlogPost` → `blog_posts`) |
+/// | `renamed_from = "old"` | the table was called `old`: a rename that keeps its rows, not a drop and a create |
+/// | `comment = "..."` | the table's comment |
+/// | `primary_key(a, b)` | a composite primary key (Rust field names, in order) |
+/// | `index(a, b)`, `index(a, b, name = "ix_...")` | an index on these columns, in order |
+/// | `unique(a, b)`, `unique(a, b, name = "uq_...")` | a unique constraint |
+/// | `check(name = "ck_...", expr = "...")` | a check constraint (SQL; write identifiers in double quotes) |
+///
+/// ```
+/// use migrations_runtime::Model;
+///
+/// #[derive(Model)]
+/// #[model(
+///     table = "memberships",
+///     comment = "who belongs to which team",
+///     primary_key(team_id, user_id),
+///     index(user_id, joined_on, name = "ix_memberships_user"),
+///     unique(team_id, nickname),
+///     check(name = "ck_memberships_level", expr = "\"level\" BETWEEN 1 AND 5"),
+/// )]
+/// pub struct Membership {
+///     pub team_id: i64,
+///     pub user_id: i64,
+///     #[model(max_length = 40)]
+///     pub nickname: String,
+///     pub level: i16,
+///     pub joined_on: NaiveDate,
+/// }
+/// # pub struct NaiveDate;
+/// assert_eq!(Membership::TABLE, "memberships");
+/// assert_eq!(Membership::COLUMNS, ["team_id", "user_id", "nickname", "level", "joined_on"]);
+/// ```
+///
+/// # Field options
+///
+/// | Option | Meaning |
+/// |---|---|
+/// | `primary_key` | the primary key (one field; see `primary_key(a, b)` for several) |
+/// | `auto_increment` | the database numbers it (an integer primary key) |
+/// | `unique` | a one-column unique constraint |
+/// | `index`, `index = false` | an index on it; `false` leaves out the one a `references` field gets |
+/// | `max_length = N` | `String` as `varchar(N)` (an unbounded `String` is `text`) |
+/// | `precision = P`, `scale = S` | a decimal's digits (required for `Decimal`) |
+/// | `default = <literal>` | a default kept in the schema: a number, `true`/`false`, or a string (a date-time as `"2024-01-31T09:30:00Z"`) |
+/// | `default_expr = "now()"` | a default in SQL; `now()`, `current_date`, `current_time` and `gen_uuid()` map per dialect |
+/// | `backfill = <literal>`, `backfill_expr = "..."` | a one-off value for the rows that exist when the column is added or made NOT NULL (not kept as a default) |
+/// | `column = "name"` | the column's SQL name (default: the field's name) |
+/// | `column_type = "..."` | the column's type: a portable name (`"varchar(20)"`, `"bigint"`), or `"sql:citext"` for SQL as written |
+/// | `references = Model`, `references = "table(column)"` | a foreign key (another app's: `references = auth::User`, `references = "auth.users(id)"`) |
+/// | `on_delete = "..."`, `on_update = "..."` | `"cascade"`, `"set null"`, `"restrict"` or `"no action"` |
+/// | `renamed_from = "old"` | the column was called `old`: a rename that keeps its data |
+/// | `comment = "..."` | the column's comment |
+/// | `skip` | not a column |
+///
+/// `Option<T>` is nullable. Types: `i16`, `i32`, `i64`, `bool`, `f32`, `f64`, `String`,
+/// `Vec<u8>`, `NaiveDate`/`Date`, `NaiveTime`/`Time`, `NaiveDateTime`/`PrimitiveDateTime`,
+/// `DateTime<Tz>`/`OffsetDateTime`, `Uuid`, `Decimal`, `serde_json::Value`/`Json<T>`;
+/// anything else (an alias, a newtype) is an error that asks for `column_type`.
+///
+/// ```
+/// use migrations_runtime::Model;
+///
+/// #[derive(Model)]
+/// pub struct Team {
+///     #[model(primary_key, auto_increment)]
+///     pub id: i64,
+/// }
+///
+/// #[derive(Model)]
+/// #[model(table = "users", renamed_from = "accounts")]
+/// pub struct User {
+///     #[model(primary_key, auto_increment)]
+///     pub id: i64,
+///     #[model(max_length = 50, unique, renamed_from = "login")]
+///     pub username: String,
+///     #[model(column = "email_address", max_length = 255, index, comment = "where we write")]
+///     pub email: Option<String>,
+///     #[model(default = 0, backfill = 0)]
+///     pub karma: i32,
+///     #[model(precision = 10, scale = 2, default = 0)]
+///     pub balance: Decimal,
+///     #[model(default_expr = "now()")]
+///     pub created_at: DateTime<Utc>,
+///     #[model(default = "2024-01-31T09:30:00Z")]
+///     pub trial_ends_at: NaiveDateTime,
+///     #[model(backfill_expr = "now()")]
+///     pub seen_at: NaiveDateTime,
+///     #[model(references = Team, on_delete = "set null", on_update = "cascade", index = false)]
+///     pub team_id: Option<i64>,
+///     #[model(column_type = "varchar(20)")]
+///     pub phone: PhoneNumber,
+///     #[model(skip)]
+///     pub cached_score: f64,
+/// }
+/// # pub struct Decimal;
+/// # pub struct NaiveDateTime;
+/// # pub struct DateTime<T>(T);
+/// # pub struct Utc;
+/// # pub struct PhoneNumber;
+/// assert_eq!(User::TABLE, "users");
+/// assert!(User::COLUMNS.contains(&"email_address"));
+/// assert!(!User::COLUMNS.contains(&"cached_score"));
+/// ```
 pub trait Model {
     /// The SQL name of the table.
     const TABLE: &'static str;
