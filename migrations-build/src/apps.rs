@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use migrations_core::schema::Constraint;
+use migrations_core::model::RefTarget;
+use migrations_core::schema::{Constraint, ForeignKey};
 use migrations_core::{Operation, Schema};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Located, Location, Result};
 use crate::migration_files::{self, MigrationFile};
+use crate::sources::{crate_roots, scan, FoundModel};
 
 /// How long `cargo metadata` may take before the build gives up on it.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(60);
@@ -245,4 +247,139 @@ fn touch(
         }
         _ => {}
     }
+}
+
+/// Turns references to other apps' models (`auth::User`) into references to their
+/// tables, and returns the apps among the path dependencies. `cargo metadata` runs only
+/// when some reference reaches outside this crate.
+pub(crate) fn link_apps(
+    manifest: &Path,
+    found: &mut [FoundModel],
+    cargo: bool,
+    cache: &crate::cache::Cache,
+) -> Result<Vec<App>> {
+    let structs: BTreeSet<String> = found.iter().map(|f| f.model.ident.to_string()).collect();
+    let tables: BTreeSet<String> = found.iter().map(|f| f.model.table.name.clone()).collect();
+    let reaches_out = found.iter().flat_map(|f| &f.model.references).any(|r| match &r.target {
+        RefTarget::Model { app, name } => app.is_some() || !structs.contains(name),
+        RefTarget::Table { app, table, .. } => app.is_some() || !tables.contains(table),
+    });
+    if !reaches_out {
+        return Ok(Vec::new());
+    }
+    let apps = dependency_apps(manifest)?;
+    if cargo {
+        for app in &apps {
+            println!("cargo:rerun-if-changed={}", app.snapshot_path.display());
+            println!("cargo:rerun-if-changed={}", app.migrations_dir.display());
+        }
+    }
+    let names = || {
+        let list: Vec<&str> = apps.iter().map(|a| a.label.as_str()).collect();
+        if list.is_empty() {
+            "none of this crate's path dependencies has migrations".to_string()
+        } else {
+            format!("the apps among this crate's path dependencies are: {}", list.join(", "))
+        }
+    };
+    let mut models_of: BTreeMap<String, Vec<FoundModel>> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for f in found.iter_mut() {
+        for r in &mut f.model.references {
+            let at = |message: String| Located {
+                location: Location {
+                    path: f.path.clone(),
+                    line: r.span.start().line,
+                    column: r.span.start().column + 1,
+                },
+                message,
+            };
+            match &r.target {
+                RefTarget::Model { app: Some(qualifier), name } => {
+                    // `models::User` names a module of this crate, not an app.
+                    let Some(app) = apps.iter().find(|a| a.is_named(qualifier)) else { continue };
+                    if !models_of.contains_key(&app.label) {
+                        let scan = scan(&crate_roots(&app.dir)?, cache)?;
+                        if cargo {
+                            for file in &scan.files {
+                                println!("cargo:rerun-if-changed={}", file.display());
+                            }
+                        }
+                        models_of.insert(app.label.clone(), scan.models);
+                    }
+                    let model = models_of.get(&app.label).and_then(|ms| ms.iter().find(|m| m.model.ident == name));
+                    let Some(model) = model.map(|m| &m.model) else {
+                        errors.push(at(format!("app `{}` has no model `{name}`", app.label)));
+                        continue;
+                    };
+                    let table = &model.table.name;
+                    if app.schema.table(table).is_none() {
+                        errors.push(at(format!(
+                            "table `{table}` of app `{}` is not in its sealed migrations yet; build and seal `{}` first (`cargo chakra seal` in {})",
+                            app.label, app.label, app.dir.display()
+                        )));
+                        continue;
+                    }
+                    let [pk] = model.table.primary_key.as_slice() else {
+                        errors.push(at(format!(
+                            "`{}::{name}` has no single-column primary key to reference; write `references = \"{}.{table}(column)\"`",
+                            app.label, app.label
+                        )));
+                        continue;
+                    };
+                    r.target =
+                        RefTarget::Table { app: Some(app.label.clone()), table: table.clone(), column: pk.clone() };
+                }
+                RefTarget::Table { app: Some(qualifier), table, .. } => {
+                    match apps.iter().find(|a| a.is_named(qualifier)) {
+                        None => errors.push(at(format!(
+                            "`references` names app `{qualifier}`, which is not known here; {}",
+                            names()
+                        ))),
+                        Some(app) if app.schema.table(table).is_none() => errors.push(at(format!(
+                            "app `{}` has no table `{table}` in its sealed migrations; {}",
+                            app.label,
+                            if app.schema.tables.is_empty() {
+                                "it has none yet".to_string()
+                            } else {
+                                format!(
+                                    "its tables are: {}",
+                                    app.schema.tables.keys().cloned().collect::<Vec<_>>().join(", ")
+                                )
+                            }
+                        ))),
+                        Some(_) => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Models(errors));
+    }
+    Ok(apps)
+}
+
+/// `app/id` of each other app's migration that the foreign keys `ops` add must follow.
+pub(crate) fn cross_app_dependencies(ops: &[Operation], own: &Schema, apps: &[App]) -> Result<Vec<String>> {
+    let mut wanted: BTreeSet<String> = BTreeSet::new();
+    for op in ops {
+        let fks: Vec<&ForeignKey> = match op {
+            Operation::CreateModel { table } => table.foreign_keys.iter().collect(),
+            Operation::AddConstraint { constraint: Constraint::ForeignKey(fk), .. } => vec![fk],
+            _ => Vec::new(),
+        };
+        for fk in fks {
+            if own.table(&fk.ref_table).is_some() {
+                continue;
+            }
+            if let Some(app) = apps.iter().find(|a| a.schema.table(&fk.ref_table).is_some()) {
+                if let Some(id) = migration_providing(app, &fk.ref_table, &fk.ref_columns)? {
+                    wanted.insert(format!("{}/{id}", app.label));
+                }
+            }
+        }
+    }
+    Ok(wanted.into_iter().collect())
 }

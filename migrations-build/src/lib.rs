@@ -28,6 +28,7 @@
 mod apps;
 mod cache;
 mod codegen;
+mod commands;
 mod config;
 mod data_loss;
 mod error;
@@ -43,9 +44,10 @@ mod skim;
 mod sources;
 
 pub use codegen::{module, ModuleSpec};
+pub use commands::describe;
 pub use config::{Config, Mode};
 pub use error::{Error, Located, Location, Result};
-pub use generate::{describe, Report};
+pub use generate::Report;
 pub use migrations_core::Dialect;
 pub use registry::{checksum, semantic_checksum};
 
