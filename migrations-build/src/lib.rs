@@ -32,7 +32,6 @@ mod commands;
 mod config;
 mod data_loss;
 mod error;
-mod field_list;
 mod generate;
 pub mod interpret;
 pub mod migration_files;
@@ -40,7 +39,6 @@ mod naming;
 mod parallel;
 mod registry;
 mod replay;
-mod skim;
 mod sources;
 
 pub use codegen::{module, ModuleSpec};
@@ -50,15 +48,6 @@ pub use error::{Error, Located, Location, Result};
 pub use generate::Report;
 pub use migrations_core::Dialect;
 pub use registry::{checksum, semantic_checksum};
-
-/// What a model file holds, read as a build on a cold cache reads it (the bodies of model
-/// structs from the text) and as the rerun that places errors reads it (all of it with
-/// `syn`), each printed with whether it had errors. For the fuzz test that checks the two
-/// agree; not part of the API.
-#[doc(hidden)]
-pub fn __read_model_file_both_ways(text: &str) -> [(String, bool); 2] {
-    sources::read_both_ways(text)
-}
 
 /// Runs the helper with the defaults and returns what it did, for a `build.rs` that
 /// wants to act on the [`Report`].

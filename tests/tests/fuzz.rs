@@ -1,6 +1,5 @@
-//! Fuzzing with proptest-driven mutations: the snapshot parser, the model parser, the
-//! build helper's quick reading of model files and its reading of migration files get
-//! damaged versions of real inputs (the
+//! Fuzzing with proptest-driven mutations: the snapshot parser, the model parser and the
+//! build helper's reading of migration files get damaged versions of real inputs (the
 //! seeds in `tests/fuzz-corpus/` plus randomly generated schemas and migration modules),
 //! mutated by deleting, duplicating and inserting ranges, characters and tokens of the
 //! format. No input may panic, and every error must name its place (a line ≥ 1).
@@ -213,59 +212,6 @@ fn fuzz_model_parser() {
                 prop_assert!(!one.to_string().is_empty());
             }
         }
-        Ok(())
-    });
-}
-
-/// What breaks a text-level reader: delimiters, quotes and comments out of place.
-const QUICK_READER_TOKENS: &[&str] = &[
-    "}",
-    "{",
-    "\"",
-    "'",
-    "r#\"",
-    "\"#",
-    "/*",
-    "*/",
-    "//",
-    "///",
-    "//!",
-    "#[model(",
-    ")]",
-    "#[",
-    "]",
-    "struct ",
-    "Model",
-    "pub(crate) ",
-    "<",
-    ">",
-    "::",
-    ",",
-    ":",
-    "\n",
-    "r#",
-    "b'",
-    "'a'",
-    "'\\''",
-    "é",
-    "\r",
-    "\u{feff}",
-    "\u{b}",
-    "\u{a0}",
-    "x",
-    "1.5",
-    "'",
-];
-
-/// The build reads model bodies from the text on a cold cache (docs/decisions.md 65); on
-/// any damaged file it must find what `syn` finds: the same models, the same errors.
-#[test]
-fn fuzz_quick_model_reader() {
-    let seeds = prop::sample::select(vec![corpus("model_blog.rs"), corpus("model_quick.rs")]);
-    let tokens: &'static [&'static str] = Box::leak([MODEL_TOKENS, QUICK_READER_TOKENS].concat().into_boxed_slice());
-    fuzz("quick model reader", seeds, tokens, |input| {
-        let [quick, syn] = migrations_build::__read_model_file_both_ways(input);
-        prop_assert_eq!(quick, syn, "read differently:\n{}", input);
         Ok(())
     });
 }
