@@ -93,27 +93,34 @@ pub(crate) fn read_listed(listed: &[(PathBuf, String)], cache: &Cache) -> Result
     // Every build reads them all (each file and its cache entry): with hundreds, that
     // is worth the machine's other cores.
     let read = |(path, stem): &(PathBuf, String)| read_cached(path, stem, cache);
-    let mut files = if listed.len() >= 64 {
+    let read: Vec<Option<MigrationFile>> = if listed.len() >= 64 {
         in_parallel(listed, read).into_iter().collect::<Result<Vec<_>>>()?
     } else {
         listed.iter().map(read).collect::<Result<Vec<_>>>()?
     };
+    let mut files: Vec<MigrationFile> = read.into_iter().flatten().collect();
     files.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(files)
 }
 
-/// One migration file, from the cache when its text is the one cached.
-fn read_cached(path: &Path, stem: &str, cache: &Cache) -> Result<MigrationFile> {
+/// One migration file, from the cache when its text is the one cached; `None` when it is
+/// gone since it was listed (another build of the crate at the same time removed or
+/// renamed its draft).
+fn read_cached(path: &Path, stem: &str, cache: &Cache) -> Result<Option<MigrationFile>> {
     let Some(number) = parse_id(stem) else {
         return Err(Error::MigrationFile(at(path, 1, 1, format!("`{stem}.rs` is not named like a migration (`0001_name.rs`: digits, `_`, lower-case name); rename it or move it out of the migrations folder"))));
     };
-    let text = std::fs::read_to_string(path).map_err(Error::io("read", path))?;
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path)(e)),
+    };
     if let Some(hit) = cache.get::<MigrationFile>("migration", path, &text) {
-        return Ok(hit);
+        return Ok(Some(hit));
     }
     let file = read_text(path, stem, number, &text)?;
     cache.put("migration", path, &text, &file);
-    Ok(file)
+    Ok(Some(file))
 }
 
 /// `files`, as read before this build wrote into the folder, brought up to date after
@@ -129,7 +136,7 @@ pub(crate) fn refresh_cached(
         files.into_iter().filter(|f| !touched.contains(&f.path.as_path()) && (!f.draft || f.path.is_file())).collect();
     for path in touched.iter().filter(|p| p.is_file()) {
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-        files.push(read_cached(path, stem, cache)?);
+        files.extend(read_cached(path, stem, cache)?);
     }
     files.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(files)

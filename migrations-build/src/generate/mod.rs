@@ -122,17 +122,25 @@ pub(crate) fn write_if_changed(path: &Path, text: &str) -> Result<bool> {
     }
     // Written aside and renamed over it: a build stopped halfway (Ctrl-C, a killed
     // rust-analyzer) leaves the old file or the new one, never half of one. (The aside
-    // name does not end in `.rs`: the migrations folder ignores it.)
+    // name does not end in `.rs`: the migrations folder ignores it.) The aside name is
+    // this process's and this moment's own: two builds of the crate at once (two target
+    // folders, an IDE and a terminal) write the same file without meeting.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let mut aside = path.as_os_str().to_owned();
-    aside.push(".partial");
+    aside.push(format!(".partial-{}-{nanos}", std::process::id()));
     let aside = PathBuf::from(aside);
     std::fs::write(&aside, text).map_err(Error::io("write", &aside))?;
     std::fs::rename(&aside, path).map_err(Error::io("write", path))?;
     Ok(true)
 }
 
+/// Removes `path`; one that is already gone (another build of the crate at the same
+/// time removed it) is what was wanted.
 pub(crate) fn remove(path: &Path) -> Result<()> {
-    std::fs::remove_file(path).map_err(Error::io("remove", path))
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("remove", path)(e)),
+        _ => Ok(()),
+    }
 }
 
 /// Today's date (UTC) as `YYYY-MM-DD`, for the header of a sealed migration.

@@ -143,3 +143,49 @@ fn files_already_right_are_not_rewritten() {
     assert_eq!((modified(&draft), modified(&snapshot)), times);
     let _ = std::fs::remove_dir_all(root);
 }
+
+/// Two builds of one crate at once (two target folders: an IDE and a terminal) write,
+/// replace and remove the same draft: neither may fail because the other got there first.
+#[test]
+fn two_builds_at_once_do_not_trip_over_each_others_files() {
+    let (root, krate) = crate_at("two-builds", "notes");
+    let draft = krate.join("migrations/0001_initial.rs");
+    // Writing the same file from two threads at once, many times.
+    std::thread::scope(|s| {
+        for t in 0..2 {
+            let draft = &draft;
+            s.spawn(move || {
+                for i in 0..200 {
+                    super::write_if_changed(draft, &format!("// {t} {i}\n")).expect("write");
+                }
+            });
+        }
+    });
+    // Removing a draft another build already removed.
+    std::fs::remove_file(&draft).expect("remove");
+    super::remove(&draft).expect("already gone is fine");
+    // A file listed, then gone before it is read.
+    let dir = krate.join("migrations");
+    std::fs::write(
+        dir.join("0001_initial.rs"),
+        "pub const ID: &str = \"0001_initial\";\npub const DEPENDENCIES: &[&str] = &[];\n",
+    )
+    .expect("write");
+    let listed = crate::migration_files::list(&dir).expect("list");
+    std::fs::remove_file(dir.join("0001_initial.rs")).expect("remove");
+    let files =
+        crate::migration_files::read_listed(&listed, &crate::cache::Cache::none()).expect("a file gone is skipped");
+    assert!(files.is_empty());
+    // And whole builds, two at a time.
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            let krate = &krate;
+            s.spawn(move || {
+                for _ in 0..10 {
+                    config(krate).generate().expect("a build beside another");
+                }
+            });
+        }
+    });
+    let _ = std::fs::remove_dir_all(root);
+}
