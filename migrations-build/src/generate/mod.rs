@@ -134,6 +134,38 @@ pub(crate) fn write_if_changed(path: &Path, text: &str) -> Result<bool> {
     Ok(true)
 }
 
+/// Gives what this build wrote into watched places (a draft, a sealed migration, the
+/// snapshot, and their folders) the time cargo started the build script. Cargo reruns a
+/// build script when a watched path is newer than that moment, so a file the script
+/// itself wrote would make the next `cargo build` run it again and compile the crate a
+/// second time for one model change. (Cargo writes `invoked.timestamp` beside `OUT_DIR`
+/// just before it runs the script; without it, nothing is changed.)
+fn backdate_written(paths: &Paths, report: &Report) {
+    let Some(started) = paths
+        .out
+        .as_deref()
+        .and_then(Path::parent)
+        .and_then(|build| std::fs::metadata(build.join("invoked.timestamp")).ok())
+        .and_then(|m| m.modified().ok())
+    else {
+        return;
+    };
+    let before = started.checked_sub(std::time::Duration::from_millis(1)).unwrap_or(started);
+    let mut written: Vec<&Path> = [&report.draft, &report.sealed].into_iter().flatten().map(PathBuf::as_path).collect();
+    if report.sealed.is_some() {
+        written.push(&paths.snapshot);
+    }
+    let folders = [Some(paths.migrations.as_path()), paths.snapshot.parent()];
+    for path in written.into_iter().chain(folders.into_iter().flatten()) {
+        // Only what is newer than the script's start was written by it (or by the
+        // person since, within the same instant); an older path is left as it is.
+        let Ok(file) = std::fs::File::open(path) else { continue };
+        if file.metadata().and_then(|m| m.modified()).is_ok_and(|m| m > before) {
+            let _ = file.set_modified(before);
+        }
+    }
+}
+
 /// Removes `path`; one that is already gone (another build of the crate at the same
 /// time removed it) is what was wanted.
 pub(crate) fn remove(path: &Path) -> Result<()> {
@@ -222,6 +254,9 @@ impl Config {
             // Cached models carry no spans: read everything again to say where.
             report = Report::default();
             result = self.generate_into(&paths, &mut report, false, &crate::cache::Cache::none());
+        }
+        if cargo && result.is_ok() {
+            backdate_written(&paths, &report);
         }
         if cargo {
             for w in &report.warnings {
