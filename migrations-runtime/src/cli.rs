@@ -25,7 +25,7 @@ use migrations_core::Dialect;
 
 use crate::error::MigrateError;
 use crate::migrator::{
-    parse_duration, ApplyOptions, LockRetry, Migrator, Progress, RollbackOptions, RollbackTarget, State,
+    parse_duration, ApplyOptions, LockRetry, Migrator, Progress, RollbackOptions, RollbackTarget, ScriptRange, State,
 };
 
 /// `migrate status | apply | rollback | sql | history | resolve`: mount it as a
@@ -109,6 +109,24 @@ pub enum MigrateCommand {
         /// The migration.
         id: String,
         /// The SQL that rolls it back.
+        #[arg(long)]
+        backward: bool,
+        /// postgres, mysql or sqlite (default: the database's own).
+        #[arg(long)]
+        dialect: Option<String>,
+    },
+    /// Print the whole SQL script that takes a database from one migration to another,
+    /// history table included, for running by hand (`psql -v ON_ERROR_STOP=1 -f`).
+    Script {
+        /// Where the database is before the script: the last migration applied (default:
+        /// none; with --backward, the newest).
+        #[arg(long)]
+        from: Option<String>,
+        /// Where it is after: the last migration applied (default: the newest; with
+        /// --backward, none).
+        #[arg(long)]
+        to: Option<String>,
+        /// Undo the range instead, newest first.
         #[arg(long)]
         backward: bool,
         /// postgres, mysql or sqlite (default: the database's own).
@@ -255,6 +273,13 @@ impl MigrateCommand {
             }
             return Ok(());
         }
+        if let MigrateCommand::Script { from, to, backward, dialect: Some(d) } = self {
+            let dialect: Dialect =
+                d.parse().map_err(|e: migrations_core::dialect::UnknownDialect| MigrateError::Usage(e.to_string()))?;
+            let range = ScriptRange { from: from.clone(), to: to.clone(), backward: *backward };
+            print!("{}", migrator.script(dialect, &range)?);
+            return Ok(());
+        }
         let migrator = match self {
             MigrateCommand::Apply { locks, .. } | MigrateCommand::Rollback { locks, .. } => {
                 locks.configure(migrator.clone())?
@@ -345,6 +370,11 @@ impl MigrateCommand {
                 for s in migrator.sql(id, conn.dialect(), *backward)? {
                     println!("{s};");
                 }
+            }
+            MigrateCommand::Script { from, to, backward, .. } => {
+                use crate::backend::Connection as _;
+                let range = ScriptRange { from: from.clone(), to: to.clone(), backward: *backward };
+                print!("{}", migrator.script(conn.dialect(), &range)?);
             }
             MigrateCommand::History => {
                 for r in migrator.history(&mut conn).await? {

@@ -159,7 +159,7 @@ pub use error::{LockConflict, MigrateError};
 pub use migrations_core::Dialect;
 pub use migrator::{
     lock_wait, parse_duration, ApplyOptions, LockRetry, LockStrategy, LockWaits, Loss, Migrator, Progress,
-    RollbackOptions, RollbackTarget, State, StatusLine, Step, Undo, MIGRATION_URL_VAR,
+    RollbackOptions, RollbackTarget, ScriptRange, State, StatusLine, Step, Undo, MIGRATION_URL_VAR,
 };
 pub use registry::{EmbeddedMigration, Migrations};
 pub use sqlx;

@@ -20,6 +20,7 @@ mod mysql_progress;
 pub mod options;
 mod plan;
 mod rollback;
+mod script;
 mod status;
 mod transaction;
 mod units;
@@ -29,6 +30,7 @@ pub use options::{
     parse_duration, ApplyOptions, LockRetry, LockStrategy, Progress, RollbackOptions, RollbackTarget, Step,
 };
 pub use rollback::{Loss, Undo};
+pub use script::ScriptRange;
 pub use status::{State, StatusLine};
 use units::{render_error, texts, units_of};
 

@@ -1,0 +1,208 @@
+//! `migrate script`: the whole SQL of a range of migrations as one script, for a DBA who
+//! reviews it and runs it by hand instead of letting the binary migrate itself. Running it
+//! leaves the database exactly as `migrate apply` (or `rollback`) would: the same schema,
+//! and the same rows in the history table, so the binary then finds nothing pending.
+
+use migrations_core::dialect::quote_str;
+use migrations_core::Dialect;
+
+use crate::error::MigrateError;
+use crate::history::{self, STATEMENT_SEPARATOR};
+
+use super::lock_wait::DEFAULT_LOCK_TIMEOUT;
+use super::plan::Planned;
+use super::units::{render_error, statements_of, units_of, Unit};
+use super::Migrator;
+
+/// Which migrations a script covers: the database is at `from` before it runs and at `to`
+/// after. Forward, `from` is the last migration already applied (`None`: none is) and
+/// `to` the last one the script applies (`None`: the newest). Backward, `from` is the
+/// newest migration applied (`None`: the newest there is) and `to` the last one that
+/// stays (`None`: none does); the range is undone newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScriptRange {
+    /// Where the database is before the script (`id` or `app/id`).
+    pub from: Option<String>,
+    /// Where it is after (`id` or `app/id`).
+    pub to: Option<String>,
+    /// Undo instead of apply.
+    pub backward: bool,
+}
+
+impl Migrator {
+    /// The SQL script that takes a `dialect` database across `range`, history table
+    /// statements included (see the [module](self) documentation). A migration with a
+    /// Rust data step cannot be scripted (only the application can run it): the script is
+    /// refused, naming it.
+    ///
+    /// ```
+    /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
+    /// # fn up(m: &mut Migration) {
+    /// #     m.create_model(Table::new("notes").field(Column::new("id", ColumnType::BigInt)).primary_key(&["id"]));
+    /// # }
+    /// # fn down(m: &mut Migration) {
+    /// #     m.delete_model("notes");
+    /// # }
+    /// # static MIGRATIONS: Migrations = Migrations {
+    /// #     app: "notes",
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     snapshot: "",
+    /// # };
+    /// use migrations_runtime::{Dialect, ScriptRange};
+    ///
+    /// let script = Migrator::new(&MIGRATIONS).script(Dialect::Postgres, &ScriptRange::default())?;
+    /// assert!(script.contains("CREATE TABLE \"notes\""));
+    /// assert!(script.contains("INSERT INTO \"_chakra_migrations\""));
+    /// # Ok::<(), migrations_runtime::MigrateError>(())
+    /// ```
+    pub fn script(&self, dialect: Dialect, range: &ScriptRange) -> Result<String, MigrateError> {
+        let plan = self.plan()?;
+        // The lower end stays applied; the upper end is applied (or undone).
+        let (lower, upper) = if range.backward { (&range.to, &range.from) } else { (&range.from, &range.to) };
+        let start = match lower {
+            Some(id) => self.find(&plan, id)? + 1,
+            None => 0,
+        };
+        let end = match upper {
+            Some(id) => self.find(&plan, id)? + 1,
+            None => plan.len(),
+        };
+        if end < start {
+            return Err(MigrateError::Usage(format!(
+                "the script's range is empty: `{}` comes before `{}`",
+                upper.as_deref().unwrap_or_default(),
+                lower.as_deref().unwrap_or_default()
+            )));
+        }
+        let lock_timeout = self.lock_waits().map(|w| w.lock_timeout).unwrap_or(DEFAULT_LOCK_TIMEOUT);
+        let q = |s: &str| dialect.quote(s);
+        let table = q(history::TABLE);
+        let mut out = String::new();
+        let direction = if range.backward { "undoes" } else { "applies" };
+        let span = match plan.get(start..end) {
+            Some([first, .., last]) => format!("{} .. {}", first.key(), last.key()),
+            Some([one]) => one.key(),
+            _ => "no migration".to_string(),
+        };
+        out.push_str(&format!(
+            "-- Chakra migrations: this script {direction} {span} on {dialect}, as `migrate {}` would,\n-- history table included. Run it in one session and stop at the first error\n-- (psql -v ON_ERROR_STOP=1 -f, mariadb < file, sqlite3 db < file).\n",
+            if range.backward { "rollback" } else { "apply" }
+        ));
+        if dialect.transactional_ddl() {
+            out.push_str("-- Each migration is one transaction; a failure keeps nothing of it.\n");
+        } else {
+            out.push_str(
+                "-- MySQL commits each DDL statement itself: after a failure, the statements before it stay.\n",
+            );
+        }
+        out.push('\n');
+        out.push_str(&history::create_sql(dialect));
+        out.push_str(";\n");
+        let (begin, commit) = match dialect {
+            Dialect::Postgres => {
+                (format!("BEGIN;\nSET LOCAL lock_timeout = '{}ms';\n", lock_timeout.as_millis()), "COMMIT;\n")
+            }
+            Dialect::Sqlite => ("BEGIN IMMEDIATE;\n".to_string(), "COMMIT;\n"),
+            Dialect::MySql => (
+                format!(
+                    "SET SESSION lock_wait_timeout = {0}, SESSION innodb_lock_wait_timeout = {0};\n",
+                    lock_timeout.as_millis().div_ceil(1000).max(1)
+                ),
+                "",
+            ),
+        };
+        if dialect == Dialect::MySql {
+            out.push_str(&begin);
+        }
+        let order: Vec<usize> = if range.backward { (start..end).rev().collect() } else { (start..end).collect() };
+        let mut first = true;
+        for i in order {
+            let p = &plan[i];
+            let key = p.key();
+            let (units, record) = if range.backward {
+                let after = self.schema_before(&plan, i + 1)?;
+                let down = p.migration.down_steps(&after).map_err(render_error(key.clone()))?;
+                let units = units_of(down, &after, dialect, &key)?;
+                let delete = format!(
+                    "DELETE FROM {table} WHERE {} = {} AND {} = {}",
+                    q("app"),
+                    quote_str(dialect, p.app),
+                    q("id"),
+                    quote_str(dialect, p.migration.id)
+                );
+                (units, delete)
+            } else {
+                let before = self.schema_before(&plan, i)?;
+                let up = p.migration.up_steps(&before).map_err(render_error(key.clone()))?;
+                let mut after = before.clone();
+                after.apply_all(&up.0).map_err(render_error(key.clone()))?;
+                let reverse = match p.migration.down_steps(&after) {
+                    Ok((ops, data)) if data.is_empty() => statements_of(&ops, &after, dialect, &key).ok(),
+                    _ => None,
+                };
+                let units = units_of(up, &before, dialect, &key)?;
+                (units, insert_row(dialect, p, reverse, first))
+            };
+            first = false;
+            if let Some(Unit::Data(name, _)) = units.iter().find(|u| matches!(u, Unit::Data(..))) {
+                return Err(MigrateError::Usage(format!(
+                    "migration {key} has the Rust data step `{name}`, which only the application can run: a script cannot hold it; script up to the migration before it (`--to`), let the application apply {key}, then script on from it (`--from {key}`)"
+                )));
+            }
+            out.push_str(&format!("\n-- {key}\n"));
+            if dialect.transactional_ddl() {
+                out.push_str(&begin);
+            }
+            for unit in &units {
+                match unit {
+                    Unit::Sql(sql) => {
+                        out.push_str(sql);
+                        out.push_str(";\n");
+                    }
+                    // A conversion check: what the runtime reads before the migration.
+                    other => {
+                        out.push_str(&other.to_string());
+                        out.push_str(" (the runtime checks this first; check it by hand)\n");
+                    }
+                }
+            }
+            out.push_str(&record);
+            out.push_str(";\n");
+            out.push_str(commit);
+        }
+        Ok(out)
+    }
+}
+
+/// The history row `migrate apply` writes for `p`, as an `INSERT ... SELECT` from the
+/// table itself, so the batch is the next one (the script's first migration) or the same
+/// one (the others), and `applied_at` is the moment it runs, in the runtime's own format.
+fn insert_row(dialect: Dialect, p: &Planned, reverse: Option<Vec<String>>, first: bool) -> String {
+    let q = |s: &str| dialect.quote(s);
+    let now = match dialect {
+        Dialect::Postgres => "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+        Dialect::MySql => "CONCAT(LEFT(DATE_FORMAT(UTC_TIMESTAMP(6), '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z')",
+        Dialect::Sqlite => "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+    };
+    let batch = if first { "COALESCE(MAX(batch), 0) + 1" } else { "COALESCE(MAX(batch), 1)" };
+    let reverse = match reverse {
+        Some(r) => quote_str(dialect, &r.join(STATEMENT_SEPARATOR)),
+        None => "NULL".to_string(),
+    };
+    format!(
+        "INSERT INTO {} ({}, {}, {}, {}, {}, {}, {}, {}) SELECT {}, {}, {now}, {}, 0, {batch}, {reverse}, NULL FROM {}",
+        q(history::TABLE),
+        q("app"),
+        q("id"),
+        q("applied_at"),
+        q("checksum"),
+        q("execution_time_ms"),
+        q("batch"),
+        q("reverse_sql"),
+        q("steps_done"),
+        quote_str(dialect, p.app),
+        quote_str(dialect, p.migration.id),
+        quote_str(dialect, p.migration.recorded_checksum()),
+        q(history::TABLE),
+    )
+}
