@@ -170,8 +170,14 @@ pub(super) async fn bound<C: Connection>(conn: &mut C, waits: &LockWaits) -> Res
     let restore = match dialect {
         Dialect::Postgres if !waits.session => return Ok(None),
         Dialect::Postgres => {
-            let was = conn.query_text("SELECT current_setting('lock_timeout')").await.map_err(doing())?;
-            was.first().map(|v| format!("SET lock_timeout = '{}'", v.replace('\'', "''")))
+            // Read and set in one round trip: the subquery's row (the old value) is made
+            // before the outer row sets the new one.
+            let sql = format!(
+                "SELECT old.v FROM (SELECT current_setting('lock_timeout') AS v OFFSET 0) old WHERE set_config('lock_timeout', '{}ms', false) IS NOT NULL",
+                waits.lock_timeout.as_millis().max(1)
+            );
+            let was = conn.query_text(&sql).await.map_err(doing())?;
+            return Ok(was.first().map(|v| format!("SET lock_timeout = '{}'", v.replace('\'', "''"))));
         }
         Dialect::MySql => {
             let was = conn
