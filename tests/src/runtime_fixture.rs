@@ -139,6 +139,21 @@ pub static BLOG_SEMANTIC_EDITED: Migrations = Migrations {
     snapshot: "",
 };
 
+/// DRAFT_V1 as a build of the semantic-checksum scheme embeds it: a draft...
+pub static DRAFT_SEMANTIC: Migrations = Migrations {
+    app: "blog",
+    migrations: &[embedded!(m0001, "2:s0001 c0001"), embedded!(m0006a, "2:s0006 c0006-draft-text", true)],
+    snapshot: "",
+};
+
+/// ...and the same migration sealed: its header changed (the text's checksum), what it
+/// does did not (the recorded one).
+pub static SEALED_SEMANTIC: Migrations = Migrations {
+    app: "blog",
+    migrations: &[embedded!(m0001, "2:s0001 c0001"), embedded!(m0006a, "2:s0006 c0006-sealed-text")],
+    snapshot: "",
+};
+
 /// `fixture_app` chooses by name.
 pub fn by_name(name: &str) -> Option<&'static Migrations> {
     match name {
@@ -150,6 +165,7 @@ pub fn by_name(name: &str) -> Option<&'static Migrations> {
         "widen" => Some(&WIDEN),
         "semantic" => Some(&BLOG_SEMANTIC),
         "semantic-edited" => Some(&BLOG_SEMANTIC_EDITED),
+        "draft-semantic" => Some(&DRAFT_SEMANTIC),
         _ => None,
     }
 }

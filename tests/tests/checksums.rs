@@ -133,6 +133,33 @@ mod runtime {
         db.destroy().await;
     }
 
+    /// A draft applied to a development database, then sealed: the sealed binary boots
+    /// (sealing changed the file's header, not what it does). Development mode can be
+    /// switched on from the environment (`CHAKRA_DEVELOPMENT=1`).
+    #[tokio::test]
+    async fn a_draft_applied_in_development_then_sealed_keeps_booting() {
+        use chakra_tests::runtime_fixture::{DRAFT_SEMANTIC, SEALED_SEMANTIC};
+        let Some(db) = TestDb::create(Dialect::Sqlite, "sealed").await else { return };
+        let app = |env: Option<&str>| {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fixture_app"));
+            cmd.args(["draft-semantic", &db.url, "migrate", "apply"]).env_remove("CHAKRA_DEVELOPMENT");
+            if let Some(v) = env {
+                cmd.env("CHAKRA_DEVELOPMENT", v);
+            }
+            let out = cmd.output().expect("fixture_app");
+            (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+        };
+        let (ok, err) = app(None);
+        assert!(!ok && err.contains("unsealed draft"), "a draft was applied outside development: {err}");
+        let (ok, err) = app(Some("1"));
+        assert!(ok, "CHAKRA_DEVELOPMENT=1 did not mark the database for development: {err}");
+        let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+        let steps = Migrator::new(&SEALED_SEMANTIC).apply(&mut conn).await.expect("the sealed binary boots");
+        assert!(steps.is_empty(), "{steps:?}");
+        drop(conn);
+        db.destroy().await;
+    }
+
     chakra_tests::on_each_backend!(older_rows_then_a_deliberate_change:
         sqlite => older_rows_stay_valid_and_a_deliberate_change_is_accepted_on_sqlite,
         postgres => older_rows_stay_valid_and_a_deliberate_change_is_accepted_on_postgres,
