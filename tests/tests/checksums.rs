@@ -138,7 +138,7 @@ mod runtime {
     /// switched on from the environment (`CHAKRA_DEVELOPMENT=1`).
     #[tokio::test]
     async fn a_draft_applied_in_development_then_sealed_keeps_booting() {
-        use chakra_tests::runtime_fixture::{DRAFT_SEMANTIC, SEALED_SEMANTIC};
+        use chakra_tests::runtime_fixture::SEALED_SEMANTIC;
         let Some(db) = TestDb::create(Dialect::Sqlite, "sealed").await else { return };
         let app = |env: Option<&str>| {
             let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fixture_app"));
