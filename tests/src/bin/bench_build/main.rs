@@ -6,6 +6,7 @@
 //! - its time on a cold cache, next to a bare `syn::parse_file` of the same sources
 //!   (the same build-script binary, told to parse only);
 //! - a no-change `cargo build` with the build script present and absent;
+//! - how many `cargo build`s compile the crate after one model edit before it is Fresh;
 //! - the compile cost of 1,000 embedded generated migrations next to `sqlx::migrate!`
 //!   over 1,000 equivalent SQL files: the rebuild after touching `main.rs`, with the
 //!   crates taking turns, in a binary that counts its migrations (the target's measure)
@@ -181,6 +182,32 @@ impl Bench {
             bare.push(self.run_script(&[("CHAKRA_BENCH_PARSE_ONLY", dir.to_str().unwrap_or_default())]));
         }
         (median(helper), median(bare))
+    }
+
+    /// How many `cargo build`s compile the crate after one model edit before cargo says
+    /// Fresh (the build that writes the draft should be the only one).
+    fn compiles_after_an_edit(&self) -> usize {
+        let target = self.files / 2;
+        let file = format!("src/models/things/m{target}.rs");
+        let fresh = |run: &chakra_tests::temp_crate::Run| run.stderr.contains(&format!("Fresh {}", self.krate.name));
+        let until_fresh = || {
+            let mut compiles = 0;
+            for _ in 0..5 {
+                let run = self.krate.cargo(&["build", "-v"], &[]);
+                assert!(run.ok, "build failed:\n{}", run.stderr);
+                if fresh(&run) {
+                    break;
+                }
+                compiles += 1;
+            }
+            compiles
+        };
+        until_fresh();
+        self.krate.write(&file, &model_file(target, self.per_file, true));
+        let compiles = until_fresh();
+        self.krate.write(&file, &model_file(target, self.per_file, false));
+        until_fresh();
+        compiles
     }
 
     fn no_change_build(&self, runs: usize) -> Duration {
@@ -461,8 +488,9 @@ fn main() {
             let (cold, bare) = bench.cold(runs.max(21));
             let with_script = bench.no_change_build(runs);
             let without = no_change_without_script(&bench, runs);
+            let compiles = bench.compiles_after_an_edit();
             println!(
-                "  {n:>5} models: one file changed {}; cold cache {} vs bare syn::parse_file {} ({:.2}x); no-change cargo build {} with script, {} without",
+                "  {n:>5} models: one file changed {}; cold cache {} vs bare syn::parse_file {} ({:.2}x); no-change cargo build {} with script, {} without; compiles after one model edit until Fresh: {compiles}",
                 ms(changed),
                 ms(cold),
                 ms(bare),
