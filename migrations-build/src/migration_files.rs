@@ -159,7 +159,7 @@ pub fn read_text(path: &Path, stem: &str, number: u32, text: &str) -> Result<Mig
         dependencies,
         draft: text.starts_with(DRAFT_MARK),
         checksum: crate::registry::checksum(text),
-        semantic_checksum: crate::registry::semantic_checksum(text).unwrap_or_default(),
+        semantic_checksum: crate::registry::recorded_checksum(text, text.starts_with(DRAFT_MARK)),
     })
 }
 

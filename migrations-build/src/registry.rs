@@ -131,6 +131,21 @@ fn hex(bytes: &[u8]) -> String {
     hex
 }
 
+/// The checksum recorded when the migration in `text` is applied: a sealed migration's
+/// [`semantic_checksum`]; a draft's, `d:` and its text's (a draft is rewritten by every
+/// build, and reading what it does costs a lexing of the file each time it changes, which
+/// for a large first draft is most of a build; a database that applied a draft is a
+/// development database, where the runtime takes the sealed migration for the draft it
+/// applied).
+pub fn recorded_checksum(text: &str, draft: bool) -> String {
+    if draft {
+        let mut sum = checksum(text);
+        sum.truncate(62);
+        return format!("d:{sum}");
+    }
+    semantic_checksum(text).unwrap_or_default()
+}
+
 /// The registry text. `snapshot` is the snapshot file, embedded with `include_str!` (so
 /// its text is not copied through here), or `None` when there is none.
 ///

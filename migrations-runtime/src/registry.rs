@@ -45,9 +45,15 @@ impl EmbeddedMigration {
     /// that was applied: the same semantic checksum (formatting, comments, `use` lines and
     /// the data-loss acknowledgement aside), or, in a row recorded before that scheme, the
     /// same text.
+    ///
+    /// A draft is recorded as `d:` and its text's checksum, and only a development
+    /// database applies drafts: there, the sealed migration is taken for the draft it
+    /// applied (sealing changed the file's header, not what it does).
     pub fn matches(&self, stored: &str) -> bool {
+        let older_scheme = !stored.starts_with("2:") && !stored.starts_with("d:");
         stored == self.recorded_checksum()
-            || (!stored.starts_with("2:") && self.checksum.split(' ').nth(1) == Some(stored))
+            || (stored.starts_with("d:") && !self.draft)
+            || (older_scheme && self.checksum.split(' ').nth(1) == Some(stored))
     }
 
     /// The forward operations and Rust data steps, in order; drops given by name are

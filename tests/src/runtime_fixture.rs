@@ -142,7 +142,7 @@ pub static BLOG_SEMANTIC_EDITED: Migrations = Migrations {
 /// DRAFT_V1 as a build of the semantic-checksum scheme embeds it: a draft...
 pub static DRAFT_SEMANTIC: Migrations = Migrations {
     app: "blog",
-    migrations: &[embedded!(m0001, "2:s0001 c0001"), embedded!(m0006a, "2:s0006 c0006-draft-text", true)],
+    migrations: &[embedded!(m0001, "2:s0001 c0001"), embedded!(m0006a, "d:c0006draft c0006-draft-text", true)],
     snapshot: "",
 };
 
