@@ -31,7 +31,7 @@ pub struct ScriptRange {
 
 impl Migrator {
     /// The SQL script that takes a `dialect` database across `range`, history table
-    /// statements included (see the [module](self) documentation). A migration with a
+    /// statements included: running it leaves the database as `migrate apply` would. A migration with a
     /// Rust data step cannot be scripted (only the application can run it): the script is
     /// refused, naming it.
     ///
