@@ -22,9 +22,14 @@ use migrations_core::Dialect;
 use migrations_runtime::sqlx::{self, Connection as _};
 use migrations_runtime::{AnyConnection, ApplyOptions, LockRetry, MigrateError, Migrator, Progress};
 
-/// The session's own lock-wait setting, by dialect (PostgreSQL, MySQL, SQLite).
-const SETTING: [&str; 3] =
-    ["SELECT current_setting('lock_timeout')", "SELECT CAST(@@SESSION.lock_wait_timeout AS CHAR)", "SELECT 1"];
+/// The query of the session's own lock-wait setting on `dialect`.
+fn setting(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "SELECT current_setting('lock_timeout')",
+        Dialect::MySql => "SELECT CAST(@@SESSION.lock_wait_timeout AS CHAR)",
+        Dialect::Sqlite => "SELECT 1",
+    }
+}
 
 const LOCK_TIMEOUT: Duration = Duration::from_secs(1);
 /// What a reader may wait beyond the lock timeout: the round trips and the scheduling of a
@@ -145,7 +150,7 @@ async fn blocked_migration_gives_up_then_applies_once(dialect: Dialect) {
     db.execute_all(&["INSERT INTO users (username) VALUES ('ada'), ('grace')".into()]).await;
     let before = state_of(&mut db).await;
     let setting_before =
-        migrations_runtime::Connection::query_text(&mut conn, SETTING[dialect as usize]).await.expect("setting");
+        migrations_runtime::Connection::query_text(&mut conn, setting(dialect)).await.expect("setting");
     assert_eq!(before, ("50".to_string(), vec![]), "{dialect}");
 
     // The holder outlives the whole retry window.
@@ -180,8 +185,7 @@ async fn blocked_migration_gives_up_then_applies_once(dialect: Dialect) {
     // Nothing of it is kept, and no interrupted migration is left behind.
     assert_eq!(state_of(&mut db).await, before, "{dialect}");
     // The session's own lock-wait setting is put back after the run.
-    let after =
-        migrations_runtime::Connection::query_text(&mut conn, SETTING[dialect as usize]).await.expect("setting");
+    let after = migrations_runtime::Connection::query_text(&mut conn, setting(dialect)).await.expect("setting");
     assert_eq!(after, setting_before, "{dialect}: the session's setting was not restored");
 
     // The holder ends its transaction during the retries: the migration applies, once.

@@ -15,6 +15,7 @@
 
 use std::time::{Duration, Instant};
 
+use migrations_core::dialect::quote_str;
 use migrations_core::Dialect;
 
 use crate::backend::Connection;
@@ -355,7 +356,7 @@ async fn holders<C: Connection>(conn: &mut C, statement: &str) -> String {
         Dialect::Postgres => {
             let names: Vec<String> = quoted_names(statement, '"')
                 .iter()
-                .map(|n| format!("to_regclass('{}')", Dialect::Postgres.quote(n).replace('\'', "''")))
+                .map(|n| format!("to_regclass({})", quote_str(Dialect::Postgres, &Dialect::Postgres.quote(n))))
                 .collect();
             let which = if names.is_empty() {
                 "l.relation >= 16384".to_string()

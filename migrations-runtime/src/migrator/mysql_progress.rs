@@ -43,20 +43,24 @@ impl Migrator {
         let statements = units_of(up, &before, conn.dialect(), &key)?;
         let changed = !plan[i].migration.matches(&row.checksum);
         let data_next = matches!(statements.get(done), Some(Unit::Data(..)));
-        if changed || (data_next && !options.resume) {
+        if changed {
+            // Its statements are not the ones that ran: neither a plain run nor `--resume`
+            // may continue them.
+            return Err(MigrateError::Usage(format!(
+                "migration {key} was interrupted after {done} of its statements (MySQL committed them), and this binary's {key} is not the migration that was interrupted (its checksum changed), so it cannot be continued. Boot the binary that started it to finish it, or undo those statements by hand, then `migrate resolve {} --rolled-back`",
+                row.id
+            )));
+        }
+        if data_next && !options.resume {
             return Err(MigrateError::Interrupted {
                 id: row.id.clone(),
                 done,
                 count: statements.len(),
                 next: done + 1,
-                why: if changed {
-                    "this binary's migration differs from the one that was interrupted (its checksum changed), so its statements cannot simply be continued".into()
-                } else {
-                    format!(
-                        "statement {} is a Rust data step, which may have run in part before the interruption",
-                        done + 1
-                    )
-                },
+                why: format!(
+                    "statement {} is a Rust data step, which may have run in part before the interruption",
+                    done + 1
+                ),
             });
         }
         if options.dry_run {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use migrations_core::dialect::quote_str;
 use migrations_core::Dialect;
 
 use crate::backend::Connection;
@@ -242,8 +243,7 @@ async fn add_note<C: Connection>(conn: &mut C, app: &str, id: &str, note: &str) 
         q("note")
     );
     conn.execute(&create).await.map_err(MigrateError::db("creating the notes table"))?;
-    let literal =
-        |s: &str| format!("'{}'", s.replace('\'', "''").replace('\\', if d == Dialect::MySql { "\\\\" } else { "\\" }));
+    let literal = |s: &str| quote_str(d, s);
     let insert = format!(
         "INSERT INTO {} ({}, {}, {}, {}) VALUES ({}, {}, {}, {})",
         q(NOTES_TABLE),
