@@ -341,14 +341,18 @@ fn record(m: &mut Migration, op: &str, args: Vec<Value>) -> Result<(), String> {
             m.run_sql(&forward, reverse.as_deref())
         }
         "irreversible" => m.irreversible(),
-        "run_sql_for" => {
+        "run_sql_for" | "run_sql_outside_transaction" => {
             let dialect = match next()? {
                 Value::Dialect(d) => d,
                 other => return Err(format!("expected a Dialect, found {other:?}")),
             };
             let forward = string(next()?)?;
             let reverse = opt_string(next()?)?;
-            m.run_sql_for(dialect, &forward, reverse.as_deref())
+            if op == "run_sql_for" {
+                m.run_sql_for(dialect, &forward, reverse.as_deref())
+            } else {
+                m.run_sql_outside_transaction(dialect, &forward, reverse.as_deref())
+            }
         }
         other => return Err(format!("`m.{other}(...)` is not an operation the CLI can read")),
     };

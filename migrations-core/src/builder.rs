@@ -287,6 +287,39 @@ impl Migration {
         self.push(Operation::RunSql(sql))
     }
 
+    /// Runs SQL on one dialect only, outside a transaction: for what PostgreSQL refuses
+    /// inside one (`CREATE INDEX CONCURRENTLY`, `VACUUM`). The statement runs on its own;
+    /// the migration's progress is recorded after it, so an interruption resumes after
+    /// the last statement that completed. (PostgreSQL's statements that refuse a
+    /// transaction are recognised by `run_sql_for` too; this says it outright.)
+    ///
+    /// ```
+    /// use migrations_core::builder::Migration;
+    /// use migrations_core::render::live::{migration, Forms, Run};
+    /// use migrations_core::{Dialect, Schema};
+    ///
+    /// let mut m = Migration::new();
+    /// m.run_sql_outside_transaction(
+    ///     Dialect::Postgres,
+    ///     "CREATE INDEX CONCURRENTLY ix_users_email ON users (email)",
+    ///     Some("DROP INDEX CONCURRENTLY ix_users_email"),
+    /// );
+    /// let statements = migration(m.operations(), &Schema::new(), Dialect::Postgres, Forms::Online).unwrap();
+    /// assert_eq!(statements[0].run, Run::NoTransaction);
+    /// ```
+    pub fn run_sql_outside_transaction(
+        &mut self,
+        dialect: crate::Dialect,
+        forward: &str,
+        reverse: Option<&str>,
+    ) -> &mut Self {
+        self.run_sql_for(dialect, forward, reverse);
+        if let Some(Operation::RunSql(sql)) = self.operations.last_mut() {
+            sql.outside_transaction = true;
+        }
+        self
+    }
+
     /// Runs SQL written by a person: `forward` now, `reverse` (if any) on rollback.
     pub fn run_sql(&mut self, forward: &str, reverse: Option<&str>) -> &mut Self {
         self.push(Operation::RunSql(RunSql {

@@ -127,6 +127,9 @@ pub struct RunSql {
     pub forward_for: BTreeMap<Dialect, Vec<String>>,
     /// Per-dialect replacements for `reverse`.
     pub reverse_for: BTreeMap<Dialect, Vec<String>>,
+    /// Runs outside a transaction on PostgreSQL (`CREATE INDEX CONCURRENTLY`), each
+    /// statement on its own, with progress recorded after it.
+    pub outside_transaction: bool,
 }
 
 impl RunSql {
@@ -188,6 +191,7 @@ impl Operation {
                     reverse: Some(sql.forward.clone()),
                     forward_for: sql.reverse_for.clone(),
                     reverse_for: sql.forward_for.clone(),
+                    outside_transaction: sql.outside_transaction,
                 }),
                 None => return Err(Irreversible(self.to_string())),
             },

@@ -192,6 +192,10 @@ impl Connection for AnyConnection {
         delegate!(self, c => c.execute(sql).await)
     }
 
+    async fn execute_rows(&mut self, sql: &str) -> Result<u64, sqlx::Error> {
+        delegate!(self, c => c.execute_rows(sql).await)
+    }
+
     async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error> {
         delegate!(self, c => c.applied().await)
     }

@@ -53,6 +53,9 @@ pub trait Connection: Send {
     /// Runs one statement (no parameters).
     async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error>;
 
+    /// Runs one statement (no parameters) and says how many rows it changed.
+    async fn execute_rows(&mut self, sql: &str) -> Result<u64, sqlx::Error>;
+
     /// Every row of the history table, without the stored reverse SQL (see
     /// [`Connection::reverse_sql`]): a boot reads this, and it should stay small.
     async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error>;
@@ -115,9 +118,10 @@ pub trait Connection: Send {
     /// same statement may succeed later.
     fn is_lock_conflict(&self, error: &sqlx::Error) -> bool;
 
-    /// MySQL: whether `error` says the statement's effect is already there (a column,
-    /// index or table that exists, or is already gone). Used only for the one statement
-    /// an interrupted run may have completed without recording it.
+    /// Whether `error` says the statement's effect is already there (a column, index or
+    /// table that exists, or is already gone). Used only for the one statement an
+    /// interrupted run may have completed without recording it: on MySQL any DDL, on
+    /// PostgreSQL one run outside a transaction.
     fn already_done(&self, error: &sqlx::Error) -> bool {
         let _ = error;
         false
@@ -273,6 +277,10 @@ macro_rules! history_methods {
             sqlx::raw_sql(sql).execute(self).await.map(drop)
         }
 
+        async fn execute_rows(&mut self, sql: &str) -> Result<u64, sqlx::Error> {
+            sqlx::raw_sql(sql).execute(self).await.map(|r| r.rows_affected())
+        }
+
         async fn applied(&mut self) -> Result<Vec<Applied>, sqlx::Error> {
             let rows = sqlx::query($q.applied).fetch_all(self).await?;
             rows.iter()
@@ -407,6 +415,12 @@ mod postgres {
         fn is_lock_conflict(&self, error: &sqlx::Error) -> bool {
             // 55P03 lock_not_available (the lock timeout), 40P01 deadlock_detected.
             error.as_database_error().and_then(|e| e.code()).is_some_and(|c| c == "55P03" || c == "40P01")
+        }
+
+        fn already_done(&self, error: &sqlx::Error) -> bool {
+            // 42P07 duplicate_table (an index that exists), 42704 undefined_object (an
+            // index already dropped), 42710 duplicate_object (a constraint that exists).
+            error.as_database_error().and_then(|e| e.code()).is_some_and(|c| matches!(&*c, "42P07" | "42704" | "42710"))
         }
 
         async fn lock(&mut self, timeout: Duration) -> Result<(), MigrateError> {

@@ -27,3 +27,22 @@ fn rendered_sql_of_every_operation_kind() {
         insta::assert_snapshot!(s.name, out);
     }
 }
+
+/// What runs against a live database: the online forms of every scenario, with the
+/// phase, lock and work of each statement, as `migrate sql` shows them.
+#[test]
+fn live_sql_of_every_operation_kind() {
+    use migrations_core::render::live::{migration, Forms};
+    for s in fixtures::all() {
+        let mut out = String::new();
+        for dialect in [Dialect::Postgres, Dialect::MySql] {
+            let statements = migration(&s.operations, &s.before, dialect, Forms::Online).expect("online forms");
+            out.push_str(&format!("-- {dialect}\n"));
+            for stmt in statements {
+                out.push_str(&format!("-- {}\n{};\n", stmt.describe_for(dialect), stmt.sql));
+            }
+            out.push('\n');
+        }
+        insta::assert_snapshot!(format!("live_{}", s.name), out);
+    }
+}

@@ -3,6 +3,7 @@
 //! `column_type`s, which are SQL by definition.
 
 mod common;
+pub mod live;
 mod mysql;
 mod postgres;
 mod sqlite;

@@ -50,12 +50,18 @@ pub fn has_implicit_index(table: &Table, fk: &ForeignKey) -> bool {
 /// refuses that, so the statement swaps in the index InnoDB would have made itself
 /// (named like the constraint), which is the state a table without a declared index has.
 fn drop_index(table: &str, index: &crate::schema::Index, after: &Schema) -> String {
+    drop_key(table, &index.name, &index.columns, after)
+}
+
+/// `DROP INDEX` of the index `name` on `columns` (a plain or unique index, or the index
+/// of a unique constraint), swapping in the foreign-key index InnoDB needs (see
+/// [`drop_index`]): InnoDB refuses to drop the last index a foreign key can use (1553).
+fn drop_key(table: &str, name: &str, columns: &[String], after: &Schema) -> String {
     let t = q(table);
-    let mut sql = format!("ALTER TABLE {t} DROP INDEX {}", q(&index.name));
+    let mut sql = format!("ALTER TABLE {t} DROP INDEX {}", q(name));
     if let Some(a) = after.table(table) {
         for fk in a.foreign_keys.iter().filter(|fk| has_implicit_index(a, fk)) {
-            let covered =
-                index.columns.len() >= fk.columns.len() && index.columns[..fk.columns.len()] == fk.columns[..];
+            let covered = columns.len() >= fk.columns.len() && columns[..fk.columns.len()] == fk.columns[..];
             if covered {
                 sql.push_str(&format!(", ADD INDEX {} ({})", q(&fk.name), column_list(&fk.columns, D)));
             }
@@ -141,7 +147,7 @@ pub(super) fn render(op: &Operation, before: &Schema, after: &Schema) -> Vec<Str
             let t = q(table);
             let n = q(constraint.name());
             match constraint {
-                Constraint::Unique(_) => vec![format!("ALTER TABLE {t} DROP INDEX {n}")],
+                Constraint::Unique(u) => vec![drop_key(table, &u.name, &u.columns, after)],
                 Constraint::Check(_) => vec![format!("ALTER TABLE {t} DROP CONSTRAINT {n}")],
                 Constraint::ForeignKey(fk) => {
                     let mut out = vec![format!("ALTER TABLE {t} DROP FOREIGN KEY {n}")];

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use migrations_core::render::live::Forms;
 use migrations_core::render::sqlite_rebuilds_table;
 use migrations_core::{Dialect, Schema};
 
@@ -13,10 +14,13 @@ use crate::history::{self, Applied, STATEMENT_SEPARATOR};
 
 use super::lock_wait::{self, begin_sql, LockWaits, Tries};
 use super::options::{ApplyOptions, Progress, Step};
+use super::phases::Bookkeeping;
 use super::plan::Planned;
 use super::rollback::stored_reverse;
 use super::transaction::Record;
-use super::units::{render_error, restore_triggers, run_batch, saved_triggers, statements_of, texts, units_of, Unit};
+use super::units::{
+    is_phased, render_error, restore_triggers, run_batch, saved_triggers, statements_of, texts, units_of, Unit,
+};
 use super::Migrator;
 
 impl Migrator {
@@ -187,7 +191,7 @@ impl Migrator {
         if summary.interrupted {
             let applied = conn.applied_brief().await.map_err(MigrateError::db("reading the history table"))?;
             if let Some(row) = applied.iter().find(|r| r.steps_done.is_some()) {
-                self.resume(conn, options, plan, row, steps).await?;
+                self.resume(conn, options, plan, row, steps, waits).await?;
             }
             summary = conn.applied_summary().await.map_err(MigrateError::db("reading the history table"))?;
         }
@@ -236,7 +240,8 @@ impl Migrator {
                     .reverse_sql(p.app, p.migration.id)
                     .await
                     .map_err(MigrateError::db("reading the stored reverse SQL"))?;
-                let statements: Vec<Unit> = stored_reverse(&p.key(), stored)?.into_iter().map(Unit::Sql).collect();
+                let statements: Vec<Unit> =
+                    stored_reverse(&p.key(), stored)?.into_iter().map(Unit::as_written).collect();
                 let rebuild = statements.iter().any(|s| s.to_string().contains("_chakra_new_"));
                 self.run_in_transaction(
                     conn,
@@ -280,7 +285,9 @@ impl Migrator {
             let key = p.key();
             let (ops, data) = p.migration.up_steps(&schema).map_err(render_error(key.clone()))?;
             let rebuild = dialect == Dialect::Sqlite && ops.iter().any(|op| sqlite_rebuilds_table(op, &schema));
-            let units = units_of((ops.clone(), data), &schema, dialect, &key)?;
+            // `--atomic` runs everything in one transaction: the plain forms, which fit in one.
+            let forms = if options.atomic { Forms::OneTransaction } else { Forms::Online };
+            let units = units_of((ops.clone(), data), &schema, dialect, &key, forms)?;
             schema.apply_all(&ops).map_err(|e| MigrateError::Render { id: key.clone(), source: Box::new(e.into()) })?;
             cursor = i + 1;
             // Stored so an older binary can roll it back: only when it is plain SQL.
@@ -312,7 +319,7 @@ impl Migrator {
             // one at a time, in the same transaction, to name the statement that failed.
             let started = Instant::now();
             let sql = prepared.iter().flat_map(|p| &p.units).filter_map(|u| match u {
-                Unit::Sql(s) => Some(s.as_str()),
+                Unit::Sql(s) => Some(s.sql.as_str()),
                 _ => None,
             });
             let ran = match run_batch(conn, "the run", "nothing of this run was kept (one transaction)", sql).await {
@@ -380,6 +387,8 @@ impl Migrator {
                     atomic_rows.push(Applied { execution_time_ms: ms, ..row.clone() });
                     true
                 })
+            } else if dialect == Dialect::Postgres && is_phased(&statements) {
+                self.run_phases(conn, &key, &statements, 0, waits, Bookkeeping::Apply(&row)).await.map(|()| true)
             } else if dialect.transactional_ddl() {
                 self.run_in_transaction(conn, &key, &statements, rebuild, waits, Record::Insert(&row, started)).await
             } else {

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use migrations_core::render::live::Forms;
 use migrations_core::Dialect;
 
 use crate::backend::Connection;
@@ -18,6 +19,7 @@ mod apply;
 pub mod lock_wait;
 mod mysql_progress;
 pub mod options;
+mod phases;
 mod plan;
 mod rollback;
 mod script;
@@ -32,7 +34,7 @@ pub use options::{
 pub use rollback::{Loss, Undo};
 pub use script::ScriptRange;
 pub use status::{State, StatusLine};
-use units::{render_error, texts, units_of};
+use units::{described, render_error, units_of};
 
 /// The environment variable that marks a database for development (see
 /// [`Migrator::development`]).
@@ -272,7 +274,10 @@ impl Migrator {
         }
     }
 
-    /// The SQL of one migration for `dialect`, forward or backward.
+    /// The SQL of one migration for `dialect`, forward or backward, as it runs on a live
+    /// database: each statement after a comment that says how it runs (in the
+    /// migration's transaction, outside one, in batches), the lock it takes, and whether
+    /// it reads or rewrites the table.
     ///
     /// ```
     /// # use migrations_runtime::{schema::*, EmbeddedMigration, Migrations, Migrator};
@@ -291,7 +296,9 @@ impl Migrator {
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use migrations_runtime::Dialect;
     /// let sql = Migrator::new(&MIGRATIONS).sql("0001_initial", Dialect::Postgres, false)?;
-    /// assert!(sql[0].starts_with(r#"CREATE TABLE "notes""#));
+    /// // Each statement after a comment on how it runs and what it locks.
+    /// assert!(sql[0].starts_with("-- in the migration's transaction; ACCESS EXCLUSIVE"));
+    /// assert!(sql[0].contains(r#"CREATE TABLE "notes""#));
     /// # Ok(())
     /// # }
     /// ```
@@ -302,11 +309,11 @@ impl Migrator {
         if backward {
             let after = self.schema_before(&plan, i + 1)?;
             let down = p.migration.down_steps(&after).map_err(render_error(p.key()))?;
-            units_of(down, &after, dialect, &p.key()).map(|u| texts(&u))
+            units_of(down, &after, dialect, &p.key(), Forms::Online).map(|u| described(&u, dialect))
         } else {
             let before = self.schema_before(&plan, i)?;
             let up = p.migration.up_steps(&before).map_err(render_error(p.key()))?;
-            units_of(up, &before, dialect, &p.key()).map(|u| texts(&u))
+            units_of(up, &before, dialect, &p.key(), Forms::Online).map(|u| described(&u, dialect))
         }
     }
 }

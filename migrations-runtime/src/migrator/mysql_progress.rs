@@ -1,6 +1,7 @@
 //! MySQL commits each DDL statement itself: a migration records its progress after each
 //! statement, so an interruption leaves a row that says exactly how far it got, and a
-//! later run finishes it.
+//! later run finishes it. (A PostgreSQL migration in phases records its progress the
+//! same way, per phase: see `phases.rs`; finishing it is here too.)
 
 use std::time::Instant;
 
@@ -10,6 +11,10 @@ use crate::history::Applied;
 
 use super::options::{ApplyOptions, Progress, Step};
 use super::plan::Planned;
+use migrations_core::render::live::Forms;
+
+use super::lock_wait::LockWaits;
+use super::phases::Bookkeeping;
 use super::units::{precheck, render_error, run_unit, texts, units_of, Unit};
 use super::Migrator;
 
@@ -28,6 +33,7 @@ impl Migrator {
         plan: &[Planned],
         row: &Applied,
         steps: &mut Vec<Step>,
+        waits: &LockWaits,
     ) -> Result<(), MigrateError> {
         let i = plan.iter().position(|p| p.app == row.app && p.migration.id == row.id);
         let done = usize::try_from(row.steps_done.unwrap_or_default()).unwrap_or_default();
@@ -40,9 +46,10 @@ impl Migrator {
         let key = plan[i].key();
         let before = self.schema_before(plan, i)?;
         let up = plan[i].migration.up_steps(&before).map_err(render_error(key.clone()))?;
-        let statements = units_of(up, &before, conn.dialect(), &key)?;
+        let statements = units_of(up, &before, conn.dialect(), &key, Forms::Online)?;
         let changed = !plan[i].migration.matches(&row.checksum);
-        let data_next = matches!(statements.get(done), Some(Unit::Data(..)));
+        // On PostgreSQL a data step runs in a phase's transaction: all of it, or none.
+        let data_next = matches!(statements.get(done), Some(Unit::Data(..))) && !conn.dialect().transactional_ddl();
         if changed {
             // Its statements are not the ones that ran: neither a plain run nor `--resume`
             // may continue them.
@@ -74,6 +81,13 @@ impl Migrator {
         }
         self.report(Progress::Start { id: key.clone() });
         let started = Instant::now();
+        if conn.dialect().transactional_ddl() {
+            self.run_phases(conn, &key, &statements, done, waits, Bookkeeping::Apply(row)).await?;
+            let ms = started.elapsed().as_millis();
+            self.report(Progress::Done { id: key, ms });
+            steps.push(Step { app: row.app.clone(), id: row.id.clone(), statements: texts(&statements[done..]), ms });
+            return Ok(());
+        }
         for (k, s) in statements.iter().enumerate().skip(done) {
             // Statement `done + 1` may have run to the end after its run was killed,
             // before its progress was recorded: if the database says its effect is

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
+use migrations_core::render::live::Forms;
 use migrations_core::{Dialect, Operation};
 
 use crate::backend::Connection;
@@ -12,9 +13,10 @@ use crate::history::{Applied, STATEMENT_SEPARATOR};
 
 use super::lock_wait::{self, LockWaits, Tries};
 use super::options::{LockRetry, Progress, RollbackOptions, RollbackTarget, Step};
+use super::phases::Bookkeeping;
 use super::plan::Planned;
 use super::transaction::Record;
-use super::units::{render_error, texts, units_of, Unit};
+use super::units::{is_phased, render_error, texts, units_of, Unit};
 use super::Migrator;
 
 /// Refuses a rollback that would leave an applied migration without one it depends on.
@@ -198,7 +200,7 @@ impl Migrator {
                                     .into(),
                         });
                     }
-                    units_of(down, &after, dialect, &key)?
+                    units_of(down, &after, dialect, &key, Forms::Online)?
                 }
                 None => {
                     let statements = stored
@@ -207,12 +209,14 @@ impl Migrator {
                         .map(|(_, statements)| statements.clone())
                         .unwrap_or_default();
                     self.report(Progress::StoredSql { id: key.clone(), statements: statements.clone() });
-                    statements.into_iter().map(Unit::Sql).collect()
+                    statements.into_iter().map(Unit::as_written).collect()
                 }
             };
             self.report(Progress::Start { id: key.clone() });
             let started = Instant::now();
-            if dialect.transactional_ddl() {
+            if dialect == Dialect::Postgres && is_phased(&statements) {
+                self.run_phases(conn, &key, &statements, 0, waits, Bookkeeping::Rollback(&row.app, &row.id)).await?;
+            } else if dialect.transactional_ddl() {
                 let rebuild =
                     dialect == Dialect::Sqlite && statements.iter().any(|s| s.to_string().contains("_chakra_new_"));
                 self.run_in_transaction(conn, &key, &statements, rebuild, waits, Record::Delete(&row.app, &row.id))

@@ -4,6 +4,7 @@
 //! and the same rows in the history table, so the binary then finds nothing pending.
 
 use migrations_core::dialect::quote_str;
+use migrations_core::render::live::{phases, Forms, Run, Statement};
 use migrations_core::Dialect;
 
 use crate::error::MigrateError;
@@ -111,8 +112,11 @@ impl Migrator {
                 "",
             ),
         };
-        if dialect == Dialect::MySql {
-            out.push_str(&begin);
+        match dialect {
+            Dialect::MySql => out.push_str(&begin),
+            // For what runs outside a transaction; each transaction sets its own as well.
+            Dialect::Postgres => out.push_str(&format!("SET lock_timeout = '{}ms';\n", lock_timeout.as_millis())),
+            Dialect::Sqlite => {}
         }
         let order: Vec<usize> = if range.backward { (start..end).rev().collect() } else { (start..end).collect() };
         let mut first = true;
@@ -122,7 +126,7 @@ impl Migrator {
             let (units, record) = if range.backward {
                 let after = self.schema_before(&plan, i + 1)?;
                 let down = p.migration.down_steps(&after).map_err(render_error(key.clone()))?;
-                let units = units_of(down, &after, dialect, &key)?;
+                let units = units_of(down, &after, dialect, &key, Forms::Online)?;
                 let delete = format!(
                     "DELETE FROM {table} WHERE {} = {} AND {} = {}",
                     q("app"),
@@ -140,7 +144,7 @@ impl Migrator {
                     Ok((ops, data)) if data.is_empty() => statements_of(&ops, &after, dialect, &key).ok(),
                     _ => None,
                 };
-                let units = units_of(up, &before, dialect, &key)?;
+                let units = units_of(up, &before, dialect, &key, Forms::Online)?;
                 (units, insert_row(dialect, p, reverse, first))
             };
             first = false;
@@ -150,27 +154,71 @@ impl Migrator {
                 )));
             }
             out.push_str(&format!("\n-- {key}\n"));
-            if dialect.transactional_ddl() {
-                out.push_str(&begin);
+            let runs: Vec<Run> = units.iter().map(Unit::run).collect();
+            let phased = dialect == Dialect::Postgres && runs.iter().any(|r| *r != Run::Transaction);
+            if phased {
+                out.push_str("-- In phases: what runs outside a transaction, or in one of its own, is marked.\n");
             }
-            for unit in &units {
-                match unit {
-                    Unit::Sql(sql) => {
-                        out.push_str(sql);
-                        out.push_str(";\n");
-                    }
-                    // A conversion check: what the runtime reads before the migration.
-                    other => {
-                        out.push_str(&other.to_string());
-                        out.push_str(" (the runtime checks this first; check it by hand)\n");
+            let all = phases(&runs);
+            for (n, range) in all.iter().enumerate() {
+                let last = n + 1 == all.len();
+                let transaction =
+                    dialect.transactional_ddl() && !matches!(runs[range.start], Run::NoTransaction | Run::Batches);
+                if transaction {
+                    out.push_str(&begin);
+                }
+                for unit in &units[range.clone()] {
+                    match unit {
+                        Unit::Sql(s) => out.push_str(&script_statement(s, dialect)),
+                        // A conversion check: what the runtime reads before the migration.
+                        other => {
+                            out.push_str(&other.to_string());
+                            out.push_str(" (the runtime checks this first; check it by hand)\n");
+                        }
                     }
                 }
+                if last && (transaction || !dialect.transactional_ddl()) {
+                    out.push_str(&record);
+                    out.push_str(";\n");
+                }
+                if transaction {
+                    out.push_str(commit);
+                }
+                if last && !transaction && dialect.transactional_ddl() {
+                    out.push_str(&begin);
+                    out.push_str(&record);
+                    out.push_str(";\n");
+                    out.push_str(commit);
+                }
             }
-            out.push_str(&record);
-            out.push_str(";\n");
-            out.push_str(commit);
+            if all.is_empty() {
+                if dialect.transactional_ddl() {
+                    out.push_str(&begin);
+                }
+                out.push_str(&record);
+                out.push_str(";\n");
+                out.push_str(commit);
+            }
         }
         Ok(out)
+    }
+}
+
+/// One statement of a script. Outside a transaction it is marked; a backfill the runtime
+/// runs in batches is, on PostgreSQL, a loop that commits after each batch, and on MySQL
+/// (which has no such block outside a procedure) one statement over every row.
+fn script_statement(s: &Statement, dialect: Dialect) -> String {
+    match (s.run, dialect) {
+        (Run::NoTransaction, Dialect::Postgres) => format!("-- outside a transaction:\n{};\n", s.sql),
+        (Run::Batches, Dialect::Postgres) => format!(
+            "-- a backfill in batches, each committed on its own:\nDO $chakra$\nBEGIN\n  LOOP\n    {};\n    EXIT WHEN NOT FOUND;\n    COMMIT;\n  END LOOP;\nEND\n$chakra$;\n",
+            s.sql
+        ),
+        (Run::Batches, _) => {
+            let all_rows = s.sql.rsplit_once(" LIMIT ").map_or(s.sql.as_str(), |(head, _)| head);
+            format!("-- every row at once (the runtime fills them in batches):\n{all_rows};\n")
+        }
+        _ => format!("{};\n", s.sql),
     }
 }
 

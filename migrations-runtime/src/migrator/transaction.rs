@@ -37,7 +37,7 @@ impl Migrator {
         let sql: Vec<&str> = statements
             .iter()
             .filter_map(|u| match u {
-                Unit::Sql(s) => Some(s.as_str()),
+                Unit::Sql(s) => Some(s.sql.as_str()),
                 _ => None,
             })
             .collect();

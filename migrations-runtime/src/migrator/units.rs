@@ -2,6 +2,7 @@
 //! meet, Rust data steps, and the checks that a column's values fit its new type; and
 //! the helpers that run them (one at a time, or as one batch).
 
+use migrations_core::render::live::{self, Forms, Run, Statement};
 use migrations_core::render::render_all;
 use migrations_core::{Dialect, Operation, Schema};
 
@@ -12,7 +13,9 @@ use crate::schema::DataStep;
 /// One thing a migration runs: a SQL statement, or a Rust data step.
 #[derive(Clone)]
 pub(super) enum Unit {
-    Sql(String),
+    /// A statement, with how it runs (in the migration's transaction, outside one, in
+    /// batches).
+    Sql(Statement),
     Data(&'static str, DataStep),
     /// Every value of a column fits its new type: read before the migration changes
     /// anything (see [`migrations_core::conversion`]).
@@ -22,15 +25,48 @@ pub(super) enum Unit {
 impl std::fmt::Display for Unit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Unit::Sql(s) => f.write_str(s),
+            Unit::Sql(s) => f.write_str(&s.sql),
             Unit::Data(name, _) => write!(f, "-- Rust data step `{name}`"),
             Unit::Check(c) => write!(f, "-- check that every value of {}.{} fits {}", c.table, c.column, c.target),
         }
     }
 }
 
+impl Unit {
+    /// SQL run as it is, in the transaction (stored reverse SQL).
+    pub(super) fn as_written(sql: String) -> Self {
+        Unit::Sql(Statement::as_written(sql))
+    }
+
+    /// How it runs: data steps and checks run in the migration's transaction.
+    pub(super) fn run(&self) -> Run {
+        match self {
+            Unit::Sql(s) => s.run,
+            Unit::Data(..) | Unit::Check(_) => Run::Transaction,
+        }
+    }
+}
+
+/// Whether a migration's units need more than one transaction (PostgreSQL): a statement
+/// that runs outside one, in one of its own, or in batches.
+pub(super) fn is_phased(units: &[Unit]) -> bool {
+    units.iter().any(|u| u.run() != Run::Transaction)
+}
+
 pub(super) fn texts(units: &[Unit]) -> Vec<String> {
     units.iter().map(ToString::to_string).collect()
+}
+
+/// The units as `migrate sql` shows them: each statement after a comment that says how
+/// it runs, what it locks and whether it reads or rewrites the table.
+pub(super) fn described(units: &[Unit], dialect: Dialect) -> Vec<String> {
+    units
+        .iter()
+        .map(|u| match u {
+            Unit::Sql(s) => s.annotated(dialect),
+            other => other.to_string(),
+        })
+        .collect()
 }
 
 /// A migration's operations that do not fit the schema they meet, as an error naming it.
@@ -39,12 +75,13 @@ pub(super) fn render_error(id: String) -> impl FnOnce(migrations_core::apply::Ap
 }
 
 /// The statements and data steps of one direction of a migration, in order, each
-/// statement rendered against the schema it meets.
+/// statement rendered against the schema it meets, in the `forms` asked for.
 pub(super) fn units_of(
     steps: (Vec<Operation>, Vec<(usize, &'static str, DataStep)>),
     before: &Schema,
     dialect: Dialect,
     id: &str,
+    forms: Forms,
 ) -> Result<Vec<Unit>, MigrateError> {
     let (ops, data) = steps;
     // Only the tables these operations touch are copied, not the whole schema.
@@ -56,17 +93,16 @@ pub(super) fn units_of(
             }
         }
     }
-    let mut schema = before.subset(&touched);
+    let schema = before.subset(&touched);
+    let statements = live::migration(&ops, &schema, dialect, forms)
+        .map_err(|source| MigrateError::Render { id: id.to_string(), source: Box::new(source) })?;
     let mut units: Vec<Unit> = conversion_checks(&ops, before, dialect).into_iter().map(Unit::Check).collect();
     let mut data = data.into_iter().peekable();
-    for (k, op) in ops.iter().enumerate() {
-        while let Some((_, name, step)) = data.next_if(|(at, _, _)| *at <= k) {
+    for statement in statements {
+        while let Some((_, name, step)) = data.next_if(|(at, _, _)| *at <= statement.operation) {
             units.push(Unit::Data(name, step));
         }
-        let sql = migrations_core::render::render(op, &schema, dialect)
-            .map_err(|source| MigrateError::Render { id: id.to_string(), source: Box::new(source) })?;
-        units.extend(sql.into_iter().map(Unit::Sql));
-        schema.apply(op).map_err(|e| MigrateError::Render { id: id.to_string(), source: Box::new(e.into()) })?;
+        units.push(Unit::Sql(statement));
     }
     units.extend(data.map(|(_, name, step)| Unit::Data(name, step)));
     Ok(units)
@@ -165,7 +201,7 @@ pub(super) fn rebuilt_tables(units: &[Unit]) -> Vec<String> {
     units
         .iter()
         .filter_map(|u| match u {
-            Unit::Sql(sql) => sql.strip_prefix(PREFIX),
+            Unit::Sql(s) => s.sql.strip_prefix(PREFIX),
             Unit::Data(..) | Unit::Check(_) => None,
         })
         .map(|rest| {
@@ -188,7 +224,12 @@ pub(super) fn rebuilt_tables(units: &[Unit]) -> Vec<String> {
 
 pub(super) async fn run_unit<C: Connection>(conn: &mut C, unit: &Unit) -> Result<(), sqlx::Error> {
     match unit {
-        Unit::Sql(sql) => conn.execute(sql).await,
+        // A backfill in batches: each batch commits on its own, until none is left.
+        Unit::Sql(s) if s.run == Run::Batches => {
+            while conn.execute_rows(&s.sql).await? > 0 {}
+            Ok(())
+        }
+        Unit::Sql(s) => conn.execute(&s.sql).await,
         Unit::Data(_, step) => step(conn.data()).await,
         // Run by `precheck` before the first statement.
         Unit::Check(_) => Ok(()),

@@ -1,0 +1,208 @@
+//! MySQL and MariaDB: each DDL statement commits itself. On a table that holds rows an
+//! index is built and dropped with `LOCK=NONE` (the server refuses the statement rather
+//! than block writes); what InnoDB can only do by copying the table (a column's type,
+//! a foreign key or check added with checks on) is said to block writes. A column a
+//! foreign key uses cannot change while the key exists: the keys on both sides are
+//! dropped first and added back after.
+
+use std::collections::BTreeSet;
+
+use super::{run_sql_statements, Run, Statement, Work};
+use crate::dialect::Dialect;
+use crate::operation::Operation;
+use crate::render::common::{constraint_def, default_sql};
+use crate::render::RenderError;
+use crate::schema::{Column, ColumnType, Constraint, DefaultValue, ForeignKey, Schema};
+
+const D: Dialect = Dialect::MySql;
+
+/// Rows a batch of a backfill changes.
+const BATCH_ROWS: usize = 5000;
+
+const INSTANT: &str = "INSTANT or INPLACE, metadata lock for an instant";
+const NO_LOCK: &str = "INPLACE, LOCK=NONE";
+const COPY: &str = "ALGORITHM=COPY, writes wait";
+
+fn q(s: &str) -> String {
+    D.quote(s)
+}
+
+/// Asks for `LOCK=NONE`: the server does it without blocking writes, or refuses.
+fn no_lock(sql: &str) -> String {
+    if sql.starts_with("ALTER TABLE ") {
+        format!("{sql}, LOCK=NONE")
+    } else {
+        format!("{sql} LOCK=NONE")
+    }
+}
+
+pub(super) fn statements(op: &Operation, k: usize, plain: Vec<String>, online: bool) -> Vec<Statement> {
+    let all = |lock: &str, work: Work| -> Vec<Statement> {
+        plain.iter().map(|sql| Statement::new(sql.clone(), k, Run::Transaction, lock.into(), work)).collect()
+    };
+    let without_lock = |work: Work| -> Vec<Statement> {
+        plain
+            .iter()
+            .map(|sql| Statement {
+                blocks_writes: false,
+                ..Statement::new(no_lock(sql), k, Run::Transaction, NO_LOCK.into(), work)
+            })
+            .collect()
+    };
+    match op {
+        Operation::RunSql(sql) => run_sql_statements(sql, k, D),
+        Operation::CreateIndex { .. } | Operation::AddConstraint { constraint: Constraint::Unique(_), .. }
+            if online =>
+        {
+            without_lock(Work::Scan)
+        }
+        Operation::DropIndex { .. }
+        | Operation::RenameIndex { .. }
+        | Operation::RemoveConstraint { constraint: Constraint::Unique(_), .. }
+            if online =>
+        {
+            without_lock(Work::Catalog)
+        }
+        Operation::CreateIndex { .. } | Operation::AddConstraint { constraint: Constraint::Unique(_), .. } => {
+            all(NO_LOCK, Work::Scan)
+        }
+        // InnoDB adds a foreign key (with checks on) or a check by copying the table.
+        Operation::AddConstraint { .. } => all(COPY, Work::Rewrite),
+        Operation::AddField { column, .. } if rebuilds_for(column) => all(COPY, Work::Rewrite),
+        Operation::AlterField { table, old, new, fill } => {
+            alter_field((table, old, new, fill.as_ref()), k, plain, online)
+        }
+        _ => all(INSTANT, Work::Catalog),
+    }
+}
+
+/// A new column InnoDB cannot add in place: one that numbers its rows, or whose default
+/// is computed per row.
+fn rebuilds_for(column: &Column) -> bool {
+    column.auto_increment || matches!(&column.default, Some(DefaultValue::Expr(e)) if e != "now()")
+}
+
+/// Whether InnoDB changes a column's type without copying the table: a `varchar` that
+/// grows within the same length prefix (up to 255 bytes, or beyond), as the
+/// utf8mb4 worst case counts it.
+fn in_place_type_change(old: &ColumnType, new: &ColumnType) -> bool {
+    match (old, new) {
+        (ColumnType::Varchar(a), ColumnType::Varchar(b)) => b >= a && ((a * 4 <= 255) == (b * 4 <= 255)),
+        (a, b) => a == b,
+    }
+}
+
+fn alter_field(
+    (table, old, new, fill): (&str, &Column, &Column, Option<&DefaultValue>),
+    k: usize,
+    plain: Vec<String>,
+    online: bool,
+) -> Vec<Statement> {
+    let copies = !in_place_type_change(&old.ty, &new.ty);
+    plain
+        .into_iter()
+        .map(|sql| {
+            if sql.starts_with("UPDATE ") {
+                let c = q(&new.name);
+                let value = fill.map(|v| default_sql(v, &new.ty, D)).unwrap_or_default();
+                let sql = if online {
+                    format!("UPDATE {} SET {c} = {value} WHERE {c} IS NULL LIMIT {BATCH_ROWS}", q(table))
+                } else {
+                    sql
+                };
+                let run = if online { Run::Batches } else { Run::Transaction };
+                Statement::new(sql, k, run, "row locks".into(), Work::Rows)
+            } else if copies {
+                Statement::new(sql, k, Run::Transaction, COPY.into(), Work::Rewrite)
+            } else if old.nullable != new.nullable {
+                // NULL-ness rebuilds the table in place; writes go on.
+                Statement {
+                    blocks_writes: false,
+                    ..Statement::new(sql, k, Run::Transaction, "INPLACE".into(), Work::Rewrite)
+                }
+            } else {
+                Statement::new(sql, k, Run::Transaction, INSTANT.into(), Work::Catalog)
+            }
+        })
+        .collect()
+}
+
+/// The foreign keys (the table holding each, and the key) that use column `column` of
+/// `table`, from either side.
+fn keys_using<'s>(schema: &'s Schema, table: &'s str, column: &str) -> Vec<(String, &'s ForeignKey)> {
+    let mut keys: Vec<(String, &ForeignKey)> = Vec::new();
+    if let Some(t) = schema.table(table) {
+        keys.extend(
+            t.foreign_keys.iter().filter(|fk| fk.columns.iter().any(|c| c == column)).map(|fk| (t.name.clone(), fk)),
+        );
+    }
+    for (from, fk) in schema.foreign_keys_to(table) {
+        if fk.ref_columns.iter().any(|c| c == column) && !keys.iter().any(|(t, k)| *t == from.name && k.name == fk.name)
+        {
+            keys.push((from.name.clone(), fk));
+        }
+    }
+    keys
+}
+
+/// InnoDB refuses to change the type of a column a foreign key uses (error 1832). For
+/// each such change in `ops`, the keys on both sides are dropped just before the first
+/// change that involves them and added back just after the last, so that a primary key
+/// and the columns that reference it can all change in one migration.
+pub(super) fn free_foreign_key_columns(
+    ops: &[Operation],
+    before: &Schema,
+    created: &BTreeSet<String>,
+    out: &mut Vec<Statement>,
+) -> Result<(), RenderError> {
+    // (table holding the key, key name) -> (first op, last op, the key as it was).
+    let mut spans: Vec<(String, String, usize, usize, ForeignKey)> = Vec::new();
+    let mut schema = before.clone();
+    let mut touched_by_others: BTreeSet<(String, String)> = BTreeSet::new();
+    for (k, op) in ops.iter().enumerate() {
+        match op {
+            Operation::AlterField { table, old, new, .. } if old.ty != new.ty && !created.contains(table) => {
+                for (owner, fk) in keys_using(&schema, table, &old.name) {
+                    match spans.iter_mut().find(|s| s.0 == owner && s.1 == fk.name) {
+                        Some(span) => span.3 = k,
+                        None => spans.push((owner, fk.name.clone(), k, k, fk.clone())),
+                    }
+                }
+            }
+            Operation::AddConstraint { table, constraint } | Operation::RemoveConstraint { table, constraint } => {
+                touched_by_others.insert((table.clone(), constraint.name().to_string()));
+            }
+            _ => {}
+        }
+        schema.apply(op)?;
+    }
+    spans.retain(|s| !touched_by_others.contains(&(s.0.clone(), s.1.clone())));
+    if spans.is_empty() {
+        return Ok(());
+    }
+    let mut result = Vec::with_capacity(out.len() + 2 * spans.len());
+    let statements = std::mem::take(out);
+    for k in 0..ops.len() {
+        for (owner, name, _, _, _) in spans.iter().filter(|s| s.2 == k) {
+            result.push(Statement::new(
+                format!("ALTER TABLE {} DROP FOREIGN KEY {}", q(owner), q(name)),
+                k,
+                Run::Transaction,
+                INSTANT.into(),
+                Work::Catalog,
+            ));
+        }
+        result.extend(statements.iter().filter(|s| s.operation == k).cloned());
+        for (owner, _, _, _, fk) in spans.iter().filter(|s| s.3 == k) {
+            result.push(Statement::new(
+                format!("ALTER TABLE {} ADD {}", q(owner), constraint_def(&Constraint::ForeignKey(fk.clone()), D)),
+                k,
+                Run::Transaction,
+                COPY.into(),
+                Work::Rewrite,
+            ));
+        }
+    }
+    *out = result;
+    Ok(())
+}

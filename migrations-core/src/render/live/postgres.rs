@@ -1,0 +1,296 @@
+//! PostgreSQL: the online form of each change to a table that holds rows, and the lock
+//! each statement takes (the lock levels are PostgreSQL's, per `ALTER TABLE` form).
+//!
+//! - An index is built and dropped `CONCURRENTLY`, outside a transaction.
+//! - A unique constraint is a unique index built concurrently, then attached
+//!   (`ADD CONSTRAINT ... UNIQUE USING INDEX`).
+//! - A foreign key or check is added `NOT VALID` (new rows are checked at once), then
+//!   validated in a transaction of its own, which lets writes through while it scans.
+//! - `SET NOT NULL` comes after a validated `CHECK (col IS NOT NULL)`, which PostgreSQL
+//!   (12 and later) uses instead of scanning the table under its strongest lock.
+//! - A new column whose value must be computed per row (a volatile default) is added
+//!   nullable, filled in short batches, then made NOT NULL as above.
+
+use super::{run_sql_statements, Run, Statement, Work};
+use crate::dialect::{quote_str, Dialect};
+use crate::operation::Operation;
+use crate::render::common::{check_def, column_list, constraint_def, default_sql, foreign_key_def};
+use crate::render::postgres::{alter_field, column_line};
+use crate::schema::{Check, Column, ColumnType, Constraint, DefaultValue};
+
+const D: Dialect = Dialect::Postgres;
+
+/// Rows a batch of a backfill changes: small enough that a batch takes milliseconds.
+pub const BATCH_ROWS: usize = 5000;
+
+fn q(s: &str) -> String {
+    D.quote(s)
+}
+
+const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE";
+const SHARE_UPDATE_EXCLUSIVE: &str = "SHARE UPDATE EXCLUSIVE";
+
+fn on(lock: &str, table: &str) -> String {
+    format!("{lock} on {}", q(table))
+}
+
+pub(super) fn statements(op: &Operation, k: usize, plain: Vec<String>, online: bool) -> Vec<Statement> {
+    let all = |lock: String, work: Work| -> Vec<Statement> {
+        plain.iter().map(|sql| Statement::new(sql.clone(), k, Run::Transaction, lock.clone(), work)).collect()
+    };
+    match op {
+        Operation::RunSql(sql) => run_sql_statements(sql, k, D),
+        Operation::CreateIndex { table, index } if online => {
+            let sql =
+                crate::render::common::create_index(table, index, D).replacen(" INDEX ", " INDEX CONCURRENTLY ", 1);
+            vec![concurrent_build(sql, k, table, &index.name)]
+        }
+        Operation::CreateIndex { table, .. } => all(format!("SHARE on {}", q(table)), Work::Scan),
+        Operation::DropIndex { table, index } if online => vec![Statement::new(
+            format!("DROP INDEX CONCURRENTLY {}", q(&index.name)),
+            k,
+            Run::NoTransaction,
+            on(SHARE_UPDATE_EXCLUSIVE, table),
+            Work::Catalog,
+        )],
+        Operation::RenameIndex { table, .. } => all(on(SHARE_UPDATE_EXCLUSIVE, table), Work::Catalog),
+        Operation::AddConstraint { table, constraint } if online => add_constraint(table, constraint, k),
+        Operation::AddConstraint { table, constraint: Constraint::ForeignKey(fk) } => {
+            all(format!("SHARE ROW EXCLUSIVE on {} and {}", q(table), q(&fk.ref_table)), Work::Scan)
+        }
+        Operation::AddConstraint { table, .. } => all(on(ACCESS_EXCLUSIVE, table), Work::Scan),
+        Operation::AddField { table, column, fill } if online && needs_backfill(column, fill.as_ref()) => {
+            add_field_in_batches(table, column, fill.as_ref(), k)
+        }
+        Operation::AddField { table, column, .. } => {
+            let work = if column.auto_increment { Work::Rewrite } else { Work::Catalog };
+            all(on(ACCESS_EXCLUSIVE, table), work)
+        }
+        Operation::AlterField { table, old, new, fill } if online => {
+            alter_field_online(table, old, new, fill.as_ref(), k)
+        }
+        Operation::AlterField { table, old, new, .. } => {
+            let work = if rewrites(old, new) {
+                Work::Rewrite
+            } else if old.nullable && !new.nullable {
+                Work::Scan
+            } else {
+                Work::Catalog
+            };
+            let mut out = all(on(ACCESS_EXCLUSIVE, table), work);
+            for s in out.iter_mut().filter(|s| s.sql.starts_with("UPDATE ")) {
+                *s = Statement::new(s.sql.clone(), k, Run::Transaction, on("ROW EXCLUSIVE", table), Work::Rows);
+            }
+            out
+        }
+        other => {
+            let table = other.table().unwrap_or_default();
+            all(on(ACCESS_EXCLUSIVE, table), Work::Catalog)
+        }
+    }
+}
+
+/// A concurrent index build: outside a transaction, writes go on while it scans.
+fn concurrent_build(sql: String, k: usize, table: &str, index: &str) -> Statement {
+    Statement {
+        builds_index: Some(index.to_string()),
+        ..Statement::new(sql, k, Run::NoTransaction, on(SHARE_UPDATE_EXCLUSIVE, table), Work::Scan)
+    }
+}
+
+/// `VALIDATE CONSTRAINT`, in a transaction of its own: it scans the table while
+/// writes go on.
+fn validate(table: &str, name: &str, k: usize) -> Statement {
+    Statement {
+        blocks_writes: false,
+        ..Statement::new(
+            format!("ALTER TABLE {} VALIDATE CONSTRAINT {}", q(table), q(name)),
+            k,
+            Run::OwnTransaction,
+            on(SHARE_UPDATE_EXCLUSIVE, table),
+            Work::Scan,
+        )
+    }
+}
+
+/// `NOT VALID` (new rows are checked from here on), then validated.
+fn add_not_valid(table: &str, name: &str, definition: String, k: usize, lock: String) -> Vec<Statement> {
+    vec![
+        Statement::brief(format!("ALTER TABLE {} ADD {definition} NOT VALID", q(table)), k, lock),
+        validate(table, name, k),
+    ]
+}
+
+fn add_constraint(table: &str, constraint: &Constraint, k: usize) -> Vec<Statement> {
+    match constraint {
+        Constraint::Unique(u) => vec![
+            concurrent_build(
+                format!(
+                    "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({})",
+                    q(&u.name),
+                    q(table),
+                    column_list(&u.columns, D)
+                ),
+                k,
+                table,
+                &u.name,
+            ),
+            Statement::brief(
+                format!("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}", q(table), q(&u.name), q(&u.name)),
+                k,
+                on(ACCESS_EXCLUSIVE, table),
+            ),
+        ],
+        Constraint::ForeignKey(fk) => add_not_valid(
+            table,
+            &fk.name,
+            foreign_key_def(fk, D),
+            k,
+            format!("SHARE ROW EXCLUSIVE on {} and {}", q(table), q(&fk.ref_table)),
+        ),
+        Constraint::Check(c) => {
+            add_not_valid(table, &c.name, constraint_def(constraint, D), k, on(ACCESS_EXCLUSIVE, table))
+        }
+    }
+}
+
+/// Whether a value must be computed row by row: an expression PostgreSQL may call
+/// volatile (anything with a call in it but the clock of the transaction).
+fn is_volatile(value: &DefaultValue) -> bool {
+    match value {
+        DefaultValue::Expr(e) => e.contains('(') && e != "now()",
+        _ => false,
+    }
+}
+
+/// A new column whose existing rows need a value computed per row: adding it with that
+/// default would rewrite the table under its strongest lock.
+fn needs_backfill(column: &Column, fill: Option<&DefaultValue>) -> bool {
+    let value = fill.or(column.default.as_ref());
+    value.is_some_and(is_volatile) && !column.auto_increment
+}
+
+/// `UPDATE` a batch of the rows where `column` is NULL; repeated until none is left.
+fn backfill(table: &str, column: &str, value: &str, k: usize) -> Statement {
+    let (t, c) = (q(table), q(column));
+    Statement::new(
+        format!(
+            "UPDATE {t} SET {c} = {value} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {t} WHERE {c} IS NULL LIMIT {BATCH_ROWS}))"
+        ),
+        k,
+        Run::Batches,
+        on("ROW EXCLUSIVE", table),
+        Work::Rows,
+    )
+}
+
+/// The name of the check that stands in for NOT NULL while it is validated.
+fn not_null_check(table: &str, column: &str) -> String {
+    crate::schema::names::fit(&format!("ck_{table}_{column}_not_null"))
+}
+
+/// `SET NOT NULL` without a scan under the strongest lock: a `CHECK (col IS NOT NULL)`
+/// added `NOT VALID` (new rows must have a value from here on), the rows filled by
+/// `fill` (in batches), the check validated while writes go on, then `SET NOT NULL`,
+/// which uses the validated check instead of a scan, and the check dropped.
+fn set_not_null(table: &str, column: &Column, fill: Option<String>, k: usize) -> Vec<Statement> {
+    let name = not_null_check(table, &column.name);
+    let check = Check { name: name.clone(), expr: format!("{} IS NOT NULL", q(&column.name)) };
+    let mut out = vec![Statement::brief(
+        format!("ALTER TABLE {} ADD {} NOT VALID", q(table), check_def(&check, D)),
+        k,
+        on(ACCESS_EXCLUSIVE, table),
+    )];
+    if let Some(value) = fill {
+        out.push(backfill(table, &column.name, &value, k));
+    }
+    out.push(validate(table, &name, k));
+    out.push(Statement::brief(
+        format!("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", q(table), q(&column.name)),
+        k,
+        on(ACCESS_EXCLUSIVE, table),
+    ));
+    out.push(Statement::brief(
+        format!("ALTER TABLE {} DROP CONSTRAINT {}", q(table), q(&name)),
+        k,
+        on(ACCESS_EXCLUSIVE, table),
+    ));
+    out
+}
+
+fn add_field_in_batches(table: &str, column: &Column, fill: Option<&DefaultValue>, k: usize) -> Vec<Statement> {
+    let bare = Column { nullable: true, default: None, ..column.clone() };
+    let mut out = vec![Statement::brief(
+        format!("ALTER TABLE {} ADD COLUMN {}", q(table), column_line(&bare)),
+        k,
+        on(ACCESS_EXCLUSIVE, table),
+    )];
+    if let Some(d) = &column.default {
+        out.push(Statement::brief(
+            format!(
+                "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}",
+                q(table),
+                q(&column.name),
+                default_sql(d, &column.ty, D)
+            ),
+            k,
+            on(ACCESS_EXCLUSIVE, table),
+        ));
+    }
+    if column.comment.is_some() {
+        let comment = column.comment.as_deref().map_or("NULL".into(), |c| quote_str(D, c));
+        out.push(Statement::brief(
+            format!("COMMENT ON COLUMN {}.{} IS {comment}", q(table), q(&column.name)),
+            k,
+            on(ACCESS_EXCLUSIVE, table),
+        ));
+    }
+    let value = fill.or(column.default.as_ref()).map(|v| default_sql(v, &column.ty, D));
+    if column.nullable {
+        out.extend(value.map(|v| backfill(table, &column.name, &v, k)));
+    } else {
+        out.extend(set_not_null(table, column, value, k));
+    }
+    out
+}
+
+/// A type change PostgreSQL makes without touching the rows: a longer `varchar`, a
+/// `varchar` to `text`, more digits before the point of a `numeric`.
+pub(crate) fn binary_coercible(old: &ColumnType, new: &ColumnType) -> bool {
+    use ColumnType::*;
+    match (old, new) {
+        (Varchar(a), Varchar(b)) => b >= a,
+        (Varchar(_), Text) => true,
+        (Decimal { precision: p1, scale: s1 }, Decimal { precision: p2, scale: s2 }) => s1 == s2 && p2 >= p1,
+        (a, b) => a == b,
+    }
+}
+
+/// Whether changing `old` to `new` rewrites the table.
+fn rewrites(old: &Column, new: &Column) -> bool {
+    !binary_coercible(&old.ty, &new.ty) || (!old.auto_increment && new.auto_increment)
+}
+
+fn alter_field_online(
+    table: &str,
+    old: &Column,
+    new: &Column,
+    fill: Option<&DefaultValue>,
+    k: usize,
+) -> Vec<Statement> {
+    let becomes_not_null = old.nullable && !new.nullable;
+    // Everything but NOT NULL, as the plain form says it.
+    let kept = Column { nullable: old.nullable, ..new.clone() };
+    let work = if rewrites(old, new) { Work::Rewrite } else { Work::Catalog };
+    let mut out: Vec<Statement> = alter_field(table, old, &kept, None)
+        .into_iter()
+        .map(|sql| {
+            let work = if sql.contains(" TYPE ") || sql.contains(" ADD GENERATED ") { work } else { Work::Catalog };
+            Statement::new(sql, k, Run::Transaction, on(ACCESS_EXCLUSIVE, table), work)
+        })
+        .collect();
+    if becomes_not_null {
+        out.extend(set_not_null(table, new, fill.map(|v| default_sql(v, &new.ty, D)), k));
+    }
+    out
+}
