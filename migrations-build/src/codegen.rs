@@ -297,7 +297,7 @@ fn statement(op: &Operation, drops: Drops, comments: &mut Vec<String>) -> TokenS
             quote!(m.run_sql(#forward, #reverse);)
         }
     };
-    match data_loss(op) {
+    match data_loss(op).or_else(|| migrations_core::render::live::blocking_rewrite(op)) {
         Some(text) => {
             let marker = comment(text, comments);
             quote!(#marker #call)
@@ -338,7 +338,13 @@ fn header(spec: &ModuleSpec) -> String {
             }
             other => other.to_string(),
         };
-        let loss = if op.is_destructive() { "   (DATA LOSS)" } else { "" };
+        let loss = if op.is_destructive() {
+            "   (DATA LOSS)"
+        } else if migrations_core::render::live::blocking_rewrite(op).is_some() {
+            "   (BLOCKING REWRITE)"
+        } else {
+            ""
+        };
         h.push_str(&format!("// {sign} {words}{loss}\n"));
     }
     h

@@ -104,8 +104,9 @@ pub enum Error {
         /// Whether check mode came from `CI`.
         ci: bool,
     },
-    /// Check mode: a sealed migration loses data and no person has said that is intended.
-    #[error("chakra: these migrations lose data and no person has acknowledged it (check mode):\n{0}  read each one; if the loss is intended, add to its file\n    pub const DATA_LOSS_ACKNOWLEDGED: &str = \"<why this is safe, and who checked>\";")]
+    /// Check mode: a sealed migration loses data, or rewrites a table while writes to it
+    /// wait, and no person has said that is intended.
+    #[error("chakra: these migrations lose data or block a table while they rewrite it, and no person has acknowledged it (check mode):\n{0}  read each one; if it is intended, add to its file\n    pub const DATA_LOSS_ACKNOWLEDGED: &str = \"<why this is safe, and who checked>\";       (for DATA LOSS)\n    pub const BLOCKING_REWRITE_ACKNOWLEDGED: &str = \"<why the table may wait, and how long>\";  (for BLOCKING REWRITE)")]
     DataLoss(String),
     /// A command was given something it cannot use.
     #[error("chakra: {0}")]

@@ -71,7 +71,8 @@ fn feed(hasher: &mut Sha256, stream: proc_macro2::TokenStream, top_level: bool) 
                 }
             }
             let acknowledgement = is_ident(tokens.get(start), "const")
-                && is_ident(tokens.get(start + 1), crate::data_loss::ACKNOWLEDGEMENT);
+                && (is_ident(tokens.get(start + 1), crate::data_loss::ACKNOWLEDGEMENT)
+                    || is_ident(tokens.get(start + 1), crate::data_loss::REWRITE_ACKNOWLEDGEMENT));
             if is_ident(tokens.get(start), "use") || acknowledgement {
                 while k < tokens.len() && !is_punct(tokens.get(k), ';') {
                     k += 1;

@@ -269,7 +269,7 @@ impl MigrateCommand {
             let dialect: Dialect =
                 d.parse().map_err(|e: migrations_core::dialect::UnknownDialect| MigrateError::Usage(e.to_string()))?;
             for s in migrator.sql(id, dialect, *backward)? {
-                println!("{s};");
+                println!("{}", terminated(&s));
             }
             return Ok(());
         }
@@ -324,7 +324,7 @@ impl MigrateCommand {
                     for s in &steps {
                         println!("-- {}/{}", s.app, s.id);
                         for stmt in &s.statements {
-                            println!("{stmt};");
+                            println!("{}", terminated(stmt));
                         }
                     }
                 }
@@ -368,7 +368,7 @@ impl MigrateCommand {
             MigrateCommand::Sql { id, backward, .. } => {
                 use crate::backend::Connection as _;
                 for s in migrator.sql(id, conn.dialect(), *backward)? {
-                    println!("{s};");
+                    println!("{}", terminated(&s));
                 }
             }
             MigrateCommand::Script { from, to, backward, .. } => {
@@ -402,5 +402,15 @@ impl MigrateCommand {
             }
         }
         Ok(())
+    }
+}
+
+/// A statement (after the comment that describes it) ends in `;`; a comment alone, such
+/// as where a Rust data step runs, does not.
+fn terminated(text: &str) -> String {
+    if text.lines().all(|l| l.starts_with("--")) {
+        text.to_string()
+    } else {
+        format!("{text};")
     }
 }

@@ -26,6 +26,10 @@ fixture!(m0102, "0102_reshape_items.rs");
 fixture!(m0103, "0103_item_tags.rs");
 fixture!(m0104, "0104_item_rating.rs");
 fixture!(m0105, "0105_note_to_integer.rs");
+fixture!(m0201, "0201_create_accounts.rs");
+fixture!(m0202, "0202_online.rs");
+fixture!(m0301, "0301_create_parents.rs");
+fixture!(m0302, "0302_widen_keys.rs");
 
 macro_rules! embedded {
     ($m:ident, $checksum:literal) => {
@@ -154,6 +158,21 @@ pub static SEALED_SEMANTIC: Migrations = Migrations {
     snapshot: "",
 };
 
+/// 0201–0202: `accounts` and `orders`, filled by the tests, then changed by every
+/// operation that has an online form.
+pub static ONLINE: Migrations = Migrations {
+    app: "shop",
+    migrations: &[embedded!(m0201, "c0201"), embedded!(m0202, "c0202")],
+    snapshot: "",
+};
+
+/// 0301–0302: columns that foreign keys use, changed (the cases InnoDB refuses in place).
+pub static KEYS: Migrations = Migrations {
+    app: "shop",
+    migrations: &[embedded!(m0301, "c0301"), embedded!(m0302, "c0302")],
+    snapshot: "",
+};
+
 /// `fixture_app` chooses by name.
 pub fn by_name(name: &str) -> Option<&'static Migrations> {
     match name {
@@ -166,6 +185,8 @@ pub fn by_name(name: &str) -> Option<&'static Migrations> {
         "semantic" => Some(&BLOG_SEMANTIC),
         "semantic-edited" => Some(&BLOG_SEMANTIC_EDITED),
         "draft-semantic" => Some(&DRAFT_SEMANTIC),
+        "online" => Some(&ONLINE),
+        "keys" => Some(&KEYS),
         _ => None,
     }
 }

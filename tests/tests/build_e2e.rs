@@ -232,10 +232,16 @@ async fn the_build_writes_drafts_seals_checks_and_embeds() {
     // 10. `cargo chakra sql` prints a migration's SQL, forward and backward, per dialect.
     let sql = app.chakra(&["sql", "0002_add_user_age", "--dialect", "mysql"]);
     assert_ok("cargo chakra sql", &sql);
-    assert_eq!(sql.stdout.trim(), "ALTER TABLE `users` ADD COLUMN `age` INT NULL;");
+    assert_eq!(
+        sql.stdout.trim(),
+        "-- commits on its own; INSTANT or INPLACE, metadata lock for an instant; catalog only, the lock is brief\nALTER TABLE `users` ADD COLUMN `age` INT NULL;"
+    );
     let back = app.chakra(&["sql", "0002_add_user_age", "--backward", "--dialect", "postgres"]);
     assert_ok("cargo chakra sql --backward", &back);
-    assert_eq!(back.stdout.trim(), r#"ALTER TABLE "users" DROP COLUMN "age";"#);
+    assert_eq!(
+        back.stdout.trim(),
+        "-- in the migration's transaction; ACCESS EXCLUSIVE on \"users\"; catalog only, the lock is brief\nALTER TABLE \"users\" DROP COLUMN \"age\";"
+    );
 
     // 10b. `cargo chakra make --empty` writes a migration for a person to fill in, after
     // the head; the build leaves the hand-written step as it is, and embeds it.
@@ -324,4 +330,33 @@ fn destructive_changes_need_a_persons_acknowledgement_in_check_mode() {
     app.write("migrations/0002_drop_bio.rs", &with("bio was never shown to anyone (checked by Ana)"));
     assert_ok("check after acknowledging", &app.chakra(&["check"]));
     assert_ok("CI build after acknowledging", &app.build(&[("CI", "true")]));
+}
+
+/// A type change that rewrites the table while writes wait (no online form avoids it) is
+/// named in the migration and in the build's output, and check mode fails until a person
+/// acknowledges it in the file, as for data loss.
+#[test]
+fn blocking_rewrites_need_a_persons_acknowledgement_in_check_mode() {
+    let app = TempCrate::new("e2e_rewrite", &with_field("    pub karma: i32,"));
+    assert_ok("seal initial", &app.build(&[("CHAKRA_SEAL", "initial")]));
+    app.write("src/models.rs", &with_field("    pub karma: i64,"));
+    let sealed = app.build(&[("CHAKRA_SEAL", "widen_karma")]);
+    assert_ok("seal the type change", &sealed);
+    let said = format!("{}{}", sealed.stdout, sealed.stderr);
+    assert!(said.contains("BLOCKING REWRITE: changes `users.karma` from integer to bigint"), "{said}");
+    assert!(said.contains("0002_widen_karma REWRITES A TABLE"), "{said}");
+    let file = app.read("migrations/0002_widen_karma.rs");
+    assert!(file.contains("// BLOCKING REWRITE: changes `users.karma`"), "{file}");
+    assert!(file.contains("(BLOCKING REWRITE)"), "the header says it too:\n{file}");
+
+    let check = app.chakra(&["check"]);
+    assert!(!check.ok, "check mode accepted an unacknowledged rewrite");
+    assert!(check.stderr.contains("BLOCKING REWRITE: changes `users.karma`"), "{}", check.stderr);
+    assert!(check.stderr.contains("pub const BLOCKING_REWRITE_ACKNOWLEDGED: &str"), "{}", check.stderr);
+    let acknowledged = file.replace(
+        "pub const ID",
+        "pub const BLOCKING_REWRITE_ACKNOWLEDGED: &str = \"users has 300 rows: the rewrite takes milliseconds\";\npub const ID",
+    );
+    app.write("migrations/0002_widen_karma.rs", &acknowledged);
+    assert_ok("check after acknowledging", &app.chakra(&["check"]));
 }

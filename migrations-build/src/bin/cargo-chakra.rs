@@ -122,7 +122,9 @@ fn main() -> ExitCode {
         Command::Sql { id, dialect, backward } => match dialect.parse::<migrations_core::Dialect>() {
             Ok(d) => config.sql(&id, d, backward).map(|stmts| {
                 // A comment (where a Rust data step runs) takes no `;`.
-                let line = |s: &String| if s.starts_with("--") { s.clone() } else { format!("{s};") };
+                // A statement (after its comment) ends in `;`; a comment alone does not.
+                let line =
+                    |s: &String| if s.lines().all(|l| l.starts_with("--")) { s.clone() } else { format!("{s};") };
                 stmts.iter().map(line).collect::<Vec<_>>().join("\n")
             }),
             Err(e) => Err(migrations_build::Error::Usage(e.to_string())),

@@ -521,7 +521,7 @@ impl Config {
         write_if_changed(&path, &text)?;
         for op in ops {
             report.warnings.push(format!("chakra: {} {op}", if op.is_destructive() { "-" } else { "+" }));
-            if let Some(loss) = data_loss(op) {
+            if let Some(loss) = data_loss(op).or_else(|| migrations_core::render::live::blocking_rewrite(op)) {
                 report.warnings.push(format!("chakra: {loss}"));
             }
         }
@@ -537,6 +537,12 @@ impl Config {
                 report.warnings.push(format!(
                     "chakra: {id} LOSES DATA: check mode (CI) fails until a person who read it adds `pub const {}: &str = \"<why>\";` to the file",
                     crate::data_loss::ACKNOWLEDGEMENT
+                ));
+            }
+            if ops.iter().any(|op| migrations_core::render::live::blocking_rewrite(op).is_some()) {
+                report.warnings.push(format!(
+                    "chakra: {id} REWRITES A TABLE while writes to it wait: check mode (CI) fails until a person who read it adds `pub const {}: &str = \"<why the table may be blocked, for how long>\";` to the file",
+                    crate::data_loss::REWRITE_ACKNOWLEDGEMENT
                 ));
             }
             report.sealed = Some(path);

@@ -137,6 +137,30 @@ impl fmt::Display for Statement {
     }
 }
 
+/// What `op` does, in words, when it rewrites its table while writes wait on
+/// PostgreSQL (and copies it on MySQL): most type changes, and an identity added to a
+/// column. No online form avoids that; a build asks a person to acknowledge it, as it
+/// does data loss.
+pub fn blocking_rewrite(op: &Operation) -> Option<String> {
+    match op {
+        Operation::AlterField { table, old, new, .. } if old.ty != new.ty && !binary_coercible(&old.ty, &new.ty) => {
+            Some(format!(
+                "BLOCKING REWRITE: changes `{table}.{}` from {} to {}; PostgreSQL rewrites the table (MySQL copies it) while writes to it wait.",
+                new.name, old.ty, new.ty
+            ))
+        }
+        Operation::AlterField { table, old, new, .. } if new.auto_increment && !old.auto_increment => Some(format!(
+            "BLOCKING REWRITE: numbers `{table}.{}` as an identity column; the table is rewritten while writes to it wait.",
+            new.name
+        )),
+        Operation::AddField { table, column, .. } if column.auto_increment => Some(format!(
+            "BLOCKING REWRITE: adds the identity column `{table}.{}`, which numbers every row; the table is rewritten while writes to it wait.",
+            column.name
+        )),
+        _ => None,
+    }
+}
+
 /// Whether the statements are run in their online forms (the default) or in the plain
 /// forms that all fit in one transaction (`apply --atomic`, which trades the online forms
 /// for all-or-nothing).

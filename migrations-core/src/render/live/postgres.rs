@@ -189,21 +189,24 @@ fn not_null_check(table: &str, column: &str) -> String {
     crate::schema::names::fit(&format!("ck_{table}_{column}_not_null"))
 }
 
-/// `SET NOT NULL` without a scan under the strongest lock: a `CHECK (col IS NOT NULL)`
-/// added `NOT VALID` (new rows must have a value from here on), the rows filled by
-/// `fill` (in batches), the check validated while writes go on, then `SET NOT NULL`,
-/// which uses the validated check instead of a scan, and the check dropped.
+/// `SET NOT NULL` without a scan under the strongest lock: the rows filled by `fill` (in
+/// batches), a `CHECK (col IS NOT NULL)` added `NOT VALID` (from here on no row may be
+/// written without a value), the rows written in between filled too, the check
+/// validated while writes go on, then `SET NOT NULL`, which uses the validated check
+/// instead of a scan, and the check dropped. (A `NOT VALID` check is checked on every
+/// row written, updates included: added before the fill, it would make the updates of
+/// rows not yet filled fail.)
 fn set_not_null(table: &str, column: &Column, fill: Option<String>, k: usize) -> Vec<Statement> {
     let name = not_null_check(table, &column.name);
     let check = Check { name: name.clone(), expr: format!("{} IS NOT NULL", q(&column.name)) };
-    let mut out = vec![Statement::brief(
+    let mut out = Vec::new();
+    out.extend(fill.as_ref().map(|value| backfill(table, &column.name, value, k)));
+    out.push(Statement::brief(
         format!("ALTER TABLE {} ADD {} NOT VALID", q(table), check_def(&check, D)),
         k,
         on(ACCESS_EXCLUSIVE, table),
-    )];
-    if let Some(value) = fill {
-        out.push(backfill(table, &column.name, &value, k));
-    }
+    ));
+    out.extend(fill.as_ref().map(|value| backfill(table, &column.name, value, k)));
     out.push(validate(table, &name, k));
     out.push(Statement::brief(
         format!("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", q(table), q(&column.name)),
@@ -279,8 +282,8 @@ fn alter_field_online(
     k: usize,
 ) -> Vec<Statement> {
     let becomes_not_null = old.nullable && !new.nullable;
-    // Everything but NOT NULL, as the plain form says it.
-    let kept = Column { nullable: old.nullable, ..new.clone() };
+    // Everything but a new NOT NULL (which comes below), as the plain form says it.
+    let kept = Column { nullable: new.nullable || becomes_not_null, ..new.clone() };
     let work = if rewrites(old, new) { Work::Rewrite } else { Work::Catalog };
     let mut out: Vec<Statement> = alter_field(table, old, &kept, None)
         .into_iter()

@@ -1,0 +1,421 @@
+//! Online schema changes against real PostgreSQL and MariaDB, on tables that hold rows
+//! while a writer inserts and updates and a reader reads:
+//!
+//! - every operation with an online form (`0202_online`) applies and rolls back, the
+//!   writer never fails, and every row is kept;
+//! - PostgreSQL: the app killed (`kill -9`) between two phases of a migration: the next
+//!   plain boot finishes it from where it stopped;
+//! - PostgreSQL: a concurrent index build that failed leaves no INVALID index, and one
+//!   left by an earlier run is dropped before the build is tried again;
+//! - the foreign-key cases InnoDB refuses in place (a referenced `varchar` widened, an
+//!   INT primary key and the columns that reference it made BIGINT, a unique its foreign
+//!   key used removed) apply and roll back, on MariaDB and PostgreSQL.
+
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use chakra_tests::db::TestDb;
+use chakra_tests::runtime_fixture::{KEYS, ONLINE};
+use migrations_core::Dialect;
+use migrations_runtime::sqlx::{self, Connection as _};
+use migrations_runtime::{AnyConnection, ApplyOptions, MigrateError, Migrator, RollbackOptions};
+
+const ROWS: i64 = 20_000;
+
+/// A connection of its own, for the writer, the reader or a lock holder.
+enum Session {
+    Pg(sqlx::PgConnection),
+    My(sqlx::MySqlConnection),
+}
+
+impl Session {
+    async fn open(dialect: Dialect, url: &str) -> Session {
+        match dialect {
+            Dialect::Postgres => Session::Pg(sqlx::PgConnection::connect(url).await.expect("connect")),
+            _ => Session::My(sqlx::MySqlConnection::connect(url).await.expect("connect")),
+        }
+    }
+
+    async fn run(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        match self {
+            Session::Pg(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
+            Session::My(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
+        }
+    }
+}
+
+/// What the writer or reader saw: how many statements, the longest, and every error.
+#[derive(Debug, Default)]
+struct Load {
+    count: usize,
+    longest: Duration,
+    errors: Vec<String>,
+}
+
+/// Inserts accounts and orders and updates scores until `stop` (or two minutes pass).
+async fn writer(dialect: Dialect, url: &str, stop: &AtomicBool) -> Load {
+    let mut session = Session::open(dialect, url).await;
+    let mut load = Load::default();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    // Handles stay unique across the runs of one test.
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, Ordering::Relaxed);
+    let mut n: i64 = 0;
+    while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+        n += 1;
+        let account = n % ROWS + 1;
+        let statements = [
+            format!("INSERT INTO accounts (email, handle, score) VALUES ('writer{n}@example.com', 'writer-{run}-{n}', 1)"),
+            format!("INSERT INTO orders (account_id, amount) VALUES ({account}, {n})"),
+            format!("UPDATE accounts SET score = score + 1 WHERE id = {account}"),
+        ];
+        for sql in &statements {
+            let started = Instant::now();
+            if let Err(e) = session.run(sql).await {
+                load.errors.push(format!("{sql}: {e}"));
+            }
+            load.longest = load.longest.max(started.elapsed());
+            load.count += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    load
+}
+
+/// Reads accounts until `stop` (or two minutes pass).
+async fn reader(dialect: Dialect, url: &str, stop: &AtomicBool) -> Load {
+    let mut session = Session::open(dialect, url).await;
+    let mut load = Load::default();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+        let started = Instant::now();
+        if let Err(e) = session.run("SELECT count(*) FROM accounts WHERE score > 0").await {
+            load.errors.push(e.to_string());
+        }
+        load.longest = load.longest.max(started.elapsed());
+        load.count += 1;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    load
+}
+
+/// Runs `work` while a writer and a reader load the database; both must see no error.
+async fn under_load<F, T>(db: &TestDb, what: &str, work: F) -> T
+where
+    F: std::future::Future<Output = T>,
+{
+    let stop = AtomicBool::new(false);
+    // One task, three futures: the load and the work interleave at every round trip.
+    let (w, r, out) = tokio::join!(writer(db.dialect, &db.url, &stop), reader(db.dialect, &db.url, &stop), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let out = work.await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stop.store(true, Ordering::Relaxed);
+        out
+    });
+    eprintln!(
+        "{} {what}: writer {} statements, longest {:?}; reader {} reads, longest {:?}",
+        db.dialect, w.count, w.longest, r.count, r.longest
+    );
+    assert!(w.errors.is_empty(), "the writer failed during {what}: {:#?}", w.errors);
+    assert!(r.errors.is_empty(), "the reader failed during {what}: {:#?}", r.errors);
+    assert!(w.count > 0 && r.count > 0, "the load never ran");
+    out
+}
+
+/// `ROWS` accounts (every tenth without an email) and as many orders.
+async fn fill(db: &mut TestDb) {
+    if db.dialect == Dialect::MySql {
+        db.execute(&format!("SET SESSION max_recursive_iterations = {ROWS}")).await.expect("allow the series");
+    }
+    let series = format!("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {ROWS})");
+    db.execute(&format!(
+        "INSERT INTO accounts (email, handle, score) {series} SELECT CASE WHEN n % 10 = 0 THEN NULL ELSE CONCAT('user', n, '@example.com') END, CONCAT('user-', n), n FROM s"
+    ))
+    .await
+    .expect("fill accounts");
+    db.execute(&format!("INSERT INTO orders (account_id, amount) {series} SELECT n, n * 3 FROM s"))
+        .await
+        .expect("fill orders");
+}
+
+async fn one(db: &mut TestDb, sql: &str) -> String {
+    db.query_strings(sql).await.concat()
+}
+
+/// The facts 0202 changes, read from the catalog: whether `email` is nullable, which of
+/// the indexes and constraints exist, and whether each constraint is validated.
+async fn shape(db: &mut TestDb) -> Vec<String> {
+    let mut facts = Vec::new();
+    let (schema, text) = match db.dialect {
+        Dialect::Postgres => ("current_schema()", "TEXT"),
+        _ => ("DATABASE()", "CHAR"),
+    };
+    let nullable = one(
+        db,
+        &format!("SELECT CAST(is_nullable AS {text}) FROM information_schema.columns WHERE table_schema = {schema} AND table_name = 'accounts' AND column_name = 'email'"),
+    )
+    .await;
+    facts.push(format!("email nullable: {nullable}"));
+    let token = one(
+        db,
+        &format!("SELECT CAST(count(*) AS {text}) FROM information_schema.columns WHERE table_schema = {schema} AND table_name = 'accounts' AND column_name = 'token'"),
+    )
+    .await;
+    facts.push(format!("token columns: {token}"));
+    let indexes = match db.dialect {
+        Dialect::Postgres => {
+            db.query_strings("SELECT c.relname || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' END FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname IN ('accounts', 'orders') AND NOT i.indisprimary ORDER BY 1").await
+        }
+        _ => {
+            db.query_strings("SELECT DISTINCT CAST(index_name AS CHAR) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name IN ('accounts', 'orders') AND index_name <> 'PRIMARY' ORDER BY 1").await
+        }
+    };
+    facts.push(format!("indexes: {}", indexes.join(", ")));
+    let constraints = match db.dialect {
+        Dialect::Postgres => {
+            db.query_strings("SELECT conname || CASE WHEN convalidated THEN '' ELSE ' NOT VALID' END FROM pg_constraint WHERE conrelid IN ('accounts'::regclass, 'orders'::regclass) AND contype <> 'p' ORDER BY 1").await
+        }
+        _ => {
+            db.query_strings("SELECT CAST(constraint_name AS CHAR) FROM information_schema.table_constraints WHERE constraint_schema = DATABASE() AND table_name IN ('accounts', 'orders') AND constraint_type <> 'PRIMARY KEY' ORDER BY 1").await
+        }
+    };
+    facts.push(format!("constraints: {}", constraints.join(", ")));
+    facts
+}
+
+async fn history(db: &mut TestDb) -> Vec<String> {
+    let text = if db.dialect == Dialect::Postgres { "TEXT" } else { "CHAR" };
+    db.query_strings(&format!(
+        "SELECT CAST(CONCAT(id, ' steps_done=', COALESCE(CAST(steps_done AS {text}), 'none')) AS {text}) FROM _chakra_migrations ORDER BY id"
+    ))
+    .await
+}
+
+async fn online_forms_keep_data_and_writers(dialect: Dialect) {
+    let Some(mut db) = TestDb::create(dialect, "online").await else { return };
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let migrator = Migrator::new(&ONLINE);
+    let first = ApplyOptions { target: Some("0201_create_accounts".into()), ..Default::default() };
+    migrator.apply_with(&mut conn, &first).await.expect("0201");
+    fill(&mut db).await;
+    let before = shape(&mut db).await;
+
+    let steps = under_load(&db, "0202_online", migrator.apply(&mut conn)).await.expect("0202 applies online");
+    assert_eq!(steps.len(), 1);
+    let after = shape(&mut db).await;
+    let expected_constraints = match dialect {
+        Dialect::Postgres => "constraints: ck_accounts_score, fk_orders_account_id_accounts, uq_accounts_handle",
+        _ => "constraints: ck_accounts_score, fk_orders_account_id_accounts, uq_accounts_handle",
+    };
+    assert_eq!(after[0], "email nullable: NO", "{after:?}");
+    assert_eq!(after[1], "token columns: 1", "{after:?}");
+    assert!(after[2].contains("ix_accounts_email") && !after[2].contains("ix_orders_amount"), "{after:?}");
+    assert!(!after[2].contains("INVALID"), "{after:?}");
+    assert_eq!(after[3], expected_constraints, "every constraint validated, no stand-in check left: {after:?}");
+    assert_eq!(history(&mut db).await, ["0201_create_accounts steps_done=none", "0202_online steps_done=none"]);
+
+    // Every row kept: the filled emails are the ones that were NULL, every token is set
+    // and different.
+    let text = if dialect == Dialect::Postgres { "TEXT" } else { "CHAR" };
+    let filled =
+        one(&mut db, &format!("SELECT CAST(count(*) AS {text}) FROM accounts WHERE email = 'unknown@example.com'")).await;
+    assert_eq!(filled, (ROWS / 10).to_string());
+    let first_rows =
+        one(&mut db, &format!("SELECT CAST(count(*) AS {text}) FROM accounts WHERE handle LIKE 'user-%'")).await;
+    assert_eq!(first_rows, ROWS.to_string());
+    let tokens = one(
+        &mut db,
+        &format!("SELECT CAST(count(DISTINCT token) AS {text}) FROM accounts WHERE token IS NOT NULL"),
+    )
+    .await;
+    let accounts = one(&mut db, &format!("SELECT CAST(count(*) AS {text}) FROM accounts")).await;
+    assert_eq!(tokens, accounts, "every row has its own token");
+
+    // And back, under the same load.
+    let rollback = RollbackOptions::default();
+    let undone = under_load(&db, "rollback of 0202_online", migrator.rollback_with(&mut conn, &rollback))
+        .await
+        .expect("0202 rolls back");
+    assert_eq!(undone.len(), 1);
+    assert_eq!(shape(&mut db).await, before);
+    assert_eq!(history(&mut db).await, ["0201_create_accounts steps_done=none"]);
+    drop(conn);
+    db.destroy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn online_forms_keep_data_and_writers_on_postgres() {
+    online_forms_keep_data_and_writers(Dialect::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn online_forms_keep_data_and_writers_on_mariadb() {
+    online_forms_keep_data_and_writers(Dialect::MySql).await;
+}
+
+/// The app killed while the third phase of 0202 waits for a lock another session holds
+/// on `orders`: the first phases are committed and recorded; the next plain boot goes on
+/// from there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_between_phases_the_next_boot_finishes_on_postgres() {
+    let Some(mut db) = TestDb::create(Dialect::Postgres, "phasekill").await else { return };
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let first = ApplyOptions { target: Some("0201_create_accounts".into()), ..Default::default() };
+    Migrator::new(&ONLINE).apply_with(&mut conn, &first).await.expect("0201");
+    fill(&mut db).await;
+    let mut holder = Session::open(Dialect::Postgres, &db.url).await;
+    holder.run("BEGIN").await.expect("begin");
+    holder.run("LOCK TABLE orders IN SHARE MODE").await.expect("hold orders");
+
+    let mut app = Command::new(env!("CARGO_BIN_EXE_fixture_app"))
+        .args(["online", &db.url, "migrate", "apply", "--lock-timeout", "60s"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start fixture_app");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let waiting = db
+            .query_strings("SELECT pid::text FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DROP INDEX CONCURRENTLY%'")
+            .await;
+        if !waiting.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the app never reached the phase that waits for `orders`");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.kill().expect("kill -9");
+    app.wait().expect("reap");
+    // Its server process would go on waiting for the lock: end it, as a crash would.
+    db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'DROP INDEX CONCURRENTLY%' AND pid <> pg_backend_pid()")
+        .await
+        .expect("end the app's server process");
+    assert_eq!(
+        history(&mut db).await,
+        ["0201_create_accounts steps_done=none", "0202_online steps_done=3"],
+        "the two concurrent builds and the attached unique are committed and recorded"
+    );
+    holder.run("COMMIT").await.expect("release orders");
+
+    let steps = Migrator::new(&ONLINE).apply(&mut conn).await.expect("the next plain boot finishes 0202");
+    assert_eq!(steps.len(), 1, "{steps:?}");
+    assert_eq!(history(&mut db).await, ["0201_create_accounts steps_done=none", "0202_online steps_done=none"]);
+    let after = shape(&mut db).await;
+    assert_eq!(after[0], "email nullable: NO");
+    assert_eq!(after[3], "constraints: ck_accounts_score, fk_orders_account_id_accounts, uq_accounts_handle");
+    drop(conn);
+    db.destroy().await;
+}
+
+/// A unique index built concurrently over duplicates fails: the INVALID index it leaves is
+/// dropped at once, and the error says what is kept. One left by an earlier, killed run is
+/// dropped before the build is tried again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_indexes_are_dropped_on_postgres() {
+    let Some(mut db) = TestDb::create(Dialect::Postgres, "invalidix").await else { return };
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let migrator = Migrator::new(&ONLINE);
+    let first = ApplyOptions { target: Some("0201_create_accounts".into()), ..Default::default() };
+    migrator.apply_with(&mut conn, &first).await.expect("0201");
+    fill(&mut db).await;
+    db.execute("INSERT INTO accounts (email, handle) VALUES ('a@example.com', 'user-7')").await.expect("duplicate");
+
+    let err = migrator.apply(&mut conn).await.expect_err("a unique over duplicates fails");
+    let message = err.to_string();
+    assert!(matches!(err, MigrateError::Statement { index: 2, .. }), "{message}");
+    assert!(message.contains("CREATE UNIQUE INDEX CONCURRENTLY"), "{message}");
+    assert!(message.contains("statements 1..1 of it are committed"), "{message}");
+    assert!(message.contains("goes on from statement 2"), "{message}");
+    let indexes = shape(&mut db).await[2].clone();
+    assert_eq!(indexes, "indexes: ix_accounts_email, ix_orders_amount", "no INVALID index is left");
+    assert_eq!(history(&mut db).await[1], "0202_online steps_done=1");
+
+    // An INVALID index as a killed build leaves it.
+    let made = db.execute("CREATE UNIQUE INDEX CONCURRENTLY uq_accounts_handle ON accounts (handle)").await;
+    assert!(made.is_err(), "the hand-made build fails over the duplicate");
+    assert_eq!(shape(&mut db).await[2], "indexes: ix_accounts_email, ix_orders_amount, uq_accounts_handle INVALID");
+
+    db.execute("DELETE FROM accounts WHERE email = 'a@example.com'").await.expect("remove the duplicate");
+    let steps = migrator.apply(&mut conn).await.expect("the next run drops the INVALID index and builds it");
+    assert_eq!(steps.len(), 1);
+    let after = shape(&mut db).await;
+    assert_eq!(after[2], "indexes: ix_accounts_email, uq_accounts_handle");
+    assert_eq!(after[3], "constraints: ck_accounts_score, fk_orders_account_id_accounts, uq_accounts_handle");
+    drop(conn);
+    db.destroy().await;
+}
+
+/// The columns of 0302 as the catalog declares them, and the foreign keys and uniques.
+async fn key_shape(db: &mut TestDb) -> Vec<String> {
+    let (schema, text) = match db.dialect {
+        Dialect::Postgres => ("current_schema()", "TEXT"),
+        _ => ("DATABASE()", "CHAR"),
+    };
+    let mut facts = db
+        .query_strings(&format!(
+            "SELECT CAST(CONCAT(table_name, '.', column_name, ' ', data_type, CASE WHEN character_maximum_length IS NULL THEN '' ELSE CONCAT('(', CAST(character_maximum_length AS {text}), ')') END) AS {text}) FROM information_schema.columns WHERE table_schema = {schema} AND column_name IN ('code', 'parent_code', 'id', 'person_id') AND table_name IN ('parents', 'children', 'people', 'badges', 'profiles') ORDER BY 1"
+        ))
+        .await;
+    facts.extend(
+        db.query_strings(&format!(
+            "SELECT CAST(CONCAT(table_name, ' ', constraint_type, ' ', constraint_name) AS {text}) FROM information_schema.table_constraints WHERE table_schema = {schema} AND constraint_type IN ('FOREIGN KEY', 'UNIQUE') ORDER BY 1"
+        ))
+        .await,
+    );
+    facts
+}
+
+async fn foreign_key_columns_change_and_roll_back(dialect: Dialect) {
+    let Some(mut db) = TestDb::create(dialect, "fkcols").await else { return };
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let migrator = Migrator::new(&KEYS);
+    let first = ApplyOptions { target: Some("0301_create_parents".into()), ..Default::default() };
+    migrator.apply_with(&mut conn, &first).await.expect("0301");
+    for sql in [
+        "INSERT INTO parents (code, name) VALUES ('p1', 'one'), ('p2', 'two')",
+        "INSERT INTO children (parent_code) VALUES ('p1'), ('p2'), ('p2')",
+        "INSERT INTO people (name) VALUES ('ada'), ('brian')",
+        "INSERT INTO badges (person_id) VALUES (1), (2), (2)",
+        "INSERT INTO profiles (person_id) VALUES (1), (2)",
+    ] {
+        db.execute(sql).await.expect(sql);
+    }
+    let before = key_shape(&mut db).await;
+
+    migrator.apply(&mut conn).await.unwrap_or_else(|e| panic!("0302 applies on {dialect}: {e}"));
+    let after = key_shape(&mut db).await;
+    for expected in ["parents.code character varying(40)", "people.id bigint", "badges.person_id bigint", "profiles.person_id bigint"] {
+        let expected = if dialect == Dialect::MySql { expected.replace("character varying", "varchar") } else { expected.into() };
+        assert!(after.contains(&expected), "{expected} in {after:#?}");
+    }
+    for fk in ["fk_children_parent_code_parents", "fk_badges_person_id_people", "fk_profiles_person_id_people"] {
+        assert!(after.iter().any(|f| f.ends_with(&format!("FOREIGN KEY {fk}"))), "{fk} kept: {after:#?}");
+    }
+    assert!(!after.iter().any(|f| f.contains("uq_profiles_person_id")), "{after:#?}");
+    let text = if dialect == Dialect::Postgres { "TEXT" } else { "CHAR" };
+    let rows = one(
+        &mut db,
+        &format!("SELECT CAST((SELECT count(*) FROM children) + (SELECT count(*) FROM badges) + (SELECT count(*) FROM profiles) AS {text})"),
+    )
+    .await;
+    assert_eq!(rows, "8", "every row kept");
+    // The keys still hold.
+    assert!(db.execute("INSERT INTO badges (person_id) VALUES (99)").await.is_err(), "the foreign key is back");
+
+    let rollback = RollbackOptions::default();
+    migrator.rollback_with(&mut conn, &rollback).await.unwrap_or_else(|e| panic!("0302 rolls back on {dialect}: {e}"));
+    assert_eq!(key_shape(&mut db).await, before);
+    drop(conn);
+    db.destroy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_key_columns_change_and_roll_back_on_mariadb() {
+    foreign_key_columns_change_and_roll_back(Dialect::MySql).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_key_columns_change_and_roll_back_on_postgres() {
+    foreign_key_columns_change_and_roll_back(Dialect::Postgres).await;
+}
