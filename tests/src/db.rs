@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use migrations_core::render::{render, sqlite_rebuilds_table};
+use migrations_core::render::sqlite_rebuilds_table;
 use migrations_core::{Dialect, Operation, Schema};
 use sqlx::{Connection, MySqlConnection, PgConnection, SqliteConnection};
 
@@ -128,6 +128,15 @@ impl TestDb {
         }
     }
 
+    /// Runs one statement and says how many rows it changed.
+    pub async fn execute_rows(&mut self, sql: &str) -> Result<u64, sqlx::Error> {
+        match &mut self.conn {
+            Conn::Pg(c) => sqlx::raw_sql(sql).execute(c).await.map(|r| r.rows_affected()),
+            Conn::My(c) => sqlx::raw_sql(sql).execute(c).await.map(|r| r.rows_affected()),
+            Conn::Lite(c) => sqlx::raw_sql(sql).execute(c).await.map(|r| r.rows_affected()),
+        }
+    }
+
     /// Runs statements, panicking with the statement and the database's message on failure.
     pub async fn execute_all(&mut self, statements: &[String]) {
         for s in statements {
@@ -137,31 +146,50 @@ impl TestDb {
         }
     }
 
-    /// Applies `ops` to a database whose schema is `before`, the way the runtime does:
-    /// one transaction where DDL is transactional; on SQLite, `PRAGMA foreign_keys` off
-    /// around a table rebuild and `PRAGMA foreign_key_check` before the commit.
+    /// Applies `ops` to a database whose schema is `before`, the way the runtime does: in
+    /// the online forms ([`migrations_core::render::live`]), one transaction per phase
+    /// where DDL is transactional, what must run outside a transaction outside one, and
+    /// backfills in batches; on SQLite, `PRAGMA foreign_keys` off around a table rebuild
+    /// and `PRAGMA foreign_key_check` before the commit.
     pub async fn apply(&mut self, ops: &[Operation], before: &Schema) -> Schema {
+        use migrations_core::render::live::{migration, phases, Forms, Run};
         let mut schema = before.clone();
-        let mut statements = Vec::new();
         let mut rebuild = false;
         for op in ops {
             rebuild |= self.dialect == Dialect::Sqlite && sqlite_rebuilds_table(op, &schema);
-            statements.extend(render(op, &schema, self.dialect).unwrap_or_else(|e| panic!("render {op}: {e}")));
             schema.apply(op).expect("apply in memory");
         }
+        let statements =
+            migration(ops, before, self.dialect, Forms::Online).unwrap_or_else(|e| panic!("render {ops:?}: {e}"));
         if rebuild {
             self.execute_all(&["PRAGMA foreign_keys = OFF".into()]).await;
         }
-        if self.dialect.transactional_ddl() {
-            self.execute_all(&["BEGIN".into()]).await;
-        }
-        self.execute_all(&statements).await;
-        if rebuild {
-            let problems = self.query_strings("PRAGMA foreign_key_check").await;
-            assert!(problems.is_empty(), "foreign key check failed after rebuild: {problems:?}");
-        }
-        if self.dialect.transactional_ddl() {
-            self.execute_all(&["COMMIT".into()]).await;
+        let runs: Vec<Run> = statements.iter().map(|s| s.run).collect();
+        for phase in phases(&runs) {
+            let transaction =
+                self.dialect.transactional_ddl() && matches!(runs[phase.start], Run::Transaction | Run::OwnTransaction);
+            if transaction {
+                self.execute_all(&["BEGIN".into()]).await;
+            }
+            for s in &statements[phase.clone()] {
+                if s.run == Run::Batches {
+                    while self
+                        .execute_rows(&s.sql)
+                        .await
+                        .unwrap_or_else(|e| panic!("{} rejected:\n{}\n--> {e}", self.dialect, s.sql))
+                        > 0
+                    {}
+                } else {
+                    self.execute_all(std::slice::from_ref(&s.sql)).await;
+                }
+            }
+            if rebuild && phase.end == statements.len() {
+                let problems = self.query_strings("PRAGMA foreign_key_check").await;
+                assert!(problems.is_empty(), "foreign key check failed after rebuild: {problems:?}");
+            }
+            if transaction {
+                self.execute_all(&["COMMIT".into()]).await;
+            }
         }
         if rebuild {
             self.execute_all(&["PRAGMA foreign_keys = ON".into()]).await;

@@ -160,18 +160,12 @@ pub static SEALED_SEMANTIC: Migrations = Migrations {
 
 /// 0201–0202: `accounts` and `orders`, filled by the tests, then changed by every
 /// operation that has an online form.
-pub static ONLINE: Migrations = Migrations {
-    app: "shop",
-    migrations: &[embedded!(m0201, "c0201"), embedded!(m0202, "c0202")],
-    snapshot: "",
-};
+pub static ONLINE: Migrations =
+    Migrations { app: "shop", migrations: &[embedded!(m0201, "c0201"), embedded!(m0202, "c0202")], snapshot: "" };
 
 /// 0301–0302: columns that foreign keys use, changed (the cases InnoDB refuses in place).
-pub static KEYS: Migrations = Migrations {
-    app: "shop",
-    migrations: &[embedded!(m0301, "c0301"), embedded!(m0302, "c0302")],
-    snapshot: "",
-};
+pub static KEYS: Migrations =
+    Migrations { app: "shop", migrations: &[embedded!(m0301, "c0301"), embedded!(m0302, "c0302")], snapshot: "" };
 
 /// `fixture_app` chooses by name.
 pub fn by_name(name: &str) -> Option<&'static Migrations> {

@@ -1,10 +1,11 @@
 //! `kill -9` of the applying process at seeded random moments, during an apply of three
 //! migrations (every kind of ALTER, a new table with a foreign key, a data statement)
-//! over a table of rows. Afterwards PostgreSQL and SQLite are exactly at a migration
-//! boundary — history, live schema and every row agree with some number of applied
-//! migrations — and a rerun completes. On MariaDB an interrupted migration is detected
-//! (the next plain apply refuses and names it) and the documented recovery,
-//! `migrate apply --resume`, completes it. Every row keeps its values in every trial.
+//! over a table of rows. Afterwards SQLite is exactly at a migration boundary — history,
+//! live schema and every row agree with some number of applied migrations — and a rerun
+//! completes. PostgreSQL is at a migration boundary or between two phases of an online
+//! migration, and MariaDB at a migration boundary or between two statements; either way
+//! the history row says how far it got, and the next plain apply finishes it. Every row
+//! keeps its values in every trial.
 //!
 //! `CHAKRA_CRASH_TRIALS` (default 8 per backend in CI; RELIABILITY.md reports 50),
 //! `CHAKRA_CRASH_ROWS` (default 20,000) and `CHAKRA_CRASH_SEED` (default 1) change the
@@ -121,7 +122,9 @@ async fn trials(dialect: Dialect) {
         let applied = conn.applied().await.expect("history");
         match applied.iter().find(|r| r.steps_done.is_some()) {
             Some(row) => {
-                assert_eq!(dialect, Dialect::MySql, "{dialect} trial {trial}: a half-applied migration: {row:?}");
+                // SQLite runs each migration in one transaction; PostgreSQL in phases when
+                // it changes tables online; MariaDB a statement at a time.
+                assert_ne!(dialect, Dialect::Sqlite, "{dialect} trial {trial}: a half-applied migration: {row:?}");
                 interrupted += 1;
                 // A plain run finishes it: no person needed after a crash.
                 let steps = migrator.apply(&mut conn).await.unwrap_or_else(|e| {

@@ -66,7 +66,9 @@ async fn writer(dialect: Dialect, url: &str, stop: &AtomicBool) -> Load {
         n += 1;
         let account = n % ROWS + 1;
         let statements = [
-            format!("INSERT INTO accounts (email, handle, score) VALUES ('writer{n}@example.com', 'writer-{run}-{n}', 1)"),
+            format!(
+                "INSERT INTO accounts (email, handle, score) VALUES ('writer{n}@example.com', 'writer-{run}-{n}', 1)"
+            ),
             format!("INSERT INTO orders (account_id, amount) VALUES ({account}, {n})"),
             format!("UPDATE accounts SET score = score + 1 WHERE id = {account}"),
         ];
@@ -220,16 +222,15 @@ async fn online_forms_keep_data_and_writers(dialect: Dialect) {
     // and different.
     let text = if dialect == Dialect::Postgres { "TEXT" } else { "CHAR" };
     let filled =
-        one(&mut db, &format!("SELECT CAST(count(*) AS {text}) FROM accounts WHERE email = 'unknown@example.com'")).await;
+        one(&mut db, &format!("SELECT CAST(count(*) AS {text}) FROM accounts WHERE email = 'unknown@example.com'"))
+            .await;
     assert_eq!(filled, (ROWS / 10).to_string());
     let first_rows =
         one(&mut db, &format!("SELECT CAST(count(*) AS {text}) FROM accounts WHERE handle LIKE 'user-%'")).await;
     assert_eq!(first_rows, ROWS.to_string());
-    let tokens = one(
-        &mut db,
-        &format!("SELECT CAST(count(DISTINCT token) AS {text}) FROM accounts WHERE token IS NOT NULL"),
-    )
-    .await;
+    let tokens =
+        one(&mut db, &format!("SELECT CAST(count(DISTINCT token) AS {text}) FROM accounts WHERE token IS NOT NULL"))
+            .await;
     let accounts = one(&mut db, &format!("SELECT CAST(count(*) AS {text}) FROM accounts")).await;
     assert_eq!(tokens, accounts, "every row has its own token");
 
@@ -385,8 +386,14 @@ async fn foreign_key_columns_change_and_roll_back(dialect: Dialect) {
 
     migrator.apply(&mut conn).await.unwrap_or_else(|e| panic!("0302 applies on {dialect}: {e}"));
     let after = key_shape(&mut db).await;
-    for expected in ["parents.code character varying(40)", "people.id bigint", "badges.person_id bigint", "profiles.person_id bigint"] {
-        let expected = if dialect == Dialect::MySql { expected.replace("character varying", "varchar") } else { expected.into() };
+    for expected in [
+        "parents.code character varying(40)",
+        "people.id bigint",
+        "badges.person_id bigint",
+        "profiles.person_id bigint",
+    ] {
+        let expected =
+            if dialect == Dialect::MySql { expected.replace("character varying", "varchar") } else { expected.into() };
         assert!(after.contains(&expected), "{expected} in {after:#?}");
     }
     for fk in ["fk_children_parent_code_parents", "fk_badges_person_id_people", "fk_profiles_person_id_people"] {

@@ -8,7 +8,7 @@ use std::process::Command;
 use chakra_tests::db::TestDb;
 use chakra_tests::runtime_fixture::{BLOG, BLOG_GUARDED};
 use migrations_core::Dialect;
-use migrations_runtime::{AnyConnection, ApplyOptions, MigrateError, Migrator};
+use migrations_runtime::{AnyConnection, MigrateError, Migrator};
 
 fn app(set: &str, url: &str, args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_fixture_app"))
@@ -93,14 +93,12 @@ async fn a_failed_statement_on_postgres_reports_detail_and_hint() {
     let text = err.to_string();
     assert!(matches!(err, MigrateError::Statement { index: 3, .. }), "{text}");
     assert!(text.contains("DETAIL: Failing row contains"), "{text}");
+    // 0004 builds its index concurrently, so it runs in phases: the error says which
+    // are kept, and where the next run goes on.
+    assert!(text.contains("statements 1..2 of it are committed"), "{text}");
+    assert!(text.contains("the next run goes on from statement 3"), "{text}");
     // A HINT, from a statement PostgreSQL answers with one.
-    let err = Migrator::new(&BLOG)
-        .apply_with(&mut conn, &ApplyOptions { dry_run: false, ..Default::default() })
-        .await
-        .map(drop);
-    assert!(err.is_ok(), "{err:?}");
-    let hinted =
-        migrations_runtime::Connection::execute(&mut conn, "SELECT * FROM users WHERE id = nosuchfunction(1)").await;
+    let hinted = migrations_runtime::Connection::execute(&mut conn, "SELECT nosuchfunction(1)").await;
     let hinted = MigrateError::Statement {
         id: "x".into(),
         index: 1,

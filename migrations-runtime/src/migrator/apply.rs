@@ -388,7 +388,7 @@ impl Migrator {
                     true
                 })
             } else if dialect == Dialect::Postgres && is_phased(&statements) {
-                self.run_phases(conn, &key, &statements, 0, waits, Bookkeeping::Apply(&row)).await.map(|()| true)
+                self.run_phases(conn, &key, &statements, None, waits, Bookkeeping::Apply(&row)).await.map(|()| true)
             } else if dialect.transactional_ddl() {
                 self.run_in_transaction(conn, &key, &statements, rebuild, waits, Record::Insert(&row, started)).await
             } else {

@@ -82,7 +82,7 @@ impl Migrator {
         self.report(Progress::Start { id: key.clone() });
         let started = Instant::now();
         if conn.dialect().transactional_ddl() {
-            self.run_phases(conn, &key, &statements, done, waits, Bookkeeping::Apply(row)).await?;
+            self.run_phases(conn, &key, &statements, Some(done), waits, Bookkeeping::Apply(row)).await?;
             let ms = started.elapsed().as_millis();
             self.report(Progress::Done { id: key, ms });
             steps.push(Step { app: row.app.clone(), id: row.id.clone(), statements: texts(&statements[done..]), ms });

@@ -29,19 +29,21 @@ pub(super) enum Bookkeeping<'a> {
 }
 
 impl Migrator {
-    /// Runs `units` from unit `start` (0, or where an interrupted run stopped), phase by
-    /// phase, keeping the history as `books` says.
+    /// Runs `units` phase by phase, keeping the history as `books` says: all of them
+    /// (`resume_at: None`), or from where an interrupted run stopped, whose history row
+    /// is there already.
     pub(super) async fn run_phases<C: Connection>(
         &self,
         conn: &mut C,
         key: &str,
         units: &[Unit],
-        start: usize,
+        resume_at: Option<usize>,
         waits: &LockWaits,
         books: Bookkeeping<'_>,
     ) -> Result<(), MigrateError> {
         let started = Instant::now();
-        if start == 0 {
+        let start = resume_at.unwrap_or(0);
+        if resume_at.is_none() {
             precheck(conn, key, units).await?;
             if let Bookkeeping::Apply(row) = books {
                 conn.insert_applied(&Applied { steps_done: Some(0), ..row.clone() })
@@ -51,7 +53,7 @@ impl Migrator {
         }
         let runs: Vec<Run> = units.iter().map(Unit::run).collect();
         for range in phases(&runs).into_iter().filter(|r| r.start >= start) {
-            let resumed = start > 0 && range.start == start;
+            let resumed = resume_at == Some(range.start);
             let outcome = match runs[range.start] {
                 Run::Transaction | Run::OwnTransaction => {
                     self.run_phase_in_transaction(conn, key, units, range.clone(), waits, &books).await

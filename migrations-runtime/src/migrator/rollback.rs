@@ -215,7 +215,7 @@ impl Migrator {
             self.report(Progress::Start { id: key.clone() });
             let started = Instant::now();
             if dialect == Dialect::Postgres && is_phased(&statements) {
-                self.run_phases(conn, &key, &statements, 0, waits, Bookkeeping::Rollback(&row.app, &row.id)).await?;
+                self.run_phases(conn, &key, &statements, None, waits, Bookkeeping::Rollback(&row.app, &row.id)).await?;
             } else if dialect.transactional_ddl() {
                 let rebuild =
                     dialect == Dialect::Sqlite && statements.iter().any(|s| s.to_string().contains("_chakra_new_"));
