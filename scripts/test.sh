@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The whole test suite: starts the database servers if needed, then runs every test of
-# the workspace (doc, unit, snapshot, property, compile-fail and real-database tests)
-# and ends with one line that sums them up.
+# The whole test suite: starts the database servers if needed, lints the generated
+# PostgreSQL SQL with squawk (scripts/squawk.sh), then runs every test of the workspace
+# (doc, unit, snapshot, property, compile-fail and real-database tests) and ends with
+# one line that sums them up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/services.sh
+bash scripts/squawk.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --doc 2>&1 | tee "$log"
