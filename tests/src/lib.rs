@@ -6,6 +6,7 @@ pub mod db;
 pub mod fixtures;
 pub mod introspect;
 pub mod items;
+pub mod load;
 pub mod random_schema;
 pub mod runtime_fixture;
 pub mod temp_crate;

@@ -14,11 +14,11 @@
 //!
 //! `cargo run --release -p chakra-tests --bin bench_live -- [--rows 100000] [--hold 8] [--backends postgres,mariadb]`
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chakra_tests::db::TestDb;
+use chakra_tests::load::{worker, Seen};
 use chakra_tests::runtime_fixture::WIDEN;
 use migrations_core::Dialect;
 use migrations_runtime::sqlx::{self, Connection as _};
@@ -27,37 +27,6 @@ use migrations_runtime::{AnyConnection, ApplyOptions, LockRetry, Migrator, Rollb
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
-}
-
-/// Unique values for the writer's rows.
-static SEQ: AtomicU64 = AtomicU64::new(0);
-
-/// Runs `sql` (with `{n}` replaced by a row number, `{u}` by a value never used before) in a loop on its own connection
-/// until `stop`, recording each latency.
-async fn worker(dialect: Dialect, url: String, sql: Vec<&'static str>, stop: Arc<AtomicBool>) -> Vec<Duration> {
-    let mut latencies = Vec::new();
-    let mut n: u64 = 1;
-    macro_rules! run_loop {
-        ($conn:expr) => {{
-            let mut conn = $conn;
-            while !stop.load(Ordering::Relaxed) {
-                for s in &sql {
-                    n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    let unique = SEQ.fetch_add(1, Ordering::Relaxed).to_string();
-                    let text = s.replace("{n}", &((n >> 33) % 1000 + 1).to_string()).replace("{u}", &unique);
-                    let started = Instant::now();
-                    sqlx::raw_sql(&text).execute(&mut conn).await.expect("worker statement");
-                    latencies.push(started.elapsed());
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        }};
-    }
-    match dialect {
-        Dialect::Postgres => run_loop!(sqlx::PgConnection::connect(&url).await.expect("connect")),
-        _ => run_loop!(sqlx::MySqlConnection::connect(&url).await.expect("connect")),
-    }
-    latencies
 }
 
 /// Opens a transaction that reads `users`, keeps it open for `hold`, then commits.
@@ -79,25 +48,17 @@ async fn hold_lock(dialect: Dialect, url: String, hold: Duration) {
     }
 }
 
-fn max_p99(mut l: Vec<Duration>) -> String {
-    if l.is_empty() {
-        return "-".into();
-    }
-    l.sort();
-    let p99 = l[(l.len() * 99 / 100).min(l.len() - 1)];
-    format!("{:>7.0} / {:>6.1} ms", l[l.len() - 1].as_secs_f64() * 1000.0, p99.as_secs_f64() * 1000.0)
-}
-
 /// One measured migration: returns its wall time, the reader's and the writer's latencies.
 /// Everything runs in one task (joined futures: each waits on its own connection).
-async fn measure(db: &TestDb, migrator: &Migrator, hold: Option<Duration>) -> (Duration, Vec<Duration>, Vec<Duration>) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let reader = worker(db.dialect, db.url.clone(), vec!["SELECT username FROM users WHERE id = {n}"], stop.clone());
+async fn measure(db: &TestDb, migrator: &Migrator, hold: Option<Duration>) -> (Duration, Seen, Seen) {
+    let stop = AtomicBool::new(false);
+    let reader = worker(db.dialect, db.url.clone(), vec!["SELECT username FROM users WHERE id = {n}"], 1000, &stop);
     let writer = worker(
         db.dialect,
         db.url.clone(),
         vec!["UPDATE users SET username = 'w{u}' WHERE id = {n}", "INSERT INTO users (username) VALUES ('new{u}')"],
-        stop.clone(),
+        1000,
+        &stop,
     );
     let holder = async {
         if let Some(hold) = hold {
@@ -164,8 +125,8 @@ async fn main() {
                     scenario,
                     run,
                     wall.as_secs_f64() * 1000.0,
-                    max_p99(reads),
-                    max_p99(writes)
+                    reads.summary(),
+                    writes.summary()
                 );
             }
         }
