@@ -98,7 +98,7 @@ kinds! {
 async fn fill(db: &mut TestDb, rows: u64) {
     let series = match db.dialect {
         Dialect::Postgres => format!("generate_series(1, {rows}) AS s(n)"),
-        _ => format!("mysql.seq_1_to_{rows} AS s(n)"),
+        _ => format!("(SELECT seq AS n FROM mysql.seq_1_to_{rows}) AS s"),
     };
     let accounts = format!(
         "INSERT INTO accounts (email, handle, score) SELECT CASE WHEN n % 10 = 0 THEN NULL ELSE CONCAT('user', n, '@example.com') END, CONCAT('user-', n), n FROM {series}"
