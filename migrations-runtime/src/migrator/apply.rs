@@ -285,8 +285,10 @@ impl Migrator {
             let key = p.key();
             let (ops, data) = p.migration.up_steps(&schema).map_err(render_error(key.clone()))?;
             let rebuild = dialect == Dialect::Sqlite && ops.iter().any(|op| sqlite_rebuilds_table(op, &schema));
-            // `--atomic` runs everything in one transaction: the plain forms, which fit in one.
-            let forms = if options.atomic { Forms::OneTransaction } else { Forms::Online };
+            // `--atomic` runs everything in one transaction (where DDL is transactional):
+            // the plain forms, which fit in one.
+            let forms =
+                if options.atomic && dialect.transactional_ddl() { Forms::OneTransaction } else { Forms::Online };
             let units = units_of((ops.clone(), data), &schema, dialect, &key, forms)?;
             schema.apply_all(&ops).map_err(|e| MigrateError::Render { id: key.clone(), source: Box::new(e.into()) })?;
             cursor = i + 1;

@@ -229,7 +229,8 @@ pub fn migration(
         out.extend(statements);
         schema.apply(op)?;
     }
-    if dialect == Dialect::MySql && forms == Forms::Online {
+    if dialect == Dialect::MySql {
+        // Not a matter of form: without it InnoDB refuses the change outright.
         mysql::free_foreign_key_columns(ops, before, &created, &mut out)?;
     }
     if forms == Forms::OneTransaction {
