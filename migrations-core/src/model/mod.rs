@@ -4,6 +4,7 @@
 mod attr;
 mod ctxt;
 mod naming;
+mod options;
 mod resolve;
 mod rust_type;
 
