@@ -158,6 +158,11 @@ pub static SEALED_SEMANTIC: Migrations = Migrations {
     snapshot: "",
 };
 
+/// 0201's `up` and `down` (`accounts` and `orders`), for `bench_online`'s migration sets.
+pub const ACCOUNTS_UP: fn(&mut migrations_runtime::schema::Migration) = m0201::up;
+/// See [`ACCOUNTS_UP`].
+pub const ACCOUNTS_DOWN: fn(&mut migrations_runtime::schema::Migration) = m0201::down;
+
 /// 0201–0202: `accounts` and `orders`, filled by the tests, then changed by every
 /// operation that has an online form.
 pub static ONLINE: Migrations =

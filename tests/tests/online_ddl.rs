@@ -142,6 +142,14 @@ async fn fill(db: &mut TestDb) {
         .expect("fill orders");
 }
 
+/// How `dialect` names the current schema, and the type to cast a value to for text.
+fn words(dialect: Dialect) -> (&'static str, &'static str) {
+    match dialect {
+        Dialect::Postgres => ("current_schema()", "TEXT"),
+        _ => ("DATABASE()", "CHAR"),
+    }
+}
+
 async fn one(db: &mut TestDb, sql: &str) -> String {
     db.query_strings(sql).await.concat()
 }
@@ -150,10 +158,7 @@ async fn one(db: &mut TestDb, sql: &str) -> String {
 /// the indexes and constraints exist, and whether each constraint is validated.
 async fn shape(db: &mut TestDb) -> Vec<String> {
     let mut facts = Vec::new();
-    let (schema, text) = match db.dialect {
-        Dialect::Postgres => ("current_schema()", "TEXT"),
-        _ => ("DATABASE()", "CHAR"),
-    };
+    let (schema, text) = words(db.dialect);
     let nullable = one(
         db,
         &format!("SELECT CAST(is_nullable AS {text}) FROM information_schema.columns WHERE table_schema = {schema} AND table_name = 'accounts' AND column_name = 'email'"),
@@ -188,7 +193,7 @@ async fn shape(db: &mut TestDb) -> Vec<String> {
 }
 
 async fn history(db: &mut TestDb) -> Vec<String> {
-    let text = if db.dialect == Dialect::Postgres { "TEXT" } else { "CHAR" };
+    let (_, text) = words(db.dialect);
     db.query_strings(&format!(
         "SELECT CAST(CONCAT(id, ' steps_done=', COALESCE(CAST(steps_done AS {text}), 'none')) AS {text}) FROM _chakra_migrations ORDER BY id"
     ))
@@ -207,20 +212,19 @@ async fn online_forms_keep_data_and_writers(dialect: Dialect) {
     let steps = under_load(&db, "0202_online", migrator.apply(&mut conn)).await.expect("0202 applies online");
     assert_eq!(steps.len(), 1);
     let after = shape(&mut db).await;
-    let expected_constraints = match dialect {
-        Dialect::Postgres => "constraints: ck_accounts_score, fk_orders_account_id_accounts, uq_accounts_handle",
-        _ => "constraints: ck_accounts_score, fk_orders_account_id_accounts, uq_accounts_handle",
-    };
     assert_eq!(after[0], "email nullable: NO", "{after:?}");
     assert_eq!(after[1], "token columns: 1", "{after:?}");
     assert!(after[2].contains("ix_accounts_email") && !after[2].contains("ix_orders_amount"), "{after:?}");
     assert!(!after[2].contains("INVALID"), "{after:?}");
-    assert_eq!(after[3], expected_constraints, "every constraint validated, no stand-in check left: {after:?}");
+    assert_eq!(
+        after[3], "constraints: ck_accounts_score, fk_orders_account_id_accounts, uq_accounts_handle",
+        "every constraint validated, no stand-in check left: {after:?}"
+    );
     assert_eq!(history(&mut db).await, ["0201_create_accounts steps_done=none", "0202_online steps_done=none"]);
 
     // Every row kept: the filled emails are the ones that were NULL, every token is set
     // and different.
-    let text = if dialect == Dialect::Postgres { "TEXT" } else { "CHAR" };
+    let (_, text) = words(dialect);
     let filled =
         one(&mut db, &format!("SELECT CAST(count(*) AS {text}) FROM accounts WHERE email = 'unknown@example.com'"))
             .await;
@@ -349,10 +353,7 @@ async fn invalid_indexes_are_dropped_on_postgres() {
 
 /// The columns of 0302 as the catalog declares them, and the foreign keys and uniques.
 async fn key_shape(db: &mut TestDb) -> Vec<String> {
-    let (schema, text) = match db.dialect {
-        Dialect::Postgres => ("current_schema()", "TEXT"),
-        _ => ("DATABASE()", "CHAR"),
-    };
+    let (schema, text) = words(db.dialect);
     let mut facts = db
         .query_strings(&format!(
             "SELECT CAST(CONCAT(table_name, '.', column_name, ' ', data_type, CASE WHEN character_maximum_length IS NULL THEN '' ELSE CONCAT('(', CAST(character_maximum_length AS {text}), ')') END) AS {text}) FROM information_schema.columns WHERE table_schema = {schema} AND column_name IN ('code', 'parent_code', 'id', 'person_id') AND table_name IN ('parents', 'children', 'people', 'badges', 'profiles') ORDER BY 1"
@@ -400,7 +401,7 @@ async fn foreign_key_columns_change_and_roll_back(dialect: Dialect) {
         assert!(after.iter().any(|f| f.ends_with(&format!("FOREIGN KEY {fk}"))), "{fk} kept: {after:#?}");
     }
     assert!(!after.iter().any(|f| f.contains("uq_profiles_person_id")), "{after:#?}");
-    let text = if dialect == Dialect::Postgres { "TEXT" } else { "CHAR" };
+    let (_, text) = words(dialect);
     let rows = one(
         &mut db,
         &format!("SELECT CAST((SELECT count(*) FROM children) + (SELECT count(*) FROM badges) + (SELECT count(*) FROM profiles) AS {text})"),

@@ -202,8 +202,17 @@ pub fn foreign_key_def(fk: &ForeignKey, dialect: Dialect) -> String {
 
 /// `CREATE [UNIQUE] INDEX "ix" ON "t" ("a", "b")`.
 pub fn create_index(table: &str, index: &Index, dialect: Dialect) -> String {
+    create_index_as(table, index, dialect, "")
+}
+
+/// `CREATE [UNIQUE] INDEX CONCURRENTLY "ix" ON "t" ("a", "b")` (PostgreSQL).
+pub fn create_index_concurrently(table: &str, index: &Index) -> String {
+    create_index_as(table, index, Dialect::Postgres, "CONCURRENTLY ")
+}
+
+fn create_index_as(table: &str, index: &Index, dialect: Dialect, how: &str) -> String {
     format!(
-        "CREATE {}INDEX {} ON {} ({})",
+        "CREATE {}INDEX {how}{} ON {} ({})",
         if index.unique { "UNIQUE " } else { "" },
         dialect.quote(&index.name),
         dialect.quote(table),

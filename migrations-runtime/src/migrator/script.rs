@@ -160,8 +160,8 @@ impl Migrator {
                 out.push_str("-- In phases: what runs outside a transaction, or in one of its own, is marked.\n");
             }
             let all = phases(&runs);
+            let mut recorded = false;
             for (n, range) in all.iter().enumerate() {
-                let last = n + 1 == all.len();
                 let transaction =
                     dialect.transactional_ddl() && !matches!(runs[range.start], Run::NoTransaction | Run::Batches);
                 if transaction {
@@ -177,21 +177,19 @@ impl Migrator {
                         }
                     }
                 }
-                if last && (transaction || !dialect.transactional_ddl()) {
+                // The history row commits with the last phase, as `migrate apply` records it.
+                if n + 1 == all.len() && (transaction || !dialect.transactional_ddl()) {
                     out.push_str(&record);
                     out.push_str(";\n");
+                    recorded = true;
                 }
                 if transaction {
                     out.push_str(commit);
                 }
-                if last && !transaction && dialect.transactional_ddl() {
-                    out.push_str(&begin);
-                    out.push_str(&record);
-                    out.push_str(";\n");
-                    out.push_str(commit);
-                }
             }
-            if all.is_empty() {
+            if !recorded {
+                // After a last phase that ran outside a transaction, or for a migration that
+                // runs nothing here: a transaction of its own.
                 if dialect.transactional_ddl() {
                     out.push_str(&begin);
                 }

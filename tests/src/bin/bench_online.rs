@@ -1,6 +1,7 @@
 //! What each schema change the autodetector makes to a table that already holds rows
 //! costs its other users (prints numbers; not a test). On PostgreSQL and MariaDB, an
-//! `accounts` table of `--rows` rows (and as many `orders`), a writer (an `UPDATE` and two
+//! `accounts` table of `--rows` rows (and as many `orders`; the tables of the
+//! `0201_create_accounts` fixture), a writer (an `UPDATE` and two
 //! `INSERT`s in a loop) and a reader (a point `SELECT` in a loop); then each operation
 //! kind, once as plain SQL in one transaction (the forms every migration ran in before:
 //! `apply --atomic` still runs them) and once in its online form (the default), each
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use chakra_tests::db::TestDb;
 use chakra_tests::load::{worker, Seen};
+use chakra_tests::runtime_fixture::{ACCOUNTS_DOWN, ACCOUNTS_UP};
 use migrations_core::Dialect;
 use migrations_runtime::schema::*;
 use migrations_runtime::{AnyConnection, ApplyOptions, EmbeddedMigration, Migrations, Migrator, RollbackTarget};
@@ -32,35 +34,6 @@ fn email(nullable: bool) -> Column {
     }
 }
 
-fn accounts() -> Table {
-    Table::new("accounts")
-        .field(Column::new("id", ColumnType::BigInt).auto_increment())
-        .field(email(true))
-        .field(Column::new("handle", ColumnType::Varchar(40)))
-        .field(Column::new("score", ColumnType::Integer).default(DefaultValue::num("0")))
-        .primary_key(&["id"])
-}
-
-fn orders() -> Table {
-    Table::new("orders")
-        .field(Column::new("id", ColumnType::BigInt).auto_increment())
-        .field(Column::new("account_id", ColumnType::BigInt))
-        .field(Column::new("amount", ColumnType::Integer))
-        .primary_key(&["id"])
-}
-
-fn base_up(m: &mut Migration) {
-    m.create_model(accounts());
-    m.create_model(orders());
-    m.create_index("orders", Index::new("ix_orders_amount", &["amount"]));
-}
-
-fn base_down(m: &mut Migration) {
-    m.drop_index("orders", "ix_orders_amount");
-    m.delete_model("orders");
-    m.delete_model("accounts");
-}
-
 /// One operation kind as a migration after the base: its name, `up` and `down`.
 macro_rules! kinds {
     ($($name:ident: $label:literal, |$m:ident| $up:expr, $down:expr;)*) => {
@@ -72,7 +45,7 @@ macro_rules! kinds {
                 pub static SET: Migrations = Migrations {
                     app: "bench",
                     migrations: &[
-                        EmbeddedMigration { id: "0001_base", dependencies: &[], checksum: "base", draft: false, up: base_up, down: base_down },
+                        EmbeddedMigration { id: "0001_base", dependencies: &[], checksum: "base", draft: false, up: ACCOUNTS_UP, down: ACCOUNTS_DOWN },
                         EmbeddedMigration { id: "0002_change", dependencies: &["0001_base"], checksum: $label, draft: false, up, down },
                     ],
                     snapshot: "",

@@ -201,6 +201,9 @@ pub fn migration(
     let mut schema = before.clone();
     let mut created: BTreeSet<String> = BTreeSet::new();
     let mut out = Vec::new();
+    // MySQL: the foreign keys a column change must move out of its way. Not a matter of
+    // form: without it InnoDB refuses the change outright.
+    let mut keys = mysql::KeysInTheWay::default();
     for (k, op) in ops.iter().enumerate() {
         match op {
             Operation::CreateModel { table } => {
@@ -227,12 +230,12 @@ pub fn migration(
             }
         }
         out.extend(statements);
+        if dialect == Dialect::MySql {
+            keys.note(k, op, &schema, &created);
+        }
         schema.apply(op)?;
     }
-    if dialect == Dialect::MySql {
-        // Not a matter of form: without it InnoDB refuses the change outright.
-        mysql::free_foreign_key_columns(ops, before, &created, &mut out)?;
-    }
+    let out = keys.place(out);
     if forms == Forms::OneTransaction {
         if let Some(s) = out.iter().find(|s| s.run == Run::NoTransaction) {
             return Err(RenderError::Apply(crate::apply::ApplyError {

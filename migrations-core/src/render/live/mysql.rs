@@ -11,7 +11,6 @@ use super::{run_sql_statements, Run, Statement, Work};
 use crate::dialect::Dialect;
 use crate::operation::Operation;
 use crate::render::common::{constraint_def, default_sql};
-use crate::render::RenderError;
 use crate::schema::{Column, ColumnType, Constraint, DefaultValue, ForeignKey, Schema};
 
 const D: Dialect = Dialect::MySql;
@@ -146,63 +145,74 @@ fn keys_using<'s>(schema: &'s Schema, table: &'s str, column: &str) -> Vec<(Stri
 }
 
 /// InnoDB refuses to change the type of a column a foreign key uses (error 1832). For
-/// each such change in `ops`, the keys on both sides are dropped just before the first
-/// change that involves them and added back just after the last, so that a primary key
-/// and the columns that reference it can all change in one migration.
-pub(super) fn free_foreign_key_columns(
-    ops: &[Operation],
-    before: &Schema,
-    created: &BTreeSet<String>,
-    out: &mut Vec<Statement>,
-) -> Result<(), RenderError> {
-    // (table holding the key, key name) -> (first op, last op, the key as it was).
-    let mut spans: Vec<(String, String, usize, usize, ForeignKey)> = Vec::new();
-    let mut schema = before.clone();
-    let mut touched_by_others: BTreeSet<(String, String)> = BTreeSet::new();
-    for (k, op) in ops.iter().enumerate() {
+/// each such change in a migration, the keys on both sides are dropped just before the
+/// first change that involves them and added back just after the last, so that a primary
+/// key and the columns that reference it can all change in one migration. Fed each
+/// operation with the schema it meets ([`KeysInTheWay::note`]), during the one replay of
+/// the migration; then [`KeysInTheWay::place`] puts the drops and re-adds around them.
+#[derive(Default)]
+pub(super) struct KeysInTheWay {
+    /// (table holding the key, first op, last op, the key as it was).
+    spans: Vec<(String, usize, usize, ForeignKey)>,
+    /// Keys the migration itself adds or removes: left to it.
+    own: BTreeSet<(String, String)>,
+}
+
+impl KeysInTheWay {
+    /// Notes operation `k`, `op`, met with `schema`; `created` are the tables the
+    /// migration created so far (empty: nothing to move).
+    pub(super) fn note(&mut self, k: usize, op: &Operation, schema: &Schema, created: &BTreeSet<String>) {
         match op {
             Operation::AlterField { table, old, new, .. } if old.ty != new.ty && !created.contains(table) => {
-                for (owner, fk) in keys_using(&schema, table, &old.name) {
-                    match spans.iter_mut().find(|s| s.0 == owner && s.1 == fk.name) {
-                        Some(span) => span.3 = k,
-                        None => spans.push((owner, fk.name.clone(), k, k, fk.clone())),
+                for (owner, fk) in keys_using(schema, table, &old.name) {
+                    match self.spans.iter_mut().find(|s| s.0 == owner && s.3.name == fk.name) {
+                        Some(span) => span.2 = k,
+                        None => self.spans.push((owner, k, k, fk.clone())),
                     }
                 }
             }
             Operation::AddConstraint { table, constraint } | Operation::RemoveConstraint { table, constraint } => {
-                touched_by_others.insert((table.clone(), constraint.name().to_string()));
+                self.own.insert((table.clone(), constraint.name().to_string()));
             }
             _ => {}
         }
-        schema.apply(op)?;
     }
-    spans.retain(|s| !touched_by_others.contains(&(s.0.clone(), s.1.clone())));
-    if spans.is_empty() {
-        return Ok(());
-    }
-    let mut result = Vec::with_capacity(out.len() + 2 * spans.len());
-    let statements = std::mem::take(out);
-    for k in 0..ops.len() {
-        for (owner, name, _, _, _) in spans.iter().filter(|s| s.2 == k) {
-            result.push(Statement::new(
-                format!("ALTER TABLE {} DROP FOREIGN KEY {}", q(owner), q(name)),
-                k,
-                Run::Transaction,
-                INSTANT.into(),
-                Work::Catalog,
-            ));
+
+    /// `statements` with each key dropped before its first change and added after its last.
+    pub(super) fn place(self, statements: Vec<Statement>) -> Vec<Statement> {
+        let own = &self.own;
+        let spans: Vec<_> =
+            self.spans.into_iter().filter(|s| !own.contains(&(s.0.clone(), s.3.name.clone()))).collect();
+        if spans.is_empty() {
+            return statements;
         }
-        result.extend(statements.iter().filter(|s| s.operation == k).cloned());
-        for (owner, _, _, _, fk) in spans.iter().filter(|s| s.3 == k) {
-            result.push(Statement::new(
-                format!("ALTER TABLE {} ADD {}", q(owner), constraint_def(&Constraint::ForeignKey(fk.clone()), D)),
-                k,
-                Run::Transaction,
-                COPY.into(),
-                Work::Rewrite,
-            ));
+        let mut out = Vec::with_capacity(statements.len() + 2 * spans.len());
+        let mut statements = statements.into_iter().peekable();
+        let last_op = spans.iter().map(|s| s.2).max().unwrap_or(0);
+        for k in 0..=last_op {
+            for (owner, _, _, fk) in spans.iter().filter(|s| s.1 == k) {
+                out.push(Statement::new(
+                    format!("ALTER TABLE {} DROP FOREIGN KEY {}", q(owner), q(&fk.name)),
+                    k,
+                    Run::Transaction,
+                    INSTANT.into(),
+                    Work::Catalog,
+                ));
+            }
+            while let Some(s) = statements.next_if(|s| s.operation <= k) {
+                out.push(s);
+            }
+            for (owner, _, _, fk) in spans.iter().filter(|s| s.2 == k) {
+                out.push(Statement::new(
+                    format!("ALTER TABLE {} ADD {}", q(owner), constraint_def(&Constraint::ForeignKey(fk.clone()), D)),
+                    k,
+                    Run::Transaction,
+                    COPY.into(),
+                    Work::Rewrite,
+                ));
+            }
         }
+        out.extend(statements);
+        out
     }
-    *out = result;
-    Ok(())
 }

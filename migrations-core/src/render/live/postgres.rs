@@ -14,9 +14,9 @@
 use super::{run_sql_statements, Run, Statement, Work};
 use crate::dialect::{quote_str, Dialect};
 use crate::operation::Operation;
-use crate::render::common::{check_def, column_list, constraint_def, default_sql, foreign_key_def};
+use crate::render::common::{check_def, constraint_def, create_index_concurrently, default_sql, foreign_key_def};
 use crate::render::postgres::{alter_field, column_line};
-use crate::schema::{Check, Column, ColumnType, Constraint, DefaultValue};
+use crate::schema::{Check, Column, ColumnType, Constraint, DefaultValue, Index};
 
 const D: Dialect = Dialect::Postgres;
 
@@ -41,9 +41,7 @@ pub(super) fn statements(op: &Operation, k: usize, plain: Vec<String>, online: b
     match op {
         Operation::RunSql(sql) => run_sql_statements(sql, k, D),
         Operation::CreateIndex { table, index } if online => {
-            let sql =
-                crate::render::common::create_index(table, index, D).replacen(" INDEX ", " INDEX CONCURRENTLY ", 1);
-            vec![concurrent_build(sql, k, table, &index.name)]
+            vec![concurrent_build(create_index_concurrently(table, index), k, table, &index.name)]
         }
         Operation::CreateIndex { table, .. } => all(format!("SHARE on {}", q(table)), Work::Scan),
         Operation::DropIndex { table, index } if online => vec![Statement::new(
@@ -125,11 +123,14 @@ fn add_constraint(table: &str, constraint: &Constraint, k: usize) -> Vec<Stateme
     match constraint {
         Constraint::Unique(u) => vec![
             concurrent_build(
-                format!(
-                    "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({})",
-                    q(&u.name),
-                    q(table),
-                    column_list(&u.columns, D)
+                create_index_concurrently(
+                    table,
+                    &Index {
+                        name: u.name.clone(),
+                        columns: u.columns.clone(),
+                        unique: true,
+                        explicit_name: u.explicit_name,
+                    },
                 ),
                 k,
                 table,
@@ -285,10 +286,14 @@ fn alter_field_online(
     // Everything but a new NOT NULL (which comes below), as the plain form says it.
     let kept = Column { nullable: new.nullable || becomes_not_null, ..new.clone() };
     let work = if rewrites(old, new) { Work::Rewrite } else { Work::Catalog };
+    // The statements that may rewrite: the type change and a new identity.
+    let this_column = format!("ALTER TABLE {} ALTER COLUMN {} ", q(table), q(&new.name));
     let mut out: Vec<Statement> = alter_field(table, old, &kept, None)
         .into_iter()
         .map(|sql| {
-            let work = if sql.contains(" TYPE ") || sql.contains(" ADD GENERATED ") { work } else { Work::Catalog };
+            let what = sql.strip_prefix(&this_column).unwrap_or_default();
+            let work =
+                if what.starts_with("TYPE ") || what.starts_with("ADD GENERATED ") { work } else { Work::Catalog };
             Statement::new(sql, k, Run::Transaction, on(ACCESS_EXCLUSIVE, table), work)
         })
         .collect();
