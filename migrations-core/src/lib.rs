@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod builder;
+pub mod catalog;
 pub mod civil;
 pub mod conversion;
 pub mod dialect;

@@ -212,6 +212,10 @@ impl Connection for AnyConnection {
         delegate!(self, c => c.query_text(sql).await)
     }
 
+    async fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+        delegate!(self, c => c.query_rows(sql).await)
+    }
+
     async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error> {
         delegate!(self, c => c.is_applied(app, id).await)
     }

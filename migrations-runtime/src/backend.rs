@@ -73,6 +73,10 @@ pub trait Connection: Send {
     /// The first column of every row of `sql`, as text (bookkeeping queries).
     async fn query_text(&mut self, sql: &str) -> Result<Vec<String>, sqlx::Error>;
 
+    /// Every row of `sql`, each column as text (`NULL` as `None`): catalog queries,
+    /// which cast what is not text themselves.
+    async fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, sqlx::Error>;
+
     /// Whether one migration is recorded.
     async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error>;
 
@@ -261,6 +265,28 @@ fn parse_brief(rows: &[(Option<String>, Option<String>)]) -> Result<Vec<Applied>
     Ok(by_order.into_iter().map(|(_, _, a)| a).collect())
 }
 
+/// Column `i` of `row` as text: a catalog may answer with text, bytes (MySQL 8's
+/// `information_schema` is partly binary), an integer or a boolean.
+fn text_of<R: sqlx::Row>(row: &R, i: usize) -> Result<Option<String>, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    if let Ok(text) = row.try_get::<Option<String>, _>(i) {
+        return Ok(text);
+    }
+    if let Ok(bytes) = row.try_get::<Option<Vec<u8>>, _>(i) {
+        return Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()));
+    }
+    if let Ok(n) = row.try_get::<Option<i64>, _>(i) {
+        return Ok(n.map(|n| n.to_string()));
+    }
+    row.try_get::<Option<bool>, _>(i).map(|b| b.map(|b| b.to_string()))
+}
+
 /// The parts of [`Connection`] that are the same on every backend but for the
 /// placeholder style: running SQL and reading and writing the history table.
 macro_rules! history_methods {
@@ -335,6 +361,11 @@ macro_rules! history_methods {
         async fn query_text(&mut self, sql: &str) -> Result<Vec<String>, sqlx::Error> {
             let rows = sqlx::query(sql).fetch_all(self).await?;
             rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
+        }
+
+        async fn query_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
+            let rows = sqlx::query(sql).fetch_all(self).await?;
+            rows.iter().map(|r| (0..r.len()).map(|i| text_of(r, i)).collect()).collect()
         }
 
         async fn is_applied(&mut self, app: &str, id: &str) -> Result<bool, sqlx::Error> {

@@ -25,10 +25,11 @@ use migrations_core::Dialect;
 
 use crate::error::MigrateError;
 use crate::migrator::{
-    parse_duration, ApplyOptions, LockRetry, Migrator, Progress, RollbackOptions, RollbackTarget, ScriptRange, State,
+    parse_duration, ApplyOptions, Baseline, LockRetry, Migrator, Progress, RollbackOptions, RollbackTarget,
+    ScriptRange, State, VerifyOptions,
 };
 
-/// `migrate status | apply | rollback | sql | history | resolve`: mount it as a
+/// `migrate status | apply | rollback | sql | script | history | verify | baseline | resolve`: mount it as a
 /// subcommand of the application's own CLI (see the [module](self) example), then run
 /// it with [`MigrateCommand::run`].
 ///
@@ -135,6 +136,21 @@ pub enum MigrateCommand {
     },
     /// The history table, in the order migrations were applied.
     History,
+    /// Compare the database's schema with what the applied migrations build; list every
+    /// difference and exit 1 if there is one.
+    Verify {
+        /// Also report what no migration declares: other tables, and indexes,
+        /// constraints, views, triggers and functions nobody declared.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Adopt a database whose schema was built without these migrations: record the
+    /// migrations up to ID as applied, after checking that the database holds exactly
+    /// what they build (on a database without any of their tables, apply them).
+    Baseline {
+        /// The last migration of the baseline (usually `0001_baseline`).
+        id: String,
+    },
     /// Settle an applied migration by hand: `--rolled-back` forgets an interrupted one
     /// whose statements were undone by hand (MySQL); `--accept-checksum` accepts a
     /// deliberate change to an applied migration's file. Each leaves a note in the history.
@@ -195,6 +211,7 @@ fn progress(p: &Progress) {
             let _ = writeln!(out, "waiting");
             eprintln!("{report}");
         }
+        Progress::Drift { report } => eprintln!("{report}"),
     }
     let _ = out.flush();
 }
@@ -392,6 +409,33 @@ impl MigrateCommand {
                     }
                 }
             }
+            MigrateCommand::Verify { strict } => {
+                let drift = migrator.verify(&mut conn, &VerifyOptions { strict: *strict }).await?;
+                if !drift.is_empty() {
+                    return Err(MigrateError::Drift {
+                        doing: "verify".into(),
+                        advice: format!(
+                            "{} difference{}. Change the database back, or write a migration that declares the change",
+                            drift.len(),
+                            if drift.len() == 1 { "" } else { "s" }
+                        ),
+                        drift,
+                    });
+                }
+                println!("ok: the database holds what the applied migrations build");
+            }
+            MigrateCommand::Baseline { id } => match migrator.baseline(&mut conn, id).await? {
+                Baseline::Recorded(steps) => println!(
+                    "the database holds what the migrations up to {id} build: recorded {} migration{} as applied, ran none",
+                    steps.len(),
+                    if steps.len() == 1 { "" } else { "s" }
+                ),
+                Baseline::Applied(steps) => println!(
+                    "the database held none of it: applied {} migration{}",
+                    steps.len(),
+                    if steps.len() == 1 { "" } else { "s" }
+                ),
+            },
             MigrateCommand::Resolve { id, accept_checksum: true, .. } => {
                 let (old, new) = migrator.accept_checksum(&mut conn, id).await?;
                 println!("accepted the checksum of {id}: was {old}, now {new} (noted in the history)");

@@ -125,6 +125,17 @@ pub enum MigrateError {
         #[source]
         source: Box<RenderError>,
     },
+    /// The database's schema is not what its migrations build (`migrate verify`,
+    /// `migrate baseline`, or the check on boot).
+    #[error("chakra: {doing}: the database differs from what the migrations build:\n{}\n  {advice}", listed(.drift))]
+    Drift {
+        /// What was being done.
+        doing: String,
+        /// Every difference.
+        drift: Vec<migrations_core::catalog::Drift>,
+        /// What to do about it.
+        advice: String,
+    },
     /// A migration, app or target that does not exist, a cycle, or a bad request.
     #[error("chakra: {0}")]
     Usage(String),
@@ -151,6 +162,11 @@ pub struct LockConflict {
     pub state: String,
     /// What the operator can do.
     pub advice: String,
+}
+
+/// One difference per line.
+pub(crate) fn listed(drift: &[migrations_core::catalog::Drift]) -> String {
+    drift.iter().map(|d| format!("  - {d}")).collect::<Vec<_>>().join("\n")
 }
 
 /// What the server said: its message, and on PostgreSQL its DETAIL and HINT, which often

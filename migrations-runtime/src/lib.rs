@@ -149,6 +149,7 @@ mod backend;
 pub mod cli;
 mod error;
 pub mod history;
+pub mod introspect;
 mod migrator;
 mod registry;
 pub mod table_lock;
@@ -158,8 +159,9 @@ pub use backend::Connection;
 pub use error::{LockConflict, MigrateError};
 pub use migrations_core::Dialect;
 pub use migrator::{
-    lock_wait, parse_duration, ApplyOptions, LockRetry, LockStrategy, LockWaits, Loss, Migrator, Progress,
-    RollbackOptions, RollbackTarget, ScriptRange, State, StatusLine, Step, Undo, MIGRATION_URL_VAR,
+    lock_wait, parse_duration, ApplyOptions, Baseline, BootCheck, LockRetry, LockStrategy, LockWaits, Loss, Migrator,
+    Progress, RollbackOptions, RollbackTarget, ScriptRange, State, StatusLine, Step, Undo, VerifyOptions,
+    MIGRATION_URL_VAR,
 };
 pub use registry::{EmbeddedMigration, Migrations};
 pub use sqlx;

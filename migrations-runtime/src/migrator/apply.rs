@@ -135,6 +135,9 @@ impl Migrator {
         let unlocked = self.release(conn, &owner).await;
         let steps = result?;
         unlocked?;
+        if !options.dry_run && !options.fake {
+            self.check_on_boot(conn).await?;
+        }
         Ok(steps)
     }
 

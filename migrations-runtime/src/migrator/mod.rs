@@ -26,6 +26,7 @@ mod script;
 mod status;
 mod transaction;
 mod units;
+mod verify;
 
 pub use lock_wait::LockWaits;
 pub use options::{
@@ -35,6 +36,7 @@ pub use rollback::{Loss, Undo};
 pub use script::ScriptRange;
 pub use status::{State, StatusLine};
 use units::{described, render_error, units_of};
+pub use verify::{Baseline, BootCheck, VerifyOptions};
 
 /// The environment variable that marks a database for development (see
 /// [`Migrator::development`]).
@@ -65,6 +67,7 @@ pub struct Migrator {
     migration_url: Option<String>,
     development: Option<bool>,
     progress: Option<fn(&Progress)>,
+    boot_check: BootCheck,
 }
 
 impl Migrator {
@@ -136,6 +139,7 @@ impl Migrator {
             migration_url: None,
             development: None,
             progress: None,
+            boot_check: BootCheck::Off,
         }
     }
 
@@ -247,7 +251,7 @@ impl Migrator {
     pub(super) fn report(&self, p: Progress) {
         match (self.progress, &p) {
             (Some(f), _) => f(&p),
-            (None, Progress::LockWait { report, .. }) => eprintln!("{report}"),
+            (None, Progress::LockWait { report, .. } | Progress::Drift { report }) => eprintln!("{report}"),
             (None, _) => {}
         }
     }

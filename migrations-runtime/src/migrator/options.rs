@@ -41,6 +41,12 @@ pub enum Progress {
         /// What waited on what, and who holds the lock, for people.
         report: String,
     },
+    /// The check after a boot's apply found that the database differs from what its
+    /// migrations build (see [`Migrator::verify_on_boot`](crate::Migrator::verify_on_boot)).
+    Drift {
+        /// Every difference, for people.
+        report: String,
+    },
 }
 
 /// How to apply.

@@ -1,0 +1,157 @@
+//! Reading a live database's schema back: its tables into the schema IR, and what the
+//! IR cannot hold (views, triggers, functions, partial and expression indexes, ...)
+//! as [`RawObject`]s with the SQL that creates them. `migrate verify` compares the
+//! first with what the applied migrations build; `cargo chakra inspect` writes models
+//! and a baseline migration from both.
+
+mod mysql;
+mod postgres;
+mod sqlite;
+
+use std::fmt;
+
+use migrations_core::{Dialect, Schema};
+
+use crate::backend::Connection;
+use crate::error::MigrateError;
+
+/// What [`inspect`] reads.
+#[derive(Debug, Clone, Default)]
+pub struct InspectOptions {
+    /// PostgreSQL: the schema to read (default: `current_schema()`). MySQL: the
+    /// database (default: the connection's). Ignored by SQLite.
+    pub schema: Option<String>,
+    /// Only these tables (and the objects that belong to them); all when `None`.
+    pub tables: Option<Vec<String>>,
+}
+
+impl InspectOptions {
+    fn wants(&self, table: &str) -> bool {
+        !table.starts_with("_chakra_") && self.tables.as_ref().is_none_or(|t| t.iter().any(|n| n == table))
+    }
+}
+
+/// A live schema: the tables as the IR holds them, and the rest as SQL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inspected {
+    /// Tables, columns, keys, indexes and constraints the IR can hold.
+    pub schema: Schema,
+    /// Everything else, in the order it can be created.
+    pub objects: Vec<RawObject>,
+}
+
+/// An object the schema IR does not hold, with the SQL that creates it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawObject {
+    /// What it is.
+    pub kind: RawKind,
+    /// Its name.
+    pub name: String,
+    /// The table it belongs to (an index, trigger or constraint), if any.
+    pub table: Option<String>,
+    /// The statement that creates it.
+    pub create: String,
+}
+
+/// The kinds of [`RawObject`], in the order they can be created: what a table's column
+/// may use first, what uses a table last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RawKind {
+    /// A PostgreSQL extension.
+    Extension,
+    /// A PostgreSQL enum, domain or composite type.
+    Type,
+    /// A sequence no column owns.
+    Sequence,
+    /// A function or procedure.
+    Function,
+    /// A constraint the IR cannot hold (exclusion, deferrable, not valid, ...).
+    Constraint,
+    /// An index the IR cannot hold (partial, expression, another method, ...).
+    Index,
+    /// A view.
+    View,
+    /// A materialized view.
+    MaterializedView,
+    /// A trigger.
+    Trigger,
+}
+
+impl RawKind {
+    /// The kind in words, as SQL names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Extension => "extension",
+            Self::Type => "type",
+            Self::Sequence => "sequence",
+            Self::Function => "function",
+            Self::Constraint => "constraint",
+            Self::Index => "index",
+            Self::View => "view",
+            Self::MaterializedView => "materialized view",
+            Self::Trigger => "trigger",
+        }
+    }
+}
+
+impl fmt::Display for RawKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for RawObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.table {
+            Some(t) => write!(f, "{} {} on {t}", self.kind, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// Reads the live schema of the database `conn` is connected to.
+pub async fn inspect<C: Connection>(conn: &mut C, options: &InspectOptions) -> Result<Inspected, MigrateError> {
+    let mut inspected = match conn.dialect() {
+        Dialect::Postgres => postgres::read(conn, options).await,
+        Dialect::MySql => mysql::read(conn, options).await,
+        Dialect::Sqlite => sqlite::read(conn, options).await,
+    }
+    .map_err(MigrateError::db("reading the database's catalog"))?;
+    inspected.objects.sort_by(|a, b| (a.kind, &a.table, &a.name).cmp(&(b.kind, &b.table, &b.name)));
+    Ok(inspected)
+}
+
+/// Rows of a catalog query, each column as text.
+type Rows = Vec<Vec<Option<String>>>;
+
+/// Column `i` of a catalog row, `""` for NULL.
+fn text(row: &[Option<String>], i: usize) -> String {
+    row.get(i).cloned().flatten().unwrap_or_default()
+}
+
+/// Column `i` of a catalog row, `None` for NULL.
+fn opt(row: &[Option<String>], i: usize) -> Option<String> {
+    row.get(i).cloned().flatten()
+}
+
+/// Whether column `i` of a catalog row says yes (`true`, `t`, `1`, `YES`).
+fn yes(row: &[Option<String>], i: usize) -> bool {
+    matches!(text(row, i).to_ascii_lowercase().as_str(), "true" | "t" | "1" | "yes")
+}
+
+/// A list a catalog query joined with the unit separator (a character no name holds).
+fn list(row: &[Option<String>], i: usize) -> Vec<String> {
+    let joined = text(row, i);
+    if joined.is_empty() {
+        Vec::new()
+    } else {
+        joined.split('\u{1f}').map(str::to_string).collect()
+    }
+}
+
+/// Whether `name` is what a unique constraint or a unique index on `columns` of
+/// `table` is called when nobody names it (MySQL and SQLite do not tell them apart).
+fn generated_unique_name(name: &str, table: &str, columns: &[String]) -> bool {
+    use migrations_core::schema::names;
+    name == names::unique(table, columns) || name == names::index(table, columns, true)
+}

@@ -1,0 +1,192 @@
+//! SQLite's `sqlite_schema` and `pragma_*` functions → [`Inspected`].
+
+use std::collections::BTreeMap;
+
+use migrations_core::catalog::{column_type, default_value};
+use migrations_core::dialect::quote_str;
+use migrations_core::schema::{names, Check, Column, ColumnType, FkAction, ForeignKey, Index, Table, Unique};
+use migrations_core::Dialect;
+
+use super::{generated_unique_name, opt, text, yes, InspectOptions, Inspected, RawKind, RawObject};
+use crate::backend::Connection;
+
+const D: Dialect = Dialect::Sqlite;
+
+pub(super) async fn read<C: Connection>(conn: &mut C, options: &InspectOptions) -> Result<Inspected, sqlx::Error> {
+    let mut out = Inspected::default();
+    let objects = conn
+        .query_rows(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+        )
+        .await?;
+    for row in objects.iter().filter(|r| text(r, 0) == "table" && options.wants(&text(r, 1))) {
+        let table = read_table(conn, &text(row, 1), &text(row, 3), &mut out.objects).await?;
+        out.schema.tables.insert(table.name.clone(), table);
+    }
+    for row in &objects {
+        let kind = match text(row, 0).as_str() {
+            "view" => RawKind::View,
+            "trigger" => RawKind::Trigger,
+            _ => continue,
+        };
+        let table = Some(text(row, 2)).filter(|t| kind == RawKind::Trigger && !t.is_empty());
+        let on_a_table = table.as_ref().is_some_and(|t| out.schema.tables.contains_key(t));
+        if (options.tables.is_some() && !on_a_table) || table.as_deref().is_some_and(|t| t.starts_with("_chakra_")) {
+            continue;
+        }
+        out.objects.push(RawObject { kind, name: text(row, 1), table, create: text(row, 3) });
+    }
+    Ok(out)
+}
+
+async fn read_table<C: Connection>(
+    conn: &mut C,
+    name: &str,
+    sql: &str,
+    raw: &mut Vec<RawObject>,
+) -> Result<Table, sqlx::Error> {
+    let mut table = Table::new(name);
+    let t = quote_str(D, name);
+    let rows = conn
+        .query_rows(&format!(
+            "SELECT name, type, CAST(\"notnull\" AS TEXT), dflt_value, CAST(pk AS TEXT) FROM pragma_table_info({t}) ORDER BY cid"
+        ))
+        .await?;
+    let mut key: Vec<(i64, String)> = Vec::new();
+    let autoincrement = sql.to_ascii_uppercase().contains("AUTOINCREMENT");
+    for row in &rows {
+        let position: i64 = text(row, 4).parse().unwrap_or(0);
+        if position > 0 {
+            key.push((position, text(row, 0)));
+        }
+        let declared = text(row, 1);
+        // The rowid key: a 64-bit integer whatever the declared width.
+        let rowid = position > 0 && autoincrement && declared.eq_ignore_ascii_case("integer");
+        let ty = if rowid { ColumnType::BigInt } else { column_type(&declared, D) };
+        table.columns.push(Column {
+            name: text(row, 0),
+            default: opt(row, 3).and_then(|d| default_value(&d, &ty, D)),
+            ty,
+            nullable: !yes(row, 2) && !rowid,
+            auto_increment: rowid,
+            comment: None,
+        });
+    }
+    key.sort();
+    table.primary_key = key.into_iter().map(|(_, c)| c).collect();
+    let indexes = conn
+        .query_rows(&format!(
+            "SELECT l.name, CAST(l.\"unique\" AS TEXT), l.origin, CAST(l.partial AS TEXT), m.sql,
+                    (SELECT group_concat(CASE WHEN x.cid < 0 OR x.\"desc\" OR x.coll <> 'BINARY' THEN char(0) ELSE x.name END, char(31))
+                     FROM pragma_index_xinfo(l.name) x WHERE x.key)
+             FROM pragma_index_list({t}) l LEFT JOIN sqlite_master m ON m.type = 'index' AND m.name = l.name ORDER BY l.name"
+        ))
+        .await?;
+    for row in indexes {
+        let (index, origin) = (text(&row, 0), text(&row, 2));
+        let columns: Vec<String> = text(&row, 5).split('\u{1f}').map(str::to_string).collect();
+        let plain = !yes(&row, 3) && !columns.iter().any(|c| c.contains('\0'));
+        match origin.as_str() {
+            "pk" => {}
+            // `UNIQUE (a, b)` in the table's SQL: an automatic index without a name of its own.
+            "u" => table.uniques.push(Unique { name: names::unique(name, &columns), columns, explicit_name: false }),
+            _ if !plain => raw.push(RawObject {
+                kind: RawKind::Index,
+                name: index,
+                table: Some(name.into()),
+                create: text(&row, 4),
+            }),
+            _ if yes(&row, 1) => {
+                let explicit_name = !generated_unique_name(&index, name, &columns);
+                table.uniques.push(Unique { name: index, columns, explicit_name });
+            }
+            _ => {
+                let explicit_name = index != names::index(name, &columns, false);
+                table.indexes.push(Index { name: index, columns, unique: false, explicit_name });
+            }
+        }
+    }
+    let fks = conn
+        .query_rows(&format!(
+            "SELECT CAST(id AS TEXT), \"from\", \"table\", \"to\", on_delete, on_update FROM pragma_foreign_key_list({t}) ORDER BY id, seq"
+        ))
+        .await?;
+    let mut by_id: BTreeMap<String, ForeignKey> = BTreeMap::new();
+    for row in fks {
+        let action = |i| FkAction::parse(&text(&row, i)).unwrap_or_default();
+        let fk = by_id.entry(text(&row, 0)).or_insert_with(|| ForeignKey {
+            name: String::new(),
+            columns: Vec::new(),
+            ref_table: text(&row, 2),
+            ref_columns: Vec::new(),
+            on_delete: action(4),
+            on_update: action(5),
+            explicit_name: false,
+        });
+        fk.columns.push(text(&row, 1));
+        fk.ref_columns.push(text(&row, 3));
+    }
+    for mut fk in by_id.into_values() {
+        // SQLite does not report a foreign key's name.
+        fk.name = names::foreign_key(name, &fk.columns, &fk.ref_table);
+        table.foreign_keys.push(fk);
+    }
+    table.checks = named_checks(sql);
+    Ok(table)
+}
+
+/// The `CONSTRAINT "name" CHECK (expr)` clauses of a table's SQL.
+fn named_checks(sql: &str) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let mut rest = sql;
+    while let Some(i) = rest.find("CONSTRAINT ") {
+        rest = &rest[i + "CONSTRAINT ".len()..];
+        let Some((name, after)) = identifier(rest) else { continue };
+        let after = after.trim_start();
+        let Some(body) = after.strip_prefix("CHECK").map(str::trim_start).and_then(|b| b.strip_prefix('(')) else {
+            continue;
+        };
+        let (mut depth, mut quoted, mut end) = (1, false, None);
+        for (j, c) in body.char_indices() {
+            match c {
+                '\'' => quoted = !quoted,
+                '(' if !quoted => depth += 1,
+                ')' if !quoted => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(j);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else { break };
+        checks.push(Check { name, expr: body[..end].trim().to_string() });
+        rest = &body[end..];
+    }
+    checks
+}
+
+/// A quoted (`"a ""b"""`) or bare identifier at the start of `s`, and what follows it.
+fn identifier(s: &str) -> Option<(String, &str)> {
+    if let Some(body) = s.strip_prefix('"') {
+        let mut name = String::new();
+        let mut chars = body.char_indices().peekable();
+        while let Some((j, c)) = chars.next() {
+            if c == '"' {
+                if chars.peek().map(|(_, c)| *c) == Some('"') {
+                    name.push('"');
+                    chars.next();
+                } else {
+                    return Some((name, &body[j + 1..]));
+                }
+            } else {
+                name.push(c);
+            }
+        }
+        return None;
+    }
+    let end = s.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(s.len());
+    (end > 0).then(|| (s[..end].to_string(), &s[end..]))
+}
