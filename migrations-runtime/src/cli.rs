@@ -322,6 +322,9 @@ impl MigrateCommand {
                         }
                     }
                 }
+                if let Some(hint) = migrator.adoption_hint(&mut conn).await? {
+                    println!("note: {hint}");
+                }
             }
             MigrateCommand::Apply { target, dry_run, fake, atomic, resume, .. } => {
                 let options = ApplyOptions {

@@ -133,7 +133,18 @@ impl Migrator {
         let owner = self.acquire(conn).await?;
         let result = self.apply_bounded(conn, options, &plan[..(last + 1).min(plan.len())], &waits).await;
         let unlocked = self.release(conn, &owner).await;
-        let steps = result?;
+        let steps = match result {
+            // The schema is there already, built without these migrations: say how to adopt it.
+            Err(MigrateError::Statement { id, index, count, statement, source, mut state })
+                if conn.already_done(&source) || source.to_string().contains("already exists") =>
+            {
+                if let Ok(Some(hint)) = self.adoption_hint(conn).await {
+                    state = format!("{state}\n  {hint}");
+                }
+                return Err(MigrateError::Statement { id, index, count, statement, source, state });
+            }
+            other => other?,
+        };
         unlocked?;
         if !options.dry_run && !options.fake {
             self.check_on_boot(conn).await?;

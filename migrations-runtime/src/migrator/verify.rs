@@ -130,6 +130,33 @@ impl Migrator {
         }
     }
 
+    /// When no migration is recorded yet and the database already holds tables the
+    /// migrations create (it was built by hand or by another tool), what to do: a
+    /// sentence naming them and `migrate baseline`. `None` otherwise.
+    pub async fn adoption_hint<C: Connection>(&self, conn: &mut C) -> Result<Option<String>, MigrateError> {
+        if !self.read_history(conn).await?.is_empty() {
+            return Ok(None);
+        }
+        let plan = self.plan()?;
+        let Some(last) = plan.last() else { return Ok(None) };
+        let declared = self.schema_before(&plan, plan.len())?;
+        let live = inspect(conn, &InspectOptions::default()).await?;
+        let there: Vec<&str> =
+            declared.tables.keys().filter(|t| live.schema.tables.contains_key(*t)).map(String::as_str).collect();
+        if there.is_empty() {
+            return Ok(None);
+        }
+        let shown = if there.len() > 5 { format!("{}, ...", there[..5].join(", ")) } else { there.join(", ") };
+        Ok(Some(format!(
+            "no migration is recorded, but the database already holds {} of the tables they create ({shown}): it \
+             was built without them. To adopt it, `migrate baseline ID` with the last migration its schema matches \
+             (e.g. `migrate baseline {}`) records them after checking that it does; `migrate verify` then lists any \
+             difference",
+            there.len(),
+            last.migration.id
+        )))
+    }
+
     /// Adopts a database whose schema was built without these migrations (by hand or by
     /// another tool): when it holds exactly what the migrations up to `id` build, they
     /// are recorded as applied, and none is run; when it holds none of their tables,
