@@ -8,26 +8,10 @@ use crate::dialect::Dialect;
 use crate::render::column_type_sql;
 use crate::schema::ColumnType;
 
-/// Every portable type without parameters, in the order a reported name is tried
-/// against them (the first whose spelling matches wins).
-const PLAIN: [ColumnType; 14] = [
-    ColumnType::SmallInt,
-    ColumnType::Integer,
-    ColumnType::BigInt,
-    ColumnType::Boolean,
-    ColumnType::Real,
-    ColumnType::Double,
-    ColumnType::Text,
-    ColumnType::Binary,
-    ColumnType::Date,
-    ColumnType::Time,
-    // A timestamp before a timestamp with time zone: MySQL spells both `DATETIME(6)`,
-    // and a value without a zone is what that column holds.
-    ColumnType::Timestamp,
-    ColumnType::TimestampTz,
-    ColumnType::Uuid,
-    ColumnType::Json,
-];
+/// Every portable type without parameters, tried in order against a reported name (the
+/// first whose spelling matches wins): MySQL spells a timestamp and a timestamp with
+/// time zone both `DATETIME(6)`, and a value without a zone is what that column holds.
+const PLAIN: [ColumnType; 14] = ColumnType::PARAMETERLESS;
 
 /// The type a catalog reports as `reported`, in `dialect`.
 ///
