@@ -117,6 +117,13 @@ pub async fn inspect<C: Connection>(conn: &mut C, options: &InspectOptions) -> R
         Dialect::Sqlite => sqlite::read(conn, options).await,
     }
     .map_err(MigrateError::db("reading the database's catalog"))?;
+    // An object on a table belongs with the table (bookkeeping tables and tables left
+    // out are not read); one that stands alone is read only when every table is.
+    let Inspected { schema, objects } = &mut inspected;
+    objects.retain(|o| match &o.table {
+        Some(t) => schema.tables.contains_key(t),
+        None => options.tables.is_none(),
+    });
     inspected.objects.sort_by(|a, b| (a.kind, &a.table, &a.name).cmp(&(b.kind, &b.table, &b.name)));
     Ok(inspected)
 }

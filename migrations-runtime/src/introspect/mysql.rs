@@ -31,8 +31,7 @@ pub(super) async fn read<C: Connection>(conn: &mut C, options: &InspectOptions) 
         indexes(conn, &db, &t, &mut table, &mut out.objects).await?;
         out.schema.tables.insert(table.name.clone(), table);
     }
-    let tables: Vec<String> = out.schema.tables.keys().cloned().collect();
-    raw_objects(conn, &db, options, &tables, &mut out.objects).await?;
+    raw_objects(conn, &db, &mut out.objects).await?;
     Ok(out)
 }
 
@@ -184,13 +183,7 @@ async fn index_definition<C: Connection>(conn: &mut C, table: &Table, name: &str
 }
 
 /// Views, triggers, functions and procedures.
-async fn raw_objects<C: Connection>(
-    conn: &mut C,
-    db: &str,
-    options: &InspectOptions,
-    tables: &[String],
-    raw: &mut Vec<RawObject>,
-) -> Result<(), sqlx::Error> {
+async fn raw_objects<C: Connection>(conn: &mut C, db: &str, raw: &mut Vec<RawObject>) -> Result<(), sqlx::Error> {
     let views = format!(
         "SELECT CAST(TABLE_NAME AS CHAR), NULL, CONCAT('CREATE VIEW `', REPLACE(TABLE_NAME, '`', '``'), '` AS ', VIEW_DEFINITION)
          FROM information_schema.VIEWS WHERE TABLE_SCHEMA = {db}"
@@ -203,15 +196,8 @@ async fn raw_objects<C: Connection>(
     );
     for (kind, sql) in [(RawKind::View, views), (RawKind::Trigger, triggers)] {
         for row in conn.query_rows(&sql).await? {
-            let table = opt(&row, 1);
-            if options.tables.is_some() && !table.as_ref().is_some_and(|t| tables.contains(t)) {
-                continue;
-            }
-            raw.push(RawObject { kind, name: text(&row, 0), table, create: text(&row, 2) });
+            raw.push(RawObject { kind, name: text(&row, 0), table: opt(&row, 1), create: text(&row, 2) });
         }
-    }
-    if options.tables.is_some() {
-        return Ok(());
     }
     let routines = format!(
         "SELECT CAST(ROUTINE_NAME AS CHAR), CAST(ROUTINE_TYPE AS CHAR) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = {db}"

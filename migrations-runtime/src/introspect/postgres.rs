@@ -32,8 +32,7 @@ pub(super) async fn read<C: Connection>(conn: &mut C, options: &InspectOptions) 
         indexes(conn, &ns, &mut table, &mut out.objects).await?;
         out.schema.tables.insert(table.name.clone(), table);
     }
-    let tables: Vec<String> = out.schema.tables.keys().cloned().collect();
-    raw_objects(conn, &ns, options, &tables, &mut out.objects).await?;
+    raw_objects(conn, &ns, &mut out.objects).await?;
     Ok(out)
 }
 
@@ -197,13 +196,7 @@ async fn indexes<C: Connection>(
 
 /// Views, materialized views, triggers, functions, sequences no column owns, types and
 /// extensions; those of extensions are the extension's, not listed on their own.
-async fn raw_objects<C: Connection>(
-    conn: &mut C,
-    ns: &str,
-    options: &InspectOptions,
-    tables: &[String],
-    raw: &mut Vec<RawObject>,
-) -> Result<(), sqlx::Error> {
+async fn raw_objects<C: Connection>(conn: &mut C, ns: &str, raw: &mut Vec<RawObject>) -> Result<(), sqlx::Error> {
     let not_from_extension = |oid: &str, class: &str| {
         format!("NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.objid = {oid} AND dep.classid = '{class}'::regclass AND dep.deptype = 'e')")
     };
@@ -276,12 +269,7 @@ async fn raw_objects<C: Connection>(
     ];
     for (kind, sql) in queries {
         for row in conn.query_rows(&sql).await? {
-            let table = opt(&row, 1);
-            // With a list of tables, only the objects on them (and none that stand alone).
-            if options.tables.is_some() && !table.as_ref().is_some_and(|t| tables.contains(t)) {
-                continue;
-            }
-            raw.push(RawObject { kind, name: text(&row, 0), table, create: text(&row, 2) });
+            raw.push(RawObject { kind, name: text(&row, 0), table: opt(&row, 1), create: text(&row, 2) });
         }
     }
     Ok(())

@@ -30,10 +30,6 @@ pub(super) async fn read<C: Connection>(conn: &mut C, options: &InspectOptions) 
             _ => continue,
         };
         let table = Some(text(row, 2)).filter(|t| kind == RawKind::Trigger && !t.is_empty());
-        let on_a_table = table.as_ref().is_some_and(|t| out.schema.tables.contains_key(t));
-        if (options.tables.is_some() && !on_a_table) || table.as_deref().is_some_and(|t| t.starts_with("_chakra_")) {
-            continue;
-        }
         out.objects.push(RawObject { kind, name: text(row, 1), table, create: text(row, 3) });
     }
     Ok(out)

@@ -127,12 +127,7 @@ impl Migrator {
 
     /// The schema before `plan[i]`, replayed in memory.
     pub(super) fn schema_before(&self, plan: &[Planned], i: usize) -> Result<Schema, MigrateError> {
-        let mut schema = Schema::new();
-        for p in &plan[..i] {
-            let ops = p.migration.up_operations(&schema).map_err(render_error(p.key()))?;
-            schema.apply_all(&ops).map_err(render_error(p.key()))?;
-        }
-        Ok(schema)
+        replay(&plan[..i])
     }
 
     pub(super) fn find(&self, plan: &[Planned], id: &str) -> Result<usize, MigrateError> {
@@ -140,4 +135,14 @@ impl Migrator {
             .position(|p| p.key() == id || p.migration.id == id)
             .ok_or_else(|| MigrateError::Usage(format!("no migration `{id}` in this binary")))
     }
+}
+
+/// The schema `migrations` build, applied in the order given, from an empty one.
+pub(super) fn replay<'a>(migrations: impl IntoIterator<Item = &'a Planned>) -> Result<Schema, MigrateError> {
+    let mut schema = Schema::new();
+    for p in migrations {
+        let ops = p.migration.up_operations(&schema).map_err(render_error(p.key()))?;
+        schema.apply_all(&ops).map_err(render_error(p.key()))?;
+    }
+    Ok(schema)
 }

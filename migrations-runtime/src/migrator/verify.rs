@@ -11,7 +11,7 @@ use crate::backend::Connection;
 use crate::error::{listed, MigrateError};
 use crate::introspect::{inspect, InspectOptions};
 
-use super::units::render_error;
+use super::plan::replay;
 use super::{ApplyOptions, Migrator, Progress, Step};
 
 /// What a boot does after its apply: compare the live schema with what the migrations
@@ -94,12 +94,7 @@ impl Migrator {
                 r.app, r.id
             )));
         }
-        let mut schema = Schema::new();
-        for p in plan.iter().filter(|p| applied.contains(&(p.app, p.migration.id))) {
-            let ops = p.migration.up_operations(&schema).map_err(render_error(p.key()))?;
-            schema.apply_all(&ops).map_err(render_error(p.key()))?;
-        }
-        Ok(schema)
+        replay(plan.iter().filter(|p| applied.contains(&(p.app, p.migration.id))))
     }
 
     /// After a boot's apply: the check [`Migrator::verify_on_boot`] asks for.

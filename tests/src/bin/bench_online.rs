@@ -138,11 +138,8 @@ async fn main() {
         "backend", "operation", "form", "migration", "writer max / p99", "reader max / p99"
     );
     for backend in backends.split(',') {
-        let dialect = match backend {
-            "postgres" => Dialect::Postgres,
-            "mariadb" | "mysql" => Dialect::MySql,
-            other => panic!("unknown backend `{other}`: postgres or mariadb"),
-        };
+        let dialect = backend.parse::<Dialect>().ok().filter(|d| *d != Dialect::Sqlite);
+        let dialect = dialect.unwrap_or_else(|| panic!("unknown backend `{backend}`: postgres or mariadb"));
         let Some(mut db) = TestDb::create(dialect, "benchonline").await else { continue };
         let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
         let first = ApplyOptions { target: Some("0001_base".into()), ..Default::default() };
