@@ -270,6 +270,14 @@ pub fn all() -> Vec<Scenario> {
             &users_posts,
             &with_users(&POSTS.replace("#[model(references = User, on_delete = \"cascade\")]", "#[model(index)]")),
         ),
+        // One transaction changes two tables, one referencing the other: on PostgreSQL it
+        // locks both first, the referencing table before the referenced one.
+        scenario(
+            "change_two_related_tables",
+            &users_posts,
+            &with_users(&POSTS.replace("#[model(references = User, on_delete = \"cascade\")]", "#[model(index)]"))
+                .replace("#[model(default = 0)]\n        pub karma: i32,", ""),
+        ),
         Scenario {
             name: "run_sql",
             before: resolved(&users),

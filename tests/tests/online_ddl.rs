@@ -260,6 +260,61 @@ async fn online_forms_keep_data_and_writers_on_mariadb() {
     online_forms_keep_data_and_writers(Dialect::MySql).await;
 }
 
+/// The first transaction of 0202's rollback drops a column of `accounts`, then the
+/// foreign key of `orders` to it (which locks `accounts` too). Taking those locks one
+/// statement at a time deadlocked a writer under load: the migration held `accounts` and
+/// waited for `orders`, the writer held `orders` and waited for `accounts`. Now, while
+/// the migration waits for `orders`, it holds nothing on `accounts`, and a writer that
+/// holds `orders` and then reads `accounts` goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_waiting_for_one_table_holds_no_other_on_postgres() {
+    let Some(mut db) = TestDb::create(Dialect::Postgres, "lockorder").await else { return };
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let migrator = Migrator::new(&ONLINE).lock_timeout(Duration::from_secs(30));
+    let first = ApplyOptions { target: Some("0201_create_accounts".into()), ..Default::default() };
+    migrator.apply_with(&mut conn, &first).await.expect("0201");
+    migrator.apply(&mut conn).await.expect("0202");
+    let mut writer = Session::open(Dialect::Postgres, &db.url).await;
+    writer.run("BEGIN").await.expect("begin");
+    writer.run("UPDATE orders SET amount = amount + 1").await.expect("the writer holds orders");
+
+    // One task: the rollback, and the writer and a watcher at its every round trip (a
+    // migration's future need not be `Send`).
+    let watch = async {
+        let mut watcher = Session::open(Dialect::Postgres, &db.url).await;
+        let Session::Pg(watcher_conn) = &mut watcher else { unreachable!() };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let waiting: i32 = loop {
+            let waiting: Vec<i32> =
+                sqlx::query_scalar("SELECT pid FROM pg_locks WHERE NOT granted AND relation = 'orders'::regclass")
+                    .fetch_all(&mut *watcher_conn)
+                    .await
+                    .expect("read pg_locks");
+            if let [pid] = waiting.as_slice() {
+                break *pid;
+            }
+            assert!(Instant::now() < deadline, "the rollback never waited for `orders`");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let held: Vec<String> = sqlx::query_scalar(
+            "SELECT relation::regclass::text FROM pg_locks WHERE pid = $1 AND granted AND locktype = 'relation' AND relation::regclass::text IN ('accounts', 'orders')",
+        )
+        .bind(waiting)
+        .fetch_all(&mut *watcher_conn)
+        .await
+        .expect("read pg_locks");
+        assert!(held.is_empty(), "while it waits for `orders`, the migration holds {held:?}");
+        writer.run("SELECT count(*) FROM accounts").await.expect("the writer reads accounts: no deadlock");
+        writer.run("COMMIT").await.expect("the writer commits");
+    };
+    let options = RollbackOptions::default();
+    let (undone, ()) = tokio::join!(migrator.rollback_with(&mut conn, &options), watch);
+    assert_eq!(undone.expect("0202 rolls back").len(), 1);
+    assert_eq!(history(&mut db).await, ["0201_create_accounts steps_done=none"]);
+    drop(conn);
+    db.destroy().await;
+}
+
 /// The app killed while the third phase of 0202 waits for a lock another session holds
 /// on `orders`: the first phases are committed and recorded; the next plain boot goes on
 /// from there.

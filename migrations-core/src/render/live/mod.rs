@@ -54,6 +54,79 @@ pub enum Work {
     Rows,
     /// Hand-written SQL: whatever it does.
     AsWritten,
+    /// `LOCK TABLE`: takes, before anything else, the locks the transaction's
+    /// statements take on more than one table (see [`lock_tables_first`]).
+    Locks,
+}
+
+/// A table-level lock of PostgreSQL, weakest first (the ones a migration takes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LockMode {
+    /// Taken by `UPDATE`: conflicts with `SHARE` and stronger.
+    RowExclusive,
+    /// Taken by `VALIDATE CONSTRAINT` and concurrent index builds: lets writes through.
+    ShareUpdateExclusive,
+    /// Taken by a plain `CREATE INDEX`: blocks writes, lets reads through.
+    Share,
+    /// Taken by `ADD FOREIGN KEY` on both tables: blocks writes, lets reads through.
+    ShareRowExclusive,
+    /// Taken by most of `ALTER TABLE`: blocks reads and writes.
+    AccessExclusive,
+}
+
+impl LockMode {
+    /// The mode as `LOCK TABLE ... IN <mode> MODE` and the documentation spell it.
+    pub fn sql(self) -> &'static str {
+        match self {
+            LockMode::RowExclusive => "ROW EXCLUSIVE",
+            LockMode::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            LockMode::Share => "SHARE",
+            LockMode::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
+
+    /// The weakest mode that conflicts with everything either of the two does: the one
+    /// to take first when a transaction takes both.
+    pub fn with(self, other: LockMode) -> LockMode {
+        use LockMode::*;
+        match (self.min(other), self.max(other)) {
+            // Neither covers the other: SHARE lets other SHAREs in, which ROW EXCLUSIVE
+            // and SHARE UPDATE EXCLUSIVE do not.
+            (RowExclusive | ShareUpdateExclusive, Share) => ShareRowExclusive,
+            (_, stronger) => stronger,
+        }
+    }
+}
+
+/// A lock a statement takes on a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableLock {
+    /// The mode.
+    pub mode: LockMode,
+    /// The table.
+    pub table: String,
+}
+
+impl TableLock {
+    /// `mode` on `table`.
+    pub fn new(mode: LockMode, table: &str) -> Self {
+        TableLock { mode, table: table.to_string() }
+    }
+}
+
+/// The locks in the database's words: `SHARE ROW EXCLUSIVE on "orders" and "accounts"`.
+fn describe_locks(locks: &[TableLock], dialect: Dialect) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut k = 0;
+    while k < locks.len() {
+        let mode = locks[k].mode;
+        let tables: Vec<String> =
+            locks[k..].iter().take_while(|l| l.mode == mode).map(|l| dialect.quote(&l.table)).collect();
+        k += tables.len();
+        parts.push(format!("{} on {}", mode.sql(), tables.join(" and ")));
+    }
+    parts.join(", ")
 }
 
 /// One statement of a migration, with how it runs and what it holds.
@@ -65,6 +138,9 @@ pub struct Statement {
     pub run: Run,
     /// The lock it takes, in the database's words (`SHARE UPDATE EXCLUSIVE on "users"`).
     pub lock: String,
+    /// PostgreSQL: the table locks it takes, in the order it takes them (the tables
+    /// that reference others first). Empty elsewhere, and for hand-written SQL.
+    pub locks: Vec<TableLock>,
     /// What it does to the table while holding that lock.
     pub work: Work,
     /// Whether writes to the table wait while it works (not only for an instant).
@@ -79,7 +155,13 @@ pub struct Statement {
 impl Statement {
     fn new(sql: String, operation: usize, run: Run, lock: String, work: Work) -> Self {
         let blocks_writes = matches!(work, Work::Scan | Work::Rewrite) && run != Run::NoTransaction;
-        Self { sql, run, lock, work, blocks_writes, operation, builds_index: None }
+        Self { sql, run, lock, locks: Vec::new(), work, blocks_writes, operation, builds_index: None }
+    }
+
+    /// A PostgreSQL statement that takes `locks`.
+    fn locking(sql: String, operation: usize, run: Run, locks: Vec<TableLock>, work: Work) -> Self {
+        let lock = describe_locks(&locks, Dialect::Postgres);
+        Self { locks, ..Self::new(sql, operation, run, lock, work) }
     }
 
     /// SQL that is run as it is, in the transaction: hand-written, or stored in the history.
@@ -88,8 +170,8 @@ impl Statement {
     }
 
     /// A statement that changes the catalog only, under `lock`, in the transaction.
-    fn brief(sql: String, operation: usize, lock: String) -> Self {
-        Self::new(sql, operation, Run::Transaction, lock, Work::Catalog)
+    fn brief(sql: String, operation: usize, locks: Vec<TableLock>) -> Self {
+        Self::locking(sql, operation, Run::Transaction, locks, Work::Catalog)
     }
 
     /// Whether it rewrites the table while writes wait: what a build asks a person to
@@ -115,6 +197,9 @@ impl Statement {
             (Work::Rewrite, false) => "rewrites the table; writes go on",
             (Work::Rows, _) => "updates rows, a batch at a time",
             (Work::AsWritten, _) => "hand-written SQL",
+            (Work::Locks, _) => {
+                "held to the end of the transaction, taken first and tables that reference others first, so that writers are not deadlocked"
+            }
         };
         format!("{run}; {}; {work}", self.lock)
     }
@@ -204,13 +289,21 @@ pub fn migration(
     // MySQL: the foreign keys a column change must move out of its way. Not a matter of
     // form: without it InnoDB refuses the change outright.
     let mut keys = mysql::KeysInTheWay::default();
+    // PostgreSQL: which tables reference which (at any point of the migration), and the
+    // tables that are not there when it starts; see `lock_tables_first`.
+    let mut references = references_of(before);
+    let mut not_there_yet: BTreeSet<String> = BTreeSet::new();
     for (k, op) in ops.iter().enumerate() {
         match op {
             Operation::CreateModel { table } => {
                 created.insert(table.name.clone());
+                not_there_yet.insert(table.name.clone());
             }
-            Operation::RenameModel { old, new } if created.contains(old) => {
-                created.insert(new.clone());
+            Operation::RenameModel { old, new } => {
+                if created.contains(old) {
+                    created.insert(new.clone());
+                }
+                not_there_yet.insert(new.clone());
             }
             _ => {}
         }
@@ -218,7 +311,7 @@ pub fn migration(
         let online = forms == Forms::Online && !fresh;
         let plain = render(op, &schema, dialect)?;
         let mut statements = match dialect {
-            Dialect::Postgres => postgres::statements(op, k, plain, online),
+            Dialect::Postgres => postgres::statements(op, k, plain, online, &schema),
             Dialect::MySql => mysql::statements(op, k, plain, online),
             Dialect::Sqlite => sqlite_statements(op, k, &schema, plain),
         };
@@ -234,8 +327,14 @@ pub fn migration(
             keys.note(k, op, &schema, &created);
         }
         schema.apply(op)?;
+        if let Operation::AddConstraint { table, constraint: crate::schema::Constraint::ForeignKey(fk) } = op {
+            references.insert((table.clone(), fk.ref_table.clone()));
+        }
     }
-    let out = keys.place(out);
+    let mut out = keys.place(out);
+    if dialect == Dialect::Postgres {
+        out = lock_tables_first(out, &references, &not_there_yet);
+    }
     if forms == Forms::OneTransaction {
         if let Some(s) = out.iter().find(|s| s.run == Run::NoTransaction) {
             return Err(RenderError::Apply(crate::apply::ApplyError {
@@ -245,6 +344,95 @@ pub fn migration(
         }
     }
     Ok(out)
+}
+
+/// The pairs (referencing table, referenced table) of the foreign keys of `schema`.
+fn references_of(schema: &Schema) -> BTreeSet<(String, String)> {
+    let mut pairs = BTreeSet::new();
+    for table in schema.tables.values() {
+        for fk in &table.foreign_keys {
+            pairs.insert((table.name.clone(), fk.ref_table.clone()));
+        }
+    }
+    pairs
+}
+
+/// PostgreSQL: each transaction whose statements lock more than one table takes all of
+/// those locks first (`LOCK TABLE`), each table in the strongest mode the transaction
+/// takes it in, tables that reference others before the tables they reference.
+///
+/// Taken one statement at a time, the locks of a transaction deadlock the application:
+/// the migration holds `accounts` (it dropped a column) and waits for `orders` (to drop a
+/// foreign key) while a writer's `INSERT INTO orders` holds `orders` and waits for
+/// `accounts` (to check its key). Taken first, while the migration holds nothing yet,
+/// and in the order the writers of a foreign key take them (the referencing table, then
+/// the referenced one), they make the migration wait its turn instead.
+fn lock_tables_first(
+    statements: Vec<Statement>,
+    references: &BTreeSet<(String, String)>,
+    not_there_yet: &BTreeSet<String>,
+) -> Vec<Statement> {
+    let runs: Vec<Run> = statements.iter().map(|s| s.run).collect();
+    let mut starts: Vec<(usize, Vec<Statement>)> = Vec::new();
+    for range in phases(&runs) {
+        if runs[range.start] != Run::Transaction {
+            continue;
+        }
+        // A statement alone takes its own locks in the right order.
+        if statements[range.clone()].iter().filter(|s| !s.locks.is_empty()).count() < 2 {
+            continue;
+        }
+        let mut held: Vec<TableLock> = Vec::new();
+        for lock in statements[range.clone()].iter().flat_map(|s| &s.locks) {
+            if not_there_yet.contains(&lock.table) {
+                continue;
+            }
+            match held.iter_mut().find(|h| h.table == lock.table) {
+                Some(h) => h.mode = h.mode.with(lock.mode),
+                None => held.push(lock.clone()),
+            }
+        }
+        if held.len() < 2 {
+            continue;
+        }
+        let held = referencing_first(held, references);
+        let operation = statements[range.start].operation;
+        let mut locks = Vec::new();
+        let mut k = 0;
+        while k < held.len() {
+            let group: Vec<TableLock> = held[k..].iter().take_while(|l| l.mode == held[k].mode).cloned().collect();
+            k += group.len();
+            let tables: Vec<String> = group.iter().map(|l| Dialect::Postgres.quote(&l.table)).collect();
+            let sql = format!("LOCK TABLE {} IN {} MODE", tables.join(", "), group[0].mode.sql());
+            locks.push(Statement::locking(sql, operation, Run::Transaction, group, Work::Locks));
+        }
+        starts.push((range.start, locks));
+    }
+    let mut out = Vec::with_capacity(statements.len() + starts.len());
+    let mut starts = starts.into_iter().peekable();
+    for (i, statement) in statements.into_iter().enumerate() {
+        if let Some((_, locks)) = starts.next_if(|(at, _)| *at == i) {
+            out.extend(locks);
+        }
+        out.push(statement);
+    }
+    out
+}
+
+/// `held` ordered so that a table comes before every table it references (in the order
+/// they were first locked, where that leaves a choice; a cycle of references keeps it).
+fn referencing_first(held: Vec<TableLock>, references: &BTreeSet<(String, String)>) -> Vec<TableLock> {
+    let mut left = held;
+    let mut out = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        // The first table that no table still left references.
+        let referenced = |t: &str| {
+            left.iter().any(|other| other.table != t && references.contains(&(other.table.clone(), t.to_string())))
+        };
+        let next = left.iter().position(|l| !referenced(&l.table)).unwrap_or(0);
+        out.push(left.remove(next));
+    }
+    out
 }
 
 /// SQLite: one writer at a time, so every statement holds the database's write lock; a
@@ -333,6 +521,70 @@ mod tests {
         assert!(refuses_transaction("VACUUM (ANALYZE) t"));
         assert!(!refuses_transaction("CREATE INDEX ix ON t (a)"));
         assert!(!refuses_transaction("UPDATE t SET note = 'CREATE INDEX CONCURRENTLY'"));
+    }
+
+    #[test]
+    fn lock_modes_combine_into_one_that_covers_both() {
+        use LockMode::*;
+        assert_eq!(Share.with(RowExclusive), ShareRowExclusive);
+        assert_eq!(ShareUpdateExclusive.with(Share), ShareRowExclusive);
+        assert_eq!(RowExclusive.with(ShareUpdateExclusive), ShareUpdateExclusive);
+        assert_eq!(ShareRowExclusive.with(AccessExclusive), AccessExclusive);
+        assert_eq!(Share.with(Share), Share);
+    }
+
+    /// The deadlock of a rollback seen under load: a column of `accounts` dropped, then
+    /// the foreign key of `orders` to it. Both locks are taken first, `orders` before
+    /// `accounts`, and the drop of the key says it locks both.
+    #[test]
+    fn a_transaction_on_two_tables_locks_the_referencing_one_first() {
+        use crate::schema::{Column, ColumnType, ForeignKey, Table};
+        let mut before = Schema::new();
+        let accounts = Table::new("accounts")
+            .field(Column::new("id", ColumnType::BigInt))
+            .field(Column::new("token", ColumnType::Uuid).nullable())
+            .primary_key(&["id"]);
+        let fk = ForeignKey::new("fk_orders_account_id_accounts", &["account_id"], "accounts", &["id"]);
+        let orders = Table::new("orders").field(Column::new("account_id", ColumnType::BigInt));
+        let orders = Table { foreign_keys: vec![fk.clone()], ..orders };
+        before.tables.insert("accounts".into(), accounts.clone());
+        before.tables.insert("orders".into(), orders);
+        let ops = [
+            Operation::RemoveField { table: "accounts".into(), column: accounts.columns[1].clone() },
+            Operation::RemoveConstraint {
+                table: "orders".into(),
+                constraint: crate::schema::Constraint::ForeignKey(fk),
+            },
+        ];
+        let statements = migration(&ops, &before, Dialect::Postgres, Forms::Online).unwrap();
+        let sql: Vec<&str> = statements.iter().map(|s| s.sql.as_str()).collect();
+        assert_eq!(
+            sql,
+            [
+                r#"LOCK TABLE "orders", "accounts" IN ACCESS EXCLUSIVE MODE"#,
+                r#"ALTER TABLE "accounts" DROP COLUMN "token""#,
+                r#"ALTER TABLE "orders" DROP CONSTRAINT "fk_orders_account_id_accounts""#,
+            ]
+        );
+        assert_eq!(statements[0].work, Work::Locks);
+        assert_eq!(statements[2].lock, r#"ACCESS EXCLUSIVE on "orders" and "accounts""#);
+    }
+
+    #[test]
+    fn tables_the_migration_creates_are_not_locked_first() {
+        use crate::schema::{Column, ColumnType, Table};
+        let mut before = Schema::new();
+        before.tables.insert("a".into(), Table::new("a").field(Column::new("x", ColumnType::Text)));
+        let ops = [
+            Operation::CreateModel { table: Table::new("b").field(Column::new("y", ColumnType::Text)) },
+            Operation::AddField {
+                table: "a".into(),
+                column: Column::new("z", ColumnType::Text).nullable(),
+                fill: None,
+            },
+        ];
+        let statements = migration(&ops, &before, Dialect::Postgres, Forms::Online).unwrap();
+        assert!(statements.iter().all(|s| s.work != Work::Locks), "{statements:#?}");
     }
 
     #[test]

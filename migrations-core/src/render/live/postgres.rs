@@ -11,12 +11,12 @@
 //! - A new column whose value must be computed per row (a volatile default) is added
 //!   nullable, filled in short batches, then made NOT NULL as above.
 
-use super::{run_sql_statements, Run, Statement, Work};
+use super::{run_sql_statements, LockMode, Run, Statement, TableLock, Work};
 use crate::dialect::{quote_str, Dialect};
 use crate::operation::Operation;
 use crate::render::common::{check_def, constraint_def, create_index_concurrently, default_sql, foreign_key_def};
 use crate::render::postgres::{alter_field, column_line};
-use crate::schema::{Check, Column, ColumnType, Constraint, DefaultValue, Index};
+use crate::schema::{Check, Column, ColumnType, Constraint, DefaultValue, Index, Schema};
 
 const D: Dialect = Dialect::Postgres;
 
@@ -27,42 +27,72 @@ fn q(s: &str) -> String {
     D.quote(s)
 }
 
-const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE";
-const SHARE_UPDATE_EXCLUSIVE: &str = "SHARE UPDATE EXCLUSIVE";
+use LockMode::{AccessExclusive, RowExclusive, Share, ShareRowExclusive, ShareUpdateExclusive};
 
-fn on(lock: &str, table: &str) -> String {
-    format!("{lock} on {}", q(table))
+fn on(mode: LockMode, table: &str) -> Vec<TableLock> {
+    vec![TableLock::new(mode, table)]
 }
 
-pub(super) fn statements(op: &Operation, k: usize, plain: Vec<String>, online: bool) -> Vec<Statement> {
-    let all = |lock: String, work: Work| -> Vec<Statement> {
-        plain.iter().map(|sql| Statement::new(sql.clone(), k, Run::Transaction, lock.clone(), work)).collect()
+/// `mode` on `table`, and on the tables its foreign keys reference that dropping `op`'s
+/// object also locks (dropping a foreign key takes the referenced table's strongest lock
+/// too): the referencing table first, as PostgreSQL takes them.
+fn with_referenced(mode: LockMode, table: &str, op: &Operation, before: &Schema) -> Vec<TableLock> {
+    let mut locks = on(mode, table);
+    let Some(t) = before.table(table) else { return locks };
+    let dropped: Vec<&str> = match op {
+        Operation::RemoveConstraint { constraint: Constraint::ForeignKey(fk), .. } => vec![fk.ref_table.as_str()],
+        Operation::DeleteModel { .. } => t.foreign_keys.iter().map(|fk| fk.ref_table.as_str()).collect(),
+        Operation::RemoveField { column, .. } => t
+            .foreign_keys
+            .iter()
+            .filter(|fk| fk.columns.contains(&column.name))
+            .map(|fk| fk.ref_table.as_str())
+            .collect(),
+        _ => Vec::new(),
+    };
+    for other in dropped {
+        if locks.iter().all(|l| l.table != other) {
+            locks.push(TableLock::new(AccessExclusive, other));
+        }
+    }
+    locks
+}
+
+pub(super) fn statements(
+    op: &Operation,
+    k: usize,
+    plain: Vec<String>,
+    online: bool,
+    before: &Schema,
+) -> Vec<Statement> {
+    let all = |locks: Vec<TableLock>, work: Work| -> Vec<Statement> {
+        plain.iter().map(|sql| Statement::locking(sql.clone(), k, Run::Transaction, locks.clone(), work)).collect()
     };
     match op {
         Operation::RunSql(sql) => run_sql_statements(sql, k, D),
         Operation::CreateIndex { table, index } if online => {
             vec![concurrent_build(create_index_concurrently(table, index), k, table, &index.name)]
         }
-        Operation::CreateIndex { table, .. } => all(format!("SHARE on {}", q(table)), Work::Scan),
-        Operation::DropIndex { table, index } if online => vec![Statement::new(
+        Operation::CreateIndex { table, .. } => all(on(Share, table), Work::Scan),
+        Operation::DropIndex { table, index } if online => vec![Statement::locking(
             format!("DROP INDEX CONCURRENTLY {}", q(&index.name)),
             k,
             Run::NoTransaction,
-            on(SHARE_UPDATE_EXCLUSIVE, table),
+            on(ShareUpdateExclusive, table),
             Work::Catalog,
         )],
-        Operation::RenameIndex { table, .. } => all(on(SHARE_UPDATE_EXCLUSIVE, table), Work::Catalog),
+        Operation::RenameIndex { table, .. } => all(on(ShareUpdateExclusive, table), Work::Catalog),
         Operation::AddConstraint { table, constraint } if online => add_constraint(table, constraint, k),
         Operation::AddConstraint { table, constraint: Constraint::ForeignKey(fk) } => {
-            all(format!("SHARE ROW EXCLUSIVE on {} and {}", q(table), q(&fk.ref_table)), Work::Scan)
+            all(both(table, &fk.ref_table), Work::Scan)
         }
-        Operation::AddConstraint { table, .. } => all(on(ACCESS_EXCLUSIVE, table), Work::Scan),
+        Operation::AddConstraint { table, .. } => all(on(AccessExclusive, table), Work::Scan),
         Operation::AddField { table, column, fill } if online && needs_backfill(column, fill.as_ref()) => {
             add_field_in_batches(table, column, fill.as_ref(), k)
         }
         Operation::AddField { table, column, .. } => {
             let work = if column.auto_increment { Work::Rewrite } else { Work::Catalog };
-            all(on(ACCESS_EXCLUSIVE, table), work)
+            all(on(AccessExclusive, table), work)
         }
         Operation::AlterField { table, old, new, fill } if online => {
             alter_field_online(table, old, new, fill.as_ref(), k)
@@ -75,24 +105,37 @@ pub(super) fn statements(op: &Operation, k: usize, plain: Vec<String>, online: b
             } else {
                 Work::Catalog
             };
-            let mut out = all(on(ACCESS_EXCLUSIVE, table), work);
+            let mut out = all(on(AccessExclusive, table), work);
             for s in out.iter_mut().filter(|s| s.sql.starts_with("UPDATE ")) {
-                *s = Statement::new(s.sql.clone(), k, Run::Transaction, on("ROW EXCLUSIVE", table), Work::Rows);
+                *s = Statement::locking(s.sql.clone(), k, Run::Transaction, on(RowExclusive, table), Work::Rows);
             }
             out
         }
         other => {
-            let table = other.table().unwrap_or_default();
-            all(on(ACCESS_EXCLUSIVE, table), Work::Catalog)
+            let table = match other {
+                Operation::RenameModel { old, .. } => old.as_str(),
+                _ => other.table().unwrap_or_default(),
+            };
+            all(with_referenced(AccessExclusive, table, other, before), Work::Catalog)
         }
     }
+}
+
+/// What adding a foreign key takes: `SHARE ROW EXCLUSIVE` on its table, then on the
+/// table it references.
+fn both(table: &str, referenced: &str) -> Vec<TableLock> {
+    let mut locks = on(ShareRowExclusive, table);
+    if referenced != table {
+        locks.push(TableLock::new(ShareRowExclusive, referenced));
+    }
+    locks
 }
 
 /// A concurrent index build: outside a transaction, writes go on while it scans.
 fn concurrent_build(sql: String, k: usize, table: &str, index: &str) -> Statement {
     Statement {
         builds_index: Some(index.to_string()),
-        ..Statement::new(sql, k, Run::NoTransaction, on(SHARE_UPDATE_EXCLUSIVE, table), Work::Scan)
+        ..Statement::locking(sql, k, Run::NoTransaction, on(ShareUpdateExclusive, table), Work::Scan)
     }
 }
 
@@ -101,18 +144,18 @@ fn concurrent_build(sql: String, k: usize, table: &str, index: &str) -> Statemen
 fn validate(table: &str, name: &str, k: usize) -> Statement {
     Statement {
         blocks_writes: false,
-        ..Statement::new(
+        ..Statement::locking(
             format!("ALTER TABLE {} VALIDATE CONSTRAINT {}", q(table), q(name)),
             k,
             Run::OwnTransaction,
-            on(SHARE_UPDATE_EXCLUSIVE, table),
+            on(ShareUpdateExclusive, table),
             Work::Scan,
         )
     }
 }
 
 /// `NOT VALID` (new rows are checked from here on), then validated.
-fn add_not_valid(table: &str, name: &str, definition: String, k: usize, lock: String) -> Vec<Statement> {
+fn add_not_valid(table: &str, name: &str, definition: String, k: usize, lock: Vec<TableLock>) -> Vec<Statement> {
     vec![
         Statement::brief(format!("ALTER TABLE {} ADD {definition} NOT VALID", q(table)), k, lock),
         validate(table, name, k),
@@ -139,18 +182,14 @@ fn add_constraint(table: &str, constraint: &Constraint, k: usize) -> Vec<Stateme
             Statement::brief(
                 format!("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}", q(table), q(&u.name), q(&u.name)),
                 k,
-                on(ACCESS_EXCLUSIVE, table),
+                on(AccessExclusive, table),
             ),
         ],
-        Constraint::ForeignKey(fk) => add_not_valid(
-            table,
-            &fk.name,
-            foreign_key_def(fk, D),
-            k,
-            format!("SHARE ROW EXCLUSIVE on {} and {}", q(table), q(&fk.ref_table)),
-        ),
+        Constraint::ForeignKey(fk) => {
+            add_not_valid(table, &fk.name, foreign_key_def(fk, D), k, both(table, &fk.ref_table))
+        }
         Constraint::Check(c) => {
-            add_not_valid(table, &c.name, constraint_def(constraint, D), k, on(ACCESS_EXCLUSIVE, table))
+            add_not_valid(table, &c.name, constraint_def(constraint, D), k, on(AccessExclusive, table))
         }
     }
 }
@@ -174,13 +213,13 @@ fn needs_backfill(column: &Column, fill: Option<&DefaultValue>) -> bool {
 /// `UPDATE` a batch of the rows where `column` is NULL; repeated until none is left.
 fn backfill(table: &str, column: &str, value: &str, k: usize) -> Statement {
     let (t, c) = (q(table), q(column));
-    Statement::new(
+    Statement::locking(
         format!(
             "UPDATE {t} SET {c} = {value} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {t} WHERE {c} IS NULL LIMIT {BATCH_ROWS}))"
         ),
         k,
         Run::Batches,
-        on("ROW EXCLUSIVE", table),
+        on(RowExclusive, table),
         Work::Rows,
     )
 }
@@ -205,19 +244,19 @@ fn set_not_null(table: &str, column: &Column, fill: Option<String>, k: usize) ->
     out.push(Statement::brief(
         format!("ALTER TABLE {} ADD {} NOT VALID", q(table), check_def(&check, D)),
         k,
-        on(ACCESS_EXCLUSIVE, table),
+        on(AccessExclusive, table),
     ));
     out.extend(fill.as_ref().map(|value| backfill(table, &column.name, value, k)));
     out.push(validate(table, &name, k));
     out.push(Statement::brief(
         format!("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", q(table), q(&column.name)),
         k,
-        on(ACCESS_EXCLUSIVE, table),
+        on(AccessExclusive, table),
     ));
     out.push(Statement::brief(
         format!("ALTER TABLE {} DROP CONSTRAINT {}", q(table), q(&name)),
         k,
-        on(ACCESS_EXCLUSIVE, table),
+        on(AccessExclusive, table),
     ));
     out
 }
@@ -227,7 +266,7 @@ fn add_field_in_batches(table: &str, column: &Column, fill: Option<&DefaultValue
     let mut out = vec![Statement::brief(
         format!("ALTER TABLE {} ADD COLUMN {}", q(table), column_line(&bare)),
         k,
-        on(ACCESS_EXCLUSIVE, table),
+        on(AccessExclusive, table),
     )];
     if let Some(d) = &column.default {
         out.push(Statement::brief(
@@ -238,7 +277,7 @@ fn add_field_in_batches(table: &str, column: &Column, fill: Option<&DefaultValue
                 default_sql(d, &column.ty, D)
             ),
             k,
-            on(ACCESS_EXCLUSIVE, table),
+            on(AccessExclusive, table),
         ));
     }
     if column.comment.is_some() {
@@ -246,7 +285,7 @@ fn add_field_in_batches(table: &str, column: &Column, fill: Option<&DefaultValue
         out.push(Statement::brief(
             format!("COMMENT ON COLUMN {}.{} IS {comment}", q(table), q(&column.name)),
             k,
-            on(ACCESS_EXCLUSIVE, table),
+            on(AccessExclusive, table),
         ));
     }
     let value = fill.or(column.default.as_ref()).map(|v| default_sql(v, &column.ty, D));
@@ -294,7 +333,7 @@ fn alter_field_online(
             let what = sql.strip_prefix(&this_column).unwrap_or_default();
             let work =
                 if what.starts_with("TYPE ") || what.starts_with("ADD GENERATED ") { work } else { Work::Catalog };
-            Statement::new(sql, k, Run::Transaction, on(ACCESS_EXCLUSIVE, table), work)
+            Statement::locking(sql, k, Run::Transaction, on(AccessExclusive, table), work)
         })
         .collect();
     if becomes_not_null {
