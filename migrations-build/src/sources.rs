@@ -130,7 +130,7 @@ struct CachedModel {
     table: Table,
     renamed_from: Option<String>,
     fields: Vec<(String, String, Option<String>, Option<DefaultValue>)>,
-    references: Vec<(String, RefTarget, FkAction, FkAction)>,
+    references: Vec<(String, RefTarget, FkAction, FkAction, Option<String>)>,
 }
 
 /// What one file holds.
@@ -154,7 +154,7 @@ impl CachedModel {
             references: m
                 .references
                 .iter()
-                .map(|r| (r.column.clone(), r.target.clone(), r.on_delete, r.on_update))
+                .map(|r| (r.column.clone(), r.target.clone(), r.on_delete, r.on_update, r.name.clone()))
                 .collect(),
         }
     }
@@ -173,7 +173,14 @@ impl CachedModel {
             references: self
                 .references
                 .into_iter()
-                .map(|(column, target, on_delete, on_update)| Reference { column, target, on_delete, on_update, span })
+                .map(|(column, target, on_delete, on_update, name)| Reference {
+                    column,
+                    target,
+                    on_delete,
+                    on_update,
+                    name,
+                    span,
+                })
                 .collect(),
             span,
         })

@@ -66,6 +66,7 @@ pub use migrations_macros::Model;
 /// | `column_type = "..."` | the column's type: a portable name (`"varchar(20)"`, `"bigint"`), or `"sql:citext"` for SQL as written |
 /// | `references = Model`, `references = "table(column)"` | a foreign key (another app's: `references = auth::User`, `references = "auth.users(id)"`) |
 /// | `on_delete = "..."`, `on_update = "..."` | `"cascade"`, `"set null"`, `"restrict"` or `"no action"` |
+/// | `foreign_key_name = "..."` | the foreign key's name, instead of `fk_<table>_<column>_<target>` (what `cargo chakra inspect` writes when the database names it otherwise) |
 /// | `renamed_from = "old"` | the column was called `old`: a rename that keeps its data |
 /// | `comment = "..."` | the column's comment |
 /// | `skip` | not a column |

@@ -15,7 +15,7 @@ use super::rust_type::{field_type, RustKind};
 use super::{Field, Model, RefTarget, Reference};
 use crate::schema::{names, Check, Column, ColumnType, DefaultValue, FkAction, Index, Table, Unique};
 
-const FIELD_OPTIONS: &str = "primary_key, auto_increment, unique, index, max_length, default, default_expr, column, references, on_delete, on_update, renamed_from, backfill, backfill_expr, column_type, precision, scale, comment, skip";
+const FIELD_OPTIONS: &str = "primary_key, auto_increment, unique, index, max_length, default, default_expr, column, references, foreign_key_name, on_delete, on_update, renamed_from, backfill, backfill_expr, column_type, precision, scale, comment, skip";
 const STRUCT_OPTIONS: &str =
     "table, renamed_from, comment, index(...), unique(...), check(name = \"...\", expr = \"...\"), primary_key(...)";
 
@@ -32,6 +32,7 @@ struct FieldOpts {
     references: Option<(RefTarget, Span)>,
     on_delete: Option<(FkAction, Span)>,
     on_update: Option<(FkAction, Span)>,
+    foreign_key_name: Option<(String, Span)>,
     renamed_from: Option<String>,
     backfill: Option<(DefaultValue, Span)>,
     column_type: Option<ColumnType>,
@@ -110,6 +111,7 @@ fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
                 }
             }
             "column" => o.column = expect_str(cx, opt),
+            "foreign_key_name" => o.foreign_key_name = expect_str(cx, opt).map(|n| (n, span)),
             "renamed_from" => o.renamed_from = expect_str(cx, opt),
             "comment" => o.comment = expect_str(cx, opt),
             "column_type" => {
@@ -318,11 +320,18 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                 target: target.clone(),
                 on_delete: fo.on_delete.map(|(a, _)| a).unwrap_or_default(),
                 on_update: fo.on_update.map(|(a, _)| a).unwrap_or_default(),
+                name: fo.foreign_key_name.as_ref().map(|(n, _)| n.clone()),
                 span: *span,
             }),
             None => {
                 for (_, span) in fo.on_delete.iter().chain(fo.on_update.iter()) {
                     cx.error_at(*span, "`on_delete`/`on_update` only apply to a field with `references = ...`");
+                }
+                if let Some((_, span)) = &fo.foreign_key_name {
+                    cx.error_at(
+                        *span,
+                        "`foreign_key_name` names the foreign key of `references = ...`, and this field has none",
+                    );
                 }
             }
         }

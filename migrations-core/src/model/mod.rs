@@ -83,6 +83,8 @@ pub struct Reference {
     pub on_delete: FkAction,
     /// `on_update`.
     pub on_update: FkAction,
+    /// `foreign_key_name`: the constraint's name as a person (or the database) gave it.
+    pub name: Option<String>,
     /// Span of the `references` option.
     pub span: Span,
 }

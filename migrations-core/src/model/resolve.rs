@@ -117,13 +117,13 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
             }
             let cols = vec![r.column.clone()];
             let fk = ForeignKey {
-                name: names::foreign_key(&m.table.name, &cols, &table),
+                name: r.name.clone().unwrap_or_else(|| names::foreign_key(&m.table.name, &cols, &table)),
                 columns: cols,
                 ref_table: table,
                 ref_columns: vec![column],
                 on_delete: r.on_delete,
                 on_update: r.on_update,
-                explicit_name: false,
+                explicit_name: r.name.is_some(),
             };
             if let Some(t) = schema.tables.get_mut(&m.table.name) {
                 t.foreign_keys.push(fk);
