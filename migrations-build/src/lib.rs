@@ -25,6 +25,7 @@
 //! already right.
 #![warn(missing_docs)]
 
+pub mod adopt;
 mod apps;
 mod cache;
 mod codegen;

@@ -59,6 +59,10 @@ pub struct Package {
     pub roots: Vec<PathBuf>,
     /// `[package.metadata.chakra] app`, if the package renames its app.
     pub app: Option<String>,
+    /// `[package.metadata.chakra] dialects = ["postgres"]`: the databases the models must
+    /// fit, when not all three (what `cargo chakra` reads too, as a build script's
+    /// `Config::dialects` is out of its reach).
+    pub dialects: Option<Vec<migrations_core::Dialect>>,
 }
 
 /// Reads the package at `manifest_dir`.
@@ -69,19 +73,33 @@ pub fn read_package(manifest_dir: &Path) -> Result<Package> {
     // `metadata` has the default roots and no app name, and reading TOML is slow in an
     // unoptimised build script. (Cargo has read it already: it is valid.)
     if !["lib", "bin", "metadata"].iter().any(|key| text.contains(key)) {
-        return Ok(Package { roots: roots_of(manifest_dir, &toml::Table::new()), app: None });
+        return Ok(Package { roots: roots_of(manifest_dir, &toml::Table::new()), app: None, dialects: None });
     }
     let doc: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| Error::Manifest { path: manifest.clone(), message: e.message().to_string() })?;
-    let app = doc
-        .get("package")
-        .and_then(|p| p.get("metadata"))
-        .and_then(|m| m.get("chakra"))
-        .and_then(|c| c.get("app"))
-        .and_then(|a| a.as_str())
-        .map(str::to_string);
-    Ok(Package { roots: roots_of(manifest_dir, &doc), app })
+    let chakra = doc.get("package").and_then(|p| p.get("metadata")).and_then(|m| m.get("chakra"));
+    let app = chakra.and_then(|c| c.get("app")).and_then(|a| a.as_str()).map(str::to_string);
+    let dialects = match chakra.and_then(|c| c.get("dialects")) {
+        None => None,
+        Some(value) => {
+            let bad = |what: String| Error::Manifest {
+                path: manifest.clone(),
+                message: format!("[package.metadata.chakra] dialects: {what}; write e.g. dialects = [\"postgres\"]"),
+            };
+            let list = value.as_array().ok_or_else(|| bad("expected a list".into()))?;
+            let parsed: Result<Vec<migrations_core::Dialect>> = list
+                .iter()
+                .map(|d| {
+                    d.as_str()
+                        .ok_or_else(|| bad(format!("{d} is not a name")))
+                        .and_then(|d| d.parse().map_err(|e| bad(format!("{e}"))))
+                })
+                .collect();
+            Some(parsed?).filter(|l| !l.is_empty())
+        }
+    };
+    Ok(Package { roots: roots_of(manifest_dir, &doc), app, dialects })
 }
 
 /// The target roots of the package at `manifest_dir`: `[lib] path` or `src/lib.rs`,

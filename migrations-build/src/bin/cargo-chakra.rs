@@ -7,6 +7,7 @@
 //! cargo chakra check                  fail if the models have changes no sealed migration covers
 //! cargo chakra rebuild-snapshot       rewrite the snapshot from the sealed migrations
 //! cargo chakra sql ID [--dialect D] [--backward]   the SQL of one migration
+//! cargo chakra inspect --url URL [--schema S] [--tables a,b]   adopt an existing database
 //! ```
 
 use std::path::PathBuf;
@@ -63,6 +64,72 @@ enum Command {
         #[arg(long)]
         backward: bool,
     },
+    /// Adopt an existing database: write models, the snapshot and a sealed baseline
+    /// migration that builds exactly its schema.
+    Inspect {
+        /// The database (postgres://, mysql://, mariadb:// or sqlite:).
+        #[arg(long)]
+        url: String,
+        /// PostgreSQL: the schema to read (default: the connection's current schema).
+        #[arg(long)]
+        schema: Option<String>,
+        /// Only these tables (and what belongs to them), separated by commas.
+        #[arg(long, value_delimiter = ',')]
+        tables: Option<Vec<String>>,
+    },
+}
+
+/// `cargo chakra inspect`: reads the database, then writes models, snapshot and baseline.
+fn inspect(
+    config: &Config,
+    url: &str,
+    schema: Option<String>,
+    tables: Option<Vec<String>>,
+) -> Result<String, migrations_build::Error> {
+    use migrations_build::adopt::{Adoption, RawStep};
+    use migrations_runtime::any::redact;
+    use migrations_runtime::introspect::{inspect, InspectOptions};
+    use migrations_runtime::{AnyConnection, Connection};
+    let failed =
+        |e: migrations_runtime::MigrateError| migrations_build::Error::Usage(format!("inspect {}: {e}", redact(url)));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| migrations_build::Error::Usage(format!("starting the async runtime: {e}")))?;
+    let (dialect, inspected) = runtime.block_on(async {
+        let mut conn = AnyConnection::connect(url).await.map_err(failed)?;
+        let dialect = conn.dialect();
+        let inspected = inspect(&mut conn, &InspectOptions { schema, tables }).await.map_err(failed)?;
+        Ok::<_, migrations_build::Error>((dialect, inspected))
+    })?;
+    let raw = inspected
+        .objects
+        .iter()
+        .map(|o| RawStep {
+            what: o.to_string(),
+            create: o.create.clone(),
+            drop: o.drop_sql(dialect),
+            before_tables: o.comes_before_tables(),
+        })
+        .collect();
+    let adopted = config.adopt(&Adoption { dialect, schema: inspected.schema, raw })?;
+    let mut lines = vec![format!(
+        "adopted {} ({} tables): wrote {} model files under src/models/ and {}",
+        redact(url),
+        adopted.models.len(),
+        adopted.models.len() + 1,
+        shown(&adopted.migration)
+    )];
+    if !adopted.as_sql.is_empty() {
+        lines.push("as raw SQL in the baseline (the models cannot say these):".into());
+        lines.extend(adopted.as_sql.iter().map(|w| format!("  {w}")));
+    }
+    lines.push(adopted.coverage());
+    lines.push(format!(
+        "next: `cargo build`, then on this database `migrate baseline {}`",
+        adopted.migration.file_stem().and_then(|s| s.to_str()).unwrap_or("0001_baseline")
+    ));
+    Ok(lines.join("\n"))
 }
 
 fn package_dir(manifest_path: Option<PathBuf>) -> Result<PathBuf, String> {
@@ -119,6 +186,7 @@ fn main() -> ExitCode {
         Command::Check => {
             config.mode(Mode::Check).generate().map(|_| "ok: every model change is in a sealed migration".to_string())
         }
+        Command::Inspect { url, schema, tables } => inspect(&config, &url, schema, tables),
         Command::Sql { id, dialect, backward } => match dialect.parse::<migrations_core::Dialect>() {
             Ok(d) => config.sql(&id, d, backward).map(|stmts| {
                 // A comment (where a Rust data step runs) takes no `;`.

@@ -360,7 +360,9 @@ impl Config {
         }
         let listed = files.clone();
         if mode != Mode::Off {
-            let run = Run { paths, mode, from_ci, cargo, cache };
+            let dialects =
+                self.dialects.clone().or_else(|| package.dialects.clone()).unwrap_or_else(|| Dialect::ALL.to_vec());
+            let run = Run { paths, dialects: &dialects, mode, from_ci, cargo, cache };
             self.diff_and_write(&run, std::mem::take(&mut scanned.models), snapshot, files, report)?;
         }
         timing.mark("diff and write");
@@ -393,7 +395,7 @@ impl Config {
         files: Vec<MigrationFile>,
         report: &mut Report,
     ) -> Result<()> {
-        let Run { paths, mode, from_ci, cargo, cache } = *run;
+        let Run { paths, mode, from_ci, cargo, cache, .. } = *run;
         let mut timing = Timing::new();
         let mut found = found;
         let apps = link_apps(&paths.manifest, &mut found, cargo, cache)?;
@@ -417,8 +419,7 @@ impl Config {
             )
         })?;
         timing.mark("  resolve models");
-        let dialects = self.dialects.clone().unwrap_or_else(|| Dialect::ALL.to_vec());
-        let portability = migrations_core::portability::check(&set.schema, &dialects);
+        let portability = migrations_core::portability::check(&set.schema, run.dialects);
         if !portability.is_empty() {
             return Err(Error::Portability(
                 portability
@@ -560,6 +561,9 @@ impl Config {
 #[derive(Clone, Copy)]
 struct Run<'a> {
     paths: &'a Paths,
+    /// The databases the models must fit: `Config::dialects`, else the package's
+    /// `[package.metadata.chakra] dialects`, else all three.
+    dialects: &'a [Dialect],
     mode: Mode,
     from_ci: bool,
     cargo: bool,

@@ -9,9 +9,11 @@
 //! lists every [`Drift`].
 
 mod defaults;
+mod raw;
 mod types;
 
 pub use defaults::{default_value, same_expr};
+pub use raw::{raw_change, Managed, RawChange, RawName};
 pub use types::column_type;
 
 use std::collections::BTreeSet;

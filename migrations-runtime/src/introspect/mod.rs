@@ -100,6 +100,56 @@ impl fmt::Display for RawKind {
     }
 }
 
+impl RawObject {
+    /// The statement that drops it on `dialect`: what a baseline's rollback runs.
+    ///
+    /// ```
+    /// use migrations_runtime::introspect::{RawKind, RawObject};
+    /// use migrations_runtime::Dialect;
+    ///
+    /// let trigger = RawObject {
+    ///     kind: RawKind::Trigger,
+    ///     name: "touch_users".into(),
+    ///     table: Some("users".into()),
+    ///     create: "CREATE TRIGGER touch_users ...".into(),
+    /// };
+    /// assert_eq!(trigger.drop_sql(Dialect::Postgres), r#"DROP TRIGGER "touch_users" ON "users""#);
+    /// ```
+    pub fn drop_sql(&self, dialect: Dialect) -> String {
+        let q = |name: &str| dialect.quote(name);
+        let on = self.table.as_deref().map(q).unwrap_or_default();
+        let leading = self.create.split_whitespace().take(4).map(str::to_ascii_uppercase).collect::<Vec<_>>();
+        match self.kind {
+            RawKind::Extension => format!("DROP EXTENSION IF EXISTS {}", q(&self.name)),
+            RawKind::Type if leading.get(1).is_some_and(|w| w == "DOMAIN") => format!("DROP DOMAIN {}", q(&self.name)),
+            RawKind::Type => format!("DROP TYPE {}", q(&self.name)),
+            RawKind::Sequence => format!("DROP SEQUENCE {}", q(&self.name)),
+            RawKind::Function => {
+                // PostgreSQL names it with its arguments (`touch(integer)`); MySQL says
+                // whether it is a procedure.
+                let word = if leading.iter().any(|w| w == "PROCEDURE") { "PROCEDURE" } else { "FUNCTION" };
+                match self.name.split_once('(') {
+                    Some((name, args)) => format!("DROP {word} {}({args}", q(name)),
+                    None => format!("DROP {word} {}", q(&self.name)),
+                }
+            }
+            RawKind::Constraint => format!("ALTER TABLE {on} DROP CONSTRAINT {}", q(&self.name)),
+            RawKind::Index if dialect == Dialect::MySql => format!("DROP INDEX {} ON {on}", q(&self.name)),
+            RawKind::Index => format!("DROP INDEX {}", q(&self.name)),
+            RawKind::View => format!("DROP VIEW {}", q(&self.name)),
+            RawKind::MaterializedView => format!("DROP MATERIALIZED VIEW {}", q(&self.name)),
+            RawKind::Trigger if dialect == Dialect::Postgres => format!("DROP TRIGGER {} ON {on}", q(&self.name)),
+            RawKind::Trigger => format!("DROP TRIGGER {}", q(&self.name)),
+        }
+    }
+
+    /// Whether a table's column may need it, so it is created before the tables (and
+    /// dropped after them).
+    pub fn comes_before_tables(&self) -> bool {
+        matches!(self.kind, RawKind::Extension | RawKind::Type | RawKind::Sequence | RawKind::Function)
+    }
+}
+
 impl fmt::Display for RawObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.table {

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use migrations_core::Schema;
+use migrations_core::catalog::Managed;
+use migrations_core::{Dialect, Operation, Schema};
 
 use crate::error::MigrateError;
 use crate::registry::EmbeddedMigration;
@@ -139,9 +140,35 @@ impl Migrator {
 
 /// The schema `migrations` build, applied in the order given, from an empty one.
 pub(super) fn replay<'a>(migrations: impl IntoIterator<Item = &'a Planned>) -> Result<Schema, MigrateError> {
+    replay_each(migrations, |_| {})
+}
+
+/// The schema `migrations` build, and the objects their hand-written SQL for `dialect`
+/// leaves in place (views, triggers, functions, ... by name: see [`Managed`]).
+pub(super) fn replay_with_raw<'a>(
+    migrations: impl IntoIterator<Item = &'a Planned>,
+    dialect: Dialect,
+) -> Result<(Schema, Managed), MigrateError> {
+    let mut managed = Managed::default();
+    let schema = replay_each(migrations, |ops| {
+        for op in ops {
+            if let Operation::RunSql(sql) = op {
+                sql.forward_sql(dialect).iter().for_each(|s| managed.note(s));
+            }
+        }
+    })?;
+    Ok((schema, managed))
+}
+
+/// Replays `migrations`, showing each one's operations to `each` first.
+fn replay_each<'a>(
+    migrations: impl IntoIterator<Item = &'a Planned>,
+    mut each: impl FnMut(&[Operation]),
+) -> Result<Schema, MigrateError> {
     let mut schema = Schema::new();
     for p in migrations {
         let ops = p.migration.up_operations(&schema).map_err(render_error(p.key()))?;
+        each(&ops);
         schema.apply_all(&ops).map_err(render_error(p.key()))?;
     }
     Ok(schema)

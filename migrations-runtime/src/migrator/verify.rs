@@ -4,14 +4,14 @@
 
 use std::collections::BTreeSet;
 
-use migrations_core::catalog::{compare, Drift, Problem, Scope};
+use migrations_core::catalog::{compare, Drift, Managed, Problem, RawName, Scope};
 use migrations_core::Schema;
 
 use crate::backend::Connection;
 use crate::error::{listed, MigrateError};
 use crate::introspect::{inspect, InspectOptions};
 
-use super::plan::replay;
+use super::plan::replay_with_raw;
 use super::{ApplyOptions, Migrator, Progress, Step};
 
 /// What a boot does after its apply: compare the live schema with what the migrations
@@ -63,7 +63,7 @@ impl Migrator {
         conn: &mut C,
         options: &VerifyOptions,
     ) -> Result<Vec<Drift>, MigrateError> {
-        let declared = self.applied_schema(conn).await?;
+        let (declared, managed) = self.applied_schema(conn).await?;
         let live = inspect(conn, &InspectOptions::default()).await?;
         let mut drift = compare(&declared, &live.schema, conn.dialect(), Scope { strict: options.strict });
         if options.strict {
@@ -74,11 +74,27 @@ impl Migrator {
                 problem: Problem::Undeclared,
             }));
         }
+        // What the migrations' hand-written SQL created is declared, by name; missing, it
+        // is drift like a missing index.
+        drift.retain(|d| !(d.problem == Problem::Undeclared && managed.contains(d.kind, &d.name)));
+        let mut there: BTreeSet<RawName> =
+            live.objects.iter().map(|o| RawName::new(o.kind.as_str(), &o.name)).collect();
+        for table in live.schema.tables.values() {
+            there.extend(table.indexes.iter().map(|i| RawName::new("index", &i.name)));
+            there.extend(table.constraints().iter().map(|c| RawName::new("constraint", c.name())));
+        }
+        drift.extend(managed.iter().filter(|m| !there.contains(m)).map(|m| Drift {
+            table: String::new(),
+            kind: m.kind,
+            name: m.name.clone(),
+            problem: Problem::Missing,
+        }));
         Ok(drift)
     }
 
-    /// The schema the applied migrations build, replayed in the order they apply.
-    async fn applied_schema<C: Connection>(&self, conn: &mut C) -> Result<Schema, MigrateError> {
+    /// The schema the applied migrations build, replayed in the order they apply, and the
+    /// objects their hand-written SQL leaves.
+    async fn applied_schema<C: Connection>(&self, conn: &mut C) -> Result<(Schema, Managed), MigrateError> {
         let plan = self.plan()?;
         let history = self.read_history(conn).await?;
         if let Some(row) = history.iter().find(|r| r.steps_done.is_some()) {
@@ -94,7 +110,7 @@ impl Migrator {
                 r.app, r.id
             )));
         }
-        replay(plan.iter().filter(|p| applied.contains(&(p.app, p.migration.id))))
+        replay_with_raw(plan.iter().filter(|p| applied.contains(&(p.app, p.migration.id))), conn.dialect())
     }
 
     /// After a boot's apply: the check [`Migrator::verify_on_boot`] asks for.

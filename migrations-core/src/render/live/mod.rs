@@ -55,7 +55,8 @@ pub enum Work {
     /// Hand-written SQL: whatever it does.
     AsWritten,
     /// `LOCK TABLE`: takes, before anything else, the locks the transaction's
-    /// statements take on more than one table (see [`lock_tables_first`]).
+    /// statements take on more than one table, referencing tables first (see
+    /// [`migration`]).
     Locks,
 }
 
@@ -260,7 +261,10 @@ pub enum Forms {
 /// The statements of a migration's operations `ops`, starting from the schema `before`,
 /// as they run on a live `dialect` database (see the module's documentation).
 ///
-/// A table the migration creates is empty: its statements keep their plain forms.
+/// A table the migration creates is empty: its statements keep their plain forms. On
+/// PostgreSQL, a transaction whose statements lock more than one table starts with
+/// `LOCK TABLE` for all of them, tables that reference others first, so that it never
+/// holds one while it waits for another (and deadlocks a writer that holds that one).
 ///
 /// ```
 /// use migrations_core::render::live::{migration, Forms, Run};

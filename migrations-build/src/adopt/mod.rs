@@ -1,0 +1,320 @@
+//! `cargo chakra inspect`: a crate adopts a database that already exists. What the
+//! database holds becomes model structs (one file per table, under `src/models/`), the
+//! snapshot, and a sealed baseline migration that builds exactly that schema; what the
+//! models cannot say (triggers, functions, views, types, partial or expression indexes,
+//! composite foreign keys, ...) goes into the baseline as raw SQL, in creation order,
+//! each with the statement that drops it.
+//!
+//! This module writes; it does not read a database. The `cargo chakra` binary reads one
+//! with `migrations_runtime::introspect` and hands the result here.
+
+mod models;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use migrations_core::catalog::{self, Scope};
+use migrations_core::render::render;
+use migrations_core::schema::{Constraint, Schema, Table};
+use migrations_core::{Dialect, Operation};
+
+pub use models::{model_source, struct_name, TypeCrates};
+
+use crate::config::{Config, Mode};
+use crate::error::{Error, Result};
+
+/// Something the database holds that the baseline creates with SQL as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawStep {
+    /// What it is, in words: `trigger touch_users on users`.
+    pub what: String,
+    /// The statement that creates it.
+    pub create: String,
+    /// The statement that drops it (the baseline's rollback).
+    pub drop: String,
+    /// Whether tables may need it (an extension, a type, a sequence, a function), so it
+    /// comes before them.
+    pub before_tables: bool,
+}
+
+/// A database's schema as read, to adopt.
+#[derive(Debug, Clone)]
+pub struct Adoption {
+    /// The database's dialect.
+    pub dialect: Dialect,
+    /// Its tables.
+    pub schema: Schema,
+    /// The rest, in the order it can be created.
+    pub raw: Vec<RawStep>,
+}
+
+/// What [`Config::adopt`] wrote.
+#[derive(Debug, Clone)]
+pub struct Adopted {
+    /// The model files.
+    pub models: Vec<PathBuf>,
+    /// The sealed baseline migration.
+    pub migration: PathBuf,
+    /// How many objects became model state (tables, columns, keys, indexes, constraints).
+    pub in_models: usize,
+    /// What went into the baseline as raw SQL, in words.
+    pub as_sql: Vec<String>,
+}
+
+impl Adopted {
+    /// One line for people: how much of the schema the models hold.
+    pub fn coverage(&self) -> String {
+        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        for what in &self.as_sql {
+            *kinds.entry(what.split(' ').next().unwrap_or("object")).or_default() += 1;
+        }
+        let detail: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        let total = self.in_models + self.as_sql.len();
+        let share = (self.in_models * 100).checked_div(total).unwrap_or(100);
+        if self.as_sql.is_empty() {
+            format!("coverage: {} objects as models, 0 as raw SQL ({share}% in models)", self.in_models)
+        } else {
+            format!(
+                "coverage: {} objects as models, {} as raw SQL ({}) ({share}% in models)",
+                self.in_models,
+                self.as_sql.len(),
+                detail.join(", ")
+            )
+        }
+    }
+}
+
+/// Moves what the model language cannot say out of `schema` into SQL steps: unique
+/// indexes that are not constraints, and foreign keys over several columns or to a
+/// column that is neither the primary key nor unique.
+fn split(schema: &Schema, dialect: Dialect) -> Result<(Schema, Vec<RawStep>)> {
+    // (what, the operation that creates it, the one that drops it)
+    let mut moved: Vec<(String, Operation, Operation)> = Vec::new();
+    for table in schema.tables.values() {
+        let name = || table.name.clone();
+        for ix in table.indexes.iter().filter(|ix| ix.unique) {
+            moved.push((
+                format!("index {} on {}", ix.name, table.name),
+                Operation::CreateIndex { table: name(), index: ix.clone() },
+                Operation::DropIndex { table: name(), index: ix.clone() },
+            ));
+        }
+        for fk in &table.foreign_keys {
+            let to_key = schema.table(&fk.ref_table).is_some_and(|r| {
+                r.primary_key == fk.ref_columns || r.uniques.iter().any(|u| u.columns == fk.ref_columns)
+            });
+            if fk.columns.len() == 1 && to_key {
+                continue;
+            }
+            if dialect == Dialect::Sqlite {
+                return Err(Error::Usage(format!(
+                    "{}: the foreign key ({}) to {} cannot be written as a model (it spans several columns or references a column that is not a key), and SQLite cannot add it to an existing table; adopt the other tables with --tables",
+                    table.name,
+                    fk.columns.join(", "),
+                    fk.ref_table
+                )));
+            }
+            let constraint = Constraint::ForeignKey(fk.clone());
+            moved.push((
+                format!("constraint {} on {}", fk.name, table.name),
+                Operation::AddConstraint { table: name(), constraint: constraint.clone() },
+                Operation::RemoveConstraint { table: name(), constraint },
+            ));
+        }
+    }
+    // Each is created on the tables without it, and dropped from the tables with it.
+    let mut kept = schema.clone();
+    for (_, _, drop) in &moved {
+        kept.apply(drop).map_err(|e| Error::Usage(e.to_string()))?;
+    }
+    let sql = |op: &Operation, on: &Schema| -> Result<String> {
+        render(op, on, dialect).map(|s| s.join(";\n")).map_err(|e| Error::Usage(e.to_string()))
+    };
+    let mut raw = Vec::new();
+    for (what, create, drop) in &moved {
+        raw.push(RawStep {
+            what: what.clone(),
+            create: sql(create, &kept)?,
+            drop: sql(drop, schema)?,
+            before_tables: false,
+        });
+    }
+    Ok((kept, raw))
+}
+
+/// How many objects `table` holds as model state.
+fn objects(table: &Table) -> usize {
+    1 + table.columns.len()
+        + usize::from(!table.primary_key.is_empty())
+        + table.uniques.len()
+        + table.indexes.len()
+        + table.checks.len()
+        + table.foreign_keys.len()
+}
+
+/// A Rust string literal of `sql` for a migration file: raw, with as many `#` as it needs.
+fn sql_literal(sql: &str) -> String {
+    let hashes = (1..).find(|n| !sql.contains(&format!("\"{}", "#".repeat(*n)))).unwrap_or(1);
+    let h = "#".repeat(hashes);
+    format!("r{h}\"{sql}\"{h}")
+}
+
+/// `text` with `lines` inserted at the start (`at_start`) or the end of the body of
+/// `pub fn {name}(m: &mut Migration) {`.
+fn insert_in_fn(text: &str, name: &str, lines: &[String], at_start: bool) -> Option<String> {
+    if lines.is_empty() {
+        return Some(text.to_string());
+    }
+    let head = format!("pub fn {name}(m: &mut Migration) {{\n");
+    let start = text.find(&head)? + head.len();
+    let end = start + text[start..].find("\n}\n")? + 1;
+    let at = if at_start { start } else { end };
+    let block: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    Some(format!("{}{block}{}", &text[..at], &text[at..]))
+}
+
+/// The `m.run_sql_for(...)` line of a raw step.
+fn run_sql_line(dialect: Dialect, step: &RawStep, forward: bool) -> String {
+    let d = match dialect {
+        Dialect::Postgres => "Postgres",
+        Dialect::MySql => "MySql",
+        Dialect::Sqlite => "Sqlite",
+    };
+    let (sql, undo) = if forward { (&step.create, &step.drop) } else { (&step.drop, &step.create) };
+    format!(
+        "    // {}\n    m.run_sql_for(\n        Dialect::{d},\n        {},\n        Some({}),\n    );",
+        step.what,
+        sql_literal(sql),
+        sql_literal(undo)
+    )
+}
+
+impl Config {
+    /// `cargo chakra inspect`: writes models, the snapshot and a sealed baseline
+    /// migration for `adoption` (a database's schema as read) into a crate that has no
+    /// migration yet. The models are checked to build exactly the tables read.
+    pub fn adopt(&self, adoption: &Adoption) -> Result<Adopted> {
+        let paths = self.paths()?;
+        let dir = paths.manifest.clone();
+        let existing = crate::migration_files::read_dir(&paths.migrations)?;
+        if !existing.is_empty() {
+            return Err(Error::Usage(format!(
+                "{} already holds migrations: inspect adopts a database into a crate that has none (a new crate, or one whose models are not yet migrated)",
+                paths.migrations.display()
+            )));
+        }
+        let models_dir = dir.join("src").join("models");
+        if models_dir.exists() {
+            return Err(Error::Usage(format!(
+                "{} exists: inspect writes the models there; move it away or adopt into another crate",
+                models_dir.display()
+            )));
+        }
+        let root = ["src/lib.rs", "src/main.rs"]
+            .iter()
+            .map(|r| dir.join(r))
+            .find(|p| p.is_file())
+            .ok_or_else(|| Error::Usage(format!("{} has neither src/lib.rs nor src/main.rs", dir.display())))?;
+        let (schema, mut raw) = split(&adoption.schema, adoption.dialect)?;
+        raw.extend(adoption.raw.iter().cloned());
+
+        let manifest_path = dir.join("Cargo.toml");
+        let manifest = std::fs::read_to_string(&manifest_path).map_err(Error::io("reading", &manifest_path))?;
+        let crates = TypeCrates::of_manifest(&manifest);
+        // The models fit the database they were read from; other databases may not take
+        // its types. The build script and `cargo chakra` both read this.
+        if crate::sources::read_package(&dir)?.dialects.is_none() {
+            let line = format!("dialects = [\"{}\"]\n", adoption.dialect);
+            let text = match manifest.find("[package.metadata.chakra]\n") {
+                Some(at) => {
+                    let after = at + "[package.metadata.chakra]\n".len();
+                    format!("{}{line}{}", &manifest[..after], &manifest[after..])
+                }
+                None => format!("{}\n[package.metadata.chakra]\n{line}", manifest.trim_end()),
+            };
+            std::fs::write(&manifest_path, text).map_err(Error::io("writing", &manifest_path))?;
+        }
+        let names = models::struct_names(schema.tables.keys().map(String::as_str));
+        std::fs::create_dir_all(&models_dir).map_err(Error::io("creating", &models_dir))?;
+        let mut written = Vec::new();
+        let mut module = String::from(
+            "//! The tables of the database this crate adopted (`cargo chakra inspect`), one model per file.\n\n",
+        );
+        for (table, name) in &names {
+            let file = models_dir.join(format!("{}.rs", module_name(table)));
+            let source = model_source(&schema.tables[table], name, crates);
+            std::fs::write(&file, source).map_err(Error::io("writing", &file))?;
+            module.push_str(&format!("mod {0};\npub use {0}::{1};\n", module_name(table), name));
+            written.push(file);
+        }
+        let mod_rs = models_dir.join("mod.rs");
+        std::fs::write(&mod_rs, module).map_err(Error::io("writing", &mod_rs))?;
+        let root_text = std::fs::read_to_string(&root).map_err(Error::io("reading", &root))?;
+        if !root_text.lines().any(|l| l.trim() == "mod models;" || l.trim() == "pub mod models;") {
+            std::fs::write(&root, format!("pub mod models;\n{root_text}")).map_err(Error::io("writing", &root))?;
+        }
+
+        let report = self.clone().mode(Mode::Auto).seal(Some("baseline")).generate()?;
+        let migration = report.sealed.ok_or_else(|| {
+            Error::Usage("the models were written but nothing was sealed: the database has no table to adopt".into())
+        })?;
+
+        // The raw steps: what tables need first, the rest after; undone in reverse.
+        let (first, last): (Vec<&RawStep>, Vec<&RawStep>) = raw.iter().partition(|s| s.before_tables);
+        let line = |s: &&RawStep, forward| run_sql_line(adoption.dialect, s, forward);
+        let up_first: Vec<String> = first.iter().map(|s| line(s, true)).collect();
+        let up_last: Vec<String> = last.iter().map(|s| line(s, true)).collect();
+        let down_first: Vec<String> = last.iter().rev().map(|s| line(s, false)).collect();
+        let down_last: Vec<String> = first.iter().rev().map(|s| line(s, false)).collect();
+        let mut text = std::fs::read_to_string(&migration).map_err(Error::io("reading", &migration))?;
+        let edits = [
+            ("up", &up_first, true),
+            ("up", &up_last, false),
+            ("down", &down_first, true),
+            ("down", &down_last, false),
+        ];
+        for (name, lines, at_start) in edits {
+            text = insert_in_fn(&text, name, lines, at_start).ok_or_else(|| {
+                Error::Usage(format!("{}: no `pub fn {name}` to add the raw SQL steps to", migration.display()))
+            })?;
+        }
+        if !raw.is_empty() && !text.contains("use migrations_runtime::schema::*;") {
+            return Err(Error::Usage(format!(
+                "{}: the migration does not import its schema types",
+                migration.display()
+            )));
+        }
+        std::fs::write(&migration, text).map_err(Error::io("writing", &migration))?;
+
+        // The models must build exactly the tables that were read.
+        let snapshot = std::fs::read_to_string(&paths.snapshot).map_err(Error::io("reading", &paths.snapshot))?;
+        let built = migrations_core::snapshot::from_toml(&snapshot)
+            .map_err(|e| Error::Usage(format!("{}: {e}", paths.snapshot.display())))?;
+        let drift = catalog::compare(&built, &schema, adoption.dialect, Scope { strict: true });
+        if !drift.is_empty() {
+            let lines: Vec<String> = drift.iter().map(|d| format!("  {d}")).collect();
+            return Err(Error::Usage(format!(
+                "the models written under {} do not build exactly the tables read (a gap of the model language; please report it):\n{}",
+                models_dir.display(),
+                lines.join("\n")
+            )));
+        }
+        Ok(Adopted {
+            models: written,
+            migration,
+            in_models: schema.tables.values().map(objects).sum(),
+            as_sql: raw.iter().map(|s| s.what.clone()).collect(),
+        })
+    }
+}
+
+/// The module (file) name of `table`'s model.
+fn module_name(table: &str) -> String {
+    use heck::ToSnakeCase;
+    let snake = table.to_snake_case();
+    if syn::parse_str::<syn::Ident>(&snake).is_ok() && !snake.starts_with(|c: char| c.is_ascii_digit()) {
+        snake
+    } else {
+        format!("table_{snake}")
+    }
+}

@@ -1,0 +1,327 @@
+//! Model structs for tables read from a live database, written as a person would: one
+//! file per table, the options a field needs and no more, names the database gave
+//! spelled out only where they are not the ones the models would generate.
+
+use std::collections::BTreeMap;
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use migrations_core::model::default_table_name;
+use migrations_core::schema::{names, ColumnType, DefaultValue, FkAction, Table};
+
+/// The crates a model's field types come from, as the crate depends on them. A type
+/// whose crate is missing is written as `String` with its `column_type`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TypeCrates {
+    /// `chrono` (dates and times).
+    pub chrono: bool,
+    /// `time` (dates and times, when `chrono` is not there).
+    pub time: bool,
+    /// `uuid`.
+    pub uuid: bool,
+    /// `rust_decimal`.
+    pub rust_decimal: bool,
+    /// `serde_json`.
+    pub serde_json: bool,
+}
+
+impl TypeCrates {
+    /// The crates `manifest` (a Cargo.toml's text) lists among its dependencies.
+    pub fn of_manifest(manifest: &str) -> TypeCrates {
+        let value: toml::Table = manifest.parse().unwrap_or_default();
+        let has =
+            |name: &str| value.get("dependencies").and_then(|d| d.as_table()).is_some_and(|d| d.contains_key(name));
+        TypeCrates {
+            chrono: has("chrono"),
+            time: has("time"),
+            uuid: has("uuid"),
+            rust_decimal: has("rust_decimal"),
+            serde_json: has("serde_json"),
+        }
+    }
+}
+
+/// The struct name for `table`: its singular in UpperCamelCase (`order_items` →
+/// `OrderItem`).
+pub fn struct_name(table: &str) -> String {
+    let snake = table.to_snake_case();
+    let singular = if let Some(stem) = snake.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if ["sses", "shes", "ches", "xes", "zes"].iter().any(|s| snake.ends_with(s)) {
+        snake[..snake.len() - 2].to_string()
+    } else if snake.ends_with('s') && !snake.ends_with("ss") && !snake.ends_with("us") {
+        snake[..snake.len() - 1].to_string()
+    } else {
+        snake
+    };
+    let name = singular.to_upper_camel_case();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("Table{name}")
+    } else {
+        name
+    }
+}
+
+/// The field name for `column`: snake_case, never a keyword, never empty.
+fn field_name(column: &str) -> String {
+    let snake: String =
+        column.to_snake_case().chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    let snake = if snake.is_empty() || snake.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("field_{snake}")
+    } else {
+        snake
+    };
+    if syn::parse_str::<syn::Ident>(&snake).is_err() {
+        format!("{snake}_")
+    } else {
+        snake
+    }
+}
+
+/// A Rust string literal of `text` (raw where it holds quotes or backslashes).
+fn lit(text: &str) -> String {
+    if !text.contains(['"', '\\']) {
+        return format!("\"{text}\"");
+    }
+    let hashes = "#".repeat((1..).find(|n| !text.contains(&format!("\"{}", "#".repeat(*n)))).unwrap_or(1));
+    format!("r{hashes}\"{text}\"{hashes}")
+}
+
+/// The Rust type of a column of type `ty`, with the options it needs, and the `use` it
+/// takes.
+fn rust_type(ty: &ColumnType, crates: TypeCrates) -> (String, Vec<String>, Option<&'static str>) {
+    let as_text =
+        |ty: &ColumnType| ("String".to_string(), vec![format!("column_type = {}", lit(&ty.to_string()))], None);
+    match ty {
+        ColumnType::SmallInt => ("i16".into(), vec![], None),
+        ColumnType::Integer => ("i32".into(), vec![], None),
+        ColumnType::BigInt => ("i64".into(), vec![], None),
+        ColumnType::Boolean => ("bool".into(), vec![], None),
+        ColumnType::Real => ("f32".into(), vec![], None),
+        ColumnType::Double => ("f64".into(), vec![], None),
+        ColumnType::Text => ("String".into(), vec![], None),
+        ColumnType::Varchar(n) => ("String".into(), vec![format!("max_length = {n}")], None),
+        ColumnType::Binary => ("Vec<u8>".into(), vec![], None),
+        ColumnType::Decimal { precision, scale } if crates.rust_decimal => (
+            "Decimal".into(),
+            vec![format!("precision = {precision}"), format!("scale = {scale}")],
+            Some("rust_decimal::Decimal"),
+        ),
+        ColumnType::Date if crates.chrono => ("NaiveDate".into(), vec![], Some("chrono::NaiveDate")),
+        ColumnType::Time if crates.chrono => ("NaiveTime".into(), vec![], Some("chrono::NaiveTime")),
+        ColumnType::Timestamp if crates.chrono => ("NaiveDateTime".into(), vec![], Some("chrono::NaiveDateTime")),
+        ColumnType::TimestampTz if crates.chrono => ("DateTime<Utc>".into(), vec![], Some("chrono::{DateTime, Utc}")),
+        ColumnType::Date if crates.time => ("Date".into(), vec![], Some("time::Date")),
+        ColumnType::Time if crates.time => ("Time".into(), vec![], Some("time::Time")),
+        ColumnType::Timestamp if crates.time => ("PrimitiveDateTime".into(), vec![], Some("time::PrimitiveDateTime")),
+        ColumnType::TimestampTz if crates.time => ("OffsetDateTime".into(), vec![], Some("time::OffsetDateTime")),
+        ColumnType::Uuid if crates.uuid => ("Uuid".into(), vec![], Some("uuid::Uuid")),
+        ColumnType::Json if crates.serde_json => ("serde_json::Value".into(), vec![], None),
+        other => as_text(other),
+    }
+}
+
+/// `default = ...` or `default_expr = "..."`.
+fn default_option(value: &DefaultValue) -> String {
+    match value {
+        DefaultValue::Bool(b) => format!("default = {b}"),
+        DefaultValue::Number(n) => format!("default = {n}"),
+        DefaultValue::Text(t) => format!("default = {}", lit(t)),
+        DefaultValue::Expr(e) => format!("default_expr = {}", lit(e)),
+    }
+}
+
+fn action(name: &str, a: FkAction) -> Option<String> {
+    (a != FkAction::NoAction).then(|| format!("{name} = {}", lit(a.as_str())))
+}
+
+/// The source of one model file: `table` as a struct named `name`.
+pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
+    let mut uses: Vec<&str> = vec!["migrations_runtime::Model"];
+    let mut struct_opts: Vec<String> = Vec::new();
+    if default_table_name(name) != table.name {
+        struct_opts.push(format!("table = {}", lit(&table.name)));
+    }
+    if let Some(c) = &table.comment {
+        struct_opts.push(format!("comment = {}", lit(c)));
+    }
+    // Struct options list fields by their Rust names.
+    let idents: BTreeMap<&str, String> = table.columns.iter().map(|c| (c.name.as_str(), field_name(&c.name))).collect();
+    let fields_of = |columns: &[String]| -> String {
+        columns
+            .iter()
+            .map(|c| idents.get(c.as_str()).cloned().unwrap_or_else(|| field_name(c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let single_pk = table.primary_key.len() == 1;
+    if table.primary_key.len() > 1 {
+        struct_opts.push(format!("primary_key({})", fields_of(&table.primary_key)));
+    }
+    // A single-column unique or index with the name the models would give it is a
+    // field option; anything else is a struct option with its name.
+    let mut unique_fields: Vec<&str> = Vec::new();
+    for u in &table.uniques {
+        match u.columns.as_slice() {
+            [one] if u.name == names::unique(&table.name, &u.columns) => unique_fields.push(one),
+            _ => struct_opts.push(format!("unique({}, name = {})", fields_of(&u.columns), lit(&u.name))),
+        }
+    }
+    let fk_of = |column: &str| table.foreign_keys.iter().find(|fk| fk.columns == [column.to_string()]);
+    let mut index_fields: Vec<&str> = Vec::new();
+    for ix in &table.indexes {
+        match ix.columns.as_slice() {
+            [one] if !ix.unique && ix.name == names::index(&table.name, &ix.columns, false) => index_fields.push(one),
+            _ => struct_opts.push(format!("index({}, name = {})", fields_of(&ix.columns), lit(&ix.name))),
+        }
+    }
+    for c in &table.checks {
+        struct_opts.push(format!("check(name = {}, expr = {})", lit(&c.name), lit(&c.expr)));
+    }
+
+    let mut fields = String::new();
+    for column in &table.columns {
+        let ident = field_name(&column.name);
+        let (ty, mut opts, import) = rust_type(&column.ty, crates);
+        uses.extend(import);
+        if single_pk && table.primary_key[0] == column.name {
+            opts.insert(0, "primary_key".into());
+        }
+        if column.auto_increment {
+            opts.push("auto_increment".into());
+        }
+        if ident != column.name {
+            opts.push(format!("column = {}", lit(&column.name)));
+        }
+        if unique_fields.contains(&column.name.as_str()) {
+            opts.push("unique".into());
+        }
+        let indexed = index_fields.contains(&column.name.as_str());
+        match fk_of(&column.name) {
+            Some(fk) => {
+                opts.push(format!("references = {}", lit(&format!("{}({})", fk.ref_table, fk.ref_columns[0]))));
+                opts.extend(action("on_delete", fk.on_delete));
+                opts.extend(action("on_update", fk.on_update));
+                if fk.name != names::foreign_key(&table.name, &fk.columns, &fk.ref_table) {
+                    opts.push(format!("foreign_key_name = {}", lit(&fk.name)));
+                }
+                // A foreign key gets an index unless the column is a key or says not.
+                let covered =
+                    unique_fields.contains(&column.name.as_str()) || (single_pk && table.primary_key[0] == column.name);
+                if !indexed && !covered {
+                    opts.push("index = false".into());
+                }
+            }
+            None if indexed => opts.push("index".into()),
+            None => {}
+        }
+        if let Some(d) = &column.default {
+            opts.push(default_option(d));
+        }
+        if let Some(c) = &column.comment {
+            opts.push(format!("comment = {}", lit(c)));
+        }
+        let ty = if column.nullable { format!("Option<{ty}>") } else { ty };
+        if !opts.is_empty() {
+            fields.push_str(&format!("    #[model({})]\n", opts.join(", ")));
+        }
+        fields.push_str(&format!("    pub {ident}: {ty},\n"));
+    }
+
+    uses.sort_unstable();
+    uses.dedup();
+    let mut out = String::new();
+    for u in &uses {
+        out.push_str(&format!("use {u};\n"));
+    }
+    out.push('\n');
+    out.push_str("#[derive(Model)]\n");
+    if !struct_opts.is_empty() {
+        out.push_str(&format!("#[model({})]\n", struct_opts.join(", ")));
+    }
+    out.push_str(&format!("pub struct {name} {{\n{fields}}}\n"));
+    out
+}
+
+/// The struct name of every table, made different from each other where two singulars
+/// meet (`table` → name).
+pub fn struct_names<'a>(tables: impl Iterator<Item = &'a str>) -> BTreeMap<String, String> {
+    let mut taken: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for table in tables {
+        let base = struct_name(table);
+        let n = taken.entry(base.clone()).or_insert(0);
+        *n += 1;
+        let name = if *n == 1 { base } else { format!("{base}{n}") };
+        out.insert(table.to_string(), name);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migrations_core::schema::{Column, ForeignKey};
+
+    #[test]
+    fn struct_names_are_singular_and_the_table_name_is_written_when_it_differs() {
+        assert_eq!(struct_name("order_items"), "OrderItem");
+        assert_eq!(struct_name("categories"), "Category");
+        assert_eq!(struct_name("addresses"), "Address");
+        assert_eq!(struct_name("status"), "Status");
+        assert_eq!(struct_name("2fa"), "Table2fa");
+        let users =
+            Table::new("users").field(Column::new("id", ColumnType::BigInt).auto_increment()).primary_key(&["id"]);
+        assert!(!model_source(&users, "User", TypeCrates::default()).contains("table ="));
+        let people = Table { name: "people".into(), ..users };
+        assert!(model_source(&people, "People", TypeCrates::default()).contains(r#"#[model(table = "people")]"#));
+    }
+
+    #[test]
+    fn a_table_with_database_names_reads_as_written_by_hand() {
+        let mut t = Table::new("orders")
+            .field(Column::new("id", ColumnType::BigInt).auto_increment())
+            .field(Column::new("account_id", ColumnType::BigInt))
+            .field(Column::new("placed_at", ColumnType::TimestampTz).default(DefaultValue::expr("now()")))
+            .field(Column::new("type", ColumnType::Varchar(20)).nullable())
+            .field(Column::new("total", ColumnType::Decimal { precision: 12, scale: 2 }))
+            .primary_key(&["id"]);
+        t.foreign_keys.push(ForeignKey {
+            name: "orders_account_id_fkey".into(),
+            columns: vec!["account_id".into()],
+            ref_table: "accounts".into(),
+            ref_columns: vec!["id".into()],
+            on_delete: FkAction::Cascade,
+            on_update: FkAction::NoAction,
+            explicit_name: true,
+        });
+        let crates = TypeCrates { chrono: true, rust_decimal: true, ..TypeCrates::default() };
+        let source = model_source(&t, "Order", crates);
+        assert_eq!(
+            source,
+            r#"use chrono::{DateTime, Utc};
+use migrations_runtime::Model;
+use rust_decimal::Decimal;
+
+#[derive(Model)]
+pub struct Order {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(references = "accounts(id)", on_delete = "cascade", foreign_key_name = "orders_account_id_fkey", index = false)]
+    pub account_id: i64,
+    #[model(default_expr = "now()")]
+    pub placed_at: DateTime<Utc>,
+    #[model(max_length = 20, column = "type")]
+    pub type_: Option<String>,
+    #[model(precision = 12, scale = 2)]
+    pub total: Decimal,
+}
+"#
+        );
+        let plain = model_source(&t, "Order", TypeCrates::default());
+        assert!(
+            plain.contains("#[model(default_expr = \"now()\", column_type = \"timestamptz\")]")
+                || plain.contains("column_type = \"timestamptz\""),
+            "{plain}"
+        );
+    }
+}
