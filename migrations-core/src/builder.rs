@@ -265,7 +265,8 @@ impl Migration {
 
     /// Runs SQL on one dialect only (nothing on the others): for what each database
     /// spells its own way. Call it once per dialect. `reverse: None` makes the step
-    /// irreversible.
+    /// irreversible; `Some("")` makes it reversible by doing nothing (an index or
+    /// trigger the rollback drops with its table).
     ///
     /// ```
     /// use migrations_core::builder::Migration;
@@ -282,7 +283,7 @@ impl Migration {
         let mut sql = RunSql { forward: Vec::new(), reverse: reverse.map(|_| Vec::new()), ..RunSql::default() };
         sql.forward_for.insert(dialect, vec![forward.to_string()]);
         if let Some(r) = reverse {
-            sql.reverse_for.insert(dialect, vec![r.to_string()]);
+            sql.reverse_for.insert(dialect, statement(r));
         }
         self.push(Operation::RunSql(sql))
     }
@@ -320,13 +321,23 @@ impl Migration {
         self
     }
 
-    /// Runs SQL written by a person: `forward` now, `reverse` (if any) on rollback.
+    /// Runs SQL written by a person: `forward` now, `reverse` (if any) on rollback;
+    /// `Some("")` undoes it by doing nothing.
     pub fn run_sql(&mut self, forward: &str, reverse: Option<&str>) -> &mut Self {
         self.push(Operation::RunSql(RunSql {
             forward: vec![forward.to_string()],
-            reverse: reverse.map(|r| vec![r.to_string()]),
+            reverse: reverse.map(statement),
             ..RunSql::default()
         }))
+    }
+}
+
+/// One statement of hand-written SQL; none for blank text (a reverse that does nothing).
+fn statement(sql: &str) -> Vec<String> {
+    if sql.trim().is_empty() {
+        Vec::new()
+    } else {
+        vec![sql.to_string()]
     }
 }
 

@@ -35,7 +35,44 @@ pub fn check(schema: &Schema, dialects: &[Dialect]) -> Vec<PortabilityError> {
             check_table(t, d, &mut errors);
         }
     }
+    for &d in dialects {
+        check_names(schema, d, &mut errors);
+    }
     errors
+}
+
+/// Index and constraint names: one per object of a table everywhere; one per object of
+/// the schema on PostgreSQL and SQLite (indexes and constraints share a namespace) and,
+/// for foreign keys, on MySQL (InnoDB names them per database). A MySQL database may
+/// have an index `ix_created_at` on every table; PostgreSQL may not.
+fn check_names(schema: &Schema, dialect: Dialect, errors: &mut Vec<PortabilityError>) {
+    let mut owners: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+    for t in schema.tables.values() {
+        let mut own: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        let schema_wide: Vec<&str> = match dialect {
+            Dialect::MySql => t.foreign_keys.iter().map(|f| f.name.as_str()).collect(),
+            _ => t.object_names().collect(),
+        };
+        for name in t.object_names() {
+            let clash = if !own.insert(name) {
+                Some(format!("the index or constraint name `{name}` is used twice on `{}`", t.name))
+            } else if schema_wide.contains(&name) {
+                owners.insert(name, &t.name).map(|other| {
+                    format!("the index or constraint name `{name}` is used on `{other}` and on `{}`; {dialect} needs it unique in the whole schema", t.name)
+                })
+            } else {
+                None
+            };
+            if let Some(message) = clash {
+                errors.push(PortabilityError {
+                    dialect,
+                    table: t.name.clone(),
+                    column: None,
+                    message: format!("{message}: give one of them another name (`name = \"...\"`)"),
+                });
+            }
+        }
+    }
 }
 
 fn check_table(t: &Table, dialect: Dialect, errors: &mut Vec<PortabilityError>) {

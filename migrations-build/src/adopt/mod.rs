@@ -30,8 +30,13 @@ pub struct RawStep {
     pub what: String,
     /// The statement that creates it.
     pub create: String,
-    /// The statement that drops it (the baseline's rollback).
+    /// The statement that drops it.
     pub drop: String,
+    /// The table an index or trigger belongs to: the baseline's rollback drops it with
+    /// the table, not on its own (MySQL refuses to drop an index a foreign key still
+    /// needs). `None` for the rest, constraints included (a foreign key the models do
+    /// not know must go before the tables it joins).
+    pub table: Option<String>,
     /// Whether tables may need it (an extension, a type, a sequence, a function), so it
     /// comes before them.
     pub before_tables: bool,
@@ -89,12 +94,13 @@ impl Adopted {
 /// column that is neither the primary key nor unique.
 fn split(schema: &Schema, dialect: Dialect) -> Result<(Schema, Vec<RawStep>)> {
     // (what, the operation that creates it, the one that drops it)
-    let mut moved: Vec<(String, Operation, Operation)> = Vec::new();
+    let mut moved: Vec<(String, Option<String>, Operation, Operation)> = Vec::new();
     for table in schema.tables.values() {
         let name = || table.name.clone();
         for ix in table.indexes.iter().filter(|ix| ix.unique) {
             moved.push((
                 format!("index {} on {}", ix.name, table.name),
+                Some(name()),
                 Operation::CreateIndex { table: name(), index: ix.clone() },
                 Operation::DropIndex { table: name(), index: ix.clone() },
             ));
@@ -117,6 +123,7 @@ fn split(schema: &Schema, dialect: Dialect) -> Result<(Schema, Vec<RawStep>)> {
             let constraint = Constraint::ForeignKey(fk.clone());
             moved.push((
                 format!("constraint {} on {}", fk.name, table.name),
+                None,
                 Operation::AddConstraint { table: name(), constraint: constraint.clone() },
                 Operation::RemoveConstraint { table: name(), constraint },
             ));
@@ -124,22 +131,53 @@ fn split(schema: &Schema, dialect: Dialect) -> Result<(Schema, Vec<RawStep>)> {
     }
     // Each is created on the tables without it, and dropped from the tables with it.
     let mut kept = schema.clone();
-    for (_, _, drop) in &moved {
+    if dialect == Dialect::Sqlite {
+        same_integer_width(&mut kept);
+    }
+    for (_, _, _, drop) in &moved {
         kept.apply(drop).map_err(|e| Error::Usage(e.to_string()))?;
     }
     let sql = |op: &Operation, on: &Schema| -> Result<String> {
         render(op, on, dialect).map(|s| s.join(";\n")).map_err(|e| Error::Usage(e.to_string()))
     };
     let mut raw = Vec::new();
-    for (what, create, drop) in &moved {
+    for (what, table, create, drop) in &moved {
         raw.push(RawStep {
             what: what.clone(),
             create: sql(create, &kept)?,
             drop: sql(drop, schema)?,
+            table: table.clone(),
             before_tables: false,
         });
     }
     Ok((kept, raw))
+}
+
+/// SQLite: a column that references an integer key gets the key's declared width (an
+/// `INTEGER` column referencing the 64-bit rowid becomes `BigInt`), which the models ask
+/// for and which SQLite stores the same way.
+fn same_integer_width(schema: &mut Schema) {
+    use migrations_core::ColumnType::{BigInt, Integer, SmallInt};
+    let mut changes = Vec::new();
+    for t in schema.tables.values() {
+        for fk in t.foreign_keys.iter().filter(|fk| fk.columns.len() == 1) {
+            let target = schema.table(&fk.ref_table).and_then(|r| r.column(&fk.ref_columns[0]));
+            let target_ty = target.map(|c| if c.auto_increment { BigInt } else { c.ty.clone() });
+            let own = t.column(&fk.columns[0]).map(|c| &c.ty);
+            if let (Some(own @ (SmallInt | Integer | BigInt)), Some(to @ (SmallInt | Integer | BigInt))) =
+                (own, target_ty)
+            {
+                if *own != to {
+                    changes.push((t.name.clone(), fk.columns[0].clone(), to));
+                }
+            }
+        }
+    }
+    for (table, column, ty) in changes {
+        if let Some(c) = schema.tables.get_mut(&table).and_then(|t| t.column_mut(&column)) {
+            c.ty = ty;
+        }
+    }
 }
 
 /// How many objects `table` holds as model state.
@@ -154,6 +192,9 @@ fn objects(table: &Table) -> usize {
 
 /// A Rust string literal of `sql` for a migration file: raw, with as many `#` as it needs.
 fn sql_literal(sql: &str) -> String {
+    if sql.is_empty() {
+        return "\"\"".into();
+    }
     let hashes = (1..).find(|n| !sql.contains(&format!("\"{}", "#".repeat(*n)))).unwrap_or(1);
     let h = "#".repeat(hashes);
     format!("r{h}\"{sql}\"{h}")
@@ -180,12 +221,17 @@ fn run_sql_line(dialect: Dialect, step: &RawStep, forward: bool) -> String {
         Dialect::MySql => "MySql",
         Dialect::Sqlite => "Sqlite",
     };
-    let (sql, undo) = if forward { (&step.create, &step.drop) } else { (&step.drop, &step.create) };
+    let (sql, undo, note) = match (forward, &step.table) {
+        // Its table's creation and drop come after and before it: nothing to undo alone.
+        (true, Some(_)) => (&step.create, String::new(), " (its table's drop drops it)"),
+        (true, None) => (&step.create, step.drop.clone(), ""),
+        (false, _) => (&step.drop, step.create.clone(), ""),
+    };
     format!(
-        "    // {}\n    m.run_sql_for(\n        Dialect::{d},\n        {},\n        Some({}),\n    );",
+        "    // {}{note}\n    m.run_sql_for(\n        Dialect::{d},\n        {},\n        Some({}),\n    );",
         step.what,
         sql_literal(sql),
-        sql_literal(undo)
+        sql_literal(&undo)
     )
 }
 
@@ -264,7 +310,8 @@ impl Config {
         let line = |s: &&RawStep, forward| run_sql_line(adoption.dialect, s, forward);
         let up_first: Vec<String> = first.iter().map(|s| line(s, true)).collect();
         let up_last: Vec<String> = last.iter().map(|s| line(s, true)).collect();
-        let down_first: Vec<String> = last.iter().rev().map(|s| line(s, false)).collect();
+        // The rollback drops the tables, and with them what belongs to them.
+        let down_first: Vec<String> = last.iter().rev().filter(|s| s.table.is_none()).map(|s| line(s, false)).collect();
         let down_last: Vec<String> = first.iter().rev().map(|s| line(s, false)).collect();
         let mut text = std::fs::read_to_string(&migration).map_err(Error::io("reading", &migration))?;
         let edits = [

@@ -88,7 +88,7 @@ fn inspect(
 ) -> Result<String, migrations_build::Error> {
     use migrations_build::adopt::{Adoption, RawStep};
     use migrations_runtime::any::redact;
-    use migrations_runtime::introspect::{inspect, InspectOptions};
+    use migrations_runtime::introspect::{inspect, InspectOptions, RawKind};
     use migrations_runtime::{AnyConnection, Connection};
     let failed =
         |e: migrations_runtime::MigrateError| migrations_build::Error::Usage(format!("inspect {}: {e}", redact(url)));
@@ -109,6 +109,7 @@ fn inspect(
             what: o.to_string(),
             create: o.create.clone(),
             drop: o.drop_sql(dialect),
+            table: o.table.clone().filter(|_| matches!(o.kind, RawKind::Index | RawKind::Trigger)),
             before_tables: o.comes_before_tables(),
         })
         .collect();

@@ -66,10 +66,15 @@ fn table_as_seen(t: &Table, dialect: Dialect) -> Table {
 fn column_as_seen(c: &Column, dialect: Dialect) -> Column {
     let mut seen = c.clone();
     seen.ty = types::as_reported(&c.ty, dialect);
-    // SQLite's auto-increment key is the 64-bit rowid, whatever the declared width.
+    // SQLite's auto-increment key is the 64-bit rowid, whatever the declared width; and
+    // every integer it stores takes what it needs of 8 bytes, so `INTEGER` and `BIGINT`
+    // are two names for one type there.
     if dialect == Dialect::Sqlite && c.auto_increment {
         seen.ty = crate::ColumnType::BigInt;
         seen.nullable = false;
+    }
+    if dialect == Dialect::Sqlite && matches!(seen.ty, crate::ColumnType::SmallInt | crate::ColumnType::Integer) {
+        seen.ty = crate::ColumnType::BigInt;
     }
     seen.default = c.default.as_ref().and_then(|d| defaults::as_reported(d, &c.ty, dialect));
     if dialect == Dialect::Sqlite {

@@ -77,15 +77,21 @@ pub fn raw_change(sql: &str) -> Option<RawChange> {
         words.get(i).map(|w| w.split('(').next().unwrap_or(w).to_string()).filter(|w| !w.is_empty())
     };
     if is(0, "ALTER") && is(1, "TABLE") {
-        // ALTER TABLE [IF EXISTS] [ONLY] t ADD|DROP CONSTRAINT name
-        let at = upper.iter().position(|w| w == "CONSTRAINT")?;
-        let name = name_from(at + 1)?;
-        let named = RawName::new("constraint", &name);
-        return match upper.get(at - 1).map(String::as_str) {
-            Some("ADD") => Some(RawChange::Creates(named)),
-            Some("DROP") => Some(RawChange::Drops(named)),
-            _ => None,
+        // ALTER TABLE t ADD|DROP CONSTRAINT name; MySQL's ADD [UNIQUE] KEY|INDEX name,
+        // DROP KEY|INDEX name and DROP FOREIGN KEY name.
+        let at = upper.iter().position(|w| w == "ADD" || w == "DROP")?;
+        let mut i = at + 1;
+        while upper.get(i).is_some_and(|w| matches!(w.as_str(), "UNIQUE" | "FULLTEXT" | "SPATIAL")) {
+            i += 1;
+        }
+        let (kind, name_at) = match upper.get(i).map(String::as_str)? {
+            "CONSTRAINT" => ("constraint", i + 1),
+            "FOREIGN" if is(i + 1, "KEY") => ("constraint", i + 2),
+            "KEY" | "INDEX" => ("index", i + 1),
+            _ => return None,
         };
+        let named = RawName::new(kind, &name_from(name_at)?);
+        return Some(if upper[at] == "ADD" { RawChange::Creates(named) } else { RawChange::Drops(named) });
     }
     let creates = is(0, "CREATE");
     if !creates && !is(0, "DROP") {
@@ -178,6 +184,16 @@ mod tests {
         assert_eq!(
             creates("ALTER TABLE audit_log ADD CONSTRAINT audit_actor_fk FOREIGN KEY (a) REFERENCES users (id)"),
             ("constraint", "audit_actor_fk".into())
+        );
+        assert_eq!(
+            creates("ALTER TABLE `comments` ADD KEY `comments_task_created` (`task_id`,`created_at` DESC)"),
+            ("index", "comments_task_created".into())
+        );
+        assert_eq!(creates("ALTER TABLE `t` ADD UNIQUE INDEX `u` (`a`)"), ("index", "u".into()));
+        assert_eq!(raw_change("ALTER TABLE `t` DROP INDEX `u`"), Some(RawChange::Drops(RawName::new("index", "u"))));
+        assert_eq!(
+            raw_change("ALTER TABLE `t` DROP FOREIGN KEY `fk`"),
+            Some(RawChange::Drops(RawName::new("constraint", "fk")))
         );
         assert_eq!(raw_change("UPDATE users SET a = 1"), None);
         assert_eq!(raw_change("CREATE TABLE x (a int)"), None);

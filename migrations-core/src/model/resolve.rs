@@ -131,20 +131,8 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
         }
     }
 
-    // Index and constraint names share one namespace per schema on PostgreSQL and SQLite.
-    let mut owners: BTreeMap<&str, &str> = BTreeMap::new();
-    for t in schema.tables.values() {
-        for name in t.object_names() {
-            if let Some(other) = owners.insert(name, &t.name) {
-                let (mi, span) = models
-                    .iter()
-                    .enumerate()
-                    .find(|(_, m)| m.table.name == t.name)
-                    .map_or((0, proc_macro2::Span::call_site()), |(i, m)| (i, m.span));
-                cx.error_at(mi, span, format!("the index or constraint name `{name}` is used twice (on `{other}` and `{}`); names must be unique in the whole schema", t.name));
-            }
-        }
-    }
+    // Index and constraint names that clash are a matter of the target databases:
+    // `portability::check` (PostgreSQL and SQLite share one namespace per schema).
 
     let mut intent = Intent::default();
     for m in &models {

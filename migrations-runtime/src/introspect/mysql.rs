@@ -153,8 +153,14 @@ async fn indexes<C: Connection>(
     for (name, (columns, unique, plain)) in by_name {
         if name == "PRIMARY" {
             table.primary_key = columns;
-        } else if table.foreign_keys.iter().any(|fk| fk.name == name && fk.columns == columns) && !unique {
-            // The index MySQL made for a foreign key, under the key's name.
+        } else if !unique
+            && table
+                .foreign_keys
+                .iter()
+                .any(|fk| fk.columns == columns && (fk.name == name || columns.first() == Some(&name)))
+        {
+            // The index MySQL made for a foreign key: under the key's name, or under its
+            // first column's when the key was declared on the column.
         } else if !plain {
             let create = index_definition(conn, table, &name).await?;
             raw.push(RawObject { kind: RawKind::Index, name, table: Some(table.name.clone()), create });

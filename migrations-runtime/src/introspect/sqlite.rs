@@ -63,7 +63,9 @@ async fn read_table<C: Connection>(
             name: text(row, 0),
             default: opt(row, 3).and_then(|d| default_value(&d, &ty, D)),
             ty,
-            nullable: !yes(row, 2) && !rowid,
+            // A key column is NOT NULL to every other database and to the models; SQLite,
+            // for old times' sake, lets a key not declared NOT NULL hold NULLs.
+            nullable: !yes(row, 2) && position == 0,
             auto_increment: rowid,
             comment: None,
         });
