@@ -37,3 +37,26 @@ pub async fn check_live_ignoring(db: &mut TestDb, schema: &Schema, ignore: &[&st
         Err(drift.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
     }
 }
+
+/// Adopts what `db` holds into a new crate in a temporary folder (what `cargo chakra
+/// inspect` does, without building the crate), and returns the snapshot it wrote and
+/// what it reported. The folder is removed.
+pub async fn adopt_in_fresh_crate(
+    db: &mut TestDb,
+) -> Result<(Schema, migrations_build::adopt::Adopted), migrations_build::Error> {
+    let read = live_schema(db).await;
+    let dir = std::env::temp_dir().join(crate::db::unique_name("adopted"));
+    std::fs::create_dir_all(dir.join("src")).expect("create the crate");
+    std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"adopted\"\nversion = \"0.1.0\"\nedition = \"2021\"\n")
+        .expect("write Cargo.toml");
+    std::fs::write(dir.join("src/main.rs"), "fn main() {}\n").expect("write main.rs");
+    let mut config = migrations_build::Config::new();
+    config.manifest_dir(&dir).cargo_output(false);
+    let adoption = migrations_build::adopt::Adoption::of(db.dialect, read);
+    let adopted = config.adopt(&adoption);
+    let snapshot = std::fs::read_to_string(dir.join(".chakra/snapshot.toml"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let adopted = adopted?;
+    let snapshot = migrations_core::snapshot::from_toml(&snapshot.expect("the snapshot")).expect("read the snapshot");
+    Ok((snapshot, adopted))
+}

@@ -53,6 +53,27 @@ pub struct Adoption {
     pub raw: Vec<RawStep>,
 }
 
+#[cfg(feature = "cli")]
+impl Adoption {
+    /// A schema read with `migrations_runtime::introspect::inspect`, to adopt: the
+    /// tables as they are, every other object as a raw step with its drop.
+    pub fn of(dialect: Dialect, inspected: migrations_runtime::introspect::Inspected) -> Adoption {
+        use migrations_runtime::introspect::RawKind;
+        let raw = inspected
+            .objects
+            .iter()
+            .map(|o| RawStep {
+                what: o.to_string(),
+                create: o.create.clone(),
+                drop: o.drop_sql(dialect),
+                table: o.table.clone().filter(|_| matches!(o.kind, RawKind::Index | RawKind::Trigger)),
+                before_tables: o.comes_before_tables(),
+            })
+            .collect();
+        Adoption { dialect, schema: inspected.schema, raw }
+    }
+}
+
 /// What [`Config::adopt`] wrote.
 #[derive(Debug, Clone)]
 pub struct Adopted {
@@ -71,7 +92,12 @@ impl Adopted {
     pub fn coverage(&self) -> String {
         let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
         for what in &self.as_sql {
-            *kinds.entry(what.split(' ').next().unwrap_or("object")).or_default() += 1;
+            let kind = if what.starts_with("materialized view") {
+                "materialized view"
+            } else {
+                what.split(' ').next().unwrap_or("object")
+            };
+            *kinds.entry(kind).or_default() += 1;
         }
         let detail: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
         let total = self.in_models + self.as_sql.len();
@@ -93,8 +119,12 @@ impl Adopted {
 /// indexes that are not constraints, and foreign keys over several columns or to a
 /// column that is neither the primary key nor unique.
 fn split(schema: &Schema, dialect: Dialect) -> Result<(Schema, Vec<RawStep>)> {
-    // (what, the operation that creates it, the one that drops it)
-    let mut moved: Vec<(String, Option<String>, Operation, Operation)> = Vec::new();
+    // (what, its table when the table's drop drops it, the operation that creates it,
+    // the one that drops it, and the one that takes it out of the models)
+    let mut moved: Vec<(String, Option<String>, Operation, Operation, Operation)> = Vec::new();
+    // What the drops are rendered against: the schema, with a unique that MySQL or
+    // SQLite drops as an index listed as one.
+    let mut drops_on = schema.clone();
     for table in schema.tables.values() {
         let name = || table.name.clone();
         for ix in table.indexes.iter().filter(|ix| ix.unique) {
@@ -103,7 +133,41 @@ fn split(schema: &Schema, dialect: Dialect) -> Result<(Schema, Vec<RawStep>)> {
                 Some(name()),
                 Operation::CreateIndex { table: name(), index: ix.clone() },
                 Operation::DropIndex { table: name(), index: ix.clone() },
+                Operation::DropIndex { table: name(), index: ix.clone() },
             ));
+        }
+        // The models hold one unique per set of columns; another is SQL (on MySQL and
+        // SQLite a unique index, which is what it is there).
+        let mut seen: Vec<&Vec<String>> = Vec::new();
+        for u in &table.uniques {
+            if !seen.contains(&&u.columns) {
+                seen.push(&u.columns);
+                continue;
+            }
+            let (create, drop) = if dialect == Dialect::Postgres {
+                let constraint = Constraint::Unique(u.clone());
+                (
+                    Operation::AddConstraint { table: name(), constraint: constraint.clone() },
+                    Operation::RemoveConstraint { table: name(), constraint },
+                )
+            } else {
+                let index = migrations_core::schema::Index {
+                    name: u.name.clone(),
+                    columns: u.columns.clone(),
+                    unique: true,
+                    explicit_name: true,
+                };
+                if let Some(t) = drops_on.tables.get_mut(&table.name) {
+                    t.indexes.push(index.clone());
+                }
+                (
+                    Operation::CreateIndex { table: name(), index: index.clone() },
+                    Operation::DropIndex { table: name(), index },
+                )
+            };
+            let what = if dialect == Dialect::Postgres { "constraint" } else { "index" };
+            let out = Operation::RemoveConstraint { table: name(), constraint: Constraint::Unique(u.clone()) };
+            moved.push((format!("{what} {} on {}", u.name, table.name), None, create, drop, out));
         }
         for fk in &table.foreign_keys {
             let to_key = schema.table(&fk.ref_table).is_some_and(|r| {
@@ -125,6 +189,7 @@ fn split(schema: &Schema, dialect: Dialect) -> Result<(Schema, Vec<RawStep>)> {
                 format!("constraint {} on {}", fk.name, table.name),
                 None,
                 Operation::AddConstraint { table: name(), constraint: constraint.clone() },
+                Operation::RemoveConstraint { table: name(), constraint: constraint.clone() },
                 Operation::RemoveConstraint { table: name(), constraint },
             ));
         }
@@ -134,18 +199,18 @@ fn split(schema: &Schema, dialect: Dialect) -> Result<(Schema, Vec<RawStep>)> {
     if dialect == Dialect::Sqlite {
         same_integer_width(&mut kept);
     }
-    for (_, _, _, drop) in &moved {
-        kept.apply(drop).map_err(|e| Error::Usage(e.to_string()))?;
+    for (_, _, _, _, out) in &moved {
+        kept.apply(out).map_err(|e| Error::Usage(e.to_string()))?;
     }
     let sql = |op: &Operation, on: &Schema| -> Result<String> {
         render(op, on, dialect).map(|s| s.join(";\n")).map_err(|e| Error::Usage(e.to_string()))
     };
     let mut raw = Vec::new();
-    for (what, table, create, drop) in &moved {
+    for (what, table, create, drop, _) in &moved {
         raw.push(RawStep {
             what: what.clone(),
             create: sql(create, &kept)?,
-            drop: sql(drop, schema)?,
+            drop: sql(drop, &drops_on)?,
             table: table.clone(),
             before_tables: false,
         });
@@ -261,6 +326,9 @@ impl Config {
             .map(|r| dir.join(r))
             .find(|p| p.is_file())
             .ok_or_else(|| Error::Usage(format!("{} has neither src/lib.rs nor src/main.rs", dir.display())))?;
+        if adoption.schema.tables.is_empty() {
+            return Err(Error::Usage("the database holds no table to adopt (check the URL, and --schema)".into()));
+        }
         let (schema, mut raw) = split(&adoption.schema, adoption.dialect)?;
         raw.extend(adoption.raw.iter().cloned());
 
@@ -350,7 +418,7 @@ impl Config {
             models: written,
             migration,
             in_models: schema.tables.values().map(objects).sum(),
-            as_sql: raw.iter().map(|s| s.what.clone()).collect(),
+            as_sql: first.iter().chain(&last).map(|s| s.what.clone()).collect(),
         })
     }
 }

@@ -207,8 +207,10 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
                 // A foreign key gets an index unless the column is a key or says not.
                 let covered =
                     unique_fields.contains(&column.name.as_str()) || (single_pk && table.primary_key[0] == column.name);
-                if !indexed && !covered {
-                    opts.push("index = false".into());
+                match (indexed, covered) {
+                    (false, false) => opts.push("index = false".into()),
+                    (true, true) => opts.push("index".into()),
+                    _ => {}
                 }
             }
             None if indexed => opts.push("index".into()),

@@ -86,9 +86,9 @@ fn inspect(
     schema: Option<String>,
     tables: Option<Vec<String>>,
 ) -> Result<String, migrations_build::Error> {
-    use migrations_build::adopt::{Adoption, RawStep};
+    use migrations_build::adopt::Adoption;
     use migrations_runtime::any::redact;
-    use migrations_runtime::introspect::{inspect, InspectOptions, RawKind};
+    use migrations_runtime::introspect::{inspect, InspectOptions};
     use migrations_runtime::{AnyConnection, Connection};
     let failed =
         |e: migrations_runtime::MigrateError| migrations_build::Error::Usage(format!("inspect {}: {e}", redact(url)));
@@ -102,18 +102,7 @@ fn inspect(
         let inspected = inspect(&mut conn, &InspectOptions { schema, tables }).await.map_err(failed)?;
         Ok::<_, migrations_build::Error>((dialect, inspected))
     })?;
-    let raw = inspected
-        .objects
-        .iter()
-        .map(|o| RawStep {
-            what: o.to_string(),
-            create: o.create.clone(),
-            drop: o.drop_sql(dialect),
-            table: o.table.clone().filter(|_| matches!(o.kind, RawKind::Index | RawKind::Trigger)),
-            before_tables: o.comes_before_tables(),
-        })
-        .collect();
-    let adopted = config.adopt(&Adoption { dialect, schema: inspected.schema, raw })?;
+    let adopted = config.adopt(&Adoption::of(dialect, inspected))?;
     let mut lines = vec![format!(
         "adopted {} ({} tables): wrote {} model files under src/models/ and {}",
         redact(url),
