@@ -262,8 +262,8 @@ impl Connection for AnyConnection {
         delegate!(self, c => c.foreign_key_problems().await)
     }
 
-    async fn triggers_of(&mut self, table: &str) -> Result<Vec<String>, sqlx::Error> {
-        delegate!(self, c => c.triggers_of(table).await)
+    async fn dependents_of(&mut self, table: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+        delegate!(self, c => c.dependents_of(table).await)
     }
 }
 

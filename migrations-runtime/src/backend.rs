@@ -111,8 +111,9 @@ pub trait Connection: Send {
     /// Releases the run's lock.
     async fn unlock(&mut self) -> Result<(), MigrateError>;
 
-    /// SQLite: the `CREATE TRIGGER` statements of `table` (a table rebuild drops them).
-    async fn triggers_of(&mut self, table: &str) -> Result<Vec<String>, sqlx::Error> {
+    /// SQLite: the indexes and triggers of `table`, each as its name and its `CREATE`
+    /// statement, indexes first (a table rebuild drops them with the table).
+    async fn dependents_of(&mut self, table: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
         let _ = table;
         Ok(Vec::new())
     }
@@ -617,11 +618,13 @@ mod sqlite {
             Ok(())
         }
 
-        async fn triggers_of(&mut self, table: &str) -> Result<Vec<String>, sqlx::Error> {
-            sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name")
-                .bind(table)
-                .fetch_all(self)
-                .await
+        async fn dependents_of(&mut self, table: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+            sqlx::query_as(
+                "SELECT name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? AND sql IS NOT NULL ORDER BY type = 'trigger', name",
+            )
+            .bind(table)
+            .fetch_all(self)
+            .await
         }
 
         async fn foreign_key_problems(&mut self) -> Result<Vec<String>, sqlx::Error> {

@@ -263,8 +263,9 @@ chakra_tests::on_each_backend!(drafts_in_development:
     mariadb => changed_draft_is_replaced_in_development_on_mariadb,
 );
 
-/// A SQLite table rebuild keeps the table's rows, indexes and triggers; a trigger that
-/// cannot be re-created stops the migration with nothing kept.
+/// A SQLite table rebuild keeps the table's rows, indexes and triggers, and the indexes no
+/// model declares (partial, expression: hand-written or adopted); a trigger that cannot
+/// be re-created stops the migration with nothing kept.
 #[tokio::test]
 async fn sqlite_rebuild_keeps_rows_indexes_and_triggers() {
     let Some(mut db) = TestDb::create(migrations_core::Dialect::Sqlite, "rebuild").await else { return };
@@ -278,9 +279,20 @@ async fn sqlite_rebuild_keeps_rows_indexes_and_triggers() {
         "CREATE TABLE audit (what TEXT NOT NULL)".into(),
         "CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit (what) VALUES ('new ' || NEW.username); END".into(),
         "INSERT INTO users (username, email) VALUES ('ada', 'ada@example.com')".into(),
+        "CREATE UNIQUE INDEX users_email_lower ON users (lower(email))".into(),
+        "CREATE INDEX users_with_email ON users (username) WHERE email IS NOT NULL".into(),
     ])
     .await;
+    let hand_made =
+        "SELECT name FROM sqlite_master WHERE name IN ('users_email_lower', 'users_with_email') ORDER BY name";
     let steps = migrator.apply(&mut conn).await.expect("rebuild");
+    assert_eq!(
+        db.query_strings(hand_made).await,
+        ["users_email_lower", "users_with_email"],
+        "kept through the rebuild"
+    );
+    let duplicate = db.execute("INSERT INTO users (username, email) VALUES ('ada2', 'ADA@example.com')").await;
+    assert!(duplicate.is_err(), "the expression unique still holds");
     assert!(
         steps[0].statements.iter().any(|s| s.starts_with("CREATE TABLE \"_chakra_new_users\"")),
         "{:?}",
@@ -293,8 +305,9 @@ async fn sqlite_rebuild_keeps_rows_indexes_and_triggers() {
     db.execute_all(&["INSERT INTO users (username) VALUES ('grace')".into()]).await;
     assert_eq!(db.query_strings("SELECT what FROM audit ORDER BY what").await, ["new ada", "new grace"]);
 
-    // Rolling back rebuilds again; the trigger survives that too.
+    // Rolling back rebuilds again; the trigger and the indexes survive that too.
     migrator.rollback(&mut conn, &RollbackTarget::LastBatch, false).await.expect("rollback");
+    assert_eq!(db.query_strings(hand_made).await, ["users_email_lower", "users_with_email"]);
     db.execute_all(&["INSERT INTO users (username) VALUES ('linus')".into()]).await;
     assert_eq!(db.query_strings("SELECT what FROM audit WHERE what = 'new linus'").await, ["new linus"]);
 

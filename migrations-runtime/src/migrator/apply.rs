@@ -19,7 +19,7 @@ use super::plan::Planned;
 use super::rollback::stored_reverse;
 use super::transaction::Record;
 use super::units::{
-    is_phased, render_error, restore_triggers, run_batch, saved_triggers, statements_of, texts, units_of, Unit,
+    is_phased, render_error, restore_dependents, run_batch, saved_dependents, statements_of, texts, units_of, Unit,
 };
 use super::Migrator;
 
@@ -381,9 +381,9 @@ impl Migrator {
                 conn.insert_applied(&row).await.map(|()| true).map_err(MigrateError::db("recording a faked migration"))
             } else if atomic {
                 let triggers = if rebuild {
-                    saved_triggers(conn, &statements)
+                    saved_dependents(conn, &statements)
                         .await
-                        .map_err(MigrateError::db("reading the triggers of a table to rebuild"))
+                        .map_err(MigrateError::db("reading the triggers and indexes of a table to rebuild"))
                 } else {
                     Ok(Vec::new())
                 };
@@ -392,7 +392,7 @@ impl Migrator {
                         .run_statements(conn, &key, &statements, "nothing of this run was kept (one transaction)")
                         .await
                     {
-                        Ok(()) => restore_triggers(conn, &key, &triggers).await,
+                        Ok(()) => restore_dependents(conn, &key, &triggers).await,
                         Err(e) => Err(e),
                     },
                     Err(e) => Err(e),

@@ -10,7 +10,7 @@ use crate::error::MigrateError;
 use crate::history::Applied;
 
 use super::lock_wait::{begin_sql, LockWaits};
-use super::units::{precheck, restore_triggers, run_batch, run_unit, saved_triggers, Unit};
+use super::units::{precheck, restore_dependents, run_batch, run_unit, saved_dependents, Unit};
 use super::Migrator;
 
 /// The history change made in the same transaction as a migration's statements.
@@ -96,13 +96,14 @@ impl Migrator {
                 return Ok(false);
             }
         }
-        // A table rebuild drops the table's triggers with it: keep them to re-create.
+        // A table rebuild drops the table's triggers and indexes with it: keep what the
+        // migration does not re-create, to re-create it.
         let triggers = if rebuild {
-            match saved_triggers(conn, statements).await {
+            match saved_dependents(conn, statements).await {
                 Ok(t) => t,
                 Err(e) => {
                     let _ = conn.execute("ROLLBACK").await;
-                    return Err(MigrateError::db("reading the triggers of a table to rebuild")(e));
+                    return Err(MigrateError::db("reading the triggers and indexes of a table to rebuild")(e));
                 }
             }
         } else {
@@ -117,7 +118,7 @@ impl Migrator {
             )
             .await;
         if outcome.is_ok() {
-            outcome = restore_triggers(conn, key, &triggers).await;
+            outcome = restore_dependents(conn, key, &triggers).await;
         }
         if outcome.is_ok() && rebuild {
             outcome = match conn.foreign_key_problems().await {

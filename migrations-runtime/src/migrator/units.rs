@@ -170,25 +170,38 @@ pub(super) fn statements_of(
         .map_err(|source| MigrateError::Render { id: id.to_string(), source: Box::new(source) })
 }
 
-/// The `CREATE TRIGGER` statements of every table the units rebuild.
-pub(super) async fn saved_triggers<C: Connection>(conn: &mut C, units: &[Unit]) -> Result<Vec<String>, sqlx::Error> {
-    let mut triggers = Vec::new();
+/// What a SQLite table rebuild would lose, as the `CREATE` statements that bring it
+/// back: the triggers of every table the units rebuild, and the indexes the migration
+/// knows nothing about (hand-written or adopted: partial and expression indexes). An
+/// index the migration's own SQL names is the rebuild's business (re-created from the
+/// models, or dropped).
+pub(super) async fn saved_dependents<C: Connection>(conn: &mut C, units: &[Unit]) -> Result<Vec<String>, sqlx::Error> {
+    let mut saved = Vec::new();
     for table in rebuilt_tables(units) {
-        triggers.extend(conn.triggers_of(&table).await?);
+        for (name, sql) in conn.dependents_of(&table).await? {
+            // CREATE [TEMP] TRIGGER ...
+            let trigger = sql.split_whitespace().take(3).any(|w| w.eq_ignore_ascii_case("TRIGGER"));
+            let quoted = Dialect::Sqlite.quote(&name);
+            let named = units.iter().any(|u| matches!(u, Unit::Sql(s) if s.sql.contains(&quoted)));
+            if trigger || !named {
+                saved.push(sql);
+            }
+        }
     }
-    Ok(triggers)
+    Ok(saved)
 }
 
-/// Re-creates triggers a rebuild dropped; one that no longer fits stops the migration.
-pub(super) async fn restore_triggers<C: Connection>(
+/// Re-creates the triggers and indexes a rebuild dropped; one that no longer fits (it
+/// uses a column the migration removes) stops the migration.
+pub(super) async fn restore_dependents<C: Connection>(
     conn: &mut C,
     key: &str,
-    triggers: &[String],
+    saved: &[String],
 ) -> Result<(), MigrateError> {
-    for trigger in triggers {
-        if let Err(e) = conn.execute(trigger).await {
+    for sql in saved {
+        if let Err(e) = conn.execute(sql).await {
             return Err(MigrateError::Usage(format!(
-                "migration {key} rebuilt a table, and its trigger could not be re-created, so nothing of the migration was kept:\n  {trigger}\n  the database said: {e}\n  drop or change the trigger in an earlier migration"
+                "migration {key} rebuilt a table, and a trigger or index of it could not be re-created, so nothing of the migration was kept:\n  {sql}\n  the database said: {e}\n  drop or change it in an earlier migration"
             )));
         }
     }

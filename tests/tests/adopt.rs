@@ -1,0 +1,173 @@
+//! Adopting a database that already exists, in one command, on real servers and with a
+//! real `cargo build`: a 33-table application grown by hand as plain SQL (PostgreSQL:
+//! `fixtures/adopt/postgres.sql` and `postgres_app.sql`; MariaDB: `mysql.sql`; SQLite:
+//! `sqlite.sql`), with rows.
+//!
+//! `cargo chakra inspect --url` writes the models, the snapshot and a sealed baseline and
+//! prints its coverage; the next build drafts nothing; `migrate baseline` records the
+//! baseline on that database and `verify --strict` finds nothing; two model changes are
+//! sealed, applied, verified and rolled back, and every row is still there. On an empty
+//! database the baseline applies, verifies, and rolls back to nothing.
+
+use chakra_tests::db::TestDb;
+use chakra_tests::temp_crate::{Run, TempCrate};
+use migrations_core::Dialect;
+
+const POSTGRES: &[&str] =
+    &[include_str!("../fixtures/adopt/postgres.sql"), include_str!("../fixtures/adopt/postgres_app.sql")];
+const MARIADB: &[&str] = &[include_str!("../fixtures/adopt/mysql.sql")];
+const SQLITE: &[&str] = &[include_str!("../fixtures/adopt/sqlite.sql")];
+
+/// An application crate with no model yet, mounting the `migrate` command over its
+/// embedded migrations; dates from `chrono`, JSON from `serde_json`.
+fn application() -> TempCrate {
+    let krate = TempCrate::new("adopt", "");
+    std::fs::remove_file(krate.dir.join("src/models.rs")).expect("no models yet");
+    krate.write(
+        "Cargo.toml",
+        &format!(
+            r#"[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+migrations-runtime = {{ path = {runtime}, features = ["postgres", "mysql", "sqlite"] }}
+chrono = "0.4"
+serde_json = "1"
+clap = {{ version = "4", features = ["derive"] }}
+tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
+
+[build-dependencies]
+migrations-build = {{ path = {build}, default-features = false }}
+
+[workspace]
+"#,
+            name = krate.name,
+            runtime = TempCrate::path_to("migrations-runtime"),
+            build = TempCrate::path_to("migrations-build"),
+        ),
+    );
+    krate.write(
+        "src/main.rs",
+        r#"use clap::Parser;
+
+pub static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::embed_migrations!();
+
+#[derive(Parser)]
+enum Cli {
+    /// Database migrations.
+    #[command(subcommand)]
+    Migrate(migrations_runtime::cli::MigrateCommand),
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let Cli::Migrate(command) = Cli::parse();
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    command.run(&migrations_runtime::Migrator::new(&MIGRATIONS), &url).await
+}
+"#,
+    );
+    krate
+}
+
+fn ok(run: Run, what: &str) -> String {
+    assert!(run.ok, "{what} failed:\n{}\n{}", run.stdout, run.stderr);
+    run.stdout
+}
+
+/// The rows of the tables every fixture fills, as one line.
+async fn rows(db: &mut TestDb) -> String {
+    let mut counts = Vec::new();
+    for table in ["organizations", "users", "projects", "tasks", "invoices", "memberships", "comments"] {
+        let sql = format!("SELECT CAST(count(*) AS CHAR(20)) FROM {}", db.dialect.quote(table));
+        let sql = if db.dialect == Dialect::Postgres { sql.replace("CHAR(20)", "TEXT") } else { sql };
+        counts.push(format!("{table}={}", db.query_strings(&sql).await.concat()));
+    }
+    counts.join(" ")
+}
+
+/// Adds `field` (with its attribute lines) at the end of the struct in `file`.
+fn add_field(krate: &TempCrate, file: &str, field: &str) {
+    let text = krate.read(file);
+    let end = text.rfind("}\n").expect("the struct's end");
+    krate.write(file, &format!("{}{field}\n{}", &text[..end], &text[end..]));
+}
+
+async fn adopt_in_one_command(dialect: Dialect, fixture: &[&str], raw_sql_kinds: &[&str]) {
+    let Some(mut db) = TestDb::create(dialect, "adopt").await else { return };
+    for sql in fixture {
+        db.execute(sql).await.expect("the hand-grown schema");
+    }
+    let before = rows(&mut db).await;
+    let krate = application();
+
+    // One command: models, snapshot, sealed baseline, and what went into it as SQL.
+    let inspected = ok(krate.chakra(&["inspect", "--url", &db.url]), "cargo chakra inspect");
+    assert!(inspected.contains("(33 tables)"), "{inspected}");
+    let coverage = inspected.lines().find(|l| l.starts_with("coverage: ")).expect("a coverage line");
+    for kind in raw_sql_kinds {
+        assert!(coverage.contains(kind), "{dialect}: no {kind} as raw SQL: {coverage}");
+    }
+    assert_eq!(krate.migrations(), ["0001_baseline.rs"]);
+    let models = std::fs::read_dir(krate.dir.join("src/models")).expect("src/models").count();
+    assert_eq!(models, 34, "a file per table and mod.rs");
+
+    // The models compile, and the next build drafts nothing.
+    ok(krate.build(&[]), "cargo build");
+    assert_eq!(krate.migrations(), ["0001_baseline.rs"], "the build drafted a change");
+
+    // On the database it was read from: recorded after checking, then no drift at all.
+    let app = |args: &[&str], url: &str| krate.run(args, &[("DATABASE_URL", url)]);
+    let baseline = ok(app(&["migrate", "baseline", "0001_baseline"], &db.url), "migrate baseline");
+    assert!(baseline.contains("recorded 1 migration as applied, ran none"), "{baseline}");
+    ok(app(&["migrate", "verify", "--strict"], &db.url), "verify after the baseline");
+
+    // Two model changes: a nullable column, and a NOT NULL one with a default.
+    add_field(&krate, "src/models/users.rs", "    pub nickname: Option<String>,");
+    add_field(&krate, "src/models/organizations.rs", "    #[model(default = 5)]\n    pub seats: i32,");
+    ok(krate.build(&[]), "the build after two model changes");
+    assert_eq!(krate.migrations().len(), 2, "one draft: {:?}", krate.migrations());
+    ok(krate.chakra(&["seal"]), "cargo chakra seal");
+    ok(krate.build(&[]), "the build after sealing");
+    ok(app(&["migrate", "apply"], &db.url), "migrate apply");
+    ok(app(&["migrate", "verify", "--strict"], &db.url), "verify after the change");
+    ok(app(&["migrate", "rollback", "--yes"], &db.url), "migrate rollback");
+    ok(app(&["migrate", "verify", "--strict"], &db.url), "verify after the rollback");
+    assert_eq!(rows(&mut db).await, before, "every row kept");
+
+    // A hand-made drift of something only the baseline's SQL declares is found.
+    db.execute("DROP VIEW open_tasks").await.expect("drop the view");
+    let verify = app(&["migrate", "verify"], &db.url);
+    assert!(!verify.ok && verify.stderr.contains("view open_tasks is missing"), "{}", verify.stderr);
+
+    // On an empty database the baseline (and the change) applies, verifies and rolls back.
+    let Some(empty) = TestDb::create(dialect, "adopt_empty").await else { return };
+    ok(app(&["migrate", "apply"], &empty.url), "migrate apply on an empty database");
+    ok(app(&["migrate", "verify", "--strict"], &empty.url), "verify on the new database");
+    ok(app(&["migrate", "rollback", "--yes"], &empty.url), "roll everything back");
+    ok(app(&["migrate", "verify", "--strict"], &empty.url), "verify after rolling everything back");
+    let mut empty = empty;
+    let left = chakra_tests::introspect::live_schema(&mut empty).await;
+    assert!(left.schema.tables.is_empty() && left.objects.is_empty(), "{dialect}: left behind: {left:#?}");
+    empty.destroy().await;
+    db.destroy().await;
+}
+
+#[tokio::test]
+async fn a_33_table_postgres_app_is_adopted_in_one_command() {
+    let kinds = ["constraint", "function", "index", "materialized view", "trigger", "type", "view"];
+    adopt_in_one_command(Dialect::Postgres, POSTGRES, &kinds).await;
+}
+
+#[tokio::test]
+async fn a_33_table_mariadb_app_is_adopted_in_one_command() {
+    adopt_in_one_command(Dialect::MySql, MARIADB, &["constraint", "function", "index", "trigger", "view"]).await;
+}
+
+#[tokio::test]
+async fn a_33_table_sqlite_app_is_adopted_in_one_command() {
+    adopt_in_one_command(Dialect::Sqlite, SQLITE, &["index", "trigger", "view"]).await;
+}
