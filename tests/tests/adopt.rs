@@ -171,3 +171,44 @@ async fn a_33_table_mariadb_app_is_adopted_in_one_command() {
 async fn a_33_table_sqlite_app_is_adopted_in_one_command() {
     adopt_in_one_command(Dialect::Sqlite, SQLITE, &["index", "trigger", "view"]).await;
 }
+
+/// `--tables` reads those tables and what belongs to them (a foreign key to a table left
+/// out goes into the baseline as SQL), `--schema` another PostgreSQL schema; a crate
+/// that has migrations already is refused, and so is a database with no table.
+#[tokio::test]
+async fn inspect_reads_what_it_is_asked_and_refuses_what_it_cannot_adopt() {
+    let Some(mut db) = TestDb::create(Dialect::Postgres, "adoptsome").await else { return };
+    for sql in POSTGRES {
+        db.execute(sql).await.expect("the hand-grown schema");
+    }
+    db.execute(
+        "CREATE SCHEMA billing; CREATE TABLE billing.ledger (id bigint PRIMARY KEY, amount numeric(12, 2) NOT NULL)",
+    )
+    .await
+    .expect("a second schema");
+
+    let some = application();
+    let out = ok(some.chakra(&["inspect", "--url", &db.url, "--tables", "users,projects"]), "inspect --tables");
+    assert!(out.contains("(2 tables)"), "{out}");
+    assert!(out.contains("constraint projects_org_fk on projects"), "a key to a table left out is SQL: {out}");
+    assert!(!out.contains("view open_tasks"), "objects of no table come only with every table: {out}");
+    let mut files: Vec<String> = std::fs::read_dir(some.dir.join("src/models"))
+        .expect("models")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["mod.rs", "projects.rs", "users.rs"]);
+    let again = some.chakra(&["inspect", "--url", &db.url]);
+    assert!(!again.ok && again.stderr.contains("already holds migrations"), "{}", again.stderr);
+
+    let billing = application();
+    let out = ok(billing.chakra(&["inspect", "--url", &db.url, "--schema", "billing"]), "inspect --schema");
+    assert!(out.contains("(1 table)"), "{out}");
+    assert!(billing.read("src/models/ledger.rs").contains("pub struct Ledger {"));
+
+    let nothing = application();
+    let out = nothing.chakra(&["inspect", "--url", &db.url, "--schema", "nothing_here"]);
+    assert!(!out.ok && out.stderr.contains("holds no table to adopt"), "{}", out.stderr);
+    assert!(!nothing.dir.join("src/models").exists() && nothing.migrations().is_empty(), "nothing written");
+    db.destroy().await;
+}

@@ -205,11 +205,28 @@ fn split(schema: &Schema, dialect: Dialect) -> Result<(Schema, Vec<RawStep>)> {
     let sql = |op: &Operation, on: &Schema| -> Result<String> {
         render(op, on, dialect).map(|s| s.join(";\n")).map_err(|e| Error::Usage(e.to_string()))
     };
+    // A foreign key to a table left out (`--tables`) is rendered against a stand-in for it.
+    let mut creates_on = kept.clone();
+    for (_, _, create, _, _) in &moved {
+        if let Operation::AddConstraint { table, constraint: Constraint::ForeignKey(fk) } = create {
+            if creates_on.table(&fk.ref_table).is_none() {
+                let own = schema.table(table);
+                let mut stand_in = Table::new(fk.ref_table.clone());
+                for (column, ours) in fk.ref_columns.iter().zip(&fk.columns) {
+                    let ty = own.and_then(|t| t.column(ours)).map(|c| c.ty.clone());
+                    stand_in
+                        .columns
+                        .push(migrations_core::Column::new(column, ty.unwrap_or(migrations_core::ColumnType::BigInt)));
+                }
+                creates_on.tables.insert(fk.ref_table.clone(), stand_in);
+            }
+        }
+    }
     let mut raw = Vec::new();
     for (what, table, create, drop, _) in &moved {
         raw.push(RawStep {
             what: what.clone(),
-            create: sql(create, &kept)?,
+            create: sql(create, &creates_on)?,
             drop: sql(drop, &drops_on)?,
             table: table.clone(),
             before_tables: false,

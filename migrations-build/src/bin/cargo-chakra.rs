@@ -104,9 +104,10 @@ fn inspect(
     })?;
     let adopted = config.adopt(&Adoption::of(dialect, inspected))?;
     let mut lines = vec![format!(
-        "adopted {} ({} tables): wrote {} model files under src/models/ and {}",
+        "adopted {} ({} table{}): wrote {} model files under src/models/ and {}",
         redact(url),
         adopted.models.len(),
+        if adopted.models.len() == 1 { "" } else { "s" },
         adopted.models.len() + 1,
         shown(&adopted.migration)
     )];
