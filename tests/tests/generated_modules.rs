@@ -144,3 +144,112 @@ fn both_foreign_key_spellings_read_the_same() {
     assert_eq!(old, new);
     assert_eq!(old.len(), 1);
 }
+
+/// What `cargo chakra inspect` writes for a database, read by people like any generated
+/// code: a model file per table (names the database gave kept where they are not the
+/// generated ones) and the baseline with its raw SQL steps. Written into a crate in a
+/// temporary folder; the date it was sealed on is left out.
+#[test]
+fn adopted_models_and_baseline() {
+    use migrations_build::adopt::{Adoption, RawStep};
+    use migrations_core::schema::{
+        Check, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Table, Unique,
+    };
+    use migrations_core::{Dialect, Schema};
+
+    let accounts = Table {
+        uniques: vec![Unique { name: "accounts_email_key".into(), columns: vec!["email".into()], explicit_name: true }],
+        checks: vec![Check { name: "accounts_karma_check".into(), expr: "(karma >= 0)".into() }],
+        comment: Some("People who sign in".into()),
+        ..Table::new("accounts")
+            .field(Column::new("id", ColumnType::BigInt).auto_increment())
+            .field(Column::new("email", ColumnType::Varchar(255)))
+            .field(Column::new("karma", ColumnType::Integer).default(DefaultValue::num("0")))
+            .field(Column::new("joined_at", ColumnType::TimestampTz).default(DefaultValue::expr("now()")))
+            .primary_key(&["id"])
+    };
+    let orders = Table {
+        foreign_keys: vec![ForeignKey {
+            name: "orders_account_id_fkey".into(),
+            columns: vec!["account_id".into()],
+            ref_table: "accounts".into(),
+            ref_columns: vec!["id".into()],
+            on_delete: FkAction::Cascade,
+            on_update: FkAction::NoAction,
+            explicit_name: true,
+        }],
+        indexes: vec![
+            Index {
+                name: "orders_account_idx".into(),
+                columns: vec!["account_id".into()],
+                unique: false,
+                explicit_name: true,
+            },
+            Index {
+                name: "orders_reference_key".into(),
+                columns: vec!["reference".into()],
+                unique: true,
+                explicit_name: true,
+            },
+        ],
+        ..Table::new("orders")
+            .field(Column::new("id", ColumnType::BigInt).auto_increment())
+            .field(Column::new("account_id", ColumnType::BigInt))
+            .field(Column::new("reference", ColumnType::Varchar(40)))
+            .field(Column::new("total", ColumnType::Decimal { precision: 12, scale: 2 }))
+            .field(Column::new("lines", ColumnType::Json).nullable())
+            .field(Column::new("tags", ColumnType::Custom("text[]".into())).default(DefaultValue::text("{}")))
+            .primary_key(&["id"])
+    };
+    let mut schema = Schema::new();
+    schema.tables.insert("accounts".into(), accounts);
+    schema.tables.insert("orders".into(), orders);
+    let raw = vec![
+        RawStep {
+            what: "function touch()".into(),
+            create: "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.joined_at := now(); RETURN NEW; END $$".into(),
+            drop: "DROP FUNCTION \"touch\"()".into(),
+            table: None,
+            before_tables: true,
+        },
+        RawStep {
+            what: "view big_orders".into(),
+            create: "CREATE VIEW big_orders AS SELECT id FROM orders WHERE total > 1000".into(),
+            drop: "DROP VIEW \"big_orders\"".into(),
+            table: None,
+            before_tables: false,
+        },
+        RawStep {
+            what: "trigger accounts_touch on accounts".into(),
+            create: "CREATE TRIGGER accounts_touch BEFORE UPDATE ON accounts FOR EACH ROW EXECUTE FUNCTION touch()".into(),
+            drop: "DROP TRIGGER \"accounts_touch\" ON \"accounts\"".into(),
+            table: Some("accounts".into()),
+            before_tables: false,
+        },
+    ];
+    let dir = std::env::temp_dir().join(chakra_tests::db::unique_name("adoptgen"));
+    std::fs::create_dir_all(dir.join("src")).expect("crate folder");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"shop\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nchrono = \"0.4\"\nrust_decimal = \"1\"\nserde_json = \"1\"\n",
+    )
+    .expect("Cargo.toml");
+    std::fs::write(dir.join("src/main.rs"), "fn main() {}\n").expect("main.rs");
+    let mut config = migrations_build::Config::new();
+    config.manifest_dir(&dir).cargo_output(false);
+    let adopted = config.adopt(&Adoption { dialect: Dialect::Postgres, schema, raw }).expect("adopt");
+    assert_eq!(
+        adopted.coverage(),
+        "coverage: 18 objects as models, 4 as raw SQL (1 function, 1 index, 1 trigger, 1 view) (81% in models)"
+    );
+    let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    let mut out = String::new();
+    for rel in ["Cargo.toml", "src/main.rs", "src/models/mod.rs", "src/models/accounts.rs", "src/models/orders.rs"] {
+        out.push_str(&format!("==> {rel}\n{}\n", read(rel)));
+    }
+    let baseline = read("migrations/0001_baseline.rs");
+    let today = baseline.split("sealed on ").nth(1).and_then(|r| r.get(..10)).unwrap_or_default().to_string();
+    out.push_str(&format!("==> migrations/0001_baseline.rs\n{}", baseline.replace(&today, "<date>")));
+    std::fs::remove_dir_all(&dir).expect("remove the crate");
+    insta::assert_snapshot!("adopted_crate", out);
+}
