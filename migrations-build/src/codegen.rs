@@ -154,6 +154,9 @@ fn table(t: &Table) -> TokenStream {
     if !t.primary_key.is_empty() {
         let pk = &t.primary_key;
         out = quote!(#out.primary_key(&[#(#pk),*]));
+        if let Some(name) = &t.primary_key_name {
+            out = quote!(#out.primary_key_name(#name));
+        }
     }
     for u in &t.uniques {
         let u = unique(u);

@@ -243,6 +243,7 @@ fn method(receiver: Value, name: &str, args: Vec<Value>) -> Result<Value, String
             _ => return Err("`.field()` takes a Column".into()),
         },
         (Value::Table(t), "primary_key") => Value::Table(t.primary_key(&strs(&strings(arg()?)?))),
+        (Value::Table(t), "primary_key_name") => Value::Table(t.primary_key_name(&string(arg()?)?)),
         (Value::Table(t), "unique") => match arg()? {
             Value::Unique(u) => Value::Table(t.unique(u)),
             _ => return Err("`.unique()` takes a Unique".into()),

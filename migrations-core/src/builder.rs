@@ -387,6 +387,13 @@ impl Table {
         self
     }
 
+    /// Names the primary key (PostgreSQL; what the database calls it when it is not
+    /// `<table>_pkey`).
+    pub fn primary_key_name(mut self, name: &str) -> Self {
+        self.primary_key_name = Some(name.to_string());
+        self
+    }
+
     /// Adds a unique constraint.
     pub fn unique(mut self, unique: Unique) -> Self {
         self.uniques.push(unique);

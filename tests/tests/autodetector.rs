@@ -238,3 +238,36 @@ fn every_type_and_default_is_idempotent_after_sealing() {
     let set = parse_source(every, &Schema::new()).expect("models");
     assert!(diff(&reread, &set.schema, &set.intent).expect("diff").operations.is_empty());
 }
+
+/// A primary key the database named (`primary_key(..., name = "...")`, what `cargo chakra
+/// inspect` writes) is kept through the snapshot and created under its name on
+/// PostgreSQL; renaming it is refused, naming the table.
+#[test]
+fn a_named_primary_key_is_kept_and_its_rename_refused() {
+    let named = r#"
+        #[derive(Model)]
+        #[model(table = "accounts", primary_key(id, name = "accounts_pk"))]
+        pub struct Account {
+            #[model(auto_increment)]
+            pub id: i64,
+            pub email: String,
+        }
+    "#;
+    let set = parse_source(named, &Schema::new()).expect("models");
+    assert_eq!(set.schema.tables["accounts"].primary_key_name.as_deref(), Some("accounts_pk"));
+    let created = diff(&Schema::new(), &set.schema, &set.intent).expect("diff");
+    let sql =
+        migrations_core::render::render_all(&created.operations, &Schema::new(), migrations_core::Dialect::Postgres)
+            .expect("render")
+            .0;
+    assert!(sql[0].contains(r#"CONSTRAINT "accounts_pk" PRIMARY KEY ("id")"#), "{}", sql[0]);
+    let text = migrations_core::snapshot::to_toml(&created.schema);
+    assert!(text.contains("primary_key_name = \"accounts_pk\""), "{text}");
+    assert_eq!(migrations_core::snapshot::from_toml(&text).expect("read back"), created.schema);
+    assert!(ops(named, named).is_empty());
+
+    let renamed = named.replace("accounts_pk", "accounts_key");
+    let errors = changes(named, &renamed).expect_err("a rename is refused");
+    assert!(matches!(&errors[..], [DiffError::PrimaryKeyRenamed { table, .. }] if table == "accounts"), "{errors:?}");
+    assert!(errors[0].to_string().contains("from `accounts_pk` to `accounts_key`"), "{}", errors[0]);
+}

@@ -153,9 +153,17 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let single_pk = table.primary_key.len() == 1;
-    if table.primary_key.len() > 1 {
-        struct_opts.push(format!("primary_key({})", fields_of(&table.primary_key)));
+    // A one-column key the database did not name is a field option; a composite or
+    // named one is the struct's.
+    let single_pk = table.primary_key.len() == 1 && table.primary_key_name.is_none();
+    match &table.primary_key_name {
+        Some(name) => {
+            struct_opts.push(format!("primary_key({}, name = {})", fields_of(&table.primary_key), lit(name)));
+        }
+        None if table.primary_key.len() > 1 => {
+            struct_opts.push(format!("primary_key({})", fields_of(&table.primary_key)));
+        }
+        None => {}
     }
     // A single-column unique or index with the name the models would give it is a
     // field option; anything else is a struct option with its name.

@@ -60,6 +60,10 @@ fn table_as_seen(t: &Table, dialect: Dialect) -> Table {
     if dialect == Dialect::Sqlite {
         seen.comment = None;
     }
+    // MySQL calls every primary key `PRIMARY`; SQLite does not say.
+    if dialect != Dialect::Postgres {
+        seen.primary_key_name = None;
+    }
     seen
 }
 
@@ -211,6 +215,9 @@ fn compare_tables(d: &Table, l: &Table, scope: Scope, out: &mut Vec<Drift>) {
     if d.primary_key != l.primary_key {
         let cols = |pk: &[String]| if pk.is_empty() { "none".to_string() } else { format!("({})", pk.join(", ")) };
         out.push(drift(t, "primary key", t, differs("columns", cols(&d.primary_key), cols(&l.primary_key))));
+    } else if d.primary_key_name != l.primary_key_name {
+        let name = |n: &Option<String>| n.clone().unwrap_or_else(|| "the default".to_string());
+        out.push(drift(t, "primary key", t, differs("name", name(&d.primary_key_name), name(&l.primary_key_name))));
     }
     if d.comment != l.comment {
         let c = |c: &Option<String>| shown(c.as_ref().map(|s| format!("{s:?}")).as_ref());

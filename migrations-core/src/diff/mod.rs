@@ -81,6 +81,16 @@ pub enum DiffError {
         /// New key columns.
         new: String,
     },
+    /// The primary key of an existing table is named otherwise.
+    #[error("the primary key of `{table}` is renamed from {old} to {new}; renaming a primary key is not supported yet: keep the name it has (`#[model(primary_key(..., name = \"...\"))]` on the struct)")]
+    PrimaryKeyRenamed {
+        /// The table.
+        table: String,
+        /// The old name, or the database's default.
+        old: String,
+        /// The new name, or the database's default.
+        new: String,
+    },
     /// A column type change no backend can do in place.
     #[error("`{table}.{column}` changes type from {old} to {new}, which cannot be converted in place: add a new field, copy the data in a hand-written migration (`cargo chakra make --empty`), then remove the old field")]
     IncompatibleTypeChange {
@@ -265,6 +275,13 @@ impl Differ {
                         table: t.name.clone(),
                         old: cur.primary_key.join(", "),
                         new: t.primary_key.join(", "),
+                    });
+                } else if cur.primary_key_name != t.primary_key_name && !t.primary_key.is_empty() {
+                    let shown = |n: &Option<String>| n.as_ref().map_or("the default".to_string(), |n| format!("`{n}`"));
+                    self.errors.push(DiffError::PrimaryKeyRenamed {
+                        table: t.name.clone(),
+                        old: shown(&cur.primary_key_name),
+                        new: shown(&t.primary_key_name),
                     });
                 }
             }

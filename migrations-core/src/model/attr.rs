@@ -17,7 +17,7 @@ use crate::schema::{names, Check, Column, ColumnType, DefaultValue, FkAction, In
 
 const FIELD_OPTIONS: &str = "primary_key, auto_increment, unique, index, max_length, default, default_expr, column, references, foreign_key_name, on_delete, on_update, renamed_from, backfill, backfill_expr, column_type, precision, scale, comment, skip";
 const STRUCT_OPTIONS: &str =
-    "table, renamed_from, comment, index(...), unique(...), check(name = \"...\", expr = \"...\"), primary_key(...)";
+    "table, renamed_from, comment, index(...), unique(...), check(name = \"...\", expr = \"...\"), primary_key(..., name = \"...\")";
 
 /// Options of one field, interpreted.
 #[derive(Default)]
@@ -198,7 +198,7 @@ struct StructOpts {
     comment: Option<String>,
     indexes: Vec<(Vec<syn::Path>, Option<String>, bool, Span)>,
     checks: Vec<(String, String, Span)>,
-    primary_key: Option<(Vec<syn::Path>, Span)>,
+    primary_key: Option<(Vec<syn::Path>, Option<String>, Span)>,
 }
 
 fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
@@ -232,7 +232,7 @@ fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
                 for item in items {
                     match item {
                         ListItem::Word(p) if name != "check" => columns.push(p.clone()),
-                        ListItem::KeyValue(k, v) if k.is_ident("name") && name != "primary_key" => match lit_str(v) {
+                        ListItem::KeyValue(k, v) if k.is_ident("name") => match lit_str(v) {
                             Some(s) => given_name = Some(s),
                             None => cx.error_spanned_by(v, "`name` expects a string literal"),
                         },
@@ -254,7 +254,7 @@ fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
                         ),
                     },
                     _ if columns.is_empty() => cx.error_at(span, format!("`{name}(...)` needs at least one field")),
-                    "primary_key" => o.primary_key = Some((columns, span)),
+                    "primary_key" => o.primary_key = Some((columns, given_name, span)),
                     _ => o.indexes.push((columns, given_name, name == "unique", span)),
                 }
             }
@@ -371,12 +371,13 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         (out.len() == paths.len()).then_some(out)
     };
     match (&so.primary_key, field_pk.as_slice()) {
-        (Some((_, span)), [_, ..]) => {
+        (Some((_, _, span)), [_, ..]) => {
             cx.error_at(*span, "two primary keys: remove `primary_key` from the fields or from the struct");
         }
-        (Some((paths, _)), []) => {
+        (Some((paths, name, _)), []) => {
             if let Some(cols) = to_columns(cx, paths) {
                 table.primary_key = cols;
+                table.primary_key_name.clone_from(name);
             }
         }
         (None, [_, (_, second), ..]) => cx.error_at(

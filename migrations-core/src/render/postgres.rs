@@ -31,7 +31,8 @@ fn comment_sql(target: &str, comment: &Option<String>) -> String {
 pub(super) fn create_table_sql(t: &Table) -> Vec<String> {
     let mut lines: Vec<String> = t.columns.iter().map(column_line).collect();
     if !t.primary_key.is_empty() {
-        lines.push(format!("PRIMARY KEY ({})", column_list(&t.primary_key, D)));
+        let named = t.primary_key_name.as_ref().map(|n| format!("CONSTRAINT {} ", q(n))).unwrap_or_default();
+        lines.push(format!("{named}PRIMARY KEY ({})", column_list(&t.primary_key, D)));
     }
     lines.extend(t.constraints().iter().map(|c| constraint_def(c, D)));
     let mut out = vec![create_table(&t.name, &lines, "", D)];

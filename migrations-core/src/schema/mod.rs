@@ -50,6 +50,11 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// Primary key column names, in key order; empty if the table has none.
     pub primary_key: Vec<String>,
+    /// The primary key's name, when it is not the one the database gives it
+    /// (PostgreSQL's `<table>_pkey`): an adopted database's `organizations_pk`. MySQL
+    /// calls every primary key `PRIMARY`, and SQLite does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key_name: Option<String>,
     /// Unique constraints.
     pub uniques: Vec<Unique>,
     /// Check constraints.

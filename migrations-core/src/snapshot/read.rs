@@ -24,6 +24,7 @@ struct File {
 struct RawTable {
     comment: Option<String>,
     primary_key: Option<Spanned<Vec<String>>>,
+    primary_key_name: Option<String>,
     #[serde(default)]
     columns: Vec<Spanned<RawColumn>>,
     #[serde(default)]
@@ -166,6 +167,7 @@ impl Reader<'_> {
             }
             t.primary_key = pk.get_ref().clone();
         }
+        t.primary_key_name = raw.primary_key_name.clone().filter(|_| !t.primary_key.is_empty());
         for u in &raw.uniques {
             let r = u.get_ref();
             if let Some(c) = has_all(&r.columns) {

@@ -143,6 +143,11 @@ pub(crate) fn table(out: &mut String, t: &Table) {
         out.push_str(&line[2..]);
         out.push('\n');
     }
+    if let Some(name) = &t.primary_key_name {
+        out.push_str("primary_key_name = ");
+        lit(out, name);
+        out.push('\n');
+    }
     section(out, "columns", &t.columns, column);
     section(out, "uniques", &t.uniques, |out, u| {
         out.push_str("name = ");

@@ -115,7 +115,10 @@ async fn constraints<C: Connection>(
         let definition = text(&row, 10);
         let plain = !yes(&row, 7) && yes(&row, 8);
         match text(&row, 1).as_str() {
-            "p" => table.primary_key = list(&row, 2),
+            "p" => {
+                table.primary_key = list(&row, 2);
+                table.primary_key_name = Some(name).filter(|n| *n != default_primary_key_name(&table.name));
+            }
             "u" if plain => {
                 let columns = list(&row, 2);
                 let explicit_name = name != names::unique(&table.name, &columns);
@@ -273,4 +276,14 @@ async fn raw_objects<C: Connection>(conn: &mut C, ns: &str, raw: &mut Vec<RawObj
         }
     }
     Ok(())
+}
+
+/// What PostgreSQL calls a primary key nobody named: `<table>_pkey`, the table's name cut
+/// to fit 63 bytes.
+fn default_primary_key_name(table: &str) -> String {
+    let mut cut = table.len().min(63 - "_pkey".len());
+    while !table.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_pkey", &table[..cut])
 }

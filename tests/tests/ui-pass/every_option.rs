@@ -34,7 +34,7 @@ pub struct User {
 }
 
 #[derive(Model)]
-#[model(primary_key(user_id, group_id))]
+#[model(primary_key(user_id, group_id, name = "memberships_pk"))]
 pub struct Membership {
     #[model(references = User, on_delete = "cascade")]
     pub user_id: i64,
