@@ -5,8 +5,9 @@
 //!
 //! `cargo chakra inspect --url` writes the models, the snapshot and a sealed baseline and
 //! prints its coverage; the next build drafts nothing; `migrate baseline` records the
-//! baseline on that database and `verify --strict` finds nothing; two model changes are
-//! sealed, applied, verified and rolled back, and every row is still there. On an empty
+//! baseline on that database and `verify --strict` finds nothing; two model changes (one
+//! to a foreign key the database named its own way) are sealed, applied, verified and
+//! rolled back, and every row is still there. On an empty
 //! database the baseline applies, verifies, and rolls back to nothing.
 
 use chakra_tests::db::TestDb;
@@ -125,9 +126,13 @@ async fn adopt_in_one_command(dialect: Dialect, fixture: &[&str], raw_sql_kinds:
     assert!(baseline.contains("recorded 1 migration as applied, ran none"), "{baseline}");
     ok(app(&["migrate", "verify", "--strict"], &db.url), "verify after the baseline");
 
-    // Two model changes: a nullable column, and a NOT NULL one with a default.
+    // Two model changes: a new column, and the `on_delete` of a foreign key the database
+    // named its own way (`users_organization_id_fkey`), which is dropped and added again
+    // under that name.
     add_field(&krate, "src/models/users.rs", "    pub nickname: Option<String>,");
-    add_field(&krate, "src/models/organizations.rs", "    #[model(default = 5)]\n    pub seats: i32,");
+    let users = krate.read("src/models/users.rs");
+    assert!(users.contains(r#"references = "organizations(id)", on_delete = "cascade""#), "{users}");
+    krate.write("src/models/users.rs", &users.replacen(r#"on_delete = "cascade""#, r#"on_delete = "restrict""#, 1));
     ok(krate.build(&[]), "the build after two model changes");
     assert_eq!(krate.migrations().len(), 2, "one draft: {:?}", krate.migrations());
     ok(krate.chakra(&["seal"]), "cargo chakra seal");

@@ -177,7 +177,11 @@ pub(super) fn statements_of(
 /// models, or dropped).
 pub(super) async fn saved_dependents<C: Connection>(conn: &mut C, units: &[Unit]) -> Result<Vec<String>, sqlx::Error> {
     let mut saved = Vec::new();
-    for table in rebuilt_tables(units) {
+    // A table rebuilt twice (a foreign key dropped, then added back) is read once.
+    let mut tables = rebuilt_tables(units);
+    tables.sort();
+    tables.dedup();
+    for table in tables {
         for (name, sql) in conn.dependents_of(&table).await? {
             // CREATE [TEMP] TRIGGER ...
             let trigger = sql.split_whitespace().take(3).any(|w| w.eq_ignore_ascii_case("TRIGGER"));
