@@ -45,6 +45,18 @@ impl From<Output> for Run {
     }
 }
 
+/// The manifest of a temporary binary crate `name`: its `[dependencies]` lines (where
+/// `RUNTIME` stands for the workspace's `migrations-runtime`), and `migrations-build` in
+/// its build script.
+pub fn manifest(name: &str, dependencies: &str) -> String {
+    let path = TempCrate::path_to;
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\n{}\n\n[build-dependencies]\nmigrations-build = {{ path = {}, default-features = false }}\n\n[workspace]\n",
+        dependencies.trim().replace("RUNTIME", &path("migrations-runtime")),
+        path("migrations-build"),
+    )
+}
+
 impl TempCrate {
     /// A binary crate depending on `migrations-runtime`, with `migrations-build` in its
     /// `build.rs`, and the given `src/models.rs`.
@@ -52,25 +64,7 @@ impl TempCrate {
         let name = crate::db::unique_name(prefix);
         let dir = std::env::temp_dir().join(&name);
         std::fs::create_dir_all(dir.join("src")).expect("create temp crate");
-        let ws = workspace();
-        let manifest = format!(
-            r#"[package]
-name = "{name}"
-version = "0.1.0"
-edition = "2021"
-publish = false
-
-[dependencies]
-migrations-runtime = {{ path = {runtime:?} }}
-
-[build-dependencies]
-migrations-build = {{ path = {build:?}, default-features = false }}
-
-[workspace]
-"#,
-            runtime = ws.join("migrations-runtime").display().to_string(),
-            build = ws.join("migrations-build").display().to_string(),
-        );
+        let manifest = manifest(&name, "migrations-runtime = { path = RUNTIME }");
         let krate = TempCrate { dir, name };
         krate.write("Cargo.toml", &manifest);
         krate.write("build.rs", "fn main() {\n    migrations_build::run();\n}\n");

@@ -24,32 +24,14 @@ const SQLITE: &[&str] = &[include_str!("../fixtures/adopt/sqlite.sql")];
 fn application() -> TempCrate {
     let krate = TempCrate::new("adopt", "");
     std::fs::remove_file(krate.dir.join("src/models.rs")).expect("no models yet");
-    krate.write(
-        "Cargo.toml",
-        &format!(
-            r#"[package]
-name = "{name}"
-version = "0.1.0"
-edition = "2021"
-publish = false
-
-[dependencies]
-migrations-runtime = {{ path = {runtime}, features = ["postgres", "mysql", "sqlite"] }}
+    let dependencies = r#"
+migrations-runtime = { path = RUNTIME, features = ["postgres", "mysql", "sqlite"] }
 chrono = "0.4"
 serde_json = "1"
-clap = {{ version = "4", features = ["derive"] }}
-tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
-
-[build-dependencies]
-migrations-build = {{ path = {build}, default-features = false }}
-
-[workspace]
-"#,
-            name = krate.name,
-            runtime = TempCrate::path_to("migrations-runtime"),
-            build = TempCrate::path_to("migrations-build"),
-        ),
-    );
+clap = { version = "4", features = ["derive"] }
+tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+"#;
+    krate.write("Cargo.toml", &chakra_tests::temp_crate::manifest(&krate.name, dependencies));
     krate.write(
         "src/main.rs",
         r#"use clap::Parser;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
-use migrations_core::model::default_table_name;
+use migrations_core::model::{default_table_name, singular};
 use migrations_core::schema::{names, ColumnType, DefaultValue, FkAction, Table};
 
 /// The crates a model's field types come from, as the crate depends on them. A type
@@ -43,17 +43,7 @@ impl TypeCrates {
 /// The struct name for `table`: its singular in UpperCamelCase (`order_items` →
 /// `OrderItem`).
 pub fn struct_name(table: &str) -> String {
-    let snake = table.to_snake_case();
-    let singular = if let Some(stem) = snake.strip_suffix("ies") {
-        format!("{stem}y")
-    } else if ["sses", "shes", "ches", "xes", "zes"].iter().any(|s| snake.ends_with(s)) {
-        snake[..snake.len() - 2].to_string()
-    } else if snake.ends_with('s') && !snake.ends_with("ss") && !snake.ends_with("us") {
-        snake[..snake.len() - 1].to_string()
-    } else {
-        snake
-    };
-    let name = singular.to_upper_camel_case();
+    let name = singular(&table.to_snake_case()).to_upper_camel_case();
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
         format!("Table{name}")
     } else {

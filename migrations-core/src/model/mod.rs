@@ -9,7 +9,7 @@ mod resolve;
 mod rust_type;
 
 pub use ctxt::Ctxt;
-pub use naming::{default_table_name, plural};
+pub use naming::{default_table_name, plural, singular};
 pub use resolve::{resolve_models, resolve_models_indexed, ModelSet};
 pub use rust_type::{field_type, FieldType, RustKind};
 

@@ -27,9 +27,34 @@ pub fn plural(word: &str) -> String {
     format!("{word}s")
 }
 
+/// The singular of a plural `plural` makes (what `cargo chakra inspect` names a table's
+/// struct after): `categories` → `category`, `addresses` → `address`, `users` → `user`;
+/// a word that is not such a plural (`status`, `data`) stays as it is.
+pub fn singular(word: &str) -> String {
+    if let Some(stem) = word.strip_suffix("ies") {
+        return format!("{stem}y");
+    }
+    if ["sses", "shes", "ches", "xes", "zes"].iter().any(|s| word.ends_with(s)) {
+        return word[..word.len() - 2].to_string();
+    }
+    match word.strip_suffix('s') {
+        Some(stem) if !word.ends_with("ss") && !word.ends_with("us") => stem.to_string(),
+        _ => word.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn singulars_undo_the_plain_plurals() {
+        for word in ["user", "category", "address", "box", "church", "wish", "day", "post_tag"] {
+            assert_eq!(singular(&plural(word)), word);
+        }
+        assert_eq!(singular("status"), "status");
+        assert_eq!(singular("data"), "data");
+    }
 
     #[test]
     fn plurals_follow_the_plain_rules() {
