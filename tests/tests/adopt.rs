@@ -4,8 +4,9 @@
 //! `sqlite.sql`), with rows.
 //!
 //! `cargo chakra inspect --url` writes the models, the snapshot and a sealed baseline and
-//! prints its coverage; the next build drafts nothing; `migrate baseline` records the
-//! baseline on that database and `verify --strict` finds nothing; two model changes (one
+//! prints its coverage; the next build drafts nothing; `migrate baseline` refuses while a
+//! view the baseline creates is missing, then records the baseline on that database, and
+//! `verify --strict` finds nothing; two model changes (one
 //! to a foreign key the database named its own way) are sealed, applied, verified and
 //! rolled back, and every row is still there. On an empty
 //! database the baseline applies, verifies, and rolls back to nothing.
@@ -102,8 +103,19 @@ async fn adopt_in_one_command(dialect: Dialect, fixture: &[&str], raw_sql_kinds:
     ok(krate.build(&[]), "cargo build");
     assert_eq!(krate.migrations(), ["0001_baseline.rs"], "the build drafted a change");
 
-    // On the database it was read from: recorded after checking, then no drift at all.
+    // On the database it was read from: refused while it lacks what the baseline's SQL
+    // creates, recorded after checking once it holds it, then no drift at all.
     let app = |args: &[&str], url: &str| krate.run(args, &[("DATABASE_URL", url)]);
+    let view = fixture
+        .iter()
+        .flat_map(|sql| sql.lines())
+        .find(|l| l.starts_with("CREATE VIEW open_tasks"))
+        .expect("the fixture's view")
+        .to_string();
+    db.execute("DROP VIEW open_tasks").await.expect("drop the view");
+    let refused = app(&["migrate", "baseline", "0001_baseline"], &db.url);
+    assert!(!refused.ok && refused.stderr.contains("view open_tasks is missing"), "{}", refused.stderr);
+    db.execute(&view).await.expect("the view back");
     let baseline = ok(app(&["migrate", "baseline", "0001_baseline"], &db.url), "migrate baseline");
     assert!(baseline.contains("recorded 1 migration as applied, ran none"), "{baseline}");
     ok(app(&["migrate", "verify", "--strict"], &db.url), "verify after the baseline");

@@ -9,10 +9,25 @@ use migrations_core::Schema;
 
 use crate::backend::Connection;
 use crate::error::{listed, MigrateError};
-use crate::introspect::{inspect, InspectOptions};
+use crate::introspect::{inspect, InspectOptions, Inspected};
 
 use super::plan::replay_with_raw;
 use super::{ApplyOptions, Migrator, Progress, Step};
+
+/// What the migrations' hand-written SQL created (by name: see [`Managed`]) and `live`
+/// lacks: drift like a missing index.
+fn missing(managed: &Managed, live: &Inspected) -> Vec<Drift> {
+    let mut there: BTreeSet<RawName> = live.objects.iter().map(|o| RawName::new(o.kind.as_str(), &o.name)).collect();
+    for table in live.schema.tables.values() {
+        there.extend(table.indexes.iter().map(|i| RawName::new("index", &i.name)));
+        there.extend(table.constraints().iter().map(|c| RawName::new("constraint", c.name())));
+    }
+    managed
+        .iter()
+        .filter(|m| !there.contains(m))
+        .map(|m| Drift { table: String::new(), kind: m.kind, name: m.name.clone(), problem: Problem::Missing })
+        .collect()
+}
 
 /// What a boot does after its apply: compare the live schema with what the migrations
 /// build (see [`Migrator::verify_on_boot`]).
@@ -77,18 +92,7 @@ impl Migrator {
         // What the migrations' hand-written SQL created is declared, by name; missing, it
         // is drift like a missing index.
         drift.retain(|d| !(d.problem == Problem::Undeclared && managed.contains(d.kind, &d.name)));
-        let mut there: BTreeSet<RawName> =
-            live.objects.iter().map(|o| RawName::new(o.kind.as_str(), &o.name)).collect();
-        for table in live.schema.tables.values() {
-            there.extend(table.indexes.iter().map(|i| RawName::new("index", &i.name)));
-            there.extend(table.constraints().iter().map(|c| RawName::new("constraint", c.name())));
-        }
-        drift.extend(managed.iter().filter(|m| !there.contains(m)).map(|m| Drift {
-            table: String::new(),
-            kind: m.kind,
-            name: m.name.clone(),
-            problem: Problem::Missing,
-        }));
+        drift.extend(missing(&managed, &live));
         Ok(drift)
     }
 
@@ -183,13 +187,15 @@ impl Migrator {
                 history.len()
             )));
         }
-        let declared = self.schema_before(&plan, i + 1)?;
+        let (declared, managed) = replay_with_raw(&plan[..=i], conn.dialect())?;
         let live = inspect(conn, &InspectOptions::default()).await?;
         let options = ApplyOptions { target: Some(plan[i].key()), ..ApplyOptions::default() };
         if !declared.tables.keys().any(|t| live.schema.tables.contains_key(t)) {
             return self.apply_with(conn, &options).await.map(Baseline::Applied);
         }
-        let drift = compare(&declared, &live.schema, conn.dialect(), Scope::default());
+        // The tables, and what the migrations' own SQL creates (views, triggers, ...).
+        let mut drift = compare(&declared, &live.schema, conn.dialect(), Scope::default());
+        drift.extend(missing(&managed, &live));
         if !drift.is_empty() {
             return Err(MigrateError::Drift {
                 doing: format!("baseline {id}"),
