@@ -6,10 +6,10 @@
 //! `cargo chakra inspect --url` writes the models, the snapshot and a sealed baseline and
 //! prints its coverage; the next build drafts nothing; `migrate baseline` refuses while a
 //! view the baseline creates is missing, then records the baseline on that database, and
-//! `verify --strict` finds nothing; two model changes (one
-//! to a foreign key the database named its own way) are sealed, applied, verified and
-//! rolled back, and every row is still there. On an empty
-//! database the baseline applies, verifies, and rolls back to nothing.
+//! `verify --strict` finds nothing; two model changes (one to a foreign key the database
+//! named its own way) are sealed, applied, verified and rolled back, and every row is
+//! still there. On an empty database the baseline applies, verifies, and rolls back to
+//! nothing.
 
 use chakra_tests::db::TestDb;
 use chakra_tests::temp_crate::{Run, TempCrate};
