@@ -106,8 +106,28 @@ fn rust_type(ty: &ColumnType, crates: TypeCrates) -> (String, Vec<String>, Optio
         ColumnType::TimestampTz if crates.time => ("OffsetDateTime".into(), vec![], Some("time::OffsetDateTime")),
         ColumnType::Uuid if crates.uuid => ("Uuid".into(), vec![], Some("uuid::Uuid")),
         ColumnType::Json if crates.serde_json => ("serde_json::Value".into(), vec![], None),
+        // PostgreSQL arrays of what sqlx reads as Rust values: a `Vec` of them.
+        ColumnType::Custom(sql) if array_element(sql).is_some() => {
+            let element = array_element(sql).unwrap_or("String");
+            (format!("Vec<{element}>"), vec![format!("column_type = {}", lit(&ty.to_string()))], None)
+        }
         other => as_text(other),
     }
+}
+
+/// The Rust element type of a PostgreSQL array type (`text[]` → `String`), for the
+/// element types that need no crate.
+fn array_element(sql: &str) -> Option<&'static str> {
+    Some(match sql.strip_suffix("[]")? {
+        "text" | "character varying" | "varchar" => "String",
+        "smallint" => "i16",
+        "integer" => "i32",
+        "bigint" => "i64",
+        "boolean" => "bool",
+        "real" => "f32",
+        "double precision" => "f64",
+        _ => return None,
+    })
 }
 
 /// `default = ...` or `default_expr = "..."`.
@@ -284,6 +304,7 @@ mod tests {
             .field(Column::new("placed_at", ColumnType::TimestampTz).default(DefaultValue::expr("now()")))
             .field(Column::new("type", ColumnType::Varchar(20)).nullable())
             .field(Column::new("total", ColumnType::Decimal { precision: 12, scale: 2 }))
+            .field(Column::new("tags", ColumnType::Custom("text[]".into())))
             .primary_key(&["id"]);
         t.foreign_keys.push(ForeignKey {
             name: "orders_account_id_fkey".into(),
@@ -314,6 +335,8 @@ pub struct Order {
     pub type_: Option<String>,
     #[model(precision = 12, scale = 2)]
     pub total: Decimal,
+    #[model(column_type = "sql:text[]")]
+    pub tags: Vec<String>,
 }
 "#
         );
