@@ -40,6 +40,8 @@ mod naming;
 mod parallel;
 mod registry;
 mod replay;
+#[cfg(feature = "cli")]
+mod script;
 mod sources;
 
 pub use codegen::{module, ModuleSpec};

@@ -160,9 +160,9 @@ pub use backend::Connection;
 pub use error::{LockConflict, MigrateError};
 pub use migrations_core::Dialect;
 pub use migrator::{
-    lock_wait, parse_duration, ApplyOptions, Baseline, BootCheck, LockRetry, LockStrategy, LockWaits, Loss, Migrator,
-    Progress, RollbackOptions, RollbackTarget, ScriptRange, State, StatusLine, Step, Undo, VerifyOptions,
-    MIGRATION_URL_VAR,
+    lock_wait, parse_duration, script_of, ApplyOptions, Baseline, BootCheck, LockRetry, LockStrategy, LockWaits, Loss,
+    Migrator, Progress, RollbackOptions, RollbackTarget, ScriptRange, ScriptSteps, Scripted, State, StatusLine, Step,
+    StepsOf, Undo, VerifyOptions, MIGRATION_URL_VAR,
 };
 pub use registry::{EmbeddedMigration, Migrations};
 pub use sqlx;

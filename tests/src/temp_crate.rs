@@ -89,6 +89,50 @@ fn main() {
         krate
     }
 
+    /// An application crate mounting the `migrate` command over its embedded migrations
+    /// (`<binary> migrate ...`, the database in `DATABASE_URL`), on all three backends;
+    /// `src/models.rs` holds `models` (none when empty). Dates come from `chrono`, JSON
+    /// from `serde_json`.
+    pub fn application(prefix: &str, models: &str) -> TempCrate {
+        let krate = TempCrate::new(prefix, models);
+        let dependencies = r#"
+migrations-runtime = { path = RUNTIME, features = ["postgres", "mysql", "sqlite"] }
+chrono = "0.4"
+serde_json = "1"
+clap = { version = "4", features = ["derive"] }
+tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+"#;
+        krate.write("Cargo.toml", &manifest(&krate.name, dependencies));
+        let mut main = String::new();
+        if models.is_empty() {
+            std::fs::remove_file(krate.dir.join("src/models.rs")).expect("no models yet");
+        } else {
+            main.push_str("mod models;\n\n");
+        }
+        main.push_str(
+            r#"use clap::Parser;
+
+pub static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::embed_migrations!();
+
+#[derive(Parser)]
+enum Cli {
+    /// Database migrations.
+    #[command(subcommand)]
+    Migrate(migrations_runtime::cli::MigrateCommand),
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let Cli::Migrate(command) = Cli::parse();
+    let url = std::env::var("DATABASE_URL").unwrap_or_default();
+    command.run(&migrations_runtime::Migrator::new(&MIGRATIONS), &url).await
+}
+"#,
+        );
+        krate.write("src/main.rs", &main);
+        krate
+    }
+
     /// An empty folder for a workspace of several crates; `name` is the binary that
     /// [`TempCrate::run`] runs.
     pub fn workspace_folder(prefix: &str, name: &str) -> TempCrate {

@@ -20,41 +20,9 @@ const POSTGRES: &[&str] =
 const MARIADB: &[&str] = &[include_str!("../fixtures/adopt/mysql.sql")];
 const SQLITE: &[&str] = &[include_str!("../fixtures/adopt/sqlite.sql")];
 
-/// An application crate with no model yet, mounting the `migrate` command over its
-/// embedded migrations; dates from `chrono`, JSON from `serde_json`.
+/// An application crate with no model yet, mounting the `migrate` command.
 fn application() -> TempCrate {
-    let krate = TempCrate::new("adopt", "");
-    std::fs::remove_file(krate.dir.join("src/models.rs")).expect("no models yet");
-    let dependencies = r#"
-migrations-runtime = { path = RUNTIME, features = ["postgres", "mysql", "sqlite"] }
-chrono = "0.4"
-serde_json = "1"
-clap = { version = "4", features = ["derive"] }
-tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
-"#;
-    krate.write("Cargo.toml", &chakra_tests::temp_crate::manifest(&krate.name, dependencies));
-    krate.write(
-        "src/main.rs",
-        r#"use clap::Parser;
-
-pub static MIGRATIONS: migrations_runtime::Migrations = migrations_runtime::embed_migrations!();
-
-#[derive(Parser)]
-enum Cli {
-    /// Database migrations.
-    #[command(subcommand)]
-    Migrate(migrations_runtime::cli::MigrateCommand),
-}
-
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    let Cli::Migrate(command) = Cli::parse();
-    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    command.run(&migrations_runtime::Migrator::new(&MIGRATIONS), &url).await
-}
-"#,
-    );
-    krate
+    TempCrate::application("adopt", "")
 }
 
 fn ok(run: Run, what: &str) -> String {

@@ -108,3 +108,73 @@ fn a_rust_data_step_cannot_be_scripted() {
     assert!(text.contains("blog/0005_user_slugs") && text.contains("Rust data step"), "{text}");
     assert!(text.contains("--to") && text.contains("--from"), "{text}");
 }
+
+/// `cargo chakra script` writes, from the migration files alone (no database, no build),
+/// the very script the application's `migrate script` prints: for each dialect, forward,
+/// from a migration on, and backward; through a rename, a new table with a foreign key,
+/// and an index. Run by hand on SQLite, it leaves nothing pending for the binary.
+#[test]
+fn cargo_chakra_script_is_the_binarys_script_without_a_database() {
+    use chakra_tests::temp_crate::TempCrate;
+    const V1: &str = r#"
+use migrations_runtime::Model;
+
+#[derive(Model)]
+pub struct Author {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(max_length = 80)]
+    pub name: String,
+}
+"#;
+    let krate = TempCrate::application("offline", V1);
+    assert!(krate.build(&[]).ok && krate.chakra(&["seal", "--name", "initial"]).ok, "the first migration");
+    let v2 = V1
+        .replace("    pub name: String,", "    #[model(renamed_from = \"name\", index)]\n    pub full_name: String,")
+        + r#"
+#[derive(Model)]
+pub struct Book {
+    #[model(primary_key, auto_increment)]
+    pub id: i64,
+    #[model(references = Author, on_delete = "cascade")]
+    pub author_id: i64,
+    #[model(default = 0)]
+    pub pages: i32,
+}
+"#;
+    krate.write("src/models.rs", &v2);
+    assert!(krate.build(&[]).ok && krate.chakra(&["seal", "--name", "books"]).ok, "the second migration");
+    let built = krate.build(&[]);
+    assert!(built.ok, "{}", built.stderr);
+    assert_eq!(krate.migrations(), ["0001_initial.rs", "0002_books.rs"]);
+
+    for dialect in ["postgres", "mysql", "sqlite"] {
+        for range in
+            [&[][..], &["--from", "0001_initial"][..], &["--backward"][..], &["--backward", "--to", "0001_initial"][..]]
+        {
+            let mut args = vec!["script", "--dialect", dialect];
+            args.extend_from_slice(range);
+            let offline = krate.chakra(&args);
+            assert!(offline.ok, "cargo chakra {args:?}: {}", offline.stderr);
+            let mut binary_args = vec!["migrate"];
+            binary_args.extend_from_slice(&args);
+            let binary = krate.run(&binary_args, &[]);
+            assert!(binary.ok, "migrate {args:?}: {}", binary.stderr);
+            assert_eq!(offline.stdout.trim_end(), binary.stdout.trim_end(), "{args:?}");
+            assert!(offline.stdout.contains("INSERT INTO") || offline.stdout.contains("DELETE FROM"), "{args:?}");
+        }
+    }
+
+    // By hand on SQLite: the binary then finds nothing to apply.
+    let script = krate.chakra(&["script", "--dialect", "sqlite"]).stdout;
+    let file = std::env::temp_dir().join(format!("{}.db", krate.name));
+    let mut sqlite3 =
+        Command::new("sqlite3").args(["-bail"]).arg(&file).stdin(Stdio::piped()).spawn().expect("sqlite3");
+    use std::io::Write as _;
+    sqlite3.stdin.take().expect("stdin").write_all(script.as_bytes()).expect("write the script");
+    assert!(sqlite3.wait().expect("sqlite3").success(), "the script runs");
+    let url = format!("sqlite://{}", file.display());
+    let status = krate.run(&["migrate", "status"], &[("DATABASE_URL", &url)]);
+    assert!(status.ok && status.stdout.matches('✓').count() == 2 && !status.stdout.contains('○'), "{}", status.stdout);
+    let _ = std::fs::remove_file(&file);
+}

@@ -7,6 +7,7 @@
 //! cargo chakra check                  fail if the models have changes no sealed migration covers
 //! cargo chakra rebuild-snapshot       rewrite the snapshot from the sealed migrations
 //! cargo chakra sql ID [--dialect D] [--backward]   the SQL of one migration
+//! cargo chakra script --dialect D [--from ID] [--to ID] [--backward]   the whole SQL of a range, for a DBA
 //! cargo chakra inspect --url URL [--schema S] [--tables a,b]   adopt an existing database
 //! ```
 
@@ -61,6 +62,25 @@ enum Command {
         #[arg(long, default_value = "postgres")]
         dialect: String,
         /// The SQL that rolls it back.
+        #[arg(long)]
+        backward: bool,
+    },
+    /// The whole SQL script of a range of the sealed migrations, history table included,
+    /// for a DBA to review and run by hand: what the binary's `migrate script` prints,
+    /// without a database or a build.
+    Script {
+        /// postgres, mysql or sqlite.
+        #[arg(long)]
+        dialect: String,
+        /// Where the database is before the script: the last migration applied (default:
+        /// none; with --backward, the newest).
+        #[arg(long)]
+        from: Option<String>,
+        /// Where it is after: the last migration applied (default: the newest; with
+        /// --backward, none).
+        #[arg(long)]
+        to: Option<String>,
+        /// Undo the range instead, newest first.
         #[arg(long)]
         backward: bool,
     },
@@ -178,6 +198,14 @@ fn main() -> ExitCode {
             config.mode(Mode::Check).generate().map(|_| "ok: every model change is in a sealed migration".to_string())
         }
         Command::Inspect { url, schema, tables } => inspect(&config, &url, schema, tables),
+        Command::Script { dialect, from, to, backward } => match dialect.parse::<migrations_core::Dialect>() {
+            Ok(d) => {
+                let range = migrations_runtime::ScriptRange { from, to, backward };
+                // The script ends with its own newline.
+                config.script(d, &range).map(|s| s.trim_end().to_string())
+            }
+            Err(e) => Err(migrations_build::Error::Usage(e.to_string())),
+        },
         Command::Sql { id, dialect, backward } => match dialect.parse::<migrations_core::Dialect>() {
             Ok(d) => config.sql(&id, d, backward).map(|stmts| {
                 // A comment (where a Rust data step runs) takes no `;`.

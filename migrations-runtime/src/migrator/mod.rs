@@ -33,7 +33,7 @@ pub use options::{
     parse_duration, ApplyOptions, LockRetry, LockStrategy, Progress, RollbackOptions, RollbackTarget, Step,
 };
 pub use rollback::{Loss, Undo};
-pub use script::ScriptRange;
+pub use script::{script_of, ScriptRange, ScriptSteps, Scripted, StepsOf};
 pub use status::{State, StatusLine};
 use units::{described, render_error, units_of};
 pub use verify::{Baseline, BootCheck, VerifyOptions};

@@ -5,13 +5,16 @@
 
 use migrations_core::dialect::quote_str;
 use migrations_core::render::live::{phases, Forms, Run, Statement};
-use migrations_core::Dialect;
+use std::time::Duration;
+
+use migrations_core::apply::ApplyError;
+use migrations_core::{Dialect, Operation, Schema};
 
 use crate::error::MigrateError;
 use crate::history::{self, STATEMENT_SEPARATOR};
+use crate::schema::Steps;
 
 use super::lock_wait::DEFAULT_LOCK_TIMEOUT;
-use super::plan::Planned;
 use super::units::{render_error, statements_of, units_of, Unit};
 use super::Migrator;
 
@@ -58,148 +61,223 @@ impl Migrator {
     /// ```
     pub fn script(&self, dialect: Dialect, range: &ScriptRange) -> Result<String, MigrateError> {
         let plan = self.plan()?;
-        // The lower end stays applied; the upper end is applied (or undone).
-        let (lower, upper) = if range.backward { (&range.to, &range.from) } else { (&range.from, &range.to) };
-        let start = match lower {
-            Some(id) => self.find(&plan, id)? + 1,
-            None => 0,
-        };
-        let end = match upper {
-            Some(id) => self.find(&plan, id)? + 1,
-            None => plan.len(),
-        };
-        if end < start {
-            return Err(MigrateError::Usage(format!(
-                "the script's range is empty: `{}` comes before `{}`",
-                upper.as_deref().unwrap_or_default(),
-                lower.as_deref().unwrap_or_default()
-            )));
-        }
+        let names = |steps: Steps| (steps.0, steps.1.into_iter().map(|(_, name, _)| name.to_string()).collect());
+        let scripted: Vec<Scripted<'_>> = plan
+            .iter()
+            .map(|p| Scripted {
+                app: p.app,
+                id: p.migration.id,
+                checksum: p.migration.recorded_checksum(),
+                up: Box::new(move |before: &Schema| p.migration.up_steps(before).map(names)),
+                down: Box::new(move |after: &Schema| p.migration.down_steps(after).map(names)),
+            })
+            .collect();
         let lock_timeout = self.lock_waits().map(|w| w.lock_timeout).unwrap_or(DEFAULT_LOCK_TIMEOUT);
-        let q = |s: &str| dialect.quote(s);
-        let table = q(history::TABLE);
-        let mut out = String::new();
-        let direction = if range.backward { "undoes" } else { "applies" };
-        let span = match plan.get(start..end) {
-            Some([first, .., last]) => format!("{} .. {}", first.key(), last.key()),
-            Some([one]) => one.key(),
-            _ => "no migration".to_string(),
-        };
-        out.push_str(&format!(
-            "-- Chakra migrations: this script {direction} {span} on {dialect}, as `migrate {}` would,\n-- history table included. Run it in one session and stop at the first error\n-- (psql -v ON_ERROR_STOP=1 -f, mariadb < file, sqlite3 db < file).\n",
-            if range.backward { "rollback" } else { "apply" }
-        ));
-        if dialect.transactional_ddl() {
-            out.push_str("-- Each migration is one transaction; a failure keeps nothing of it.\n");
-        } else {
-            out.push_str(
-                "-- MySQL commits each DDL statement itself: after a failure, the statements before it stay.\n",
-            );
+        script_of(dialect, &Schema::new(), &scripted, range, lock_timeout)
+    }
+}
+
+/// One migration as a script reads it: which it is, what the history records for it, and
+/// its steps met with a schema (the operations, and the names of its Rust data steps).
+/// [`Migrator::script`] makes them from the embedded migrations; `cargo chakra script`
+/// from the migration files, without a database or a build.
+pub struct Scripted<'a> {
+    /// Its app.
+    pub app: &'a str,
+    /// Its id.
+    pub id: &'a str,
+    /// The checksum the history records for it.
+    pub checksum: &'a str,
+    /// Its forward steps, met with the schema before it.
+    pub up: StepsOf<'a>,
+    /// Its backward steps, met with the schema after it.
+    pub down: StepsOf<'a>,
+}
+
+/// The operations of one direction of a migration, and the names of its Rust data steps.
+pub type ScriptSteps = (Vec<Operation>, Vec<String>);
+
+/// One direction of a [`Scripted`] migration: its steps, met with a schema.
+pub type StepsOf<'a> = Box<dyn Fn(&Schema) -> Result<ScriptSteps, ApplyError> + 'a>;
+
+impl std::fmt::Debug for Scripted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scripted").field("app", &self.app).field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl Scripted<'_> {
+    fn key(&self) -> String {
+        format!("{}/{}", self.app, self.id)
+    }
+}
+
+/// The SQL script that takes a `dialect` database across `range` of `migrations` (in the
+/// order they apply, the first meeting `base`: empty, or the tables of other apps they
+/// reference), history table statements included: what [`Migrator::script`] writes.
+/// Statements wait at most `lock_timeout` for a lock.
+pub fn script_of(
+    dialect: Dialect,
+    base: &Schema,
+    migrations: &[Scripted<'_>],
+    range: &ScriptRange,
+    lock_timeout: Duration,
+) -> Result<String, MigrateError> {
+    let find = |id: &str| {
+        migrations
+            .iter()
+            .position(|m| m.key() == id || m.id == id)
+            .ok_or_else(|| MigrateError::Usage(format!("no migration `{id}` to script")))
+    };
+    // The lower end stays applied; the upper end is applied (or undone).
+    let (lower, upper) = if range.backward { (&range.to, &range.from) } else { (&range.from, &range.to) };
+    let start = match lower {
+        Some(id) => find(id)? + 1,
+        None => 0,
+    };
+    let end = match upper {
+        Some(id) => find(id)? + 1,
+        None => migrations.len(),
+    };
+    if end < start {
+        return Err(MigrateError::Usage(format!(
+            "the script's range is empty: `{}` comes before `{}`",
+            upper.as_deref().unwrap_or_default(),
+            lower.as_deref().unwrap_or_default()
+        )));
+    }
+    let q = |s: &str| dialect.quote(s);
+    let table = q(history::TABLE);
+    let mut out = String::new();
+    let direction = if range.backward { "undoes" } else { "applies" };
+    let span = match migrations.get(start..end) {
+        Some([first, .., last]) => format!("{} .. {}", first.key(), last.key()),
+        Some([one]) => one.key(),
+        _ => "no migration".to_string(),
+    };
+    out.push_str(&format!(
+        "-- Chakra migrations: this script {direction} {span} on {dialect}, as `migrate {}` would,\n-- history table included. Run it in one session and stop at the first error\n-- (psql -v ON_ERROR_STOP=1 -f, mariadb < file, sqlite3 db < file).\n",
+        if range.backward { "rollback" } else { "apply" }
+    ));
+    if dialect.transactional_ddl() {
+        out.push_str("-- Each migration is one transaction; a failure keeps nothing of it.\n");
+    } else {
+        out.push_str("-- MySQL commits each DDL statement itself: after a failure, the statements before it stay.\n");
+    }
+    out.push('\n');
+    out.push_str(&history::create_sql(dialect));
+    out.push_str(";\n");
+    let (begin, commit) = match dialect {
+        Dialect::Postgres => {
+            (format!("BEGIN;\nSET LOCAL lock_timeout = '{}ms';\n", lock_timeout.as_millis()), "COMMIT;\n")
         }
-        out.push('\n');
-        out.push_str(&history::create_sql(dialect));
-        out.push_str(";\n");
-        let (begin, commit) = match dialect {
-            Dialect::Postgres => {
-                (format!("BEGIN;\nSET LOCAL lock_timeout = '{}ms';\n", lock_timeout.as_millis()), "COMMIT;\n")
-            }
-            Dialect::Sqlite => ("BEGIN IMMEDIATE;\n".to_string(), "COMMIT;\n"),
-            Dialect::MySql => (
-                format!(
-                    "SET SESSION lock_wait_timeout = {0}, SESSION innodb_lock_wait_timeout = {0};\n",
-                    lock_timeout.as_millis().div_ceil(1000).max(1)
-                ),
-                "",
+        Dialect::Sqlite => ("BEGIN IMMEDIATE;\n".to_string(), "COMMIT;\n"),
+        Dialect::MySql => (
+            format!(
+                "SET SESSION lock_wait_timeout = {0}, SESSION innodb_lock_wait_timeout = {0};\n",
+                lock_timeout.as_millis().div_ceil(1000).max(1)
             ),
-        };
-        match dialect {
-            Dialect::MySql => out.push_str(&begin),
-            // For what runs outside a transaction; each transaction sets its own as well.
-            Dialect::Postgres => out.push_str(&format!("SET lock_timeout = '{}ms';\n", lock_timeout.as_millis())),
-            Dialect::Sqlite => {}
-        }
-        let order: Vec<usize> = if range.backward { (start..end).rev().collect() } else { (start..end).collect() };
-        let mut first = true;
-        for i in order {
-            let p = &plan[i];
-            let key = p.key();
-            let (units, record) = if range.backward {
-                let after = self.schema_before(&plan, i + 1)?;
-                let down = p.migration.down_steps(&after).map_err(render_error(key.clone()))?;
-                let units = units_of(down, &after, dialect, &key, Forms::Online)?;
-                let delete = format!(
-                    "DELETE FROM {table} WHERE {} = {} AND {} = {}",
-                    q("app"),
-                    quote_str(dialect, p.app),
-                    q("id"),
-                    quote_str(dialect, p.migration.id)
-                );
-                (units, delete)
-            } else {
-                let before = self.schema_before(&plan, i)?;
-                let up = p.migration.up_steps(&before).map_err(render_error(key.clone()))?;
-                let mut after = before.clone();
-                after.apply_all(&up.0).map_err(render_error(key.clone()))?;
-                let reverse = match p.migration.down_steps(&after) {
-                    Ok((ops, data)) if data.is_empty() => statements_of(&ops, &after, dialect, &key).ok(),
-                    _ => None,
-                };
-                let units = units_of(up, &before, dialect, &key, Forms::Online)?;
-                (units, insert_row(dialect, p, reverse, first))
-            };
-            first = false;
-            if let Some(Unit::Data(name, _)) = units.iter().find(|u| matches!(u, Unit::Data(..))) {
-                return Err(MigrateError::Usage(format!(
+            "",
+        ),
+    };
+    match dialect {
+        Dialect::MySql => out.push_str(&begin),
+        // For what runs outside a transaction; each transaction sets its own as well.
+        Dialect::Postgres => out.push_str(&format!("SET lock_timeout = '{}ms';\n", lock_timeout.as_millis())),
+        Dialect::Sqlite => {}
+    }
+    // The schema before each migration of the range, and after the last.
+    let mut schemas: Vec<Schema> = Vec::with_capacity(end + 1);
+    schemas.push(base.clone());
+    for m in &migrations[..end] {
+        let before = schemas.last().cloned().unwrap_or_default();
+        let (ops, _) = (m.up)(&before).map_err(render_error(m.key()))?;
+        let mut after = before;
+        after.apply_all(&ops).map_err(render_error(m.key()))?;
+        schemas.push(after);
+    }
+    let order: Vec<usize> = if range.backward { (start..end).rev().collect() } else { (start..end).collect() };
+    let mut first = true;
+    for i in order {
+        let p = &migrations[i];
+        let key = p.key();
+        let no_data_step = |(ops, data): ScriptSteps| -> Result<Vec<Operation>, MigrateError> {
+            match data.first() {
+                Some(name) => Err(MigrateError::Usage(format!(
                     "migration {key} has the Rust data step `{name}`, which only the application can run: a script cannot hold it; script up to the migration before it (`--to`), let the application apply {key}, then script on from it (`--from {key}`)"
-                )));
+                ))),
+                None => Ok(ops),
             }
-            out.push_str(&format!("\n-- {key}\n"));
-            let runs: Vec<Run> = units.iter().map(Unit::run).collect();
-            let phased = dialect == Dialect::Postgres && runs.iter().any(|r| *r != Run::Transaction);
-            if phased {
-                out.push_str("-- In phases: what runs outside a transaction, or in one of its own, is marked.\n");
+        };
+        let (units, record) = if range.backward {
+            let after = &schemas[i + 1];
+            let down = no_data_step((p.down)(after).map_err(render_error(key.clone()))?)?;
+            let units = units_of((down, Vec::new()), after, dialect, &key, Forms::Online)?;
+            let delete = format!(
+                "DELETE FROM {table} WHERE {} = {} AND {} = {}",
+                q("app"),
+                quote_str(dialect, p.app),
+                q("id"),
+                quote_str(dialect, p.id)
+            );
+            (units, delete)
+        } else {
+            let (before, after) = (&schemas[i], &schemas[i + 1]);
+            let up = no_data_step((p.up)(before).map_err(render_error(key.clone()))?)?;
+            let reverse = match (p.down)(after) {
+                Ok((ops, data)) if data.is_empty() => statements_of(&ops, after, dialect, &key).ok(),
+                _ => None,
+            };
+            let units = units_of((up, Vec::new()), before, dialect, &key, Forms::Online)?;
+            (units, insert_row(dialect, p, reverse, first))
+        };
+        first = false;
+        out.push_str(&format!("\n-- {key}\n"));
+        let runs: Vec<Run> = units.iter().map(Unit::run).collect();
+        let phased = dialect == Dialect::Postgres && runs.iter().any(|r| *r != Run::Transaction);
+        if phased {
+            out.push_str("-- In phases: what runs outside a transaction, or in one of its own, is marked.\n");
+        }
+        let all = phases(&runs);
+        let mut recorded = false;
+        for (n, range) in all.iter().enumerate() {
+            let transaction =
+                dialect.transactional_ddl() && !matches!(runs[range.start], Run::NoTransaction | Run::Batches);
+            if transaction {
+                out.push_str(&begin);
             }
-            let all = phases(&runs);
-            let mut recorded = false;
-            for (n, range) in all.iter().enumerate() {
-                let transaction =
-                    dialect.transactional_ddl() && !matches!(runs[range.start], Run::NoTransaction | Run::Batches);
-                if transaction {
-                    out.push_str(&begin);
-                }
-                for unit in &units[range.clone()] {
-                    match unit {
-                        Unit::Sql(s) => out.push_str(&script_statement(s, dialect)),
-                        // A conversion check: what the runtime reads before the migration.
-                        other => {
-                            out.push_str(&other.to_string());
-                            out.push_str(" (the runtime checks this first; check it by hand)\n");
-                        }
+            for unit in &units[range.clone()] {
+                match unit {
+                    Unit::Sql(s) => out.push_str(&script_statement(s, dialect)),
+                    // A conversion check: what the runtime reads before the migration.
+                    other => {
+                        out.push_str(&other.to_string());
+                        out.push_str(" (the runtime checks this first; check it by hand)\n");
                     }
                 }
-                // The history row commits with the last phase, as `migrate apply` records it.
-                if n + 1 == all.len() && (transaction || !dialect.transactional_ddl()) {
-                    out.push_str(&record);
-                    out.push_str(";\n");
-                    recorded = true;
-                }
-                if transaction {
-                    out.push_str(commit);
-                }
             }
-            if !recorded {
-                // After a last phase that ran outside a transaction, or for a migration that
-                // runs nothing here: a transaction of its own.
-                if dialect.transactional_ddl() {
-                    out.push_str(&begin);
-                }
+            // The history row commits with the last phase, as `migrate apply` records it.
+            if n + 1 == all.len() && (transaction || !dialect.transactional_ddl()) {
                 out.push_str(&record);
                 out.push_str(";\n");
+                recorded = true;
+            }
+            if transaction {
                 out.push_str(commit);
             }
         }
-        Ok(out)
+        if !recorded {
+            // After a last phase that ran outside a transaction, or for a migration that
+            // runs nothing here: a transaction of its own.
+            if dialect.transactional_ddl() {
+                out.push_str(&begin);
+            }
+            out.push_str(&record);
+            out.push_str(";\n");
+            out.push_str(commit);
+        }
     }
+    Ok(out)
 }
 
 /// One statement of a script. Outside a transaction it is marked; a backfill the runtime
@@ -223,7 +301,7 @@ fn script_statement(s: &Statement, dialect: Dialect) -> String {
 /// The history row `migrate apply` writes for `p`, as an `INSERT ... SELECT` from the
 /// table itself, so the batch is the next one (the script's first migration) or the same
 /// one (the others), and `applied_at` is the moment it runs, in the runtime's own format.
-fn insert_row(dialect: Dialect, p: &Planned, reverse: Option<Vec<String>>, first: bool) -> String {
+fn insert_row(dialect: Dialect, p: &Scripted<'_>, reverse: Option<Vec<String>>, first: bool) -> String {
     let q = |s: &str| dialect.quote(s);
     let now = match dialect {
         Dialect::Postgres => "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
@@ -247,8 +325,8 @@ fn insert_row(dialect: Dialect, p: &Planned, reverse: Option<Vec<String>>, first
         q("reverse_sql"),
         q("steps_done"),
         quote_str(dialect, p.app),
-        quote_str(dialect, p.migration.id),
-        quote_str(dialect, p.migration.recorded_checksum()),
+        quote_str(dialect, p.id),
+        quote_str(dialect, p.checksum),
         q(history::TABLE),
     )
 }
