@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use migrations_core::model::{derives_model, parse_model, Field, Model, RefTarget, Reference};
+use migrations_core::model::{derives_model, parse_model, CompositeKey, Field, Model, RefTarget, Reference};
 use migrations_core::schema::{DefaultValue, FkAction, Table};
 use proc_macro2::Span;
 use serde::{Deserialize, Serialize};
@@ -149,7 +149,11 @@ struct CachedModel {
     renamed_from: Option<String>,
     fields: Vec<(String, String, Option<String>, Option<DefaultValue>)>,
     references: Vec<(String, RefTarget, FkAction, FkAction, Option<String>)>,
+    foreign_keys: Vec<CachedKey>,
 }
+
+/// A struct-level foreign key as cached: columns, table, referenced columns, actions, name.
+type CachedKey = (Vec<String>, String, Vec<String>, FkAction, FkAction, Option<String>);
 
 /// What one file holds.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -174,6 +178,20 @@ impl CachedModel {
                 .iter()
                 .map(|r| (r.column.clone(), r.target.clone(), r.on_delete, r.on_update, r.name.clone()))
                 .collect(),
+            foreign_keys: m
+                .foreign_keys
+                .iter()
+                .map(|k| {
+                    (
+                        k.columns.clone(),
+                        k.table.clone(),
+                        k.ref_columns.clone(),
+                        k.on_delete,
+                        k.on_update,
+                        k.name.clone(),
+                    )
+                })
+                .collect(),
         }
     }
 
@@ -194,6 +212,19 @@ impl CachedModel {
                 .map(|(column, target, on_delete, on_update, name)| Reference {
                     column,
                     target,
+                    on_delete,
+                    on_update,
+                    name,
+                    span,
+                })
+                .collect(),
+            foreign_keys: self
+                .foreign_keys
+                .into_iter()
+                .map(|(columns, table, ref_columns, on_delete, on_update, name)| CompositeKey {
+                    columns,
+                    table,
+                    ref_columns,
                     on_delete,
                     on_update,
                     name,

@@ -19,6 +19,7 @@ pub use migrations_macros::Model;
 /// | `table = "name"` | the table's SQL name (default: the snake_case plural of the struct name, `BlogPost` → `blog_posts`) |
 /// | `renamed_from = "old"` | the table was called `old`: a rename that keeps its rows, not a drop and a create |
 /// | `comment = "..."` | the table's comment |
+/// | `foreign_key(a, b, references = "table(x, y)")` | a foreign key over several columns (Rust field names), to a primary key or unique of as many; also `name = "..."`, `on_delete`, `on_update`, `index = false` |
 /// | `primary_key(a, b)`, `primary_key(a, name = "...")` | a composite primary key (Rust field names, in order), or one the database names otherwise than `<table>_pkey` (PostgreSQL) |
 /// | `index(a, b)`, `index(a, b, name = "ix_...")` | an index on these columns, in order |
 /// | `unique(a, b)`, `unique(a, b, name = "uq_...")` | a unique constraint |

@@ -270,6 +270,29 @@ pub fn all() -> Vec<Scenario> {
             &users_posts,
             &with_users(&POSTS.replace("#[model(references = User, on_delete = \"cascade\")]", "#[model(index)]")),
         ),
+        // A foreign key over two columns, to a composite primary key, named by hand.
+        scenario(
+            "create_models_with_composite_foreign_key",
+            "",
+            r#"
+            #[derive(Model)]
+            #[model(table = "projects", primary_key(org_id, number))]
+            pub struct Project {
+                pub org_id: i64,
+                pub number: i32,
+                #[model(max_length = 100)]
+                pub title: String,
+            }
+            #[derive(Model)]
+            #[model(table = "tasks", foreign_key(org_id, project_number, references = "projects(org_id, number)", on_delete = "cascade", name = "tasks_project_fk"))]
+            pub struct Task {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+                pub org_id: i64,
+                pub project_number: i32,
+            }
+            "#,
+        ),
         // One transaction changes two tables, one referencing the other: on PostgreSQL it
         // locks both first, the referencing table before the referenced one.
         scenario(

@@ -185,8 +185,30 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
         }
     }
     let fk_of = |column: &str| table.foreign_keys.iter().find(|fk| fk.columns == [column.to_string()]);
+    // A foreign key over several columns is the struct's; the index the models give it is
+    // the one of its columns with the generated name.
+    let mut composite_indexes: Vec<&str> = Vec::new();
+    for fk in table.foreign_keys.iter().filter(|fk| fk.columns.len() > 1) {
+        let mut parts = vec![
+            fields_of(&fk.columns),
+            format!("references = {}", lit(&format!("{}({})", fk.ref_table, fk.ref_columns.join(", ")))),
+        ];
+        parts.extend(action("on_delete", fk.on_delete));
+        parts.extend(action("on_update", fk.on_update));
+        if fk.name != names::foreign_key(&table.name, &fk.columns, &fk.ref_table) {
+            parts.push(format!("name = {}", lit(&fk.name)));
+        }
+        let generated = names::index(&table.name, &fk.columns, false);
+        let indexed = table.indexes.iter().find(|i| i.columns == fk.columns && !i.unique && i.name == generated);
+        match indexed {
+            Some(ix) => composite_indexes.push(&ix.name),
+            None if !table.primary_key.starts_with(&fk.columns) => parts.push("index = false".into()),
+            None => {}
+        }
+        struct_opts.push(format!("foreign_key({})", parts.join(", ")));
+    }
     let mut index_fields: Vec<&str> = Vec::new();
-    for ix in &table.indexes {
+    for ix in table.indexes.iter().filter(|ix| !composite_indexes.contains(&ix.name.as_str())) {
         match ix.columns.as_slice() {
             [one] if !ix.unique && ix.name == names::index(&table.name, &ix.columns, false) => index_fields.push(one),
             _ => struct_opts.push(format!("index({}, name = {})", fields_of(&ix.columns), lit(&ix.name))),

@@ -68,7 +68,7 @@ pub(super) fn split(schema: &Schema, dialect: Dialect) -> Result<(Schema, Vec<Ra
             let to_key = schema.table(&fk.ref_table).is_some_and(|r| {
                 r.primary_key == fk.ref_columns || r.uniques.iter().any(|u| u.columns == fk.ref_columns)
             });
-            if fk.columns.len() == 1 && to_key {
+            if to_key {
                 continue;
             }
             if dialect == Dialect::Sqlite {

@@ -215,7 +215,9 @@ fn compare_tables(d: &Table, l: &Table, scope: Scope, out: &mut Vec<Drift>) {
     if d.primary_key != l.primary_key {
         let cols = |pk: &[String]| if pk.is_empty() { "none".to_string() } else { format!("({})", pk.join(", ")) };
         out.push(drift(t, "primary key", t, differs("columns", cols(&d.primary_key), cols(&l.primary_key))));
-    } else if d.primary_key_name != l.primary_key_name {
+    } else if d.primary_key_name.is_some() && d.primary_key_name != l.primary_key_name {
+        // Only a name the migrations declare is compared: a table PostgreSQL renamed keeps
+        // its key's old default name (`users_pkey` on `accounts`), which is no drift.
         let name = |n: &Option<String>| n.clone().unwrap_or_else(|| "the default".to_string());
         out.push(drift(t, "primary key", t, differs("name", name(&d.primary_key_name), name(&l.primary_key_name))));
     }

@@ -12,12 +12,12 @@ use super::options::{
     Seen,
 };
 use super::rust_type::{field_type, RustKind};
-use super::{Field, Model, RefTarget, Reference};
+use super::{CompositeKey, Field, Model, RefTarget, Reference};
 use crate::schema::{names, Check, Column, ColumnType, DefaultValue, FkAction, Index, Table, Unique};
 
 const FIELD_OPTIONS: &str = "primary_key, auto_increment, unique, index, max_length, default, default_expr, column, references, foreign_key_name, on_delete, on_update, renamed_from, backfill, backfill_expr, column_type, precision, scale, comment, skip";
 const STRUCT_OPTIONS: &str =
-    "table, renamed_from, comment, index(...), unique(...), check(name = \"...\", expr = \"...\"), primary_key(..., name = \"...\")";
+    "table, renamed_from, comment, index(...), unique(...), check(name = \"...\", expr = \"...\"), primary_key(..., name = \"...\"), foreign_key(a, b, references = \"table(x, y)\")";
 
 /// Options of one field, interpreted.
 #[derive(Default)]
@@ -199,6 +199,91 @@ struct StructOpts {
     indexes: Vec<(Vec<syn::Path>, Option<String>, bool, Span)>,
     checks: Vec<(String, String, Span)>,
     primary_key: Option<(Vec<syn::Path>, Option<String>, Span)>,
+    foreign_keys: Vec<StructForeignKey>,
+}
+
+/// A struct-level `foreign_key(...)` as written: the fields, and what they reference.
+struct StructForeignKey {
+    fields: Vec<syn::Path>,
+    table: String,
+    ref_columns: Vec<String>,
+    on_delete: FkAction,
+    on_update: FkAction,
+    name: Option<String>,
+    index: bool,
+    span: Span,
+}
+
+/// `foreign_key(a, b, references = "table(x, y)", name = "...", on_delete = "...",
+/// on_update = "...", index = false)`.
+fn parse_foreign_key(cx: &mut Ctxt, items: &[ListItem], span: Span) -> Option<StructForeignKey> {
+    let mut fk = StructForeignKey {
+        fields: Vec::new(),
+        table: String::new(),
+        ref_columns: Vec::new(),
+        on_delete: FkAction::NoAction,
+        on_update: FkAction::NoAction,
+        name: None,
+        index: true,
+        span,
+    };
+    let mut references = false;
+    for item in items {
+        match item {
+            ListItem::Word(p) => fk.fields.push(p.clone()),
+            ListItem::KeyValue(k, v) if k.is_ident("references") => {
+                let target = lit_str(v).and_then(|s| {
+                    let (table, rest) = s.split_once('(')?;
+                    let columns: Vec<String> =
+                        rest.strip_suffix(')')?.split(',').map(|c| c.trim().to_string()).collect();
+                    let table = table.trim().to_string();
+                    (!table.is_empty() && !table.contains('.') && columns.iter().all(|c| !c.is_empty()))
+                        .then_some((table, columns))
+                });
+                match target {
+                    Some((table, columns)) => {
+                        fk.table = table;
+                        fk.ref_columns = columns;
+                        references = true;
+                    }
+                    None => cx.error_spanned_by(
+                        v,
+                        "`references` expects `\"table(column_a, column_b)\"`, a table of this crate",
+                    ),
+                }
+            }
+            ListItem::KeyValue(k, v) if k.is_ident("name") => match lit_str(v) {
+                Some(s) => fk.name = Some(s),
+                None => cx.error_spanned_by(v, "`name` expects a string literal"),
+            },
+            ListItem::KeyValue(k, v) if k.is_ident("on_delete") || k.is_ident("on_update") => {
+                match lit_str(v).as_deref().and_then(FkAction::parse) {
+                    Some(a) if k.is_ident("on_delete") => fk.on_delete = a,
+                    Some(a) => fk.on_update = a,
+                    None => cx.error_spanned_by(v, "expected \"cascade\", \"set null\", \"restrict\" or \"no action\""),
+                }
+            }
+            ListItem::KeyValue(k, v) if k.is_ident("index") => match v.as_ref() {
+                Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => fk.index = b.value,
+                other => cx.error_spanned_by(other, "`index` expects `true` or `false`"),
+            },
+            ListItem::KeyValue(p, _) => {
+                cx.error_spanned_by(p, format!("unexpected `{}` in `foreign_key(...)`; expected fields, then references, name, on_delete, on_update or index", path_name(p)));
+            }
+        }
+    }
+    if fk.fields.is_empty() {
+        cx.error_at(
+            span,
+            "`foreign_key(...)` needs the fields it is made of: `foreign_key(a, b, references = \"table(x, y)\")`",
+        );
+        return None;
+    }
+    if !references {
+        cx.error_at(span, "`foreign_key(...)` needs `references = \"table(x, y)\"`");
+        return None;
+    }
+    Some(fk)
 }
 
 fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
@@ -208,7 +293,7 @@ fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
     for opt in &opts {
         let name = opt.name();
         let span = opt.span();
-        let repeatable = matches!(name, "index" | "unique" | "check");
+        let repeatable = matches!(name, "index" | "unique" | "check" | "foreign_key");
         if !repeatable && !seen.first_time(cx, opt) {
             continue;
         }
@@ -216,6 +301,13 @@ fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
             "table" => o.table = expect_str(cx, opt),
             "renamed_from" => o.renamed_from = expect_str(cx, opt),
             "comment" => o.comment = expect_str(cx, opt),
+            "foreign_key" => match &opt.value {
+                OptValue::List(items) => o.foreign_keys.extend(parse_foreign_key(cx, items, span)),
+                _ => cx.error_at(
+                    span,
+                    "on a struct, `foreign_key` takes a list: `foreign_key(a, b, references = \"table(x, y)\")`",
+                ),
+            },
             "index" | "unique" | "primary_key" | "check" => {
                 let OptValue::List(items) = &opt.value else {
                     let example = if name == "check" {
@@ -391,6 +483,43 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
     if let Some(first) = table.primary_key.first().cloned() {
         table.indexes.retain(|i| i.explicit_name || i.columns != [first.clone()]);
     }
+    let mut foreign_keys = Vec::new();
+    for fk in &so.foreign_keys {
+        let Some(columns) = to_columns(cx, &fk.fields) else { continue };
+        if columns.len() != fk.ref_columns.len() {
+            cx.error_at(
+                fk.span,
+                format!(
+                    "`foreign_key` lists {} field(s) and references {} column(s): they pair up one to one",
+                    columns.len(),
+                    fk.ref_columns.len()
+                ),
+            );
+            continue;
+        }
+        let not_null = columns.iter().find(|c| table.column(c).is_some_and(|col| !col.nullable));
+        if let (Some(c), true) = (not_null, fk.on_delete == FkAction::SetNull || fk.on_update == FkAction::SetNull) {
+            cx.error_at(
+                fk.span,
+                format!("\"set null\" needs nullable columns, and `{c}` is not: make its field `Option<_>`"),
+            );
+            continue;
+        }
+        // Its index, unless it says not or the primary key starts with its columns.
+        if fk.index && !table.primary_key.starts_with(&columns) && !table.indexes.iter().any(|i| i.columns == columns) {
+            let name = names::index(&table_name, &columns, false);
+            table.indexes.push(Index { name, columns: columns.clone(), unique: false, explicit_name: false });
+        }
+        foreign_keys.push(CompositeKey {
+            columns,
+            table: fk.table.clone(),
+            ref_columns: fk.ref_columns.clone(),
+            on_delete: fk.on_delete,
+            on_update: fk.on_update,
+            name: fk.name.clone(),
+            span: fk.span,
+        });
+    }
     for (paths, given_name, unique, span) in &so.indexes {
         let Some(cols) = to_columns(cx, paths) else { continue };
         if *unique {
@@ -441,6 +570,7 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         renamed_from: so.renamed_from,
         fields,
         references,
+        foreign_keys,
         span: input.ident.span(),
     })
 }

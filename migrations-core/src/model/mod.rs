@@ -30,6 +30,8 @@ pub struct Model {
     pub fields: Vec<Field>,
     /// `references = ...` on fields, resolved against the other models by [`resolve_models`].
     pub references: Vec<Reference>,
+    /// `foreign_key(a, b, references = "table(x, y)")` on the struct, resolved likewise.
+    pub foreign_keys: Vec<CompositeKey>,
     /// Span of the struct name, for errors about the whole model.
     pub span: Span,
 }
@@ -70,6 +72,26 @@ pub enum RefTarget {
         /// The struct (the last segment of the path).
         name: String,
     },
+}
+
+/// A struct-level `foreign_key(...)`: a foreign key over one or more columns, to a key of
+/// the same columns' count.
+#[derive(Debug, Clone)]
+pub struct CompositeKey {
+    /// The referencing columns, in order.
+    pub columns: Vec<String>,
+    /// The referenced table.
+    pub table: String,
+    /// The referenced columns, in order.
+    pub ref_columns: Vec<String>,
+    /// `on_delete`.
+    pub on_delete: FkAction,
+    /// `on_update`.
+    pub on_update: FkAction,
+    /// `name = "..."`: the constraint's name as a person (or the database) gave it.
+    pub name: Option<String>,
+    /// Span of the `foreign_key` option.
+    pub span: Span,
 }
 
 /// A field-level `references`.

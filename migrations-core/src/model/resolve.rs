@@ -131,6 +131,60 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
         }
     }
 
+    for (mi, m) in models.iter().enumerate() {
+        for k in &m.foreign_keys {
+            let Some(target) = schema.table(&k.table).or_else(|| external.table(&k.table)) else {
+                cx.error_at(
+                    mi,
+                    k.span,
+                    format!("`foreign_key` references table `{}`, which no model declares", k.table),
+                );
+                continue;
+            };
+            if let Some(c) = k.ref_columns.iter().find(|c| target.column(c).is_none()) {
+                cx.error_at(mi, k.span, format!("table `{}` has no column `{c}`", k.table));
+                continue;
+            }
+            let is_key =
+                target.primary_key == k.ref_columns || target.uniques.iter().any(|u| u.columns == k.ref_columns);
+            if !is_key {
+                cx.error_at(
+                    mi,
+                    k.span,
+                    format!(
+                        "`{}({})` is neither the primary key nor a unique of `{}`, so it cannot be referenced; add `unique({})` to its model",
+                        k.table,
+                        k.ref_columns.join(", "),
+                        k.table,
+                        k.ref_columns.join(", ")
+                    ),
+                );
+                continue;
+            }
+            let mismatch = k.columns.iter().zip(&k.ref_columns).find_map(|(own, theirs)| {
+                let own_ty = m.table.column(own).map(|c| c.ty.clone())?;
+                let their_ty = target.column(theirs).map(|c| c.ty.clone())?;
+                (!compatible(&own_ty, &their_ty)).then(|| format!("`{}.{own}` is {own_ty} but references `{}.{theirs}`, which is {their_ty}; the types must match", m.table.name, k.table))
+            });
+            if let Some(message) = mismatch {
+                cx.error_at(mi, k.span, message);
+                continue;
+            }
+            let fk = ForeignKey {
+                name: k.name.clone().unwrap_or_else(|| names::foreign_key(&m.table.name, &k.columns, &k.table)),
+                columns: k.columns.clone(),
+                ref_table: k.table.clone(),
+                ref_columns: k.ref_columns.clone(),
+                on_delete: k.on_delete,
+                on_update: k.on_update,
+                explicit_name: k.name.is_some(),
+            };
+            if let Some(t) = schema.tables.get_mut(&m.table.name) {
+                t.foreign_keys.push(fk);
+            }
+        }
+    }
+
     // Index and constraint names that clash are a matter of the target databases:
     // `portability::check` (PostgreSQL and SQLite share one namespace per schema).
 

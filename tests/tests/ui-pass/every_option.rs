@@ -35,6 +35,7 @@ pub struct User {
 
 #[derive(Model)]
 #[model(primary_key(user_id, group_id, name = "memberships_pk"))]
+#[model(foreign_key(user_id, group_id, references = "memberships(user_id, group_id)", on_delete = "cascade", name = "memberships_self_fk", index = false))]
 pub struct Membership {
     #[model(references = User, on_delete = "cascade")]
     pub user_id: i64,
