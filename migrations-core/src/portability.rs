@@ -2,7 +2,7 @@
 //! knows its target dialects and refuses, naming the dialect, what one of them cannot do.
 
 use crate::dialect::Dialect;
-use crate::schema::{ColumnType, Schema, Table};
+use crate::schema::{ColumnType, DefaultValue, Schema, Table};
 
 /// Something one dialect cannot hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,7 +38,44 @@ pub fn check(schema: &Schema, dialects: &[Dialect]) -> Vec<PortabilityError> {
     for &d in dialects {
         check_names(schema, d, &mut errors);
     }
+    if dialects.len() > 1 {
+        for t in schema.tables.values() {
+            check_verbatim(t, dialects, &mut errors);
+        }
+    }
     errors
+}
+
+/// The expression defaults every dialect spells its own way (see `default_sql`).
+const PORTABLE_EXPRESSIONS: [&str; 4] = ["now()", "current_date", "current_time", "gen_uuid()"];
+
+/// SQL written verbatim, a `column_type = "sql:..."` or a `default_expr` other than the
+/// portable ones, goes to every database as it is; a crate that targets several cannot
+/// know that each takes it (`clock_timestamp()`, `'{}'::jsonb` and `citext` are
+/// PostgreSQL's), and would find out at deploy. Such a crate names its one database.
+fn check_verbatim(t: &Table, dialects: &[Dialect], errors: &mut Vec<PortabilityError>) {
+    let all: Vec<String> = dialects.iter().map(ToString::to_string).collect();
+    let advice = format!(
+        "it is passed as written to {}, which this crate targets, and not every database takes the same SQL: if the crate runs on one database, say which (`[package.metadata.chakra] dialects = [\"postgres\"]` in Cargo.toml, or `Config::dialects` in build.rs)",
+        all.join(", ")
+    );
+    for c in &t.columns {
+        let verbatim = match (&c.ty, &c.default) {
+            (ColumnType::Custom(sql), _) => Some(format!("`column_type = \"sql:{sql}\"`")),
+            (_, Some(DefaultValue::Expr(e))) if !PORTABLE_EXPRESSIONS.contains(&e.as_str()) => {
+                Some(format!("`default_expr = \"{e}\"` (the portable ones are {})", PORTABLE_EXPRESSIONS.join(", ")))
+            }
+            _ => None,
+        };
+        if let Some(what) = verbatim {
+            errors.push(PortabilityError {
+                dialect: dialects[dialects.len() - 1],
+                table: t.name.clone(),
+                column: Some(c.name.clone()),
+                message: format!("{what}: {advice}"),
+            });
+        }
+    }
 }
 
 /// Index and constraint names: one per object of a table everywhere; one per object of
@@ -128,4 +165,59 @@ fn mentions(expr: &str, name: &str) -> bool {
         let boundary = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
         boundary(before) && boundary(after)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Column;
+
+    fn schema_with(column: Column) -> Schema {
+        let mut s = Schema::new();
+        s.tables.insert("t".into(), Table::new("t").field(column));
+        s
+    }
+
+    #[test]
+    fn verbatim_sql_needs_a_crate_that_names_its_one_database() {
+        let citext = schema_with(Column::new("name", ColumnType::Custom("citext".into())));
+        let clock =
+            schema_with(Column::new("at", ColumnType::TimestampTz).default(DefaultValue::expr("clock_timestamp()")));
+        let now = schema_with(Column::new("at", ColumnType::TimestampTz).default(DefaultValue::expr("now()")));
+        for s in [&citext, &clock] {
+            let errors = check(s, &Dialect::ALL);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert!(errors[0].message.contains("dialects = [\"postgres\"]"), "{}", errors[0]);
+            assert!(check(s, &[Dialect::Postgres]).is_empty());
+        }
+        assert!(errors_of(&clock).contains("`default_expr = \"clock_timestamp()\"` (the portable ones are now(), current_date, current_time, gen_uuid())"));
+        assert!(check(&now, &Dialect::ALL).is_empty());
+    }
+
+    fn errors_of(s: &Schema) -> String {
+        check(s, &Dialect::ALL).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn index_names_clash_per_database() {
+        let mut s = Schema::new();
+        for t in ["a", "b"] {
+            let mut table = Table::new(t).field(Column::new("created_at", ColumnType::Timestamp));
+            table.indexes.push(crate::schema::Index {
+                name: "ix_created_at".into(),
+                columns: vec!["created_at".into()],
+                unique: false,
+                explicit_name: true,
+            });
+            s.tables.insert(t.into(), table);
+        }
+        assert!(check(&s, &[Dialect::MySql]).is_empty(), "MySQL names indexes per table");
+        let errors = check(&s, &[Dialect::Postgres]);
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].message.contains("is used on `a` and on `b`; postgres needs it unique in the whole schema"),
+            "{}",
+            errors[0]
+        );
+    }
 }
