@@ -119,17 +119,9 @@ pub enum MigrateCommand {
     /// Print the whole SQL script that takes a database from one migration to another,
     /// history table included, for running by hand (`psql -v ON_ERROR_STOP=1 -f`).
     Script {
-        /// Where the database is before the script: the last migration applied (default:
-        /// none; with --backward, the newest).
-        #[arg(long)]
-        from: Option<String>,
-        /// Where it is after: the last migration applied (default: the newest; with
-        /// --backward, none).
-        #[arg(long)]
-        to: Option<String>,
-        /// Undo the range instead, newest first.
-        #[arg(long)]
-        backward: bool,
+        /// Which migrations.
+        #[command(flatten)]
+        range: ScriptRange,
         /// postgres, mysql or sqlite (default: the database's own).
         #[arg(long)]
         dialect: Option<String>,
@@ -290,11 +282,10 @@ impl MigrateCommand {
             }
             return Ok(());
         }
-        if let MigrateCommand::Script { from, to, backward, dialect: Some(d) } = self {
+        if let MigrateCommand::Script { range, dialect: Some(d) } = self {
             let dialect: Dialect =
                 d.parse().map_err(|e: migrations_core::dialect::UnknownDialect| MigrateError::Usage(e.to_string()))?;
-            let range = ScriptRange { from: from.clone(), to: to.clone(), backward: *backward };
-            print!("{}", migrator.script(dialect, &range)?);
+            print!("{}", migrator.script(dialect, range)?);
             return Ok(());
         }
         let migrator = match self {
@@ -391,10 +382,9 @@ impl MigrateCommand {
                     println!("{}", terminated(&s));
                 }
             }
-            MigrateCommand::Script { from, to, backward, .. } => {
+            MigrateCommand::Script { range, .. } => {
                 use crate::backend::Connection as _;
-                let range = ScriptRange { from: from.clone(), to: to.clone(), backward: *backward };
-                print!("{}", migrator.script(conn.dialect(), &range)?);
+                print!("{}", migrator.script(conn.dialect(), range)?);
             }
             MigrateCommand::History => {
                 for r in migrator.history(&mut conn).await? {

@@ -107,10 +107,10 @@ fn rust_type(ty: &ColumnType, crates: TypeCrates) -> (String, Vec<String>, Optio
         ColumnType::Uuid if crates.uuid => ("Uuid".into(), vec![], Some("uuid::Uuid")),
         ColumnType::Json if crates.serde_json => ("serde_json::Value".into(), vec![], None),
         // PostgreSQL arrays of what sqlx reads as Rust values: a `Vec` of them.
-        ColumnType::Custom(sql) if array_element(sql).is_some() => {
-            let element = array_element(sql).unwrap_or("String");
-            (format!("Vec<{element}>"), vec![format!("column_type = {}", lit(&ty.to_string()))], None)
-        }
+        ColumnType::Custom(sql) => match array_element(sql) {
+            Some(element) => (format!("Vec<{element}>"), vec![format!("column_type = {}", lit(&ty.to_string()))], None),
+            None => as_text(ty),
+        },
         other => as_text(other),
     }
 }

@@ -72,17 +72,9 @@ enum Command {
         /// postgres, mysql or sqlite.
         #[arg(long)]
         dialect: String,
-        /// Where the database is before the script: the last migration applied (default:
-        /// none; with --backward, the newest).
-        #[arg(long)]
-        from: Option<String>,
-        /// Where it is after: the last migration applied (default: the newest; with
-        /// --backward, none).
-        #[arg(long)]
-        to: Option<String>,
-        /// Undo the range instead, newest first.
-        #[arg(long)]
-        backward: bool,
+        /// Which migrations.
+        #[command(flatten)]
+        range: migrations_runtime::ScriptRange,
     },
     /// Adopt an existing database: write models, the snapshot and a sealed baseline
     /// migration that builds exactly its schema.
@@ -198,12 +190,9 @@ fn main() -> ExitCode {
             config.mode(Mode::Check).generate().map(|_| "ok: every model change is in a sealed migration".to_string())
         }
         Command::Inspect { url, schema, tables } => inspect(&config, &url, schema, tables),
-        Command::Script { dialect, from, to, backward } => match dialect.parse::<migrations_core::Dialect>() {
-            Ok(d) => {
-                let range = migrations_runtime::ScriptRange { from, to, backward };
-                // The script ends with its own newline.
-                config.script(d, &range).map(|s| s.trim_end().to_string())
-            }
+        Command::Script { dialect, range } => match dialect.parse::<migrations_core::Dialect>() {
+            // The script ends with its own newline.
+            Ok(d) => config.script(d, &range).map(|s| s.trim_end().to_string()),
             Err(e) => Err(migrations_build::Error::Usage(e.to_string())),
         },
         Command::Sql { id, dialect, backward } => match dialect.parse::<migrations_core::Dialect>() {

@@ -22,14 +22,21 @@ use super::Migrator;
 /// after. Forward, `from` is the last migration already applied (`None`: none is) and
 /// `to` the last one the script applies (`None`: the newest). Backward, `from` is the
 /// newest migration applied (`None`: the newest there is) and `to` the last one that
-/// stays (`None`: none does); the range is undone newest first.
+/// stays (`None`: none does); the range is undone newest first. Also the options of
+/// `migrate script` and `cargo chakra script`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct ScriptRange {
-    /// Where the database is before the script (`id` or `app/id`).
+    /// Where the database is before the script: the last migration applied, `id` or
+    /// `app/id` (default: none; with --backward, the newest).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub from: Option<String>,
-    /// Where it is after (`id` or `app/id`).
+    /// Where it is after: the last migration applied (default: the newest; with
+    /// --backward, none).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub to: Option<String>,
-    /// Undo instead of apply.
+    /// Undo the range instead, newest first.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub backward: bool,
 }
 
