@@ -385,8 +385,31 @@ fn format(tokens: TokenStream, comments: &[String]) -> Result<String, syn::Error
 
 /// The whole module text for `spec`.
 pub fn module(spec: &ModuleSpec) -> Result<String, syn::Error> {
+    module_with(spec, &Squash::default())
+}
+
+/// What a squash's module says beyond an ordinary one.
+#[derive(Debug, Clone, Default)]
+pub struct Squash<'a> {
+    /// The migrations it replaces, in order.
+    pub replaces: &'a [String],
+    /// The acknowledgements carried over from them: (constant, text).
+    pub acknowledgements: &'a [(String, String)],
+    /// The header's paragraph about it.
+    pub about: &'a str,
+}
+
+/// The module text for `spec`, a squash when `squash` replaces anything.
+pub fn module_with(spec: &ModuleSpec, squash: &Squash) -> Result<String, syn::Error> {
     let id = spec.id;
     let deps = spec.dependencies;
+    let replaces = squash.replaces;
+    let replaces_item =
+        if replaces.is_empty() { quote!() } else { quote!(pub const REPLACES: &[&str] = &[#(#replaces),*];) };
+    let acknowledgements = squash.acknowledgements.iter().map(|(name, text)| {
+        let name = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
+        quote!(pub const #name: &str = #text;)
+    });
     let mut comments = Vec::new();
     let ups: Vec<TokenStream> = spec.operations.iter().map(|op| statement(op, Drops::Spelled, &mut comments)).collect();
     let mut downs = Vec::new();
@@ -405,6 +428,8 @@ pub fn module(spec: &ModuleSpec) -> Result<String, syn::Error> {
 
         pub const ID: &str = #id;
         pub const DEPENDENCIES: &[&str] = &[#(#deps),*];
+        #replaces_item
+        #(#acknowledgements)*
 
         pub fn up(m: &mut Migration) {
             #unused
@@ -416,7 +441,13 @@ pub fn module(spec: &ModuleSpec) -> Result<String, syn::Error> {
             #(#downs)*
         }
     };
-    Ok(format!("{}\n{}", header(spec), format(tokens, &comments)?))
+    let mut head = header(spec);
+    if !squash.about.is_empty() {
+        let marker = format!("//\n// {}\n//\n", spec.id);
+        let about: String = squash.about.lines().map(|l| format!("// {l}\n").replace("// \n", "//\n")).collect();
+        head = head.replacen(&marker, &format!("{marker}{about}//\n"), 1);
+    }
+    Ok(format!("{head}\n{}", format(tokens, &comments)?))
 }
 
 /// A sealed migration with no operations, for a person to fill in: a merge of two

@@ -77,12 +77,19 @@ pub(crate) fn remember(file: &MigrationFile, syntax: &syn::File, up: &[migration
 
 /// Whether `syntax` declares a non-empty string constant `name`.
 fn acknowledged(syntax: &syn::File, name: &str) -> bool {
-    syntax.items.iter().any(|item| match item {
-        syn::Item::Const(c) if c.ident == name => matches!(
-            &*c.expr,
-            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) if !s.value().trim().is_empty()
-        ),
-        _ => false,
+    acknowledgement(syntax, name).is_some()
+}
+
+/// The text of the acknowledgement constant `name`, when the file has a non-empty one.
+pub(crate) fn acknowledgement(syntax: &syn::File, name: &str) -> Option<String> {
+    syntax.items.iter().find_map(|item| match item {
+        syn::Item::Const(c) if c.ident == name => match &*c.expr {
+            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) if !s.value().trim().is_empty() => {
+                Some(s.value())
+            }
+            _ => None,
+        },
+        _ => None,
     })
 }
 

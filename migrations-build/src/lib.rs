@@ -43,6 +43,7 @@ mod replay;
 #[cfg(feature = "cli")]
 mod script;
 mod sources;
+mod squash;
 
 pub use codegen::{module, ModuleSpec};
 pub use commands::describe;
@@ -51,6 +52,7 @@ pub use error::{Error, Located, Location, Result};
 pub use generate::Report;
 pub use migrations_core::Dialect;
 pub use registry::{checksum, semantic_checksum};
+pub use squash::Squashed;
 
 /// Runs the helper with the defaults and returns what it did, for a `build.rs` that
 /// wants to act on the [`Report`].

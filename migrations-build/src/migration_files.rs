@@ -22,6 +22,8 @@ pub struct MigrationFile {
     pub number: u32,
     /// What it comes after.
     pub dependencies: Vec<String>,
+    /// For a squash, the migrations it replaces (`REPLACES`); empty otherwise.
+    pub replaces: Vec<String>,
     /// Whether the file is an unsealed draft.
     pub draft: bool,
     /// SHA-256 of the text with line endings normalised (see [`crate::checksum`]): what
@@ -152,11 +154,13 @@ pub fn read_text(path: &Path, stem: &str, number: u32, text: &str) -> Result<Mig
         Some(consts) => consts,
         None => parsed_consts(path, stem, text)?,
     };
+    let replaces = replaces(path, text)?;
     Ok(MigrationFile {
         path: path.to_path_buf(),
         id,
         number,
         dependencies,
+        replaces,
         draft: text.starts_with(DRAFT_MARK),
         checksum: crate::registry::checksum(text),
         semantic_checksum: crate::registry::recorded_checksum(text, text.starts_with(DRAFT_MARK)),
@@ -223,6 +227,20 @@ fn parsed_consts(path: &Path, stem: &str, text: &str) -> Result<(String, Vec<Str
         )));
     }
     Ok((id, dependencies.unwrap_or_default()))
+}
+
+/// A squash's `pub const REPLACES: &[&str] = &[...];`, parsed on its own (only squashes
+/// have one, and the generator may break the list over lines); empty without one.
+fn replaces(path: &Path, text: &str) -> Result<Vec<String>> {
+    const ITEM: &str = "pub const REPLACES:";
+    let Some(start) = text.match_indices(ITEM).map(|(i, _)| i).find(|&i| i == 0 || text[..i].ends_with('\n')) else {
+        return Ok(Vec::new());
+    };
+    let line = text[..start].matches('\n').count() + 1;
+    let bad = || Error::MigrationFile(at(path, line, 1, "`REPLACES` must be `&[\"0001_name\", ...]`".into()));
+    let len = text[start..].find(';').ok_or_else(bad)? + 1;
+    let item: syn::ItemConst = syn::parse_str(&text[start..start + len]).map_err(|_| bad())?;
+    string_list(&item.expr).ok_or_else(bad)
 }
 
 /// `ID` and `DEPENDENCIES` as the generator writes them, each on one line with plain
@@ -304,10 +322,37 @@ pub fn check_graph(files: &[MigrationFile]) -> Result<()> {
     }
 }
 
-/// The sealed migrations and the draft, if any.
+/// The sealed migrations and the draft, if any. A squash stands for the migrations it
+/// replaces: those still in the folder are left out, and a dependency on one of them is
+/// one on the squash (the graph, the replay and the next draft see the squash; the
+/// registry embeds them all, and the runtime chooses per database).
 pub fn split_draft(files: Vec<MigrationFile>) -> (Vec<MigrationFile>, Option<MigrationFile>) {
     let (drafts, sealed): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| f.draft);
-    (sealed, drafts.into_iter().next_back())
+    (collapse_squashes(sealed), drafts.into_iter().next_back())
+}
+
+/// `files` with each squash in place of the migrations it replaces (see [`split_draft`]).
+pub fn collapse_squashes(files: Vec<MigrationFile>) -> Vec<MigrationFile> {
+    if files.iter().all(|f| f.replaces.is_empty()) {
+        return files;
+    }
+    let squash_of: BTreeMap<String, String> =
+        files.iter().flat_map(|f| f.replaces.iter().map(move |r| (r.clone(), f.id.clone()))).collect();
+    files
+        .into_iter()
+        .filter(|f| !squash_of.contains_key(&f.id))
+        .map(|mut f| {
+            let mut deps: Vec<String> = Vec::with_capacity(f.dependencies.len());
+            for d in f.dependencies.drain(..) {
+                let d = squash_of.get(&d).cloned().unwrap_or(d);
+                if !deps.contains(&d) {
+                    deps.push(d);
+                }
+            }
+            f.dependencies = deps;
+            f
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -177,6 +177,12 @@ pub fn registry(app: &str, files: &[MigrationFile], snapshot: Option<&std::path:
         m(&mut out, "ID");
         out.push_str(", dependencies: ");
         m(&mut out, "DEPENDENCIES");
+        if f.replaces.is_empty() {
+            out.push_str(", replaces: &[]");
+        } else {
+            out.push_str(", replaces: ");
+            m(&mut out, "REPLACES");
+        }
         // What the runtime records (the semantic checksum), then the checksum of the text
         // that rows recorded before the semantic scheme hold.
         out.push_str(", checksum: \"");

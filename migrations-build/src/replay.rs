@@ -167,6 +167,7 @@ mod tests {
             id: id.into(),
             number: id[..4].parse().expect("number"),
             dependencies: Vec::new(),
+            replaces: Vec::new(),
             draft: false,
             checksum: checksum.into(),
             semantic_checksum: String::new(),

@@ -22,3 +22,4 @@ pub mod portability;
 pub mod render;
 #[cfg(feature = "build")]
 pub mod snapshot;
+pub mod squash;

@@ -11,6 +11,11 @@ pub struct EmbeddedMigration {
     pub id: &'static str,
     /// The migrations it comes after (`"0001_initial"`, or `"auth/0001_initial"` for another app).
     pub dependencies: &'static [&'static str],
+    /// For a squash (written by `cargo chakra squash`), the migrations of its app it
+    /// replaces, in order; empty for any other. A database that applied none of them
+    /// applies the squash; one that applied all of them has it; one that applied some
+    /// applies the rest of them, one by one (they must still be embedded).
+    pub replaces: &'static [&'static str],
     /// Computed at build time: the checksum recorded when the migration is applied (what it
     /// does, `2:` and 62 hex digits), then a space and the SHA-256 of the module's text,
     /// which rows recorded before that scheme hold (see [`EmbeddedMigration::matches`]).

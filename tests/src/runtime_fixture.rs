@@ -39,6 +39,7 @@ macro_rules! embedded {
         EmbeddedMigration {
             id: $m::ID,
             dependencies: $m::DEPENDENCIES,
+            replaces: &[],
             checksum: $checksum,
             draft: $draft,
             up: $m::up,

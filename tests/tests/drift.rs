@@ -249,6 +249,7 @@ static RANDOM_APP: Migrations = Migrations {
     migrations: &[EmbeddedMigration {
         id: "0001_random",
         dependencies: &[],
+        replaces: &[],
         checksum: "",
         draft: false,
         up: random_up,

@@ -150,6 +150,7 @@ mod dropped_fk_column {
             EmbeddedMigration {
                 id: "0001_books",
                 dependencies: &[],
+                replaces: &[],
                 checksum: "b1",
                 draft: false,
                 up: up1,
@@ -158,6 +159,7 @@ mod dropped_fk_column {
             EmbeddedMigration {
                 id: "0002_drop_author",
                 dependencies: &["0001_books"],
+                replaces: &[],
                 checksum: "b2",
                 draft: false,
                 up: up2,

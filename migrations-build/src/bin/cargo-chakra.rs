@@ -50,6 +50,19 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Write one migration that replaces a run of sealed ones (a long history): what it
+    /// replaces stays until every database has applied it.
+    Squash {
+        /// The first migration it replaces (default: the first one).
+        #[arg(long)]
+        from: Option<String>,
+        /// The last migration it replaces.
+        #[arg(long)]
+        to: String,
+        /// The squash's name (default: `squashed_<last number>`).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Rewrite the snapshot from the sealed migrations (after one was deleted to be redone).
     RebuildSnapshot,
     /// Fail if the models have changes that no sealed migration covers.
@@ -186,6 +199,7 @@ fn main() -> ExitCode {
         }),
         Command::Make { name, .. } => config.make_empty(&name).map(|p| format!("wrote {}", shown(&p))),
         Command::Merge { name } => config.merge(name.as_deref()).map(|p| format!("wrote {}", shown(&p))),
+        Command::Squash { from, to, name } => config.squash(from.as_deref(), &to, name.as_deref()).map(|s| s.summary()),
         Command::Check => {
             config.mode(Mode::Check).generate().map(|_| "ok: every model change is in a sealed migration".to_string())
         }

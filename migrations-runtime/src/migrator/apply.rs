@@ -37,7 +37,7 @@ impl Migrator {
     /// # }
     /// # static MIGRATIONS: Migrations = Migrations {
     /// #     app: "notes",
-    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], replaces: &[], checksum: "", draft: false, up, down }],
     /// #     snapshot: "",
     /// # };
     /// # #[tokio::main(flavor = "current_thread")]
@@ -65,7 +65,7 @@ impl Migrator {
     /// # }
     /// # static MIGRATIONS: Migrations = Migrations {
     /// #     app: "notes",
-    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], replaces: &[], checksum: "", draft: false, up, down }],
     /// #     snapshot: "",
     /// # };
     /// # #[tokio::main(flavor = "current_thread")]
@@ -102,7 +102,7 @@ impl Migrator {
     /// # }
     /// # static MIGRATIONS: Migrations = Migrations {
     /// #     app: "notes",
-    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], replaces: &[], checksum: "", draft: false, up, down }],
     /// #     snapshot: "",
     /// # };
     /// # #[tokio::main(flavor = "current_thread")]
@@ -124,14 +124,18 @@ impl Migrator {
         conn: &mut C,
         options: &ApplyOptions,
     ) -> Result<Vec<Step>, MigrateError> {
-        let plan = self.plan()?;
-        let last = match &options.target {
-            Some(t) => self.find(&plan, t)?,
-            None => plan.len().saturating_sub(1),
-        };
+        // The plan is made again under the lock, against the history (a squash stands
+        // for what it replaces, or gives way to it, as the database stands); a target
+        // this binary does not have is refused before the lock is taken.
+        if let Some(t) = &options.target {
+            if !self.apps.iter().any(|a| a.migrations.iter().any(|m| m.id == t || format!("{}/{}", a.app, m.id) == *t))
+            {
+                return Err(MigrateError::Usage(format!("no migration `{t}` in this binary")));
+            }
+        }
         let waits = self.lock_waits()?;
         let owner = self.acquire(conn).await?;
-        let result = self.apply_bounded(conn, options, &plan[..(last + 1).min(plan.len())], &waits).await;
+        let result = self.apply_bounded(conn, options, &waits).await;
         let unlocked = self.release(conn, &owner).await;
         let steps = match result {
             // The schema is there already, built without these migrations: say how to adopt it.
@@ -158,18 +162,17 @@ impl Migrator {
         &self,
         conn: &mut C,
         options: &ApplyOptions,
-        plan: &[Planned],
         waits: &LockWaits,
     ) -> Result<Vec<Step>, MigrateError> {
         let mut steps = Vec::new();
         if options.dry_run {
-            return self.apply_locked(conn, options, plan, waits, &mut steps).await.map(|()| steps);
+            return self.apply_locked(conn, options, waits, &mut steps).await.map(|()| steps);
         }
         let restore = lock_wait::bound(conn, waits).await?;
         let mut tries = Tries::new(*waits);
         let result = loop {
             let kept = steps.len();
-            match self.apply_locked(conn, options, plan, waits, &mut steps).await {
+            match self.apply_locked(conn, options, waits, &mut steps).await {
                 Ok(()) => break Ok(steps),
                 Err(e) => {
                     if options.atomic {
@@ -194,12 +197,17 @@ impl Migrator {
         &self,
         conn: &mut C,
         options: &ApplyOptions,
-        plan: &[Planned],
         waits: &LockWaits,
         steps: &mut Vec<Step>,
     ) -> Result<(), MigrateError> {
         let dialect = conn.dialect();
         let mut summary = self.prepare_summary(conn).await?;
+        let whole = self.plan_for(&summary)?;
+        let last = match &options.target {
+            Some(t) => self.find(&whole, t)?,
+            None => whole.len().saturating_sub(1),
+        };
+        let plan = &whole[..(last + 1).min(whole.len())];
 
         // An interrupted MySQL migration: finish it first (or say why it cannot be).
         if summary.interrupted {
@@ -242,7 +250,9 @@ impl Migrator {
                     .map_err(MigrateError::db("recording the checksum of an applied migration in its new scheme"))?;
             }
         }
-        let mut pending: Vec<bool> = checksums.iter().map(Option::is_none).collect();
+        // A squash the database has through the migrations it replaces has no row.
+        let unrecorded = |(p, c): (&Planned, &Option<&str>)| c.is_none() && !p.by_members;
+        let mut pending: Vec<bool> = plan.iter().zip(&checksums).map(unrecorded).collect();
         // Development: a draft that changed since it was applied is rolled back (with
         // the SQL stored when it was applied) and applied again below.
         if replaced {
@@ -268,7 +278,7 @@ impl Migrator {
                 .await?;
             }
             summary = conn.applied_summary().await.map_err(MigrateError::db("reading the history table"))?;
-            pending = summary.checksums(migrations()).iter().map(Option::is_none).collect();
+            pending = plan.iter().zip(&summary.checksums(migrations())).map(unrecorded).collect();
         }
         let batch = summary.last_batch + 1;
         let pending: Vec<(usize, &Planned)> =
@@ -450,6 +460,21 @@ impl Migrator {
             }
         }
         Ok(())
+    }
+}
+
+impl Migrator {
+    /// The plan for a database whose history `summary` reads (see
+    /// [`Migrator::plan_against`]).
+    pub(super) fn plan_for(&self, summary: &history::Summary) -> Result<Vec<Planned>, MigrateError> {
+        if !self.has_squashes() {
+            return self.plan();
+        }
+        let keys: Vec<(&str, &str)> =
+            self.apps.iter().flat_map(|a| a.migrations.iter().map(|m| (a.app, m.id))).collect();
+        let recorded: std::collections::BTreeSet<(&str, &str)> =
+            keys.iter().zip(summary.checksums(keys.iter().copied())).filter_map(|(k, c)| c.map(|_| *k)).collect();
+        self.plan_against(&|app, id| recorded.contains(&(app, id)))
     }
 }
 

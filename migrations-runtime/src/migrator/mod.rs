@@ -83,7 +83,7 @@ impl Migrator {
     /// # }
     /// # static MIGRATIONS: Migrations = Migrations {
     /// #     app: "notes",
-    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], replaces: &[], checksum: "", draft: false, up, down }],
     /// #     snapshot: "",
     /// # };
     /// # #[tokio::main(flavor = "current_thread")]
@@ -114,7 +114,7 @@ impl Migrator {
     /// # }
     /// # static MIGRATIONS: Migrations = Migrations {
     /// #     app: "notes",
-    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], replaces: &[], checksum: "", draft: false, up, down }],
     /// #     snapshot: "",
     /// # };
     /// # #[tokio::main(flavor = "current_thread")]
@@ -293,7 +293,7 @@ impl Migrator {
     /// # }
     /// # static MIGRATIONS: Migrations = Migrations {
     /// #     app: "notes",
-    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], replaces: &[], checksum: "", draft: false, up, down }],
     /// #     snapshot: "",
     /// # };
     /// # #[tokio::main(flavor = "current_thread")]
@@ -308,7 +308,21 @@ impl Migrator {
     /// ```
     pub fn sql(&self, id: &str, dialect: Dialect, backward: bool) -> Result<Vec<String>, MigrateError> {
         let plan = self.plan()?;
-        let i = self.find(&plan, id)?;
+        let (plan, i) = match self.find(&plan, id) {
+            Ok(i) => (plan, i),
+            // One of the migrations a squash replaces: as a database that applied the
+            // first of them runs it.
+            Err(e) => {
+                let first = |app: &str, id: &str| {
+                    self.apps
+                        .iter()
+                        .any(|a| a.app == app && a.migrations.iter().any(|s| s.replaces.first() == Some(&id)))
+                };
+                let members = self.plan_against(&first)?;
+                let i = self.find(&members, id).map_err(|_| e)?;
+                (members, i)
+            }
+        };
         let p = plan[i];
         if backward {
             let after = self.schema_before(&plan, i + 1)?;

@@ -17,6 +17,20 @@ use super::Migrator;
 pub(super) struct Planned {
     pub(super) app: &'static str,
     pub(super) migration: &'static EmbeddedMigration,
+    /// A squash this database has because it applied every migration it replaces, one
+    /// by one (those are no longer embedded): applied, with no row of its own.
+    pub(super) by_members: bool,
+}
+
+/// How one database stands with one squash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stand {
+    /// The squash runs (or ran) as one migration; the ones it replaces are left out.
+    AsOne,
+    /// Applied, through every migration it replaces (no longer embedded).
+    ByMembers,
+    /// The migrations it replaces run one by one; the squash is left out.
+    Members,
 }
 
 impl Planned {
@@ -26,15 +40,58 @@ impl Planned {
 }
 
 impl Migrator {
-    /// Every embedded migration in the order they apply: dependencies first, then by
-    /// app order and id.
+    /// Every embedded migration in the order they apply on a database no migration has
+    /// run on: dependencies first, then by app order and id; a squash in place of the
+    /// migrations it replaces.
     pub(super) fn plan(&self) -> Result<Vec<Planned>, MigrateError> {
+        self.plan_against(&|_: &str, _: &str| false)
+    }
+
+    /// The plan for a database whose history holds `rows` (see [`Migrator::plan_against`]).
+    pub(super) fn plan_of_rows(&self, rows: &[crate::history::Applied]) -> Result<Vec<Planned>, MigrateError> {
+        if !self.has_squashes() {
+            return self.plan();
+        }
+        let recorded: BTreeSet<(&str, &str)> = rows.iter().map(|r| (r.app.as_str(), r.id.as_str())).collect();
+        self.plan_against(&|app, id| recorded.contains(&(app, id)))
+    }
+
+    /// Whether `app/id` is one of the migrations a squash in `plan` replaces.
+    pub(super) fn replaced_in(plan: &[Planned], app: &str, id: &str) -> bool {
+        plan.iter().any(|p| p.app == app && p.migration.replaces.contains(&id))
+    }
+
+    /// Whether any embedded migration is a squash (only then does the plan depend on the
+    /// history).
+    pub(super) fn has_squashes(&self) -> bool {
+        self.apps.iter().any(|a| a.migrations.iter().any(|m| !m.replaces.is_empty()))
+    }
+
+    /// The plan for a database whose history holds the migrations `recorded` says
+    /// (app, id): each squash stands for the migrations it replaces when the database
+    /// applied none of them or all of them, and gives way to them when it applied some
+    /// (see [`EmbeddedMigration::replaces`]).
+    pub(super) fn plan_against(&self, recorded: &dyn Fn(&str, &str) -> bool) -> Result<Vec<Planned>, MigrateError> {
         // A boot with a thousand migrations and nothing to do spends most of its own time
         // here, so the graph works on indices: keys are hashed once, and the order among
         // ready migrations is a precomputed rank, not string comparisons.
         type Key = (&'static str, &'static str);
-        let all: Vec<Planned> =
-            self.apps.iter().flat_map(|a| a.migrations.iter().map(|m| Planned { app: a.app, migration: m })).collect();
+        let (left_out, alias) = self.squash_stands(recorded)?;
+        let all: Vec<Planned> = self
+            .apps
+            .iter()
+            .flat_map(|a| {
+                let (left_out, alias) = (&left_out, &alias);
+                a.migrations.iter().filter_map(move |m| {
+                    let stand = alias.iter().find(|(k, _, _)| *k == (a.app, m.id)).map(|(_, _, s)| *s);
+                    (!left_out.contains(&(a.app, m.id))).then_some(Planned {
+                        app: a.app,
+                        migration: m,
+                        by_members: stand == Some(Stand::ByMembers),
+                    })
+                })
+            })
+            .collect();
         let key = |i: usize| -> Key { (all[i].app, all[i].migration.id) };
         // Sorted by (app, id): the order among ready migrations, and how a dependency is
         // found (by binary search; a registry lists its migrations sorted already).
@@ -51,6 +108,9 @@ impl Migrator {
             dep_start.push(deps.len());
             for d in p.migration.dependencies {
                 let (app, id) = d.split_once('/').unwrap_or((p.app, d));
+                // A dependency on a migration a squash replaces is one on the squash, and
+                // the other way round, as this database stands with it.
+                let (app, id) = alias_of(&alias, (app, id));
                 // Usually the migration just before it.
                 let before = rank[i].checked_sub(1).filter(|r| key(by_name[*r]) == (app, id));
                 match before.ok_or(()).or_else(|()| by_name.binary_search_by(|i| key(*i).cmp(&(app, id)))) {
@@ -126,16 +186,83 @@ impl Migrator {
         Ok(order)
     }
 
+    /// How the database stands with each squash: the migrations left out of its plan,
+    /// and per squash, the key a dependency on a left-out one means instead (a squash's
+    /// own entry says how it stands).
+    #[allow(clippy::type_complexity)]
+    fn squash_stands(
+        &self,
+        recorded: &dyn Fn(&str, &str) -> bool,
+    ) -> Result<(BTreeSet<(&'static str, &'static str)>, Vec<Alias>), MigrateError> {
+        let mut left_out = BTreeSet::new();
+        let mut alias = Vec::new();
+        for a in &self.apps {
+            for s in a.migrations.iter().filter(|m| !m.replaces.is_empty()) {
+                let embedded = |id: &str| a.migrations.iter().any(|m| m.id == id);
+                let applied = s.replaces.iter().filter(|id| recorded(a.app, id)).count();
+                let stand = if recorded(a.app, s.id) || applied == 0 {
+                    Stand::AsOne
+                } else if s.replaces.iter().all(|id| embedded(id)) {
+                    Stand::Members
+                } else if applied == s.replaces.len() {
+                    Stand::ByMembers
+                } else {
+                    let missing: Vec<&str> =
+                        s.replaces.iter().copied().filter(|id| !recorded(a.app, id) && !embedded(id)).collect();
+                    return Err(MigrateError::Usage(format!(
+                        "this database applied {applied} of the {} migrations that the squash {}/{} replaces, and this \
+                         binary no longer has the rest of them ({}): deploy a binary that still has them first (it \
+                         applies them), then this one",
+                        s.replaces.len(),
+                        a.app,
+                        s.id,
+                        missing.join(", ")
+                    )));
+                };
+                alias.push(((a.app, s.id), (a.app, s.id), stand));
+                if stand == Stand::Members {
+                    left_out.insert((a.app, s.id));
+                    let last = s.replaces.last().copied().unwrap_or(s.id);
+                    alias.push(((a.app, s.id), (a.app, last), Stand::Members));
+                } else {
+                    for id in s.replaces {
+                        left_out.insert((a.app, *id));
+                        alias.push(((a.app, *id), (a.app, s.id), stand));
+                    }
+                }
+            }
+        }
+        Ok((left_out, alias))
+    }
+
     /// The schema before `plan[i]`, replayed in memory.
     pub(super) fn schema_before(&self, plan: &[Planned], i: usize) -> Result<Schema, MigrateError> {
         replay(&plan[..i])
     }
 
     pub(super) fn find(&self, plan: &[Planned], id: &str) -> Result<usize, MigrateError> {
-        plan.iter()
-            .position(|p| p.key() == id || p.migration.id == id)
-            .ok_or_else(|| MigrateError::Usage(format!("no migration `{id}` in this binary")))
+        plan.iter().position(|p| p.key() == id || p.migration.id == id).ok_or_else(|| {
+            let squash =
+                plan.iter().find(|p| p.migration.replaces.iter().any(|r| *r == id || format!("{}/{r}", p.app) == id));
+            MigrateError::Usage(match squash {
+                Some(s) => format!(
+                    "`{id}` is one of the migrations the squash `{}` replaces, which stands for all of them on this \
+                     database: name `{}`, or a migration before it",
+                    s.key(),
+                    s.key()
+                ),
+                None => format!("no migration `{id}` in this binary"),
+            })
+        })
     }
+}
+
+/// (a key, what a dependency on it means, how the squash it belongs to stands).
+type Alias = ((&'static str, &'static str), (&'static str, &'static str), Stand);
+
+/// What a dependency on `key` means as the database stands with the squashes.
+fn alias_of<'a>(alias: &[Alias], key: (&'a str, &'a str)) -> (&'a str, &'a str) {
+    alias.iter().rev().find(|(k, to, _)| *k == key && *to != key).map_or(key, |(_, to, _)| *to)
 }
 
 /// The schema `migrations` build, applied in the order given, from an empty one.

@@ -55,7 +55,7 @@ impl Migrator {
     /// # }
     /// # static MIGRATIONS: Migrations = Migrations {
     /// #     app: "notes",
-    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], replaces: &[], checksum: "", draft: false, up, down }],
     /// #     snapshot: "",
     /// # };
     /// # #[tokio::main(flavor = "current_thread")]
@@ -99,7 +99,6 @@ impl Migrator {
         conn: &mut C,
         options: &RollbackOptions,
     ) -> Result<Vec<Step>, MigrateError> {
-        let plan = self.plan()?;
         if let Some(app) = &options.app {
             if !self.apps.iter().any(|a| a.app == app) {
                 let known: Vec<&str> = self.apps.iter().map(|a| a.app).collect();
@@ -116,7 +115,7 @@ impl Migrator {
         let owner = self.acquire(conn).await?;
         let result = match lock_wait::bound(conn, &waits).await {
             Ok(restore) => {
-                let result = match self.rollback_locked(conn, options, &plan, &waits).await {
+                let result = match self.rollback_locked(conn, options, &waits).await {
                     Err(e) => Tries::new(waits).wait_after(self, conn, e).await.map(|()| Vec::new()),
                     ok => ok,
                 };
@@ -135,12 +134,12 @@ impl Migrator {
         &self,
         conn: &mut C,
         options: &RollbackOptions,
-        plan: &[Planned],
         waits: &LockWaits,
     ) -> Result<Vec<Step>, MigrateError> {
         let force = options.force;
         let dialect = conn.dialect();
         let applied = self.prepare_brief(conn).await?;
+        let plan = &self.plan_of_rows(&applied)?;
         if let Some(row) = applied.iter().find(|r| r.steps_done.is_some()) {
             return Err(MigrateError::Usage(format!(
                 "migration {}/{} was interrupted; finish it first (`migrate apply`)",
@@ -309,8 +308,8 @@ impl Migrator {
         conn: &mut C,
         options: &RollbackOptions,
     ) -> Result<Vec<Undo>, MigrateError> {
-        let plan = self.plan()?;
         let applied = self.read_history(conn).await?;
+        let plan = self.plan_of_rows(&applied)?;
         let mut undos = Vec::new();
         for row in choose(&applied, options)? {
             let key = format!("{}/{}", row.app, row.id);

@@ -56,7 +56,7 @@ impl Migrator {
     /// # }
     /// # static MIGRATIONS: Migrations = Migrations {
     /// #     app: "notes",
-    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], replaces: &[], checksum: "", draft: false, up, down }],
     /// #     snapshot: "",
     /// # };
     /// use migrations_runtime::{Dialect, ScriptRange};

@@ -98,7 +98,7 @@ impl Migrator {
     /// # }
     /// # static MIGRATIONS: Migrations = Migrations {
     /// #     app: "notes",
-    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], replaces: &[], checksum: "", draft: false, up, down }],
     /// #     snapshot: "",
     /// # };
     /// # #[tokio::main(flavor = "current_thread")]
@@ -114,14 +114,23 @@ impl Migrator {
     /// # }
     /// ```
     pub async fn status<C: Connection>(&self, conn: &mut C) -> Result<Vec<StatusLine>, MigrateError> {
-        let plan = self.plan()?;
         let applied = self.read_history(conn).await?;
+        let plan = self.plan_of_rows(&applied)?;
         let by_key: BTreeMap<(String, String), &Applied> =
             applied.iter().map(|r| ((r.app.clone(), r.id.clone()), r)).collect();
         let mut lines: Vec<StatusLine> = plan
             .iter()
             .map(|p| {
                 let state = match by_key.get(&(p.app.to_string(), p.migration.id.to_string())) {
+                    // A squash the database has through the migrations it replaces.
+                    None if p.by_members => State::Applied(
+                        applied
+                            .iter()
+                            .filter(|r| r.app == p.app && p.migration.replaces.contains(&r.id.as_str()))
+                            .map(|r| r.applied_at.clone())
+                            .max()
+                            .unwrap_or_default(),
+                    ),
                     None => State::Pending,
                     Some(r) if r.steps_done.is_some() => State::Interrupted(r.steps_done.unwrap_or_default()),
                     Some(r) if !p.migration.matches(&r.checksum) => State::Changed(r.applied_at.clone()),
@@ -131,7 +140,9 @@ impl Migrator {
             })
             .collect();
         for r in &applied {
-            if !plan.iter().any(|p| p.app == r.app && p.migration.id == r.id) {
+            let known = plan.iter().any(|p| p.app == r.app && p.migration.id == r.id)
+                || Migrator::replaced_in(&plan, &r.app, &r.id);
+            if !known {
                 lines.push(StatusLine {
                     app: r.app.clone(),
                     id: r.id.clone(),
@@ -155,7 +166,7 @@ impl Migrator {
     /// # }
     /// # static MIGRATIONS: Migrations = Migrations {
     /// #     app: "notes",
-    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], checksum: "", draft: false, up, down }],
+    /// #     migrations: &[EmbeddedMigration { id: "0001_initial", dependencies: &[], replaces: &[], checksum: "", draft: false, up, down }],
     /// #     snapshot: "",
     /// # };
     /// # #[tokio::main(flavor = "current_thread")]

@@ -99,8 +99,8 @@ impl Migrator {
     /// The schema the applied migrations build, replayed in the order they apply, and the
     /// objects their hand-written SQL leaves.
     async fn applied_schema<C: Connection>(&self, conn: &mut C) -> Result<(Schema, Managed), MigrateError> {
-        let plan = self.plan()?;
         let history = self.read_history(conn).await?;
+        let plan = self.plan_of_rows(&history)?;
         if let Some(row) = history.iter().find(|r| r.steps_done.is_some()) {
             return Err(MigrateError::Usage(format!(
                 "migration {}/{} was interrupted part way; finish it (`migrate apply`) before comparing the schema",
@@ -108,13 +108,19 @@ impl Migrator {
             )));
         }
         let applied: BTreeSet<(&str, &str)> = history.iter().map(|r| (r.app.as_str(), r.id.as_str())).collect();
-        if let Some(r) = history.iter().find(|r| !plan.iter().any(|p| p.app == r.app && p.migration.id == r.id)) {
+        let known = |r: &&crate::history::Applied| {
+            plan.iter().any(|p| p.app == r.app && p.migration.id == r.id) || Migrator::replaced_in(&plan, &r.app, &r.id)
+        };
+        if let Some(r) = history.iter().find(|r| !known(r)) {
             return Err(MigrateError::Usage(format!(
                 "migration {}/{} is applied but this binary does not know it (a newer binary applied it); verify with that binary",
                 r.app, r.id
             )));
         }
-        replay_with_raw(plan.iter().filter(|p| applied.contains(&(p.app, p.migration.id))), conn.dialect())
+        replay_with_raw(
+            plan.iter().filter(|p| p.by_members || applied.contains(&(p.app, p.migration.id))),
+            conn.dialect(),
+        )
     }
 
     /// After a boot's apply: the check [`Migrator::verify_on_boot`] asks for.

@@ -45,8 +45,8 @@ macro_rules! kinds {
                 pub static SET: Migrations = Migrations {
                     app: "bench",
                     migrations: &[
-                        EmbeddedMigration { id: "0001_base", dependencies: &[], checksum: "base", draft: false, up: ACCOUNTS_UP, down: ACCOUNTS_DOWN },
-                        EmbeddedMigration { id: "0002_change", dependencies: &["0001_base"], checksum: $label, draft: false, up, down },
+                        EmbeddedMigration { id: "0001_base", dependencies: &[], replaces: &[], checksum: "base", draft: false, up: ACCOUNTS_UP, down: ACCOUNTS_DOWN },
+                        EmbeddedMigration { id: "0002_change", dependencies: &["0001_base"], replaces: &[], checksum: $label, draft: false, up, down },
                     ],
                     snapshot: "",
                 };

@@ -25,6 +25,7 @@ async fn main() {
             } else {
                 Box::leak(vec![&*Box::leak(format!("{:04}_m", i - 1).into_boxed_str())].into_boxed_slice())
             },
+            replaces: &[],
             checksum: "0000000000000000000000000000000000000000000000000000000000000000",
             draft: false,
             up: nothing,

@@ -103,7 +103,7 @@ fn variant(migrations: &[Generated], shape: Shape) -> TempCrate {
             (format!("{:?}", m.id), format!("&{:?}", m.dependencies))
         };
         registry.push_str(&format!(
-            "            ::migrations_runtime::EmbeddedMigration {{ id: {id}, dependencies: {dependencies}, checksum: \"\", draft: false, up: m_{0}::up, down: m_{0}::down }},\n",
+            "            ::migrations_runtime::EmbeddedMigration {{ id: {id}, dependencies: {dependencies}, replaces: &[], checksum: \"\", draft: false, up: m_{0}::up, down: m_{0}::down }},\n",
             m.id
         ));
     }
