@@ -470,8 +470,14 @@ impl Migrator {
         if !self.has_squashes() {
             return self.plan();
         }
-        let keys: Vec<(&str, &str)> =
-            self.apps.iter().flat_map(|a| a.migrations.iter().map(|m| (a.app, m.id))).collect();
+        // The embedded migrations, and those the squashes replace (which may not be).
+        let keys: Vec<(&str, &str)> = self
+            .apps
+            .iter()
+            .flat_map(|a| {
+                a.migrations.iter().flat_map(move |m| std::iter::once((a.app, m.id)).chain(m.replaces.iter().map(move |r| (a.app, *r))))
+            })
+            .collect();
         let recorded: std::collections::BTreeSet<(&str, &str)> =
             keys.iter().zip(summary.checksums(keys.iter().copied())).filter_map(|(k, c)| c.map(|_| *k)).collect();
         self.plan_against(&|app, id| recorded.contains(&(app, id)))

@@ -29,6 +29,9 @@ pub(super) fn refuse_orphans(plan: &[Planned], applied: &[Applied], chosen: &[Ap
         let Some(p) = plan.iter().find(|p| p.app == row.app && p.migration.id == row.id) else { continue };
         for d in p.migration.dependencies {
             let (app, id) = d.split_once('/').unwrap_or((p.app, d));
+            // A dependency on a migration a squash replaces is one on the squash.
+            let squash = plan.iter().find(|s| s.app == app && s.migration.replaces.contains(&id));
+            let (app, id) = squash.map_or((app, id), |s| (s.app, s.migration.id));
             if going.contains(&(app, id)) {
                 return Err(MigrateError::Usage(format!(
                     "cannot roll back {app}/{id}: {} depends on it and stays applied; roll back `{}` first (`migrate rollback --app {} --to ...`)",
@@ -146,7 +149,7 @@ impl Migrator {
                 row.app, row.id
             )));
         }
-        let chosen = choose(&applied, options)?;
+        let chosen = choose(plan, &applied, options)?;
         refuse_orphans(plan, &applied, &chosen)?;
         let known = |row: &Applied| plan.iter().any(|p| p.app == row.app && p.migration.id == row.id);
         // SQL read from the database is data, not code: anyone who can write the history
@@ -239,7 +242,7 @@ impl Migrator {
 }
 
 /// The applied migrations `options` chose, last applied first.
-fn choose(applied: &[Applied], options: &RollbackOptions) -> Result<Vec<Applied>, MigrateError> {
+fn choose(plan: &[Planned], applied: &[Applied], options: &RollbackOptions) -> Result<Vec<Applied>, MigrateError> {
     let mut order: Vec<Applied> =
         applied.iter().filter(|r| options.app.as_ref().is_none_or(|a| *a == r.app)).cloned().collect();
     order.reverse();
@@ -254,7 +257,16 @@ fn choose(applied: &[Applied], options: &RollbackOptions) -> Result<Vec<Applied>
             let pos = order.iter().position(|r| r.id == *id || format!("{}/{}", r.app, r.id) == *id);
             match pos {
                 Some(p) => order.into_iter().take(p).collect(),
-                None => return Err(MigrateError::Usage(format!("`{id}` is not applied"))),
+                None => match plan.iter().find(|s| s.migration.replaces.iter().any(|r| r == id || format!("{}/{r}", s.app) == *id)) {
+                    Some(s) => {
+                        return Err(MigrateError::Usage(format!(
+                            "`{id}` is one of the migrations the squash `{}` replaces, which this database applied as one: \
+                             it can be rolled back whole (`--to` the migration before it), not part way",
+                            s.key()
+                        )))
+                    }
+                    None => return Err(MigrateError::Usage(format!("`{id}` is not applied"))),
+                },
             }
         }
     })
@@ -311,7 +323,7 @@ impl Migrator {
         let applied = self.read_history(conn).await?;
         let plan = self.plan_of_rows(&applied)?;
         let mut undos = Vec::new();
-        for row in choose(&applied, options)? {
+        for row in choose(&plan, &applied, options)? {
             let key = format!("{}/{}", row.app, row.id);
             let Some(i) = plan.iter().position(|p| p.app == row.app && p.migration.id == row.id) else {
                 undos.push(Undo {
