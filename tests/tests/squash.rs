@@ -144,12 +144,8 @@ fn history(ws: &TempCrate) {
     assert!(ws.read("server/migrations/0001_initial.rs").contains("\"auth/0001_initial\""));
 }
 
-const REPLACED: [&str; 4] = [
-    "0001_initial",
-    "0002_add_user_nickname",
-    "0003_rename_user_email_to_login",
-    "0004_nickname_from_login",
-];
+const REPLACED: [&str; 4] =
+    ["0001_initial", "0002_add_user_nickname", "0003_rename_user_email_to_login", "0004_nickname_from_login"];
 
 /// A database at one point of auth's history, with a row written there.
 struct Point {
@@ -169,7 +165,9 @@ async fn a_squashed_history_boots_databases_at_every_point_of_it() {
     for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::MySql] {
         let mut here = Vec::new();
         let nickname = Some("auth/0002_add_user_nickname");
-        for (name, to) in [("none", None), ("some", nickname), ("all", Some("auth/0004_nickname_from_login")), ("late", nickname)] {
+        for (name, to) in
+            [("none", None), ("some", nickname), ("all", Some("auth/0004_nickname_from_login")), ("late", nickname)]
+        {
             let Some(mut db) = TestDb::create(dialect, &format!("squash_{name}")).await else { continue };
             if let Some(to) = to {
                 let applied = ws.run(&["migrate", "apply", to], &[("DATABASE_URL", db.url.as_str())]);
@@ -253,7 +251,10 @@ async fn a_squashed_history_boots_databases_at_every_point_of_it() {
     for id in REPLACED {
         std::fs::remove_file(ws.dir.join(format!("auth/migrations/{id}.rs"))).expect("delete replaced");
     }
-    assert_ok("check mode without the replaced files", &ws.cargo(&["build", "-p", "auth"], &[("CHAKRA_MODE", "check")]));
+    assert_ok(
+        "check mode without the replaced files",
+        &ws.cargo(&["build", "-p", "auth"], &[("CHAKRA_MODE", "check")]),
+    );
     assert_ok("build without the replaced files", &ws.cargo(&["build"], &[]));
     for (dialect, here) in &mut points {
         for p in here.iter_mut().filter(|p| p.name != "late") {

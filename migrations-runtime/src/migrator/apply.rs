@@ -475,7 +475,9 @@ impl Migrator {
             .apps
             .iter()
             .flat_map(|a| {
-                a.migrations.iter().flat_map(move |m| std::iter::once((a.app, m.id)).chain(m.replaces.iter().map(move |r| (a.app, *r))))
+                a.migrations.iter().flat_map(move |m| {
+                    std::iter::once((a.app, m.id)).chain(m.replaces.iter().map(move |r| (a.app, *r)))
+                })
             })
             .collect();
         let recorded: std::collections::BTreeSet<(&str, &str)> =
