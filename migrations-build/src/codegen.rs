@@ -399,6 +399,23 @@ pub struct Squash<'a> {
     pub about: &'a str,
 }
 
+/// `text` in lines of at most `width` characters (a longer word gets a line of its own).
+fn wrapped(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let line = lines.last_mut().expect("a line");
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines
+}
+
 /// The module text for `spec`, a squash when `squash` replaces anything.
 pub fn module_with(spec: &ModuleSpec, squash: &Squash) -> Result<String, syn::Error> {
     let id = spec.id;
@@ -444,7 +461,7 @@ pub fn module_with(spec: &ModuleSpec, squash: &Squash) -> Result<String, syn::Er
     let mut head = header(spec);
     if !squash.about.is_empty() {
         let marker = format!("//\n// {}\n//\n", spec.id);
-        let about: String = squash.about.lines().map(|l| format!("// {l}\n").replace("// \n", "//\n")).collect();
+        let about: String = wrapped(squash.about, 88).iter().map(|l| format!("// {l}\n")).collect();
         head = head.replacen(&marker, &format!("{marker}{about}//\n"), 1);
     }
     Ok(format!("{head}\n{}", format(tokens, &comments)?))

@@ -161,10 +161,10 @@ impl Config {
             }
         }
         let about = format!(
-            "A squash of {} migrations, {} .. {}: {} operations in place of {}{}. A database that\n\
-             applied none of them applies this; one that applied all of them has it; one that applied\n\
-             some applies the rest of them. Once every database has applied it, the files it replaces\n\
-             can be deleted.",
+            "A squash of {} migrations, {} .. {}: {} operations in place of {}{}. A database that \
+             applied none of them applies this; one that applied all of them has it; one that applied \
+             some applies the rest of them, one by one. Once every database has applied it (`migrate \
+             status` shows nothing pending up to it), the files it replaces can be deleted.",
             replaces.len(),
             replaces[0],
             replaces[replaces.len() - 1],

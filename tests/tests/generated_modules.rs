@@ -253,3 +253,65 @@ fn adopted_models_and_baseline() {
     std::fs::remove_dir_all(&dir).expect("remove the crate");
     insta::assert_snapshot!("adopted_crate", out);
 }
+
+/// What `cargo chakra squash` writes for a short history: a table created, altered,
+/// renamed and given a column, around a hand-written SQL data step that stays in place.
+#[test]
+fn squashed_module() {
+    use migrations_core::builder::Migration;
+    use migrations_core::schema::{Column, ColumnType, Table};
+
+    let dir = std::env::temp_dir().join(chakra_tests::db::unique_name("squashgen"));
+    std::fs::create_dir_all(dir.join("src")).expect("crate folder");
+    std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"blog\"\nversion = \"0.1.0\"\nedition = \"2021\"\n")
+        .expect("Cargo.toml");
+    std::fs::write(dir.join("src/lib.rs"), "").expect("lib.rs");
+    let steps: [(&str, fn(&mut Migration)); 5] = [
+        ("0001_initial", |m| {
+            m.create_model(
+                Table::new("posts")
+                    .field(Column::new("id", ColumnType::BigInt).auto_increment())
+                    .field(Column::new("title", ColumnType::Varchar(10)))
+                    .primary_key(&["id"]),
+            );
+        }),
+        ("0002_add_post_body", |m| {
+            m.add_field("posts", Column::new("body", ColumnType::Text).nullable());
+        }),
+        ("0003_rename_post_title_to_headline", |m| {
+            m.rename_field("posts", "title", "headline");
+        }),
+        ("0004_fill_empty_bodies", |m| {
+            m.run_sql(
+                "UPDATE posts SET body = '' WHERE body IS NULL",
+                Some("UPDATE posts SET body = NULL WHERE body = ''"),
+            );
+        }),
+        ("0005_longer_headline", |m| {
+            m.alter_field(
+                "posts",
+                Column::new("headline", ColumnType::Varchar(10)),
+                Column::new("headline", ColumnType::Varchar(200)),
+            )
+            .add_field("posts", Column::new("draft", ColumnType::Boolean).nullable());
+        }),
+    ];
+    let mut previous: Vec<String> = Vec::new();
+    for (id, build) in steps {
+        let mut m = Migration::new();
+        build(&mut m);
+        let spec =
+            ModuleSpec { id, dependencies: &previous, operations: m.operations(), sealed_on: Some("2026-11-22") };
+        std::fs::create_dir_all(dir.join("migrations")).expect("migrations folder");
+        std::fs::write(dir.join(format!("migrations/{id}.rs")), module(&spec).expect("module")).expect("write");
+        previous = vec![id.to_string()];
+    }
+    let mut config = migrations_build::Config::new();
+    config.manifest_dir(&dir).cargo_output(false);
+    let squashed = config.squash(None, "0005_longer_headline", None).expect("squash");
+    assert_eq!(squashed.operations, (6, 4), "{}", squashed.summary());
+    let text = std::fs::read_to_string(&squashed.path).expect("read the squash");
+    let today = text.split("sealed on ").nth(1).and_then(|r| r.get(..10)).unwrap_or_default().to_string();
+    std::fs::remove_dir_all(&dir).expect("remove the crate");
+    insta::assert_snapshot!("squashed_module", text.replace(&today, "<date>"));
+}
