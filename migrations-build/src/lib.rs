@@ -42,6 +42,7 @@ mod registry;
 mod replay;
 #[cfg(feature = "cli")]
 mod script;
+mod settings;
 mod sources;
 mod squash;
 

@@ -222,6 +222,8 @@ async fn main() -> std::process::ExitCode {
             .args(args)
             .current_dir(&self.dir)
             .env_remove("CI")
+            // Where this crate's builds are (it reads the settings build.rs last wrote).
+            .env("CARGO_TARGET_DIR", shared_target())
             .output()
             .expect("run cargo-chakra")
             .into()

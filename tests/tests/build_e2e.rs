@@ -360,3 +360,31 @@ fn blocking_rewrites_need_a_persons_acknowledgement_in_check_mode() {
     app.write("migrations/0002_widen_karma.rs", &acknowledged);
     assert_ok("check after acknowledging", &app.chakra(&["check"]));
 }
+
+/// `cargo chakra` works with the `Config` that build.rs gives: a crate that targets
+/// PostgreSQL only (so a PostgreSQL-only default is fine) and keeps its migrations in
+/// `db/migrations` is sealed there, before it was ever built and after build.rs changes.
+#[test]
+fn cargo_chakra_uses_the_settings_build_rs_gives() {
+    let app = TempCrate::application(
+        "settings",
+        &with_field("    #[model(default_expr = \"clock_timestamp()\")]\n    pub seen_at: chrono::NaiveDateTime,"),
+    );
+    let config = |dir: &str| {
+        format!(
+            "fn main() {{\n    migrations_build::Config::new()\n        .dialects(&[migrations_build::Dialect::Postgres])\n        .migrations_dir({dir:?})\n        .run();\n}}\n"
+        )
+    };
+    app.write("build.rs", &config("db/migrations"));
+    let seal = app.chakra(&["seal", "--name", "initial"]);
+    assert_ok("cargo chakra seal before any build", &seal);
+    assert!(app.dir.join("db/migrations/0001_initial.rs").is_file(), "{}", seal.stdout);
+    assert!(!app.dir.join("migrations").exists(), "sealed into the default folder");
+    // build.rs moves the folder: cargo chakra follows it (it builds to learn where).
+    std::fs::rename(app.dir.join("db/migrations"), app.dir.join("db/schema")).expect("move the folder");
+    app.write("build.rs", &config("db/schema"));
+    assert_ok("cargo chakra check after build.rs changed", &app.chakra(&["check"]));
+    let sql = app.chakra(&["sql", "0001_initial", "--dialect", "postgres"]);
+    assert_ok("cargo chakra sql", &sql);
+    assert!(sql.stdout.contains("clock_timestamp()"), "{}", sql.stdout);
+}

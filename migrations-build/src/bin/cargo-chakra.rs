@@ -179,8 +179,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut config = Config::new();
-    config.manifest_dir(&dir).cargo_output(false);
+    // What build.rs gives its `Config` (dialects, folders, app), as its last run wrote it.
+    let mut config = match Config::of_package(&dir) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cargo chakra: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    config.cargo_output(false);
     let result = match cli.command {
         Command::Seal { name } => {
             config.mode(Mode::Auto).seal(name.as_deref()).generate().map(|r| match (r.sealed, r.removed_draft) {

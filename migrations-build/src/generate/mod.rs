@@ -248,6 +248,9 @@ impl Config {
         let paths = self.paths()?;
         let cargo = self.cargo_output.unwrap_or_else(|| env("OUT_DIR").is_some() && self.out_dir.is_none());
         let mut report = Report::default();
+        if let (true, Some(out)) = (cargo, &paths.out) {
+            self.write_settings(&paths.manifest, out);
+        }
         let cache = crate::cache::Cache::new(paths.out.as_deref());
         let mut result = self.generate_into(&paths, &mut report, cargo, &cache);
         if matches!(result, Err(Error::Models(_) | Error::Diff(_) | Error::Portability(_))) {
