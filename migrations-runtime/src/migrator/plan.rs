@@ -1,7 +1,7 @@
 //! The plan: every embedded migration of every app in the one order they apply, and
 //! the schema replayed in memory up to any point of it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use migrations_core::catalog::Managed;
 use migrations_core::{Dialect, Operation, Schema};
@@ -20,6 +20,17 @@ pub(super) struct Planned {
     /// A squash this database has because it applied every migration it replaces, one
     /// by one (those are no longer embedded): applied, with no row of its own.
     pub(super) by_members: bool,
+}
+
+/// How one database stands with the squashes: the migrations its plan leaves out (the
+/// squash, or what it replaces), what a dependency on a left-out one means instead (the
+/// squash, or the last migration it replaces), and the squashes it has through the rows
+/// of the migrations they replace.
+#[derive(Debug, Default)]
+struct Squashes<'a> {
+    left_out: BTreeSet<(&'a str, &'a str)>,
+    instead: BTreeMap<(&'a str, &'a str), (&'a str, &'a str)>,
+    by_members: BTreeSet<(&'a str, &'a str)>,
 }
 
 /// How one database stands with one squash.
@@ -76,22 +87,17 @@ impl Migrator {
         // here, so the graph works on indices: keys are hashed once, and the order among
         // ready migrations is a precomputed rank, not string comparisons.
         type Key = (&'static str, &'static str);
-        let (left_out, alias) = self.squash_stands(recorded)?;
-        let all: Vec<Planned> = self
-            .apps
-            .iter()
-            .flat_map(|a| {
-                let (left_out, alias) = (&left_out, &alias);
-                a.migrations.iter().filter_map(move |m| {
-                    let stand = alias.iter().find(|(k, _, _)| *k == (a.app, m.id)).map(|(_, _, s)| *s);
-                    (!left_out.contains(&(a.app, m.id))).then_some(Planned {
-                        app: a.app,
-                        migration: m,
-                        by_members: stand == Some(Stand::ByMembers),
+        let squashes = self.squashes(recorded)?;
+        let all: Vec<Planned> =
+            self.apps
+                .iter()
+                .flat_map(|a| {
+                    let squashes = &squashes;
+                    a.migrations.iter().filter(move |m| !squashes.left_out.contains(&(a.app, m.id))).map(move |m| {
+                        Planned { app: a.app, migration: m, by_members: squashes.by_members.contains(&(a.app, m.id)) }
                     })
                 })
-            })
-            .collect();
+                .collect();
         let key = |i: usize| -> Key { (all[i].app, all[i].migration.id) };
         // Sorted by (app, id): the order among ready migrations, and how a dependency is
         // found (by binary search; a registry lists its migrations sorted already).
@@ -110,7 +116,7 @@ impl Migrator {
                 let (app, id) = d.split_once('/').unwrap_or((p.app, d));
                 // A dependency on a migration a squash replaces is one on the squash, and
                 // the other way round, as this database stands with it.
-                let (app, id) = alias_of(&alias, (app, id));
+                let (app, id) = squashes.instead.get(&(app, id)).copied().unwrap_or((app, id));
                 // Usually the migration just before it.
                 let before = rank[i].checked_sub(1).filter(|r| key(by_name[*r]) == (app, id));
                 match before.ok_or(()).or_else(|()| by_name.binary_search_by(|i| key(*i).cmp(&(app, id)))) {
@@ -186,16 +192,9 @@ impl Migrator {
         Ok(order)
     }
 
-    /// How the database stands with each squash: the migrations left out of its plan,
-    /// and per squash, the key a dependency on a left-out one means instead (a squash's
-    /// own entry says how it stands).
-    #[allow(clippy::type_complexity)]
-    fn squash_stands(
-        &self,
-        recorded: &dyn Fn(&str, &str) -> bool,
-    ) -> Result<(BTreeSet<(&'static str, &'static str)>, Vec<Alias>), MigrateError> {
-        let mut left_out = BTreeSet::new();
-        let mut alias = Vec::new();
+    /// How the database stands with each squash (see [`Squashes`]).
+    fn squashes(&self, recorded: &dyn Fn(&str, &str) -> bool) -> Result<Squashes<'static>, MigrateError> {
+        let mut out = Squashes::default();
         for a in &self.apps {
             for s in a.migrations.iter().filter(|m| !m.replaces.is_empty()) {
                 let embedded = |id: &str| a.migrations.iter().any(|m| m.id == id);
@@ -219,20 +218,22 @@ impl Migrator {
                         missing.join(", ")
                     )));
                 };
-                alias.push(((a.app, s.id), (a.app, s.id), stand));
+                let squash = (a.app, s.id);
                 if stand == Stand::Members {
-                    left_out.insert((a.app, s.id));
-                    let last = s.replaces.last().copied().unwrap_or(s.id);
-                    alias.push(((a.app, s.id), (a.app, last), Stand::Members));
+                    out.left_out.insert(squash);
+                    out.instead.insert(squash, (a.app, s.replaces.last().copied().unwrap_or(s.id)));
                 } else {
+                    if stand == Stand::ByMembers {
+                        out.by_members.insert(squash);
+                    }
                     for id in s.replaces {
-                        left_out.insert((a.app, *id));
-                        alias.push(((a.app, *id), (a.app, s.id), stand));
+                        out.left_out.insert((a.app, *id));
+                        out.instead.insert((a.app, *id), squash);
                     }
                 }
             }
         }
-        Ok((left_out, alias))
+        Ok(out)
     }
 
     /// The schema before `plan[i]`, replayed in memory.
@@ -255,14 +256,6 @@ impl Migrator {
             })
         })
     }
-}
-
-/// (a key, what a dependency on it means, how the squash it belongs to stands).
-type Alias = ((&'static str, &'static str), (&'static str, &'static str), Stand);
-
-/// What a dependency on `key` means as the database stands with the squashes.
-fn alias_of<'a>(alias: &[Alias], key: (&'a str, &'a str)) -> (&'a str, &'a str) {
-    alias.iter().rev().find(|(k, to, _)| *k == key && *to != key).map_or(key, |(_, to, _)| *to)
 }
 
 /// The schema `migrations` build, applied in the order given, from an empty one.
