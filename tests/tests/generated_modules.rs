@@ -266,7 +266,8 @@ fn squashed_module() {
     std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"blog\"\nversion = \"0.1.0\"\nedition = \"2021\"\n")
         .expect("Cargo.toml");
     std::fs::write(dir.join("src/lib.rs"), "").expect("lib.rs");
-    let steps: [(&str, fn(&mut Migration)); 5] = [
+    type Step = (&'static str, fn(&mut Migration));
+    let steps: [Step; 5] = [
         ("0001_initial", |m| {
             m.create_model(
                 Table::new("posts")

@@ -46,6 +46,9 @@ async fn main() {
 }
 "#;
 
+/// The environment a crate's builds take.
+type Env = &'static [(&'static str, &'static str)];
+
 const TOKIO: &str = "tokio = { version = \"1\", features = [\"rt\", \"macros\"] }\n";
 
 fn ours(count: usize) -> TempCrate {
@@ -140,7 +143,7 @@ fn main() {
         }
     }
     let theirs = sqlx(count);
-    let crates: [(&str, &TempCrate, &[(&str, &str)]); 4] = [
+    let crates: [(&str, &TempCrate, Env); 4] = [
         ("1,000 migrations", &long, OFF),
         ("squash + the 1,000 it replaces", &with_squash, OFF),
         ("squash alone", &squash_only, OFF),
