@@ -45,6 +45,7 @@ fn ty(t: &ColumnType) -> TokenStream {
             let n = lit_u32(*n);
             quote!(ColumnType::Varchar(#n))
         }
+        ColumnType::UnboundedVarchar => quote!(ColumnType::UnboundedVarchar),
         ColumnType::Text => quote!(ColumnType::Text),
         ColumnType::Binary => quote!(ColumnType::Binary),
         ColumnType::Date => quote!(ColumnType::Date),

@@ -116,6 +116,7 @@ fn path_value(path: &str) -> Option<Value> {
         (_, "Boolean") => ty(ColumnType::Boolean),
         (_, "Real") => ty(ColumnType::Real),
         (_, "Double") => ty(ColumnType::Double),
+        (_, "UnboundedVarchar") => ty(ColumnType::UnboundedVarchar),
         (_, "Text") => ty(ColumnType::Text),
         (_, "Binary") => ty(ColumnType::Binary),
         (_, "Date") => ty(ColumnType::Date),

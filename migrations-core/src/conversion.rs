@@ -100,7 +100,7 @@ pub fn fits(value: &str, ty: &ColumnType) -> bool {
             let hex: String = v.chars().filter(|c| *c != '-').collect();
             hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
         }
-        Text | Binary | Json | Custom(_) => true,
+        UnboundedVarchar | Text | Binary | Json | Custom(_) => true,
     }
 }
 

@@ -239,9 +239,11 @@ pub fn zero_value(ty: &ColumnType) -> DefaultValue {
         | ColumnType::Double
         | ColumnType::Decimal { .. } => DefaultValue::Number("0".into()),
         ColumnType::Boolean => DefaultValue::Bool(false),
-        ColumnType::Varchar(_) | ColumnType::Text | ColumnType::Binary | ColumnType::Custom(_) => {
-            DefaultValue::Text(String::new())
-        }
+        ColumnType::Varchar(_)
+        | ColumnType::UnboundedVarchar
+        | ColumnType::Text
+        | ColumnType::Binary
+        | ColumnType::Custom(_) => DefaultValue::Text(String::new()),
         ColumnType::Date => DefaultValue::Text("1970-01-01".into()),
         ColumnType::Time => DefaultValue::Text("00:00:00".into()),
         ColumnType::Timestamp | ColumnType::TimestampTz => DefaultValue::Text("1970-01-01 00:00:00".into()),
@@ -280,7 +282,7 @@ pub fn narrows(old: &ColumnType, new: &ColumnType) -> bool {
     match (old, new) {
         (a, b) if int_rank(a).is_some() && int_rank(b).is_some() => int_rank(a) > int_rank(b),
         (Varchar(a), Varchar(b)) => b < a,
-        (Varchar(_), Text) => false,
+        (Varchar(_), Text | UnboundedVarchar) | (Text, UnboundedVarchar) | (UnboundedVarchar, Text) => false,
         (SmallInt | Integer, Double) | (Real, Double) => false,
         (Decimal { precision: p1, scale: s1 }, Decimal { precision: p2, scale: s2 }) => {
             s2 < s1 || (p2 - s2) < (p1 - s1)

@@ -133,6 +133,14 @@ fn check_table(t: &Table, dialect: Dialect, errors: &mut Vec<PortabilityError>) 
         }
     }
     if dialect == Dialect::MySql {
+        for c in t.columns.iter().filter(|c| c.ty == ColumnType::UnboundedVarchar) {
+            fail(
+                Some(&c.name),
+                "MySQL has no varchar without a length: give the field `max_length = N`, or leave out `column_type` \
+                 for text"
+                    .into(),
+            );
+        }
         let keyed: Vec<&String> = t
             .primary_key
             .iter()
@@ -196,6 +204,17 @@ mod tests {
 
     fn errors_of(s: &Schema) -> String {
         check(s, &Dialect::ALL).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn varchar_without_a_length_is_refused_on_mysql_only() {
+        let s = schema_with(Column::new("title", ColumnType::UnboundedVarchar));
+        assert!(check(&s, &[Dialect::Postgres, Dialect::Sqlite]).is_empty());
+        let errors = check(&s, &Dialect::ALL);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].dialect, Dialect::MySql);
+        assert_eq!(errors[0].column.as_deref(), Some("title"));
+        assert!(errors[0].message.contains("give the field `max_length = N`"), "{}", errors[0]);
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub use migrations_macros::Model;
 /// | `default_expr = "now()"` | a default in SQL; `now()`, `current_date`, `current_time` and `gen_uuid()` map per dialect |
 /// | `backfill = <literal>`, `backfill_expr = "..."` | a one-off value for the rows that exist when the column is added or made NOT NULL (not kept as a default) |
 /// | `column = "name"` | the column's SQL name (default: the field's name) |
-/// | `column_type = "..."` | the column's type: a portable name (`"varchar(20)"`, `"bigint"`), or `"sql:citext"` for SQL as written |
+/// | `column_type = "..."` | the column's type: a portable name (`"varchar(20)"`, `"bigint"`; `"varchar"` without a length, which MySQL lacks), or `"sql:citext"` for SQL as written |
 /// | `references = Model`, `references = "table(column)"` | a foreign key (another app's: `references = auth::User`, `references = "auth.users(id)"`) |
 /// | `on_delete = "..."`, `on_update = "..."` | `"cascade"`, `"set null"`, `"restrict"` or `"no action"` |
 /// | `foreign_key_name = "..."` | the foreign key's name, instead of `fk_<table>_<column>_<target>` (what `cargo chakra inspect` writes when the database names it otherwise) |

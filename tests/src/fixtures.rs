@@ -4,7 +4,7 @@
 use migrations_core::diff::diff;
 use migrations_core::model::parse_source;
 use migrations_core::operation::RunSql;
-use migrations_core::{Operation, Schema};
+use migrations_core::{Dialect, Operation, Schema};
 
 /// One scenario.
 #[derive(Debug, Clone)]
@@ -15,6 +15,15 @@ pub struct Scenario {
     pub before: Schema,
     /// The operations under test.
     pub operations: Vec<Operation>,
+    /// The dialects it runs on (every one but where a type does not exist).
+    pub dialects: Vec<Dialect>,
+}
+
+impl Scenario {
+    /// The scenario, on `dialects` only.
+    fn on(self, dialects: &[Dialect]) -> Scenario {
+        Scenario { dialects: dialects.to_vec(), ..self }
+    }
 }
 
 /// Parses model source into a schema, panicking with the parse errors (test input).
@@ -34,7 +43,7 @@ pub fn scenario(name: &'static str, before: &str, after: &str) -> Scenario {
     };
     let d = diff(&old, &new.schema, &new.intent).unwrap_or_else(|e| panic!("{name}: diff failed: {e:?}"));
     assert!(!d.operations.is_empty(), "{name}: no operations");
-    Scenario { name, before: old, operations: d.operations }
+    Scenario { name, before: old, operations: d.operations, dialects: Dialect::ALL.to_vec() }
 }
 
 /// A schema from models, as it would be after its own migration (names resolved).
@@ -309,6 +318,36 @@ pub fn all() -> Vec<Scenario> {
                 reverse: Some(vec!["UPDATE users SET karma = karma - 1".into()]),
                 ..RunSql::default()
             })],
+            dialects: Dialect::ALL.to_vec(),
         },
+        // `varchar` without a length (PostgreSQL's `character varying`; MySQL has none):
+        // a new column, a bounded one and a `text` one made unbounded, in place.
+        scenario(
+            "unbounded_varchar",
+            r#"
+            #[derive(Model)]
+            pub struct Note {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+                #[model(max_length = 20)]
+                pub title: String,
+                pub body: String,
+            }
+            "#,
+            r#"
+            #[derive(Model)]
+            pub struct Note {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+                #[model(column_type = "varchar")]
+                pub title: String,
+                #[model(column_type = "varchar")]
+                pub body: String,
+                #[model(column_type = "varchar", default = "draft")]
+                pub state: String,
+            }
+            "#,
+        )
+        .on(&[Dialect::Postgres, Dialect::Sqlite]),
     ]
 }

@@ -14,7 +14,16 @@ const TABLES: [&str; 4] = ["alpha", "beta", "gamma", "select"];
 const COLUMNS: [&str; 6] = ["name", "size", "Mixed Case", "order", "at", "quo\"te"];
 
 /// Reads choices from bytes; past the end every choice is 0.
-struct Bytes<'a>(&'a [u8], usize);
+struct Bytes<'a>(&'a [u8], usize, Types);
+
+/// Which types the schemas may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Types {
+    /// What every dialect has.
+    Portable,
+    /// Also what PostgreSQL and SQLite have and MySQL has not (`varchar` without a length).
+    NotMySql,
+}
 
 impl Bytes<'_> {
     fn next(&mut self) -> u8 {
@@ -38,6 +47,7 @@ impl Bytes<'_> {
 fn column_type(name: &str, b: &mut Bytes) -> ColumnType {
     match name {
         "name" => match b.below(3) {
+            0 if b.2 == Types::NotMySql && b.flag() => ColumnType::UnboundedVarchar,
             0 => ColumnType::Text,
             _ => ColumnType::Varchar(20 + 10 * u32::from(b.below(3))),
         },
@@ -79,7 +89,7 @@ fn default_for(ty: &ColumnType, b: &mut Bytes) -> Option<DefaultValue> {
         ColumnType::Decimal { scale: 0, .. } => DefaultValue::Number(format!("{}", b.below(50))),
         ColumnType::Double | ColumnType::Decimal { .. } => DefaultValue::Number(format!("{}.5", b.below(50))),
         ColumnType::Boolean => DefaultValue::Bool(b.flag()),
-        ColumnType::Varchar(_) | ColumnType::Text => {
+        ColumnType::Varchar(_) | ColumnType::UnboundedVarchar | ColumnType::Text => {
             DefaultValue::Text(["", "x", "it's", "naïve"][usize::from(b.below(4))].into())
         }
         ColumnType::Date => DefaultValue::Expr("current_date".into()),
@@ -90,7 +100,11 @@ fn default_for(ty: &ColumnType, b: &mut Bytes) -> Option<DefaultValue> {
 
 /// Builds one schema from bytes.
 pub fn build(bytes: &[u8]) -> Schema {
-    let mut b = Bytes(bytes, 0);
+    build_with(bytes, Types::Portable)
+}
+
+fn build_with(bytes: &[u8], types: Types) -> Schema {
+    let mut b = Bytes(bytes, 0, types);
     let present: Vec<&str> = TABLES.iter().copied().filter(|_| b.chance(3)).collect();
     let mut schema = Schema::new();
     for name in &present {
@@ -220,4 +234,11 @@ pub fn with_renames(old: &Schema, new: &Schema) -> Intent {
 /// The schemas pass [`migrations_core::portability::check`] for every dialect.
 pub fn schema() -> impl Strategy<Value = Schema> {
     prop::collection::vec(any::<u8>(), 0..160).prop_map(|bytes| build(&bytes))
+}
+
+/// A strategy for a random schema that `dialect` can hold: [`schema`], and on PostgreSQL
+/// and SQLite also the types MySQL has not (`varchar` without a length).
+pub fn schema_for(dialect: migrations_core::Dialect) -> impl Strategy<Value = Schema> {
+    let types = if dialect == migrations_core::Dialect::MySql { Types::Portable } else { Types::NotMySql };
+    prop::collection::vec(any::<u8>(), 0..160).prop_map(move |bytes| build_with(&bytes, types))
 }

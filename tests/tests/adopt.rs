@@ -81,6 +81,10 @@ async fn adopt_in_one_command(dialect: Dialect, fixture: &[&str], raw_sql_kinds:
             "{}",
             refused.stderr
         );
+        // `character varying` without a length is a model type, which MySQL lacks.
+        let organizations = krate.read("src/models/organizations.rs");
+        assert!(organizations.contains("#[model(column_type = \"varchar\")]"), "{organizations}");
+        assert!(refused.stderr.contains("MySQL has no varchar without a length"), "{}", refused.stderr);
         krate.write("Cargo.toml", &manifest);
         ok(krate.build(&[]), "cargo build with the dialect back");
     }

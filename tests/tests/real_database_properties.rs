@@ -5,7 +5,7 @@
 
 use chakra_tests::db::TestDb;
 use chakra_tests::introspect::check_live;
-use chakra_tests::random_schema::{backfills_for, schema, with_renames};
+use chakra_tests::random_schema::{backfills_for, schema_for, with_renames};
 use migrations_core::diff::diff;
 use migrations_core::{Dialect, Schema};
 use proptest::prelude::*;
@@ -20,7 +20,7 @@ fn run(dialect: Dialect) {
     let Some(db) = rt.block_on(TestDb::create(dialect, "prop")) else { return };
     let db = tokio::sync::Mutex::new(db);
     let mut runner = TestRunner::new(Config { cases: cases(), max_shrink_iters: 200, ..Config::default() });
-    let result = runner.run(&(schema(), schema(), any::<bool>()), |(a, b, renames)| {
+    let result = runner.run(&(schema_for(dialect), schema_for(dialect), any::<bool>()), |(a, b, renames)| {
         let intent = if renames { with_renames(&a, &b) } else { backfills_for(&b) };
         let d = diff(&a, &b, &intent).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         rt.block_on(async {

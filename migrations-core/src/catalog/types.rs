@@ -11,7 +11,7 @@ use crate::schema::ColumnType;
 /// Every portable type without parameters, tried in order against a reported name (the
 /// first whose spelling matches wins): MySQL spells a timestamp and a timestamp with
 /// time zone both `DATETIME(6)`, and a value without a zone is what that column holds.
-const PLAIN: [ColumnType; 14] = ColumnType::PARAMETERLESS;
+const PLAIN: [ColumnType; 15] = ColumnType::PARAMETERLESS;
 
 /// The type a catalog reports as `reported`, in `dialect`.
 ///
@@ -21,6 +21,7 @@ const PLAIN: [ColumnType; 14] = ColumnType::PARAMETERLESS;
 ///
 /// assert_eq!(column_type("character varying(20)", Dialect::Postgres), ColumnType::Varchar(20));
 /// assert_eq!(column_type("tinyint(1)", Dialect::MySql), ColumnType::Boolean);
+/// assert_eq!(column_type("character varying", Dialect::Postgres), ColumnType::UnboundedVarchar);
 /// assert_eq!(column_type("tsvector", Dialect::Postgres), ColumnType::Custom("tsvector".into()));
 /// ```
 pub fn column_type(reported: &str, dialect: Dialect) -> ColumnType {
@@ -28,7 +29,9 @@ pub fn column_type(reported: &str, dialect: Dialect) -> ColumnType {
     if let Some(t) = catalog_spelling(&name, dialect) {
         return t;
     }
-    if let Some(t) = PLAIN.iter().find(|t| normal(&column_type_sql(t, dialect)) == name) {
+    // (MySQL has no unbounded varchar: its stand-in, `longtext`, is text.)
+    let exists = |t: &&ColumnType| !(dialect == Dialect::MySql && **t == ColumnType::UnboundedVarchar);
+    if let Some(t) = PLAIN.iter().filter(exists).find(|t| normal(&column_type_sql(t, dialect)) == name) {
         return t.clone();
     }
     let args = |prefixes: &[&str]| -> Option<Vec<u32>> {
@@ -76,6 +79,7 @@ fn catalog_spelling(name: &str, dialect: Dialect) -> Option<ColumnType> {
         ("bool", Dialect::Postgres) => Boolean,
         ("float4", Dialect::Postgres) => Real,
         ("float8", Dialect::Postgres) => Double,
+        ("character varying", Dialect::Postgres) => UnboundedVarchar,
         ("time without time zone", Dialect::Postgres) => Time,
         ("timestamp without time zone", Dialect::Postgres) => Timestamp,
         ("timestamp with time zone", Dialect::Postgres) => TimestampTz,
@@ -103,6 +107,8 @@ mod tests {
             for ty in &all {
                 let expected = match (ty, dialect) {
                     (ColumnType::TimestampTz, Dialect::MySql) => ColumnType::Timestamp,
+                    // (MySQL has none; what it would be written as is text.)
+                    (ColumnType::UnboundedVarchar, Dialect::MySql) => ColumnType::Text,
                     _ => ty.clone(),
                 };
                 assert_eq!(column_type(&column_type_sql(ty, dialect), dialect), expected, "{ty} on {dialect:?}");

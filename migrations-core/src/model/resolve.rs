@@ -209,5 +209,5 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
 }
 
 fn compatible(a: &ColumnType, b: &ColumnType) -> bool {
-    a == b || matches!((a, b), (ColumnType::Varchar(_) | ColumnType::Text, ColumnType::Varchar(_) | ColumnType::Text))
+    a == b || (a.is_string() && b.is_string())
 }

@@ -21,6 +21,10 @@ pub fn column_type_sql(ty: &ColumnType, dialect: Dialect) -> String {
         (Decimal { precision, scale }, Postgres) => return format!("NUMERIC({precision}, {scale})"),
         (Decimal { precision, scale }, _) => return format!("DECIMAL({precision}, {scale})"),
         (Varchar(n), _) => return format!("VARCHAR({n})"),
+        // MySQL has none: the build refuses it there (`portability`); what an
+        // application that renders it anyway gets is the nearest type.
+        (UnboundedVarchar, MySql) => "LONGTEXT",
+        (UnboundedVarchar, _) => "VARCHAR",
         (Text, MySql) => "LONGTEXT",
         (Text, _) => "TEXT",
         (Binary, Postgres) => "BYTEA",

@@ -27,6 +27,10 @@ pub enum ColumnType {
     },
     /// Bounded string (`String` with `max_length`).
     Varchar(u32),
+    /// A string of any length declared as `varchar` (`column_type = "varchar"`):
+    /// PostgreSQL's `character varying` without a length, which databases adopted from
+    /// PostgreSQL use where `text` would do. MySQL has no such type.
+    UnboundedVarchar,
     /// Unbounded string (`String`).
     Text,
     /// Bytes (`Vec<u8>`).
@@ -50,13 +54,14 @@ pub enum ColumnType {
 impl ColumnType {
     /// Every portable type without parameters, in declaration order (a timestamp
     /// before a timestamp with time zone).
-    pub const PARAMETERLESS: [ColumnType; 14] = [
+    pub const PARAMETERLESS: [ColumnType; 15] = [
         Self::SmallInt,
         Self::Integer,
         Self::BigInt,
         Self::Boolean,
         Self::Real,
         Self::Double,
+        Self::UnboundedVarchar,
         Self::Text,
         Self::Binary,
         Self::Date,
@@ -74,7 +79,7 @@ impl ColumnType {
 
     /// Whether the type holds text.
     pub fn is_string(&self) -> bool {
-        matches!(self, Self::Varchar(_) | Self::Text)
+        matches!(self, Self::Varchar(_) | Self::UnboundedVarchar | Self::Text)
     }
 
     /// Whether the type holds a number (integer, float or decimal).
@@ -94,6 +99,7 @@ impl ColumnType {
             Self::Boolean => "boolean",
             Self::Real => "real",
             Self::Double => "double",
+            Self::UnboundedVarchar => "varchar",
             Self::Text => "text",
             Self::Binary => "binary",
             Self::Date => "date",
@@ -120,7 +126,7 @@ impl fmt::Display for ColumnType {
 
 /// A type name that is not one of the portable names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown column type `{0}`: expected one of smallint, integer, bigint, boolean, real, double, decimal(P,S), varchar(N), text, binary, date, time, timestamp, timestamptz, uuid, json, or sql:<verbatim SQL type>")]
+#[error("unknown column type `{0}`: expected one of smallint, integer, bigint, boolean, real, double, decimal(P,S), varchar(N), varchar, text, binary, date, time, timestamp, timestamptz, uuid, json, or sql:<verbatim SQL type>")]
 pub struct UnknownType(pub String);
 
 impl FromStr for ColumnType {
@@ -139,6 +145,7 @@ impl FromStr for ColumnType {
             "boolean" | "bool" => Some(Self::Boolean),
             "real" => Some(Self::Real),
             "double" => Some(Self::Double),
+            "varchar" => Some(Self::UnboundedVarchar),
             "text" => Some(Self::Text),
             "binary" => Some(Self::Binary),
             "date" => Some(Self::Date),
@@ -193,7 +200,7 @@ mod tests {
 
     #[test]
     fn bad_type_names_are_refused() {
-        for bad in ["varchar", "varchar(0)", "decimal(2,5)", "sql:", "strange"] {
+        for bad in ["varchar(0)", "varchar()", "decimal(2,5)", "sql:", "strange"] {
             assert!(bad.parse::<ColumnType>().is_err(), "{bad}");
         }
     }

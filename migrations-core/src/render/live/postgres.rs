@@ -298,12 +298,13 @@ fn add_field_in_batches(table: &str, column: &Column, fill: Option<&DefaultValue
 }
 
 /// A type change PostgreSQL makes without touching the rows: a longer `varchar`, a
-/// `varchar` to `text`, more digits before the point of a `numeric`.
+/// `varchar` to `text` or to `varchar` without a length, `text` and `varchar` without a
+/// length either way, more digits before the point of a `numeric`.
 pub(crate) fn binary_coercible(old: &ColumnType, new: &ColumnType) -> bool {
     use ColumnType::*;
     match (old, new) {
         (Varchar(a), Varchar(b)) => b >= a,
-        (Varchar(_), Text) => true,
+        (Varchar(_), Text | UnboundedVarchar) | (Text, UnboundedVarchar) | (UnboundedVarchar, Text) => true,
         (Decimal { precision: p1, scale: s1 }, Decimal { precision: p2, scale: s2 }) => s1 == s2 && p2 >= p1,
         (a, b) => a == b,
     }
