@@ -56,8 +56,8 @@ pub use migrations_macros::Model;
 /// |---|---|
 /// | `primary_key` | the primary key (one field; see `primary_key(a, b)` for several) |
 /// | `auto_increment` | the database numbers it (an integer primary key) |
-/// | `unique` | a one-column unique constraint |
-/// | `index`, `index = false` | an index on it; `false` leaves out the one a `references` field gets |
+/// | `unique`, `unique = "name"` | a one-column unique constraint (named otherwise than `uq_<table>_<column>`) |
+/// | `index`, `index = false`, `index = "name"` | an index on it (named otherwise than `ix_<table>_<column>`); `false` leaves out the one a `references` field gets |
 /// | `max_length = N` | `String` as `varchar(N)` (an unbounded `String` is `text`) |
 /// | `precision = P`, `scale = S` | a decimal's digits (required for `Decimal`) |
 /// | `default = <literal>` | a default kept in the schema: a number, `true`/`false`, or a string (a date-time as `"2024-01-31T09:30:00Z"`) |

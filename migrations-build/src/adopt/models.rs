@@ -175,15 +175,25 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
         }
         None => {}
     }
-    // A single-column unique or index with the name the models would give it is a
-    // field option; anything else is a struct option with its name.
-    let mut unique_fields: Vec<&str> = Vec::new();
+    // A single-column unique or index is a field option (`unique`, or `unique = "name"`
+    // when the database names it otherwise than the models would); one over several
+    // columns, or a second one on a column, is a struct option with its name.
+    let as_named = |name: &str, generated: String| (name != generated).then(|| name.to_string());
+    let mut unique_fields: Vec<(&str, Option<String>)> = Vec::new();
     for u in &table.uniques {
         match u.columns.as_slice() {
-            [one] if u.name == names::unique(&table.name, &u.columns) => unique_fields.push(one),
+            [one] if !unique_fields.iter().any(|(c, _)| c == one) => {
+                unique_fields.push((one, as_named(&u.name, names::unique(&table.name, &u.columns))));
+            }
             _ => struct_opts.push(format!("unique({}, name = {})", fields_of(&u.columns), lit(&u.name))),
         }
     }
+    let field_option = |fields: &[(&str, Option<String>)], column: &str, option: &str| {
+        fields.iter().find(|(c, _)| *c == column).map(|(_, name)| match name {
+            Some(name) => format!("{option} = {}", lit(name)),
+            None => option.to_string(),
+        })
+    };
     let fk_of = |column: &str| table.foreign_keys.iter().find(|fk| fk.columns == [column.to_string()]);
     // A foreign key over several columns is the struct's; the index the models give it is
     // the one of its columns with the generated name.
@@ -207,10 +217,12 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
         }
         struct_opts.push(format!("foreign_key({})", parts.join(", ")));
     }
-    let mut index_fields: Vec<&str> = Vec::new();
+    let mut index_fields: Vec<(&str, Option<String>)> = Vec::new();
     for ix in table.indexes.iter().filter(|ix| !composite_indexes.contains(&ix.name.as_str())) {
         match ix.columns.as_slice() {
-            [one] if !ix.unique && ix.name == names::index(&table.name, &ix.columns, false) => index_fields.push(one),
+            [one] if !ix.unique && !index_fields.iter().any(|(c, _)| c == one) => {
+                index_fields.push((one, as_named(&ix.name, names::index(&table.name, &ix.columns, false))));
+            }
             _ => struct_opts.push(format!("index({}, name = {})", fields_of(&ix.columns), lit(&ix.name))),
         }
     }
@@ -232,10 +244,9 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
         if ident != column.name {
             opts.push(format!("column = {}", lit(&column.name)));
         }
-        if unique_fields.contains(&column.name.as_str()) {
-            opts.push("unique".into());
-        }
-        let indexed = index_fields.contains(&column.name.as_str());
+        let unique = field_option(&unique_fields, &column.name, "unique");
+        opts.extend(unique.clone());
+        let index = field_option(&index_fields, &column.name, "index");
         match fk_of(&column.name) {
             Some(fk) => {
                 opts.push(format!("references = {}", lit(&format!("{}({})", fk.ref_table, fk.ref_columns[0]))));
@@ -244,17 +255,17 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
                 if fk.name != names::foreign_key(&table.name, &fk.columns, &fk.ref_table) {
                     opts.push(format!("foreign_key_name = {}", lit(&fk.name)));
                 }
-                // A foreign key gets an index unless the column is a key or says not.
-                let covered =
-                    unique_fields.contains(&column.name.as_str()) || (single_pk && table.primary_key[0] == column.name);
-                match (indexed, covered) {
-                    (false, false) => opts.push("index = false".into()),
-                    (true, true) => opts.push("index".into()),
+                // A foreign key gets an index with the generated name unless the column
+                // is a key or says not.
+                let covered = unique.is_some() || (single_pk && table.primary_key[0] == column.name);
+                match (index, covered) {
+                    (None, false) => opts.push("index = false".into()),
+                    (Some(index), true) => opts.push(index),
+                    (Some(index), false) if index != "index" => opts.push(index),
                     _ => {}
                 }
             }
-            None if indexed => opts.push("index".into()),
-            None => {}
+            None => opts.extend(index),
         }
         if let Some(d) = &column.default {
             opts.push(default_option(d));

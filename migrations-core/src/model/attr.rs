@@ -8,8 +8,8 @@ use syn::{Expr, ExprLit, Lit};
 use super::ctxt::Ctxt;
 use super::naming::default_table_name;
 use super::options::{
-    expect_expr, expect_flag, expect_str, expect_u32, lit_str, literal_value, path_name, read_opts, ListItem, OptValue,
-    Seen,
+    expect_expr, expect_flag, expect_flag_or_name, expect_str, expect_u32, lit_str, literal_value, path_name,
+    read_opts, ListItem, OptValue, Seen,
 };
 use super::rust_type::{field_type, RustKind};
 use super::{CompositeKey, Field, Model, RefTarget, Reference};
@@ -25,7 +25,11 @@ struct FieldOpts {
     primary_key: bool,
     auto_increment: Option<Span>,
     unique: bool,
+    /// `unique = "name"`.
+    unique_name: Option<String>,
     index: Option<bool>,
+    /// `index = "name"`.
+    index_name: Option<String>,
     max_length: Option<(u32, Span)>,
     default: Option<(DefaultValue, Span)>,
     column: Option<String>,
@@ -56,8 +60,11 @@ fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
         match opt.name() {
             "primary_key" => o.primary_key = expect_flag(cx, opt),
             "auto_increment" => o.auto_increment = expect_flag(cx, opt).then_some(span),
-            "unique" => o.unique = expect_flag(cx, opt),
-            "index" => o.index = Some(expect_flag(cx, opt)),
+            "unique" => (o.unique, o.unique_name) = expect_flag_or_name(cx, opt),
+            "index" => {
+                let (on, name) = expect_flag_or_name(cx, opt);
+                (o.index, o.index_name) = (Some(on), name);
+            }
             "skip" => o.skip = expect_flag(cx, opt),
             "max_length" => o.max_length = expect_u32(cx, opt).map(|n| (n, span)),
             "precision" => o.precision = expect_u32(cx, opt).map(|n| (n, span)),
@@ -398,12 +405,16 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         }
         if fo.unique {
             let cols = vec![col_name.clone()];
-            table.uniques.push(Unique { name: names::unique(&table_name, &cols), columns: cols, explicit_name: false });
+            let (name, explicit_name) = match &fo.unique_name {
+                Some(n) => (n.clone(), true),
+                None => (names::unique(&table_name, &cols), false),
+            };
+            table.uniques.push(Unique { name, columns: cols, explicit_name });
         }
         let covered = fo.unique || fo.primary_key;
         match (&fo.references, fo.index) {
-            (Some(_), None) if !covered => fk_indexes.push(col_name.clone()),
-            (_, Some(true)) => fk_indexes.push(col_name.clone()),
+            (Some(_), None) if !covered => fk_indexes.push((col_name.clone(), None)),
+            (_, Some(true)) => fk_indexes.push((col_name.clone(), fo.index_name.clone())),
             _ => {}
         }
         match &fo.references {
@@ -439,13 +450,14 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         });
         table.columns.push(column);
     }
-    for col in fk_indexes {
+    for (col, name) in fk_indexes {
         let cols = vec![col];
+        let explicit_name = name.is_some();
         table.indexes.push(Index {
-            name: names::index(&table_name, &cols, false),
+            name: name.unwrap_or_else(|| names::index(&table_name, &cols, false)),
             columns: cols,
             unique: false,
-            explicit_name: false,
+            explicit_name,
         });
     }
 

@@ -185,6 +185,31 @@ pub fn collect_structs(items: &[syn::Item], out: &mut Vec<syn::ItemStruct>) {
 
 #[cfg(test)]
 mod tests {
+    /// A field's unique constraint and index take the names the database has, or keep
+    /// the generated ones.
+    #[test]
+    fn field_level_unique_and_index_may_be_named() {
+        let source = r#"
+            #[derive(Model)]
+            pub struct User {
+                #[model(primary_key)]
+                pub id: i64,
+                #[model(max_length = 100, unique = "users_email_key")]
+                pub email: String,
+                #[model(max_length = 40, index = "users_nick_idx")]
+                pub nick: String,
+                #[model(max_length = 40, unique, index)]
+                pub plain: String,
+            }
+        "#;
+        let set = super::parse_source(source, &crate::Schema::new()).expect("parses");
+        let users = set.schema.table("users").expect("users");
+        let uniques: Vec<(&str, bool)> = users.uniques.iter().map(|u| (u.name.as_str(), u.explicit_name)).collect();
+        assert_eq!(uniques, [("users_email_key", true), ("uq_users_plain", false)]);
+        let indexes: Vec<(&str, bool)> = users.indexes.iter().map(|i| (i.name.as_str(), i.explicit_name)).collect();
+        assert_eq!(indexes, [("users_nick_idx", true), ("ix_users_plain", false)]);
+    }
+
     #[test]
     fn a_derive_of_model_is_found_by_the_last_segment_of_its_path() {
         let derives = |attrs: &str| {

@@ -216,6 +216,28 @@ pub(super) fn expect_expr<'a>(cx: &mut Ctxt, opt: &'a Opt, what: &str) -> Option
     }
 }
 
+/// A flag that may instead give a name: `unique`, `unique = false`, `unique = "uq_x"`
+/// (on, named). `(on, name)`.
+pub(super) fn expect_flag_or_name(cx: &mut Ctxt, opt: &Opt) -> (bool, Option<String>) {
+    if let OptValue::Expr(e) = &opt.value {
+        if let Some(name) = lit_str(e) {
+            if name.trim().is_empty() {
+                cx.error_spanned_by(e, format!("`{}` cannot be an empty name", opt.name()));
+                return (false, None);
+            }
+            return (true, Some(name));
+        }
+        if lit_bool(e).is_none() {
+            cx.error_spanned_by(
+                e,
+                format!("`{0}` is a flag or a name: write `{0}`, `{0} = false` or `{0} = \"name\"`", opt.name()),
+            );
+            return (false, None);
+        }
+    }
+    (expect_flag(cx, opt), None)
+}
+
 pub(super) fn expect_str(cx: &mut Ctxt, opt: &Opt) -> Option<String> {
     let e = expect_expr(cx, opt, "\"...\"")?;
     match lit_str(e) {

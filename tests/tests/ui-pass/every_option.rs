@@ -29,6 +29,10 @@ pub struct User {
     pub public_id: Uuid,
     #[model(column_type = "sql:citext")]
     pub alias: Option<String>,
+    #[model(max_length = 30, unique = "users_handle_key")]
+    pub handle: String,
+    #[model(column_type = "varchar", index = "users_bio_idx")]
+    pub bio: Option<String>,
     #[model(skip)]
     pub cache: Vec<String>,
 }

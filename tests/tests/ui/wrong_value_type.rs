@@ -6,7 +6,7 @@ pub struct User {
     pub id: i64,
     #[model(max_length = "50")]
     pub name: String,
-    #[model(comment = 5, unique = "yes")]
+    #[model(comment = 5, unique = 3)]
     pub other: i32,
 }
 
