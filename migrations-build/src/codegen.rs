@@ -5,7 +5,7 @@
 
 use migrations_core::operation::{describe_column, Operation};
 use migrations_core::schema::{
-    Check, Column, ColumnType, Constraint, DefaultValue, FkAction, ForeignKey, Index, Table, Unique,
+    Check, Column, ColumnType, Constraint, DefaultValue, Deferrable, FkAction, ForeignKey, Index, Table, Unique,
 };
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
@@ -132,6 +132,11 @@ fn foreign_key(f: &ForeignKey) -> TokenStream {
     if f.on_update != FkAction::NoAction {
         let a = action(f.on_update);
         out = quote!(#out.on_update(#a));
+    }
+    match f.deferrable {
+        Deferrable::No => {}
+        Deferrable::InitiallyImmediate => out = quote!(#out.deferrable(Deferrable::InitiallyImmediate)),
+        Deferrable::InitiallyDeferred => out = quote!(#out.deferrable(Deferrable::InitiallyDeferred)),
     }
     let named = named(f.explicit_name);
     quote!(#out #named)

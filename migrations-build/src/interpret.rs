@@ -6,7 +6,9 @@
 //! names the line and says to ask the application binary instead.
 
 use migrations_core::builder::{Dropped, Migration};
-use migrations_core::schema::{Check, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Table, Unique};
+use migrations_core::schema::{
+    Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, ForeignKey, Index, Table, Unique,
+};
 use migrations_core::{Operation, Schema};
 use syn::spanned::Spanned;
 use syn::{Expr, Lit};
@@ -32,6 +34,7 @@ enum Value {
     Type(ColumnType),
     Default(DefaultValue),
     Action(FkAction),
+    Deferrable(Deferrable),
     Column(Column),
     Table(Table),
     Index(Index),
@@ -109,6 +112,8 @@ fn path_value(path: &str) -> Option<Value> {
         (true, "Restrict") => Some(Value::Action(FkAction::Restrict)),
         (true, "Cascade") => Some(Value::Action(FkAction::Cascade)),
         (true, "SetNull") => Some(Value::Action(FkAction::SetNull)),
+        (_, "InitiallyImmediate") => Some(Value::Deferrable(Deferrable::InitiallyImmediate)),
+        (_, "InitiallyDeferred") => Some(Value::Deferrable(Deferrable::InitiallyDeferred)),
         (_, "None") => Some(Value::Opt(None)),
         (_, "SmallInt") => ty(ColumnType::SmallInt),
         (_, "Integer") => ty(ColumnType::Integer),
@@ -274,6 +279,10 @@ fn method(receiver: Value, name: &str, args: Vec<Value>) -> Result<Value, String
             Value::Action(a) if name == "on_delete" => Value::ForeignKey(f.on_delete(a)),
             Value::Action(a) => Value::ForeignKey(f.on_update(a)),
             _ => return Err(format!("`.{name}()` takes an FkAction")),
+        },
+        (Value::ForeignKey(f), "deferrable") => match arg()? {
+            Value::Deferrable(d) => Value::ForeignKey(f.deferrable(d)),
+            _ => return Err("`.deferrable()` takes a Deferrable".into()),
         },
         (other, _) => return Err(format!("no method `.{name}()` on {other:?}")),
     })

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use migrations_core::model::{derives_model, parse_model, CompositeKey, Field, Model, RefTarget, Reference};
-use migrations_core::schema::{DefaultValue, FkAction, Table};
+use migrations_core::schema::{DefaultValue, Deferrable, FkAction, Table};
 use proc_macro2::Span;
 use serde::{Deserialize, Serialize};
 
@@ -148,12 +148,32 @@ struct CachedModel {
     table: Table,
     renamed_from: Option<String>,
     fields: Vec<(String, String, Option<String>, Option<DefaultValue>)>,
-    references: Vec<(String, RefTarget, FkAction, FkAction, Option<String>)>,
+    references: Vec<CachedReference>,
     foreign_keys: Vec<CachedKey>,
 }
 
-/// A struct-level foreign key as cached: columns, table, referenced columns, actions, name.
-type CachedKey = (Vec<String>, String, Vec<String>, FkAction, FkAction, Option<String>);
+/// A field-level `references` as cached.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CachedReference {
+    column: String,
+    target: RefTarget,
+    on_delete: FkAction,
+    on_update: FkAction,
+    name: Option<String>,
+    deferrable: Deferrable,
+}
+
+/// A struct-level foreign key as cached.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CachedKey {
+    columns: Vec<String>,
+    table: String,
+    ref_columns: Vec<String>,
+    on_delete: FkAction,
+    on_update: FkAction,
+    name: Option<String>,
+    deferrable: Deferrable,
+}
 
 /// What one file holds.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -176,20 +196,26 @@ impl CachedModel {
             references: m
                 .references
                 .iter()
-                .map(|r| (r.column.clone(), r.target.clone(), r.on_delete, r.on_update, r.name.clone()))
+                .map(|r| CachedReference {
+                    column: r.column.clone(),
+                    target: r.target.clone(),
+                    on_delete: r.on_delete,
+                    on_update: r.on_update,
+                    name: r.name.clone(),
+                    deferrable: r.deferrable,
+                })
                 .collect(),
             foreign_keys: m
                 .foreign_keys
                 .iter()
-                .map(|k| {
-                    (
-                        k.columns.clone(),
-                        k.table.clone(),
-                        k.ref_columns.clone(),
-                        k.on_delete,
-                        k.on_update,
-                        k.name.clone(),
-                    )
+                .map(|k| CachedKey {
+                    columns: k.columns.clone(),
+                    table: k.table.clone(),
+                    ref_columns: k.ref_columns.clone(),
+                    on_delete: k.on_delete,
+                    on_update: k.on_update,
+                    name: k.name.clone(),
+                    deferrable: k.deferrable,
                 })
                 .collect(),
         }
@@ -209,25 +235,27 @@ impl CachedModel {
             references: self
                 .references
                 .into_iter()
-                .map(|(column, target, on_delete, on_update, name)| Reference {
-                    column,
-                    target,
-                    on_delete,
-                    on_update,
-                    name,
+                .map(|r| Reference {
+                    column: r.column,
+                    target: r.target,
+                    on_delete: r.on_delete,
+                    on_update: r.on_update,
+                    name: r.name,
+                    deferrable: r.deferrable,
                     span,
                 })
                 .collect(),
             foreign_keys: self
                 .foreign_keys
                 .into_iter()
-                .map(|(columns, table, ref_columns, on_delete, on_update, name)| CompositeKey {
-                    columns,
-                    table,
-                    ref_columns,
-                    on_delete,
-                    on_update,
-                    name,
+                .map(|k| CompositeKey {
+                    columns: k.columns,
+                    table: k.table,
+                    ref_columns: k.ref_columns,
+                    on_delete: k.on_delete,
+                    on_update: k.on_update,
+                    name: k.name,
+                    deferrable: k.deferrable,
                     span,
                 })
                 .collect(),

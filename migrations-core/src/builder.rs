@@ -18,7 +18,7 @@
 use crate::apply::ApplyError;
 pub use crate::operation::{Operation, RunSql};
 pub use crate::schema::{
-    Check, Column, ColumnType, Constraint, DefaultValue, FkAction, ForeignKey, Index, Table, Unique,
+    Check, Column, ColumnType, Constraint, DefaultValue, Deferrable, FkAction, ForeignKey, Index, Table, Unique,
 };
 use crate::Schema;
 
@@ -482,6 +482,7 @@ impl ForeignKeyFrom {
             ref_columns: names(ref_columns),
             on_delete: FkAction::NoAction,
             on_update: FkAction::NoAction,
+            deferrable: Deferrable::No,
             explicit_name: false,
         }
     }
@@ -526,6 +527,12 @@ impl ForeignKey {
     /// The name marked as written by a person.
     pub fn named(mut self) -> Self {
         self.explicit_name = true;
+        self
+    }
+
+    /// Makes it deferrable (checked at commit when deferred).
+    pub fn deferrable(mut self, when: Deferrable) -> Self {
+        self.deferrable = when;
         self
     }
 }

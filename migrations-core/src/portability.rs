@@ -133,6 +133,16 @@ fn check_table(t: &Table, dialect: Dialect, errors: &mut Vec<PortabilityError>) 
         }
     }
     if dialect == Dialect::MySql {
+        for fk in t.foreign_keys.iter().filter(|fk| fk.deferrable != crate::schema::Deferrable::No) {
+            fail(
+                fk.columns.first().map(String::as_str),
+                format!(
+                    "MySQL checks foreign keys at each statement and has no deferrable ones: `{}` cannot be \
+                     `deferrable` there",
+                    fk.name
+                ),
+            );
+        }
         for c in t.columns.iter().filter(|c| c.ty == ColumnType::UnboundedVarchar) {
             fail(
                 Some(&c.name),
@@ -215,6 +225,19 @@ mod tests {
         assert_eq!(errors[0].dialect, Dialect::MySql);
         assert_eq!(errors[0].column.as_deref(), Some("title"));
         assert!(errors[0].message.contains("give the field `max_length = N`"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn deferrable_foreign_keys_are_refused_on_mysql_only() {
+        let mut s = schema_with(Column::new("parent_id", ColumnType::BigInt));
+        let fk = crate::builder::ForeignKey::on("fk_t_parent_id_t", &["parent_id"])
+            .references("t", &["id"])
+            .deferrable(crate::schema::Deferrable::InitiallyDeferred);
+        s.tables.values_mut().for_each(|t| t.foreign_keys.push(fk.clone()));
+        assert!(check(&s, &[Dialect::Postgres, Dialect::Sqlite]).is_empty());
+        let errors = check(&s, &Dialect::ALL);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("no deferrable ones"), "{}", errors[0]);
     }
 
     #[test]

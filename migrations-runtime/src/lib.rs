@@ -19,7 +19,7 @@ pub use migrations_macros::Model;
 /// | `table = "name"` | the table's SQL name (default: the snake_case plural of the struct name, `BlogPost` → `blog_posts`) |
 /// | `renamed_from = "old"` | the table was called `old`: a rename that keeps its rows, not a drop and a create |
 /// | `comment = "..."` | the table's comment |
-/// | `foreign_key(a, b, references = "table(x, y)")` | a foreign key over several columns (Rust field names), to a primary key or unique of as many; also `name = "..."`, `on_delete`, `on_update`, `index = false` |
+/// | `foreign_key(a, b, references = "table(x, y)")` | a foreign key over several columns (Rust field names), to a primary key or unique of as many; also `name = "..."`, `on_delete`, `on_update`, `deferrable`, `index = false` |
 /// | `primary_key(a, b)`, `primary_key(a, name = "...")` | a composite primary key (Rust field names, in order), or one the database names otherwise than `<table>_pkey` (PostgreSQL) |
 /// | `index(a, b)`, `index(a, b, name = "ix_...")` | an index on these columns, in order |
 /// | `unique(a, b)`, `unique(a, b, name = "uq_...")` | a unique constraint |
@@ -67,6 +67,7 @@ pub use migrations_macros::Model;
 /// | `column_type = "..."` | the column's type: a portable name (`"varchar(20)"`, `"bigint"`; `"varchar"` without a length, which MySQL lacks), or `"sql:citext"` for SQL as written |
 /// | `references = Model`, `references = "table(column)"` | a foreign key (another app's: `references = auth::User`, `references = "auth.users(id)"`) |
 /// | `on_delete = "..."`, `on_update = "..."` | `"cascade"`, `"set null"`, `"restrict"` or `"no action"` |
+/// | `deferrable`, `deferrable = "initially deferred"` | the foreign key may be checked at commit (`SET CONSTRAINTS`), or is from the start; PostgreSQL and SQLite |
 /// | `foreign_key_name = "..."` | the foreign key's name, instead of `fk_<table>_<column>_<target>` (what `cargo chakra inspect` writes when the database names it otherwise) |
 /// | `renamed_from = "old"` | the column was called `old`: a rename that keeps its data |
 /// | `comment = "..."` | the column's comment |

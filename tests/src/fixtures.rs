@@ -349,5 +349,28 @@ pub fn all() -> Vec<Scenario> {
             "#,
         )
         .on(&[Dialect::Postgres, Dialect::Sqlite]),
+        // Foreign keys checked at commit (MySQL has none): an existing one made
+        // deferrable, and a new table whose key is deferrable from the start.
+        scenario(
+            "deferrable_foreign_keys",
+            &users_posts,
+            &with_users(&format!(
+                "{}{}",
+                POSTS.replace(
+                    "#[model(references = User, on_delete = \"cascade\")]",
+                    "#[model(references = User, on_delete = \"cascade\", deferrable = \"initially deferred\")]"
+                ),
+                r#"
+    #[derive(Model)]
+    pub struct Reply {
+        #[model(primary_key, auto_increment)]
+        pub id: i64,
+        #[model(references = Post, deferrable)]
+        pub post_id: i64,
+    }
+"#
+            )),
+        )
+        .on(&[Dialect::Postgres, Dialect::Sqlite]),
     ]
 }

@@ -6,7 +6,7 @@
 use migrations_core::diff::Intent;
 use migrations_core::operation::zero_value;
 use migrations_core::schema::{
-    names, Check, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Schema, Table, Unique,
+    names, Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, ForeignKey, Index, Schema, Table, Unique,
 };
 use proptest::prelude::*;
 
@@ -21,7 +21,8 @@ struct Bytes<'a>(&'a [u8], usize, Types);
 enum Types {
     /// What every dialect has.
     Portable,
-    /// Also what PostgreSQL and SQLite have and MySQL has not (`varchar` without a length).
+    /// Also what PostgreSQL and SQLite have and MySQL has not (`varchar` without a
+    /// length, deferrable foreign keys).
     NotMySql,
 }
 
@@ -141,6 +142,12 @@ fn build_with(bytes: &[u8], types: Types) -> Schema {
                 _ => FkAction::Restrict,
             };
             let cols = vec![col.clone()];
+            // (MySQL has no deferrable keys; the portable stream of choices is unchanged.)
+            let deferrable = match b.2 {
+                Types::NotMySql => [Deferrable::No, Deferrable::InitiallyImmediate, Deferrable::InitiallyDeferred]
+                    [usize::from(b.below(3))],
+                Types::Portable => Deferrable::No,
+            };
             t.foreign_keys.push(ForeignKey {
                 name: names::foreign_key(name, &cols, other),
                 columns: cols.clone(),
@@ -148,6 +155,7 @@ fn build_with(bytes: &[u8], types: Types) -> Schema {
                 ref_columns: vec!["id".into()],
                 on_delete: action,
                 on_update: FkAction::NoAction,
+                deferrable,
                 explicit_name: false,
             });
             t.indexes.push(Index {

@@ -153,7 +153,7 @@ fn both_foreign_key_spellings_read_the_same() {
 fn adopted_models_and_baseline() {
     use migrations_build::adopt::{Adoption, RawStep};
     use migrations_core::schema::{
-        Check, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Table, Unique,
+        Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, ForeignKey, Index, Table, Unique,
     };
     use migrations_core::{Dialect, Schema};
 
@@ -176,6 +176,7 @@ fn adopted_models_and_baseline() {
             ref_columns: vec!["id".into()],
             on_delete: FkAction::Cascade,
             on_update: FkAction::NoAction,
+            deferrable: Deferrable::InitiallyDeferred,
             explicit_name: true,
         }],
         indexes: vec![

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use migrations_core::model::{default_table_name, singular};
-use migrations_core::schema::{names, ColumnType, DefaultValue, FkAction, Table};
+use migrations_core::schema::{names, ColumnType, DefaultValue, Deferrable, FkAction, Table};
 
 /// The crates a model's field types come from, as the crate depends on them. A type
 /// whose crate is missing is written as `String` with its `column_type`.
@@ -144,6 +144,16 @@ fn action(name: &str, a: FkAction) -> Option<String> {
     (a != FkAction::NoAction).then(|| format!("{name} = {}", lit(a.as_str())))
 }
 
+/// `deferrable`, or `deferrable = "initially deferred"`; nothing for a key checked at
+/// each statement.
+fn deferrable(d: Deferrable) -> Option<String> {
+    match d {
+        Deferrable::No => None,
+        Deferrable::InitiallyImmediate => Some("deferrable".into()),
+        Deferrable::InitiallyDeferred => Some(format!("deferrable = {}", lit(d.as_str()))),
+    }
+}
+
 /// The source of one model file: `table` as a struct named `name`.
 pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
     let mut uses: Vec<&str> = vec!["migrations_runtime::Model"];
@@ -205,6 +215,7 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
         ];
         parts.extend(action("on_delete", fk.on_delete));
         parts.extend(action("on_update", fk.on_update));
+        parts.extend(deferrable(fk.deferrable));
         if fk.name != names::foreign_key(&table.name, &fk.columns, &fk.ref_table) {
             parts.push(format!("name = {}", lit(&fk.name)));
         }
@@ -252,6 +263,7 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
                 opts.push(format!("references = {}", lit(&format!("{}({})", fk.ref_table, fk.ref_columns[0]))));
                 opts.extend(action("on_delete", fk.on_delete));
                 opts.extend(action("on_update", fk.on_update));
+                opts.extend(deferrable(fk.deferrable));
                 if fk.name != names::foreign_key(&table.name, &fk.columns, &fk.ref_table) {
                     opts.push(format!("foreign_key_name = {}", lit(&fk.name)));
                 }
@@ -346,6 +358,7 @@ mod tests {
             ref_columns: vec!["id".into()],
             on_delete: FkAction::Cascade,
             on_update: FkAction::NoAction,
+            deferrable: Deferrable::No,
             explicit_name: true,
         });
         let crates = TypeCrates { chrono: true, rust_decimal: true, ..TypeCrates::default() };

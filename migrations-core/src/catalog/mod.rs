@@ -53,8 +53,9 @@ fn table_as_seen(t: &Table, dialect: Dialect) -> Table {
             }
         }
         if dialect == Dialect::Sqlite {
-            // SQLite does not report a foreign key's name.
+            // SQLite does not report a foreign key's name, nor whether it is deferrable.
             fk.name = names::foreign_key(&t.name, &fk.columns, &fk.ref_table);
+            fk.deferrable = crate::schema::Deferrable::No;
         }
     }
     if dialect == Dialect::Sqlite {

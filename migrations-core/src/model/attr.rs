@@ -13,9 +13,9 @@ use super::options::{
 };
 use super::rust_type::{field_type, RustKind};
 use super::{CompositeKey, Field, Model, RefTarget, Reference};
-use crate::schema::{names, Check, Column, ColumnType, DefaultValue, FkAction, Index, Table, Unique};
+use crate::schema::{names, Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, Index, Table, Unique};
 
-const FIELD_OPTIONS: &str = "primary_key, auto_increment, unique, index, max_length, default, default_expr, column, references, foreign_key_name, on_delete, on_update, renamed_from, backfill, backfill_expr, column_type, precision, scale, comment, skip";
+const FIELD_OPTIONS: &str = "primary_key, auto_increment, unique, index, max_length, default, default_expr, column, references, foreign_key_name, on_delete, on_update, deferrable, renamed_from, backfill, backfill_expr, column_type, precision, scale, comment, skip";
 const STRUCT_OPTIONS: &str =
     "table, renamed_from, comment, index(...), unique(...), check(name = \"...\", expr = \"...\"), primary_key(..., name = \"...\"), foreign_key(a, b, references = \"table(x, y)\")";
 
@@ -36,6 +36,7 @@ struct FieldOpts {
     references: Option<(RefTarget, Span)>,
     on_delete: Option<(FkAction, Span)>,
     on_update: Option<(FkAction, Span)>,
+    deferrable: Option<(Deferrable, Span)>,
     foreign_key_name: Option<(String, Span)>,
     renamed_from: Option<String>,
     backfill: Option<(DefaultValue, Span)>,
@@ -123,6 +124,19 @@ fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
             "comment" => o.comment = expect_str(cx, opt),
             "column_type" => {
                 o.column_type = expect_str(cx, opt).map(|s| s.parse().unwrap_or(ColumnType::Custom(s)));
+            }
+            "deferrable" => {
+                let when = match &opt.value {
+                    OptValue::Flag => Some(Deferrable::InitiallyImmediate),
+                    _ => expect_str(cx, opt).and_then(|s| {
+                        let when = Deferrable::parse(&s).filter(|d| *d != Deferrable::No);
+                        if when.is_none() {
+                            cx.error_at(span, DEFERRABLE_VALUES);
+                        }
+                        when
+                    }),
+                };
+                o.deferrable = when.map(|d| (d, span));
             }
             "on_delete" | "on_update" => {
                 if let Some(s) = expect_str(cx, opt) {
@@ -218,11 +232,16 @@ struct StructForeignKey {
     on_update: FkAction,
     name: Option<String>,
     index: bool,
+    deferrable: Deferrable,
     span: Span,
 }
 
+/// What `deferrable = ...` takes.
+const DEFERRABLE_VALUES: &str =
+    "`deferrable` is a flag (checked at each statement unless deferred) or \"initially deferred\" (checked at commit)";
+
 /// `foreign_key(a, b, references = "table(x, y)", name = "...", on_delete = "...",
-/// on_update = "...", index = false)`.
+/// on_update = "...", deferrable [= "initially deferred"], index = false)`.
 fn parse_foreign_key(cx: &mut Ctxt, items: &[ListItem], span: Span) -> Option<StructForeignKey> {
     let mut fk = StructForeignKey {
         fields: Vec::new(),
@@ -232,11 +251,14 @@ fn parse_foreign_key(cx: &mut Ctxt, items: &[ListItem], span: Span) -> Option<St
         on_update: FkAction::NoAction,
         name: None,
         index: true,
+        deferrable: Deferrable::No,
         span,
     };
     let mut references = false;
     for item in items {
         match item {
+            // (`deferrable` alone is the flag, not a field.)
+            ListItem::Word(p) if p.is_ident("deferrable") => fk.deferrable = Deferrable::InitiallyImmediate,
             ListItem::Word(p) => fk.fields.push(p.clone()),
             ListItem::KeyValue(k, v) if k.is_ident("references") => {
                 let target = lit_str(v).and_then(|s| {
@@ -270,12 +292,18 @@ fn parse_foreign_key(cx: &mut Ctxt, items: &[ListItem], span: Span) -> Option<St
                     None => cx.error_spanned_by(v, "expected \"cascade\", \"set null\", \"restrict\" or \"no action\""),
                 }
             }
+            ListItem::KeyValue(k, v) if k.is_ident("deferrable") => {
+                match lit_str(v).as_deref().and_then(Deferrable::parse).filter(|d| *d != Deferrable::No) {
+                    Some(d) => fk.deferrable = d,
+                    None => cx.error_spanned_by(v, DEFERRABLE_VALUES),
+                }
+            }
             ListItem::KeyValue(k, v) if k.is_ident("index") => match v.as_ref() {
                 Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => fk.index = b.value,
                 other => cx.error_spanned_by(other, "`index` expects `true` or `false`"),
             },
             ListItem::KeyValue(p, _) => {
-                cx.error_spanned_by(p, format!("unexpected `{}` in `foreign_key(...)`; expected fields, then references, name, on_delete, on_update or index", path_name(p)));
+                cx.error_spanned_by(p, format!("unexpected `{}` in `foreign_key(...)`; expected fields, then references, name, on_delete, on_update, deferrable or index", path_name(p)));
             }
         }
     }
@@ -424,9 +452,16 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                 on_delete: fo.on_delete.map(|(a, _)| a).unwrap_or_default(),
                 on_update: fo.on_update.map(|(a, _)| a).unwrap_or_default(),
                 name: fo.foreign_key_name.as_ref().map(|(n, _)| n.clone()),
+                deferrable: fo.deferrable.map(|(d, _)| d).unwrap_or_default(),
                 span: *span,
             }),
             None => {
+                if let Some((_, span)) = &fo.deferrable {
+                    cx.error_at(
+                        *span,
+                        "`deferrable` applies to the foreign key of `references = ...`, and this field has none",
+                    );
+                }
                 for (_, span) in fo.on_delete.iter().chain(fo.on_update.iter()) {
                     cx.error_at(*span, "`on_delete`/`on_update` only apply to a field with `references = ...`");
                 }
@@ -529,6 +564,7 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
             on_delete: fk.on_delete,
             on_update: fk.on_update,
             name: fk.name.clone(),
+            deferrable: fk.deferrable,
             span: fk.span,
         });
     }

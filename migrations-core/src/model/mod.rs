@@ -90,6 +90,8 @@ pub struct CompositeKey {
     pub on_update: FkAction,
     /// `name = "..."`: the constraint's name as a person (or the database) gave it.
     pub name: Option<String>,
+    /// `deferrable` (`foreign_key_deferrable` on a field).
+    pub deferrable: crate::schema::Deferrable,
     /// Span of the `foreign_key` option.
     pub span: Span,
 }
@@ -107,6 +109,8 @@ pub struct Reference {
     pub on_update: FkAction,
     /// `foreign_key_name`: the constraint's name as a person (or the database) gave it.
     pub name: Option<String>,
+    /// `deferrable` (`foreign_key_deferrable` on a field).
+    pub deferrable: crate::schema::Deferrable,
     /// Span of the `references` option.
     pub span: Span,
 }

@@ -123,6 +123,7 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
                 ref_columns: vec![column],
                 on_delete: r.on_delete,
                 on_update: r.on_update,
+                deferrable: r.deferrable,
                 explicit_name: r.name.is_some(),
             };
             if let Some(t) = schema.tables.get_mut(&m.table.name) {
@@ -177,6 +178,7 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
                 ref_columns: k.ref_columns.clone(),
                 on_delete: k.on_delete,
                 on_update: k.on_update,
+                deferrable: k.deferrable,
                 explicit_name: k.name.is_some(),
             };
             if let Some(t) = schema.tables.get_mut(&m.table.name) {

@@ -201,6 +201,11 @@ pub fn foreign_key_def(fk: &ForeignKey, dialect: Dialect) -> String {
     if fk.on_update != FkAction::NoAction {
         s.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
     }
+    // (MySQL has none: the build refuses a deferrable key there.)
+    if fk.deferrable != crate::schema::Deferrable::No && dialect != Dialect::MySql {
+        s.push(' ');
+        s.push_str(fk.deferrable.sql());
+    }
     s
 }
 

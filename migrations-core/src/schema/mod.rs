@@ -275,6 +275,50 @@ impl fmt::Display for FkAction {
     }
 }
 
+/// When a foreign key is checked: at each statement (the default), or, for a deferrable
+/// one, possibly at commit (`SET CONSTRAINTS ... DEFERRED`, or from the start).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum Deferrable {
+    /// `NOT DEFERRABLE`: checked at each statement.
+    #[default]
+    No,
+    /// `DEFERRABLE INITIALLY IMMEDIATE`: checked at each statement unless a transaction
+    /// defers it.
+    InitiallyImmediate,
+    /// `DEFERRABLE INITIALLY DEFERRED`: checked at commit.
+    InitiallyDeferred,
+}
+
+impl Deferrable {
+    /// The SQL after the key's actions (empty when not deferrable).
+    pub fn sql(self) -> &'static str {
+        match self {
+            Self::No => "",
+            Self::InitiallyImmediate => "DEFERRABLE",
+            Self::InitiallyDeferred => "DEFERRABLE INITIALLY DEFERRED",
+        }
+    }
+
+    /// The spelling used in models and snapshots.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::No => "no",
+            Self::InitiallyImmediate => "initially immediate",
+            Self::InitiallyDeferred => "initially deferred",
+        }
+    }
+
+    /// Parses [`Deferrable::as_str`]'s spellings.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().replace('_', " ").as_str() {
+            "no" | "not deferrable" => Some(Self::No),
+            "initially immediate" | "immediate" => Some(Self::InitiallyImmediate),
+            "initially deferred" | "deferred" => Some(Self::InitiallyDeferred),
+            _ => None,
+        }
+    }
+}
+
 /// A foreign key.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ForeignKey {
@@ -290,8 +334,15 @@ pub struct ForeignKey {
     pub on_delete: FkAction,
     /// Action on update of the referenced key.
     pub on_update: FkAction,
+    /// Whether it may be checked at commit.
+    #[serde(default, skip_serializing_if = "is_not_deferrable")]
+    pub deferrable: Deferrable,
     /// Whether a person wrote the name.
     pub explicit_name: bool,
+}
+
+fn is_not_deferrable(d: &Deferrable) -> bool {
+    *d == Deferrable::No
 }
 
 /// A table constraint other than the primary key.

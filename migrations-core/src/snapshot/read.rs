@@ -8,7 +8,8 @@ use toml::Spanned;
 
 use super::{SnapshotError, FORMAT_VERSION};
 use crate::schema::{
-    canonical_number, Check, Column, ColumnType, DefaultValue, FkAction, ForeignKey, Index, Schema, Table, Unique,
+    canonical_number, Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, ForeignKey, Index, Schema, Table,
+    Unique,
 };
 
 #[derive(Deserialize)]
@@ -85,6 +86,7 @@ struct RawForeignKey {
     ref_columns: Vec<String>,
     on_delete: Option<Spanned<String>>,
     on_update: Option<Spanned<String>>,
+    deferrable: Option<Spanned<String>>,
     #[serde(default)]
     named: bool,
 }
@@ -195,6 +197,18 @@ impl Reader<'_> {
                 ref_columns: r.ref_columns.clone(),
                 on_delete: self.action(&r.on_delete)?,
                 on_update: self.action(&r.on_update)?,
+                deferrable: match &r.deferrable {
+                    None => Deferrable::No,
+                    Some(d) => Deferrable::parse(d.get_ref()).ok_or_else(|| {
+                        self.err(
+                            d.span(),
+                            format!(
+                                "unknown `deferrable = \"{}\"`: expected initially immediate or initially deferred",
+                                d.get_ref()
+                            ),
+                        )
+                    })?,
+                },
                 explicit_name: r.named,
             });
         }

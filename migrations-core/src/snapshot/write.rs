@@ -172,6 +172,9 @@ pub(crate) fn table(out: &mut String, t: &Table) {
         if f.on_update != FkAction::NoAction {
             field(out, "on_update", f.on_update.as_str());
         }
+        if f.deferrable != crate::schema::Deferrable::No {
+            field(out, "deferrable", f.deferrable.as_str());
+        }
         named(out, f.explicit_name);
     });
     section(out, "indexes", &t.indexes, |out, i| {

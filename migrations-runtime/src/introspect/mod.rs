@@ -65,7 +65,7 @@ pub enum RawKind {
     Sequence,
     /// A function or procedure.
     Function,
-    /// A constraint the IR cannot hold (exclusion, deferrable, not valid, ...).
+    /// A constraint the IR cannot hold (exclusion, not valid, ...).
     Constraint,
     /// An index the IR cannot hold (partial, expression, another method, ...).
     Index,

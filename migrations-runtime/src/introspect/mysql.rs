@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use migrations_core::catalog::{column_type, default_value};
 use migrations_core::dialect::quote_str;
-use migrations_core::schema::{names, Check, Column, ColumnType, FkAction, ForeignKey, Index, Table, Unique};
+use migrations_core::schema::{
+    names, Check, Column, ColumnType, Deferrable, FkAction, ForeignKey, Index, Table, Unique,
+};
 use migrations_core::Dialect;
 
 use super::{generated_unique_name, opt, text, yes, InspectOptions, Inspected, RawKind, RawObject};
@@ -116,6 +118,7 @@ async fn foreign_keys<C: Connection>(conn: &mut C, db: &str, t: &str, table: &mu
             ref_columns: Vec::new(),
             on_delete: action(4),
             on_update: action(5),
+            deferrable: Deferrable::No,
             explicit_name: true,
         });
         fk.columns.push(text(&row, 1));

@@ -2,7 +2,7 @@
 
 use migrations_core::catalog::{column_type, default_value};
 use migrations_core::dialect::quote_str;
-use migrations_core::schema::{names, Check, Column, FkAction, ForeignKey, Index, Table, Unique};
+use migrations_core::schema::{names, Check, Column, Deferrable, FkAction, ForeignKey, Index, Table, Unique};
 use migrations_core::Dialect;
 
 use super::{list, opt, text, yes, InspectOptions, Inspected, RawKind, RawObject, Rows};
@@ -101,7 +101,7 @@ async fn constraints<C: Connection>(
         .query_rows(&format!(
             "SELECT con.conname::text, con.contype::text, {}, ref.relname::text, {}, con.confdeltype::text, con.confupdtype::text,
                     con.condeferrable, con.convalidated, con.confmatchtype::text, pg_get_constraintdef(con.oid),
-                    refns.nspname = n.nspname
+                    refns.nspname = n.nspname, con.condeferred
              FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid JOIN pg_namespace n ON n.oid = rel.relnamespace
              LEFT JOIN pg_class ref ON ref.oid = con.confrelid LEFT JOIN pg_namespace refns ON refns.oid = ref.relnamespace
              WHERE n.nspname = {ns} AND rel.relname = {} ORDER BY con.conname",
@@ -130,7 +130,13 @@ async fn constraints<C: Connection>(
                 let expr = expr.strip_prefix('(').and_then(|e| e.strip_suffix(')')).unwrap_or(expr);
                 table.checks.push(Check { name, expr: expr.to_string() });
             }
-            "f" if plain && text(&row, 9) == "s" && yes(&row, 11) => {
+            // A foreign key may be deferrable: the IR holds that.
+            "f" if yes(&row, 8) && text(&row, 9) == "s" && yes(&row, 11) => {
+                let deferrable = match (yes(&row, 7), yes(&row, 12)) {
+                    (false, _) => Deferrable::No,
+                    (true, false) => Deferrable::InitiallyImmediate,
+                    (true, true) => Deferrable::InitiallyDeferred,
+                };
                 match (action(&text(&row, 5)), action(&text(&row, 6))) {
                     (Some(on_delete), Some(on_update)) => {
                         let (columns, ref_table) = (list(&row, 2), text(&row, 3));
@@ -142,6 +148,7 @@ async fn constraints<C: Connection>(
                             ref_columns: list(&row, 4),
                             on_delete,
                             on_update,
+                            deferrable,
                             explicit_name,
                         });
                     }

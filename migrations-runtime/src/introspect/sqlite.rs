@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use migrations_core::catalog::{column_type, default_value};
 use migrations_core::dialect::quote_str;
-use migrations_core::schema::{names, Check, Column, ColumnType, FkAction, ForeignKey, Index, Table, Unique};
+use migrations_core::schema::{
+    names, Check, Column, ColumnType, Deferrable, FkAction, ForeignKey, Index, Table, Unique,
+};
 use migrations_core::Dialect;
 
 use super::{generated_unique_name, opt, text, yes, InspectOptions, Inspected, RawKind, RawObject};
@@ -119,6 +121,8 @@ async fn read_table<C: Connection>(
             ref_columns: Vec::new(),
             on_delete: action(4),
             on_update: action(5),
+            // (Not reported; `catalog::as_seen` leaves it out on SQLite.)
+            deferrable: Deferrable::No,
             explicit_name: false,
         });
         fk.columns.push(text(&row, 1));

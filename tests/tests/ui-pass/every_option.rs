@@ -43,7 +43,7 @@ pub struct User {
 pub struct Membership {
     #[model(references = User, on_delete = "cascade")]
     pub user_id: i64,
-    #[model(references = "groups(id)", on_delete = "set null", index = false, foreign_key_name = "users_group_fkey")]
+    #[model(references = "groups(id)", on_delete = "set null", index = false, foreign_key_name = "users_group_fkey", deferrable = "initially deferred")]
     pub group_id: Option<i64>,
     #[model(backfill_expr = "now()")]
     pub joined_at: DateTime<Utc>,
