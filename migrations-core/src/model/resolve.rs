@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{Model, RefTarget};
 use crate::diff::Intent;
-use crate::schema::{names, ColumnType, ForeignKey, Schema};
+use crate::schema::{names, ColumnType, Deferrable, FkAction, ForeignKey, Schema};
 
 /// Every model of a crate, resolved into one schema.
 #[derive(Debug, Clone)]
@@ -115,17 +115,8 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
                     continue;
                 }
             }
-            let cols = vec![r.column.clone()];
-            let fk = ForeignKey {
-                name: r.name.clone().unwrap_or_else(|| names::foreign_key(&m.table.name, &cols, &table)),
-                columns: cols,
-                ref_table: table,
-                ref_columns: vec![column],
-                on_delete: r.on_delete,
-                on_update: r.on_update,
-                deferrable: r.deferrable,
-                explicit_name: r.name.is_some(),
-            };
+            let options = (r.name.as_ref(), r.on_delete, r.on_update, r.deferrable);
+            let fk = foreign_key(&m.table.name, vec![r.column.clone()], table, vec![column], options);
             if let Some(t) = schema.tables.get_mut(&m.table.name) {
                 t.foreign_keys.push(fk);
             }
@@ -171,16 +162,8 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
                 cx.error_at(mi, k.span, message);
                 continue;
             }
-            let fk = ForeignKey {
-                name: k.name.clone().unwrap_or_else(|| names::foreign_key(&m.table.name, &k.columns, &k.table)),
-                columns: k.columns.clone(),
-                ref_table: k.table.clone(),
-                ref_columns: k.ref_columns.clone(),
-                on_delete: k.on_delete,
-                on_update: k.on_update,
-                deferrable: k.deferrable,
-                explicit_name: k.name.is_some(),
-            };
+            let options = (k.name.as_ref(), k.on_delete, k.on_update, k.deferrable);
+            let fk = foreign_key(&m.table.name, k.columns.clone(), k.table.clone(), k.ref_columns.clone(), options);
             if let Some(t) = schema.tables.get_mut(&m.table.name) {
                 t.foreign_keys.push(fk);
             }
@@ -208,6 +191,28 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
         return Err(cx.0);
     }
     Ok(ModelSet { models, schema, intent })
+}
+
+/// The foreign key of `table`'s `columns` to `ref_table(ref_columns)`, as a field's
+/// `references` or a struct's `foreign_key(...)` declares it: (its name, if given; on
+/// delete; on update; when it is checked). Without a name it gets the generated one.
+fn foreign_key(
+    table: &str,
+    columns: Vec<String>,
+    ref_table: String,
+    ref_columns: Vec<String>,
+    (name, on_delete, on_update, deferrable): (Option<&String>, FkAction, FkAction, Deferrable),
+) -> ForeignKey {
+    ForeignKey {
+        name: name.cloned().unwrap_or_else(|| names::foreign_key(table, &columns, &ref_table)),
+        columns,
+        ref_table,
+        ref_columns,
+        on_delete,
+        on_update,
+        deferrable,
+        explicit_name: name.is_some(),
+    }
 }
 
 fn compatible(a: &ColumnType, b: &ColumnType) -> bool {

@@ -480,9 +480,8 @@ impl Migrator {
                 })
             })
             .collect();
-        let recorded: std::collections::BTreeSet<(&str, &str)> =
-            keys.iter().zip(summary.checksums(keys.iter().copied())).filter_map(|(k, c)| c.map(|_| *k)).collect();
-        self.plan_against(&|app, id| recorded.contains(&(app, id)))
+        let recorded = keys.iter().zip(summary.checksums(keys.iter().copied())).filter_map(|(k, c)| c.map(|_| *k));
+        self.plan_of_recorded(recorded)
     }
 }
 

@@ -60,10 +60,19 @@ impl Migrator {
 
     /// The plan for a database whose history holds `rows` (see [`Migrator::plan_against`]).
     pub(super) fn plan_of_rows(&self, rows: &[crate::history::Applied]) -> Result<Vec<Planned>, MigrateError> {
+        self.plan_of_recorded(rows.iter().map(|r| (r.app.as_str(), r.id.as_str())))
+    }
+
+    /// The plan for a database whose history holds the migrations `recorded` lists, by
+    /// (app, id); read only when a squash is embedded.
+    pub(super) fn plan_of_recorded<'a>(
+        &self,
+        recorded: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Vec<Planned>, MigrateError> {
         if !self.has_squashes() {
             return self.plan();
         }
-        let recorded: BTreeSet<(&str, &str)> = rows.iter().map(|r| (r.app.as_str(), r.id.as_str())).collect();
+        let recorded: BTreeSet<(&str, &str)> = recorded.into_iter().collect();
         self.plan_against(&|app, id| recorded.contains(&(app, id)))
     }
 
