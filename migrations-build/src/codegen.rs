@@ -97,9 +97,37 @@ fn named(explicit: bool) -> TokenStream {
 
 fn index(i: &Index) -> TokenStream {
     let (name, cols) = (&i.name, &i.columns);
-    let unique = if i.unique { quote!(.unique()) } else { quote!() };
+    let mut out = quote!(Index::new(#name, &[#(#cols),*]));
+    if i.unique {
+        out = quote!(#out.unique());
+    }
+    if i.method != migrations_core::schema::IndexMethod::Btree {
+        let method = quote::format_ident!("{}", heck::ToUpperCamelCase::to_upper_camel_case(i.method.as_str()));
+        out = quote!(#out.using(IndexMethod::#method));
+    }
+    for (position, key) in i.columns.iter().enumerate() {
+        let k = i.key(position);
+        if let Some(opclass) = &k.opclass {
+            out = quote!(#out.opclass(#key, #opclass));
+        }
+        if k.descending {
+            out = quote!(#out.descending(#key));
+        }
+        match k.nulls_first {
+            Some(true) => out = quote!(#out.nulls_first(#key)),
+            Some(false) => out = quote!(#out.nulls_last(#key)),
+            None => {}
+        }
+    }
+    if !i.include.is_empty() {
+        let include = &i.include;
+        out = quote!(#out.include(&[#(#include),*]));
+    }
+    if let Some(p) = &i.predicate {
+        out = quote!(#out.partial(#p));
+    }
     let named = named(i.explicit_name);
-    quote!(Index::new(#name, &[#(#cols),*])#unique #named)
+    quote!(#out #named)
 }
 
 fn unique(u: &Unique) -> TokenStream {

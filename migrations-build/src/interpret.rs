@@ -7,7 +7,7 @@
 
 use migrations_core::builder::{Dropped, Migration};
 use migrations_core::schema::{
-    Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, ForeignKey, Index, Table, Unique,
+    Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, ForeignKey, Index, IndexMethod, Table, Unique,
 };
 use migrations_core::{Operation, Schema};
 use syn::spanned::Spanned;
@@ -35,6 +35,7 @@ enum Value {
     Default(DefaultValue),
     Action(FkAction),
     Deferrable(Deferrable),
+    Method(IndexMethod),
     Column(Column),
     Table(Table),
     Index(Index),
@@ -106,6 +107,9 @@ fn path_value(path: &str) -> Option<Value> {
         if let Ok(d) = name.parse() {
             return Some(Value::Dialect(d));
         }
+    }
+    if path.contains("IndexMethod") {
+        return IndexMethod::parse(name).map(Value::Method);
     }
     match (path.contains("FkAction"), name) {
         (true, "NoAction") => Some(Value::Action(FkAction::NoAction)),
@@ -269,6 +273,24 @@ fn method(receiver: Value, name: &str, args: Vec<Value>) -> Result<Value, String
         (Value::Table(t), "comment") => Value::Table(t.comment(&string(arg()?)?)),
         (Value::Index(i), "unique") => Value::Index(i.unique()),
         (Value::Index(i), "named") => Value::Index(i.named()),
+        (Value::Index(i), "using") => match arg()? {
+            Value::Method(m) => Value::Index(i.using(m)),
+            _ => return Err("`.using()` takes an IndexMethod".into()),
+        },
+        (Value::Index(i), "descending" | "nulls_first" | "nulls_last" | "opclass") => {
+            let key = string(arg()?)?;
+            if !i.columns.contains(&key) {
+                return Err(format!("`.{name}(\"{key}\")`: `{key}` is not a key of index `{}`", i.name));
+            }
+            Value::Index(match name {
+                "descending" => i.descending(&key),
+                "nulls_first" => i.nulls_first(&key),
+                "nulls_last" => i.nulls_last(&key),
+                _ => i.opclass(&key, &string(arg()?)?),
+            })
+        }
+        (Value::Index(i), "include") => Value::Index(i.include(&strs(&strings(arg()?)?))),
+        (Value::Index(i), "partial") => Value::Index(i.partial(&string(arg()?)?)),
         (Value::Unique(u), "named") => Value::Unique(u.named()),
         (Value::ForeignKeyFrom(f), "references") => {
             let (table, refs) = name_and_columns(&mut args, "table", "referenced columns")?;

@@ -90,6 +90,7 @@ impl Schema {
                 rename_in(&mut t.primary_key, old, new);
                 for i in &mut t.indexes {
                     rename_in(&mut i.columns, old, new);
+                    rename_in(&mut i.include, old, new);
                 }
                 for u in &mut t.uniques {
                     rename_in(&mut u.columns, old, new);
@@ -108,7 +109,7 @@ impl Schema {
             Operation::CreateIndex { table, index } => {
                 self.check_free_name(table, &index.name).map_err(fail)?;
                 let t = self.table_mut(table).map_err(fail)?;
-                check_columns(t, &index.columns).map_err(fail)?;
+                check_columns(t, &index.column_names().cloned().collect::<Vec<_>>()).map_err(fail)?;
                 t.indexes.push(index.clone());
             }
             Operation::DropIndex { table, index } => {

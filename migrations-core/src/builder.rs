@@ -18,7 +18,8 @@
 use crate::apply::ApplyError;
 pub use crate::operation::{Operation, RunSql};
 pub use crate::schema::{
-    Check, Column, ColumnType, Constraint, DefaultValue, Deferrable, FkAction, ForeignKey, Index, Table, Unique,
+    Check, Column, ColumnType, Constraint, DefaultValue, Deferrable, FkAction, ForeignKey, Index, IndexMethod,
+    KeyOptions, Table, Unique,
 };
 use crate::Schema;
 
@@ -428,7 +429,7 @@ impl Table {
 impl Index {
     /// A plain index with a generated name.
     pub fn new(name: &str, columns: &[&str]) -> Self {
-        Self { name: name.into(), columns: names(columns), unique: false, explicit_name: false }
+        Self { name: name.into(), columns: names(columns), ..Self::default() }
     }
 
     /// The index made unique.
@@ -440,6 +441,51 @@ impl Index {
     /// The name marked as written by a person.
     pub fn named(mut self) -> Self {
         self.explicit_name = true;
+        self
+    }
+
+    /// Built with `method` instead of a B-tree (`USING gin`).
+    pub fn using(mut self, method: IndexMethod) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// The key `key` in descending order.
+    pub fn descending(self, key: &str) -> Self {
+        self.key_with(key, |k| k.descending = true)
+    }
+
+    /// The key `key` with its NULLs first.
+    pub fn nulls_first(self, key: &str) -> Self {
+        self.key_with(key, |k| k.nulls_first = Some(true))
+    }
+
+    /// The key `key` with its NULLs last.
+    pub fn nulls_last(self, key: &str) -> Self {
+        self.key_with(key, |k| k.nulls_first = Some(false))
+    }
+
+    /// The key `key` compared with the operator class `opclass` (`gin_trgm_ops`).
+    pub fn opclass(self, key: &str, opclass: &str) -> Self {
+        self.key_with(key, |k| k.opclass = Some(opclass.into()))
+    }
+
+    /// `columns` stored in the index as well, not as keys (`INCLUDE`).
+    pub fn include(mut self, columns: &[&str]) -> Self {
+        self.include = names(columns);
+        self
+    }
+
+    /// A partial index: only the rows where `predicate` (SQL) holds.
+    pub fn partial(mut self, predicate: &str) -> Self {
+        self.predicate = Some(predicate.into());
+        self
+    }
+
+    fn key_with(mut self, key: &str, change: impl FnOnce(&mut KeyOptions)) -> Self {
+        let mut options = self.columns.iter().position(|k| k == key).map(|i| self.key(i)).unwrap_or_default();
+        change(&mut options);
+        self.set_key(key, options);
         self
     }
 }

@@ -322,13 +322,14 @@ impl fmt::Display for Operation {
                 Ok(())
             }
             RenameField { table, old, new } => write!(f, "RenameField {table}.{old} -> {new}"),
-            CreateIndex { table, index } => write!(
+            CreateIndex { table, index } if index.is_plain() => write!(
                 f,
                 "CreateIndex {table}({}) {}{}",
                 index.columns.join(", "),
                 index.name,
                 if index.unique { " unique" } else { "" }
             ),
+            CreateIndex { table, index } => write!(f, "CreateIndex {table} {} {}", index.name, index.definition()),
             DropIndex { table, index } => write!(f, "DropIndex {table} {}", index.name),
             RenameIndex { table, old, new } => write!(f, "RenameIndex {table} {old} -> {new}"),
             AddConstraint { table, constraint } => {

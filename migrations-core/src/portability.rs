@@ -132,6 +132,11 @@ fn check_table(t: &Table, dialect: Dialect, errors: &mut Vec<PortabilityError>) 
             }
         }
     }
+    for i in &t.indexes {
+        if let Some(message) = index_refusal(i, dialect) {
+            fail(None, format!("index `{}`: {message}", i.name));
+        }
+    }
     if dialect == Dialect::MySql {
         for fk in t.foreign_keys.iter().filter(|fk| fk.deferrable != crate::schema::Deferrable::No) {
             fail(
@@ -173,6 +178,31 @@ fn check_table(t: &Table, dialect: Dialect, errors: &mut Vec<PortabilityError>) 
             }
         }
     }
+}
+
+/// What of an index's options `dialect` has no way to build, in words, with what to do.
+fn index_refusal(i: &crate::schema::Index, dialect: Dialect) -> Option<String> {
+    use crate::schema::IndexMethod;
+    let on = |what: &str| format!("{dialect} has no {what}");
+    let per_key = |test: fn(&crate::schema::KeyOptions) -> bool| i.keys.iter().any(test);
+    let problem = match dialect {
+        Dialect::Postgres => None,
+        _ if i.method != IndexMethod::Btree => {
+            Some(format!("{} (`method = \"{}\"`); it builds B-tree indexes only", on("other index methods"), i.method))
+        }
+        _ if !i.include.is_empty() => Some(on("`include` columns")),
+        _ if per_key(|k| k.opclass.is_some()) => Some(on("operator classes (`opclass(...)`)")),
+        _ if per_key(|k| k.nulls_first.is_some()) => {
+            Some(format!("{} in an index: leave out `nulls first` / `nulls last`", on("NULLS order")))
+        }
+        Dialect::MySql if i.columns.iter().any(|k| crate::schema::Index::is_expression(k)) => Some(format!(
+            "{} (MariaDB has none; MySQL's differ): index a generated column instead",
+            on("portable expression keys")
+        )),
+        Dialect::MySql if i.predicate.is_some() => Some(on("partial indexes (`where = \"...\"`)")),
+        _ => None,
+    };
+    problem.map(|p| format!("{p}; or, if the crate runs on PostgreSQL only, say so (`dialects = [\"postgres\"]`)"))
 }
 
 /// Whether `expr` mentions the identifier `name` (as a whole word, quoted or not).
@@ -241,6 +271,39 @@ mod tests {
     }
 
     #[test]
+    fn index_options_are_refused_where_the_dialect_has_none() {
+        use crate::builder::{Index, IndexMethod};
+        let cases = [
+            (Index::new("ix", &["a"]).using(IndexMethod::Gin), vec![Dialect::MySql, Dialect::Sqlite]),
+            (Index::new("ix", &["a"]).include(&["b"]), vec![Dialect::MySql, Dialect::Sqlite]),
+            (Index::new("ix", &["a"]).opclass("a", "text_pattern_ops"), vec![Dialect::MySql, Dialect::Sqlite]),
+            (Index::new("ix", &["a"]).nulls_first("a"), vec![Dialect::MySql, Dialect::Sqlite]),
+            (Index::new("ix", &["(lower(a))"]), vec![Dialect::MySql]),
+            (Index::new("ix", &["a"]).partial("a IS NOT NULL"), vec![Dialect::MySql]),
+            (Index::new("ix", &["a"]).descending("a"), vec![]),
+        ];
+        for (index, refused_on) in cases {
+            let mut s = schema_with(Column::new("a", ColumnType::Text));
+            let t = s.tables.get_mut("t").unwrap();
+            t.columns.push(Column::new("b", ColumnType::Integer));
+            t.indexes.push(index.clone());
+            let errors: Vec<Dialect> = check(&s, &[Dialect::Postgres, Dialect::Sqlite])
+                .into_iter()
+                .chain(check(&s, &[Dialect::MySql]).into_iter().filter(|e| e.message.starts_with("index")))
+                .map(|e| e.dialect)
+                .collect();
+            let mut expected = refused_on.clone();
+            expected.sort_by_key(|d| *d != Dialect::Sqlite);
+            assert_eq!(errors, expected, "{}", index.definition());
+        }
+        let mut s = schema_with(Column::new("a", ColumnType::Text));
+        s.tables.get_mut("t").unwrap().indexes.push(Index::new("ix", &["a"]).using(IndexMethod::Brin));
+        let message = errors_of(&s);
+        assert!(message.contains("index `ix`: mysql has no other index methods (`method = \"brin\"`)"), "{message}");
+        assert!(message.contains("dialects = [\"postgres\"]"), "{message}");
+    }
+
+    #[test]
     fn index_names_clash_per_database() {
         let mut s = Schema::new();
         for t in ["a", "b"] {
@@ -250,6 +313,7 @@ mod tests {
                 columns: vec!["created_at".into()],
                 unique: false,
                 explicit_name: true,
+                ..Default::default()
             });
             s.tables.insert(t.into(), table);
         }

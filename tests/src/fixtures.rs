@@ -372,5 +372,67 @@ pub fn all() -> Vec<Scenario> {
             )),
         )
         .on(&[Dialect::Postgres, Dialect::Sqlite]),
+        // Indexes every dialect builds: a unique index (not a constraint) and a key in
+        // descending order, on a new table and on an existing one.
+        scenario(
+            "index_order_and_unique_index",
+            &users_posts,
+            &with_users(&format!(
+                "{}{}",
+                POSTS.replace(
+                    "pub struct Post {",
+                    "#[model(index(author_id, title, order(title = \"desc\"), name = \"ix_posts_author_latest\"))]\n    #[model(index(title, unique))]\n    pub struct Post {"
+                ),
+                r#"
+    #[derive(Model)]
+    #[model(index(post_id, at, order(at = "desc")))]
+    pub struct Visit {
+        #[model(primary_key, auto_increment)]
+        pub id: i64,
+        #[model(references = Post)]
+        pub post_id: i64,
+        pub at: i64,
+    }
+"#
+            )),
+        ),
+        // Expression keys and partial indexes (PostgreSQL and SQLite; MySQL has neither
+        // portably).
+        scenario(
+            "index_expressions_and_partial",
+            &users_posts,
+            &with_users(&POSTS.replace(
+                "pub struct Post {",
+                "#[model(index(expr = \"lower(title)\", unique, name = \"ux_posts_title_lower\"))]\n    #[model(index(author_id, where = \"body <> ''\", name = \"ix_posts_author_with_body\"))]\n    pub struct Post {",
+            )),
+        )
+        .on(&[Dialect::Postgres, Dialect::Sqlite]),
+        // What only PostgreSQL has: methods, operator classes, NULLS order, INCLUDE.
+        scenario(
+            "index_methods_postgres",
+            &users_posts,
+            &with_users(&format!(
+                "{}{}",
+                POSTS.replace(
+                    "pub struct Post {",
+                    "#[model(index(title, opclass(title = \"varchar_pattern_ops\")))]\n    #[model(index(author_id, include(title), order(author_id = \"asc nulls first\"), name = \"ix_posts_author_covering\"))]\n    pub struct Post {"
+                ),
+                r#"
+    #[derive(Model)]
+    #[model(index(payload, method = "gin", opclass(payload = "jsonb_path_ops")))]
+    #[model(index(at, method = "brin"))]
+    #[model(index(kind, method = "hash"))]
+    pub struct Event {
+        #[model(primary_key, auto_increment)]
+        pub id: i64,
+        pub payload: serde_json::Value,
+        pub at: i64,
+        #[model(max_length = 20)]
+        pub kind: String,
+    }
+"#
+            )),
+        )
+        .on(&[Dialect::Postgres]),
     ]
 }

@@ -158,12 +158,7 @@ fn build_with(bytes: &[u8], types: Types) -> Schema {
                 deferrable,
                 explicit_name: false,
             });
-            t.indexes.push(Index {
-                name: names::index(name, &cols, false),
-                columns: cols,
-                unique: false,
-                explicit_name: false,
-            });
+            t.indexes.push(Index { name: names::index(name, &cols, false), columns: cols, ..Index::default() });
         }
         let candidates: Vec<String> =
             t.columns.iter().filter(|c| c.name != "id" && indexable(&c.ty)).map(|c| c.name.clone()).collect();
@@ -174,8 +169,13 @@ fn build_with(bytes: &[u8], types: Types) -> Schema {
                     cols.push(second.clone());
                 }
                 let unique = b.flag();
-                let index =
-                    Index { name: names::index(name, &cols, unique), columns: cols, unique, explicit_name: false };
+                let index = Index {
+                    name: names::index(name, &cols, unique),
+                    columns: cols,
+                    unique,
+                    explicit_name: false,
+                    ..Index::default()
+                };
                 if !t.indexes.iter().any(|i| i.name == index.name) {
                     t.indexes.push(index);
                 }

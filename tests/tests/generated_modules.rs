@@ -185,12 +185,14 @@ fn adopted_models_and_baseline() {
                 columns: vec!["account_id".into()],
                 unique: false,
                 explicit_name: true,
+                ..Default::default()
             },
             Index {
                 name: "orders_reference_key".into(),
                 columns: vec!["reference".into()],
                 unique: true,
                 explicit_name: true,
+                ..Default::default()
             },
         ],
         ..Table::new("orders")

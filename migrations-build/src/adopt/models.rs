@@ -130,6 +130,45 @@ fn array_element(sql: &str) -> Option<&'static str> {
     })
 }
 
+/// `index(...)` on the struct: its keys in order (fields, and `expr = "..."`), then
+/// every option that is not the default, and its name.
+fn index_option(ix: &migrations_core::schema::Index, fields_of: &dyn Fn(&[String]) -> String) -> String {
+    use migrations_core::schema::{Index, IndexMethod};
+    let mut parts: Vec<String> = ix
+        .columns
+        .iter()
+        .map(|k| match Index::is_expression(k) {
+            true => format!("expr = {}", lit(&k[1..k.len() - 1])),
+            false => fields_of(std::slice::from_ref(k)),
+        })
+        .collect();
+    if ix.unique {
+        parts.push("unique".into());
+    }
+    if ix.method != IndexMethod::Btree {
+        parts.push(format!("method = {}", lit(ix.method.as_str())));
+    }
+    let per_key = |what: &str, value: &dyn Fn(usize) -> Option<String>| {
+        let items: Vec<String> = (0..ix.columns.len())
+            .filter(|&i| !Index::is_expression(&ix.columns[i]))
+            .filter_map(|i| {
+                value(i).map(|v| format!("{} = {}", fields_of(std::slice::from_ref(&ix.columns[i])), lit(&v)))
+            })
+            .collect();
+        (!items.is_empty()).then(|| format!("{what}({})", items.join(", ")))
+    };
+    parts.extend(per_key("order", &|i| Some(ix.key(i).order_str()).filter(|o| !o.is_empty())));
+    parts.extend(per_key("opclass", &|i| ix.key(i).opclass));
+    if !ix.include.is_empty() {
+        parts.push(format!("include({})", fields_of(&ix.include)));
+    }
+    if let Some(p) = &ix.predicate {
+        parts.push(format!("where = {}", lit(p)));
+    }
+    parts.push(format!("name = {}", lit(&ix.name)));
+    format!("index({})", parts.join(", "))
+}
+
 /// `default = ...` or `default_expr = "..."`.
 fn default_option(value: &DefaultValue) -> String {
     match value {
@@ -231,10 +270,10 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
     let mut index_fields: Vec<(&str, Option<String>)> = Vec::new();
     for ix in table.indexes.iter().filter(|ix| !composite_indexes.contains(&ix.name.as_str())) {
         match ix.columns.as_slice() {
-            [one] if !ix.unique && !index_fields.iter().any(|(c, _)| c == one) => {
+            [one] if !ix.unique && ix.is_plain() && !index_fields.iter().any(|(c, _)| c == one) => {
                 index_fields.push((one, as_named(&ix.name, names::index(&table.name, &ix.columns, false))));
             }
-            _ => struct_opts.push(format!("index({}, name = {})", fields_of(&ix.columns), lit(&ix.name))),
+            _ => struct_opts.push(index_option(ix, &fields_of)),
         }
     }
     for c in &table.checks {

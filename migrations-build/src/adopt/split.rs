@@ -46,12 +46,7 @@ pub(super) fn split(schema: &Schema, dialect: Dialect) -> Result<(Schema, Vec<Ra
                     Operation::RemoveConstraint { table: name(), constraint },
                 )
             } else {
-                let index = migrations_core::schema::Index {
-                    name: u.name.clone(),
-                    columns: u.columns.clone(),
-                    unique: true,
-                    explicit_name: true,
-                };
+                let index = migrations_core::schema::Index { explicit_name: true, ..u.as_index() };
                 if let Some(t) = drops_on.tables.get_mut(&table.name) {
                     t.indexes.push(index.clone());
                 }

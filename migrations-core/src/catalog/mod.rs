@@ -35,7 +35,7 @@ fn table_as_seen(t: &Table, dialect: Dialect) -> Table {
     }
     if dialect != Dialect::Postgres {
         // A unique index and a unique constraint are one thing to MySQL and SQLite.
-        let (unique, plain): (Vec<Index>, Vec<Index>) = seen.indexes.drain(..).partition(|i| i.unique);
+        let (unique, plain): (Vec<Index>, Vec<Index>) = seen.indexes.drain(..).partition(|i| i.unique && i.is_plain());
         seen.indexes = plain;
         seen.uniques.extend(unique.into_iter().map(|i| Unique {
             name: i.name,
@@ -226,10 +226,10 @@ fn compare_tables(d: &Table, l: &Table, scope: Scope, out: &mut Vec<Drift>) {
         let c = |c: &Option<String>| shown(c.as_ref().map(|s| format!("{s:?}")).as_ref());
         out.push(drift(t, "comment", t, differs("text", c(&d.comment), c(&l.comment))));
     }
-    let describe_index = |i: &Index| format!("{}({})", if i.unique { "unique " } else { "" }, i.columns.join(", "));
-    objects(t, "index", &d.indexes, &l.indexes, |i| &i.name, describe_index, scope, out);
-    objects(t, "unique", &d.uniques, &l.uniques, |u| &u.name, |u| format!("({})", u.columns.join(", ")), scope, out);
-    objects(t, "check", &d.checks, &l.checks, |c| &c.name, |_| String::new(), scope, out);
+    objects(t, "index", &d.indexes, &l.indexes, |i| &i.name, Index::definition, same_index, scope, out);
+    let unique = |u: &Unique| format!("({})", u.columns.join(", "));
+    objects(t, "unique", &d.uniques, &l.uniques, |u| &u.name, unique, |a, b| unique(a) == unique(b), scope, out);
+    objects(t, "check", &d.checks, &l.checks, |c| &c.name, |_| String::new(), |_, _| true, scope, out);
     let describe_fk = |f: &ForeignKey| {
         format!(
             "({}) references {}({}) on delete {} on update {}",
@@ -240,7 +240,24 @@ fn compare_tables(d: &Table, l: &Table, scope: Scope, out: &mut Vec<Drift>) {
             f.on_update
         )
     };
-    objects(t, "foreign key", &d.foreign_keys, &l.foreign_keys, |f| &f.name, describe_fk, scope, out);
+    let same_fk = |a: &ForeignKey, b: &ForeignKey| describe_fk(a) == describe_fk(b);
+    objects(t, "foreign key", &d.foreign_keys, &l.foreign_keys, |f| &f.name, describe_fk, same_fk, scope, out);
+}
+
+/// Whether two indexes are the same: expressions and the predicate as [`same_expr`]
+/// sees them (the server rewrites them: `lower(email)` comes back as
+/// `lower((email)::text)`), the rest exactly.
+fn same_index(a: &Index, b: &Index) -> bool {
+    let shape = |i: &Index| {
+        let keys: Vec<String> = i.columns.iter().filter(|k| !Index::is_expression(k)).cloned().collect();
+        (i.unique, i.method, keys, i.keys.clone(), i.include.clone(), i.predicate.is_some())
+    };
+    let exprs = |i: &Index| i.columns.iter().filter(|k| Index::is_expression(k)).cloned().collect::<Vec<_>>();
+    let positions = |i: &Index| i.columns.iter().map(|k| Index::is_expression(k)).collect::<Vec<_>>();
+    shape(a) == shape(b)
+        && positions(a) == positions(b)
+        && exprs(a).iter().zip(exprs(b).iter()).all(|(x, y)| same_expr(x, y))
+        && a.predicate.iter().zip(b.predicate.iter()).all(|(x, y)| same_expr(x, y))
 }
 
 /// Indexes or constraints of one kind, matched by name; one that is missing under its
@@ -253,6 +270,7 @@ fn objects<T>(
     live: &[T],
     name: impl Fn(&T) -> &String,
     definition: impl Fn(&T) -> String,
+    same: impl Fn(&T, &T) -> bool,
     scope: Scope,
     out: &mut Vec<Drift>,
 ) {
@@ -260,14 +278,13 @@ fn objects<T>(
     let mut renamed: BTreeSet<&String> = BTreeSet::new();
     for d in declared {
         match live.iter().find(|l| name(l) == name(d)) {
-            Some(l) if definition(l) != definition(d) => {
+            Some(l) if !same(d, l) => {
                 out.push(drift(table, kind, name(d), differs("definition", definition(d), definition(l))));
             }
             Some(_) => {}
             None => {
-                let other = live.iter().find(|l| {
-                    !declared_names.contains(name(l)) && !renamed.contains(name(l)) && definition(l) == definition(d)
-                });
+                let other =
+                    live.iter().find(|l| !declared_names.contains(name(l)) && !renamed.contains(name(l)) && same(d, l));
                 match other {
                     Some(l) if !definition(d).is_empty() => {
                         renamed.insert(name(l));

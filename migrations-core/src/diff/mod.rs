@@ -162,7 +162,8 @@ pub fn diff(old: &Schema, new: &Schema, intent: &Intent) -> Result<Diff, Vec<Dif
 /// [`diff`], taking the old schema (which the autodetector changes step by step) instead
 /// of copying it: with a thousand tables the copy is a good part of the work.
 pub fn diff_from(old: Schema, new: &Schema, intent: &Intent) -> Result<Diff, Vec<DiffError>> {
-    Differ { cur: old, ops: Vec::new(), notes: Vec::new(), errors: Vec::new() }.run(new, intent)
+    Differ { cur: old, ops: Vec::new(), notes: Vec::new(), errors: Vec::new(), replaced_indexes: Vec::new() }
+        .run(new, intent)
 }
 
 struct Differ {
@@ -170,6 +171,8 @@ struct Differ {
     ops: Vec<Operation>,
     notes: Vec<Note>,
     errors: Vec<DiffError>,
+    /// Index drops held until their replacements are built (see [`replaced_later`]).
+    replaced_indexes: Vec<Operation>,
 }
 
 impl Differ {
@@ -226,6 +229,7 @@ impl Differ {
         self.alter_fields(&new, intent)?;
         self.add_constraints(&new, false)?;
         self.create_indexes(&new, &renamed_indexes)?;
+        self.drop_replaced_indexes()?;
         self.add_constraints(&new, true)?;
         self.rename_indexes(&renamed_indexes)?;
         self.note_inert_backfills(&new, intent);
@@ -343,11 +347,24 @@ impl Differ {
         for (cur, new_t) in &surviving {
             for i in &cur.indexes {
                 if !new_t.indexes.contains(i) && !renamed.contains_key(&(cur.name.clone(), i.name.clone())) {
-                    removals.push(Operation::DropIndex { table: cur.name.clone(), index: i.clone() });
+                    let drop = Operation::DropIndex { table: cur.name.clone(), index: i.clone() };
+                    if replaced_later(cur, new_t, i) {
+                        self.replaced_indexes.push(drop);
+                    } else {
+                        removals.push(drop);
+                    }
                 }
             }
         }
         for op in removals {
+            self.push(op)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the indexes [`replaced_later`] kept until their replacements were built.
+    fn drop_replaced_indexes(&mut self) -> Result<(), DiffError> {
+        for op in std::mem::take(&mut self.replaced_indexes) {
             self.push(op)?;
         }
         Ok(())
@@ -588,8 +605,22 @@ fn same_objects(a: &Table, b: &Table) -> bool {
     a.indexes == b.indexes && a.uniques == b.uniques && a.checks == b.checks && a.foreign_keys == b.foreign_keys
 }
 
+/// Whether the index `old` of `cur`, gone from `new`, is replaced by one `new` adds
+/// that leads with the same key, under another name: it is then dropped only after the
+/// new one is built, so that the queries (and the foreign-key checks) it served never
+/// go without an index while the new one is built, which on a live table takes a while.
+fn replaced_later(cur: &Table, new: &Table, old: &Index) -> bool {
+    let name_free = !new.object_names().any(|n| n == old.name);
+    let columns_stay = old.column_names().all(|c| new.column(c).is_some());
+    let replacement = new
+        .indexes
+        .iter()
+        .any(|i| !cur.indexes.iter().any(|c| c.name == i.name) && i.columns.first() == old.columns.first());
+    name_free && columns_stay && replacement
+}
+
 fn same_index_def(a: &Index, b: &Index) -> bool {
-    a.columns == b.columns && a.unique == b.unique
+    a.definition() == b.definition()
 }
 
 /// The new schema with generated names replaced by the names already in `cur` for the

@@ -13,7 +13,9 @@ use super::options::{
 };
 use super::rust_type::{field_type, RustKind};
 use super::{CompositeKey, Field, Model, RefTarget, Reference};
-use crate::schema::{names, Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, Index, Table, Unique};
+use crate::schema::{
+    names, Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, Index, IndexMethod, Table, Unique,
+};
 
 const FIELD_OPTIONS: &str = "primary_key, auto_increment, unique, index, max_length, default, default_expr, column, references, foreign_key_name, on_delete, on_update, deferrable, renamed_from, backfill, backfill_expr, column_type, precision, scale, comment, skip";
 const STRUCT_OPTIONS: &str =
@@ -217,7 +219,8 @@ struct StructOpts {
     table: Option<String>,
     renamed_from: Option<String>,
     comment: Option<String>,
-    indexes: Vec<(Vec<syn::Path>, Option<String>, bool, Span)>,
+    uniques: Vec<(Vec<syn::Path>, Option<String>, Span)>,
+    indexes: Vec<super::index::IndexDecl>,
     checks: Vec<(String, String, Span)>,
     primary_key: Option<(Vec<syn::Path>, Option<String>, Span)>,
     foreign_keys: Vec<StructForeignKey>,
@@ -302,7 +305,7 @@ fn parse_foreign_key(cx: &mut Ctxt, items: &[ListItem], span: Span) -> Option<St
                 Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => fk.index = b.value,
                 other => cx.error_spanned_by(other, "`index` expects `true` or `false`"),
             },
-            ListItem::KeyValue(p, _) => {
+            ListItem::KeyValue(p, _) | ListItem::List(p, _) => {
                 cx.error_spanned_by(p, format!("unexpected `{}` in `foreign_key(...)`; expected fields, then references, name, on_delete, on_update, deferrable or index", path_name(p)));
             }
         }
@@ -343,7 +346,11 @@ fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
                     "on a struct, `foreign_key` takes a list: `foreign_key(a, b, references = \"table(x, y)\")`",
                 ),
             },
-            "index" | "unique" | "primary_key" | "check" => {
+            "index" => match &opt.value {
+                OptValue::List(items) => o.indexes.extend(super::index::parse(cx, items, span)),
+                _ => cx.error_at(span, "on a struct, `index` takes a list: `index(field_a, field_b, name = \"...\")`"),
+            },
+            "unique" | "primary_key" | "check" => {
                 let OptValue::List(items) = &opt.value else {
                     let example = if name == "check" {
                         "check(name = \"...\", expr = \"...\")".to_string()
@@ -367,7 +374,7 @@ fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
                             Some(s) => expr = Some(s),
                             None => cx.error_spanned_by(v, "`expr` expects a string literal with a SQL condition"),
                         },
-                        ListItem::Word(p) | ListItem::KeyValue(p, _) => {
+                        ListItem::Word(p) | ListItem::KeyValue(p, _) | ListItem::List(p, _) => {
                             cx.error_spanned_by(p, format!("unexpected `{}` in `{name}(...)`", path_name(p)));
                         }
                     }
@@ -382,7 +389,7 @@ fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
                     },
                     _ if columns.is_empty() => cx.error_at(span, format!("`{name}(...)` needs at least one field")),
                     "primary_key" => o.primary_key = Some((columns, given_name, span)),
-                    _ => o.indexes.push((columns, given_name, name == "unique", span)),
+                    _ => o.uniques.push((columns, given_name, span)),
                 }
             }
             other => cx.error_at(span, format!("unknown struct option `{other}`; expected one of: {STRUCT_OPTIONS}")),
@@ -491,8 +498,8 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         table.indexes.push(Index {
             name: name.unwrap_or_else(|| names::index(&table_name, &cols, false)),
             columns: cols,
-            unique: false,
             explicit_name,
+            ..Index::default()
         });
     }
 
@@ -555,7 +562,13 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         // Its index, unless it says not or the primary key starts with its columns.
         if fk.index && !table.primary_key.starts_with(&columns) && !table.indexes.iter().any(|i| i.columns == columns) {
             let name = names::index(&table_name, &columns, false);
-            table.indexes.push(Index { name, columns: columns.clone(), unique: false, explicit_name: false });
+            table.indexes.push(Index {
+                name,
+                columns: columns.clone(),
+                unique: false,
+                explicit_name: false,
+                ..Index::default()
+            });
         }
         foreign_keys.push(CompositeKey {
             columns,
@@ -568,37 +581,41 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
             span: fk.span,
         });
     }
-    for (paths, given_name, unique, span) in &so.indexes {
+    for (paths, given_name, span) in &so.uniques {
         let Some(cols) = to_columns(cx, paths) else { continue };
-        if *unique {
-            let (name, explicit_name) = match given_name {
-                Some(n) => (n.clone(), true),
-                None => (names::unique(&table_name, &cols), false),
-            };
-            if table.uniques.iter().any(|u| u.columns == cols) {
-                cx.error_at(
-                    *span,
-                    "this unique constraint is declared twice (a field-level `unique` is the same constraint)",
-                );
-                continue;
-            }
-            table.uniques.push(Unique { name, columns: cols, explicit_name });
-        } else {
-            let (name, explicit_name) = match given_name {
-                Some(n) => (n.clone(), true),
-                None => (names::index(&table_name, &cols, false), false),
-            };
-            if let Some(pos) = table.indexes.iter().position(|i| i.columns == cols) {
-                if !table.indexes[pos].explicit_name {
-                    // An automatic foreign-key index and a declared one on the same column: keep the declared one.
-                    table.indexes.remove(pos);
-                } else {
-                    cx.error_at(*span, "this index is declared twice");
-                    continue;
-                }
-            }
-            table.indexes.push(Index { name, columns: cols, unique: false, explicit_name });
+        let (name, explicit_name) = match given_name {
+            Some(n) => (n.clone(), true),
+            None => (names::unique(&table_name, &cols), false),
+        };
+        if table.uniques.iter().any(|u| u.columns == cols) {
+            cx.error_at(
+                *span,
+                "this unique constraint is declared twice (a field-level `unique` is the same constraint)",
+            );
+            continue;
         }
+        table.uniques.push(Unique { name, columns: cols, explicit_name });
+    }
+    for decl in &so.indexes {
+        let column = |cx: &mut Ctxt, p: &syn::Path| to_columns(cx, std::slice::from_ref(p)).map(|mut c| c.remove(0));
+        let Some(index) = super::index::resolve(cx, decl, &table_name, column) else { continue };
+        if table.indexes.iter().any(|i| i.definition() == index.definition() && i.explicit_name) {
+            cx.error_at(decl.span, "this index is declared twice");
+            continue;
+        }
+        // An automatic foreign-key index whose columns a declared B-tree over every row
+        // starts with: the declared one serves the key, and is kept.
+        let serves_the_key = index.method == IndexMethod::Btree && index.predicate.is_none();
+        table.indexes.retain(|i| i.explicit_name || !serves_the_key || !index.columns.starts_with(&i.columns));
+        if table.indexes.iter().any(|i| i.name == index.name) {
+            let name = &index.name;
+            cx.error_at(
+                decl.span,
+                format!("another index of this table is also named `{name}`: give this one `name = \"...\"`"),
+            );
+            continue;
+        }
+        table.indexes.push(index);
     }
     for (name, expr, span) in &so.checks {
         if table.checks.iter().any(|c| c.name == *name) {

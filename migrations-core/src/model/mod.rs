@@ -3,6 +3,7 @@
 
 mod attr;
 mod ctxt;
+mod index;
 mod naming;
 mod options;
 mod resolve;

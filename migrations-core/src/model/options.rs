@@ -29,6 +29,8 @@ pub(super) enum OptValue {
 pub(super) enum ListItem {
     Word(syn::Path),
     KeyValue(syn::Path, Box<Expr>),
+    /// `key(a, b = "x")`, one level down (an index's `order(...)` and `include(...)`).
+    List(syn::Path, Vec<ListItem>),
 }
 
 impl Opt {
@@ -73,23 +75,31 @@ pub(super) fn meta_opts(attr: &syn::Attribute, opts: &mut Vec<Opt>) -> syn::Resu
         let value = if meta.input.peek(syn::Token![=]) {
             OptValue::Expr(Box::new(meta.value()?.parse()?))
         } else if meta.input.peek(syn::token::Paren) {
-            let mut items = Vec::new();
-            meta.parse_nested_meta(|inner| {
-                if inner.input.peek(syn::Token![=]) {
-                    let expr: Expr = inner.value()?.parse()?;
-                    items.push(ListItem::KeyValue(inner.path, Box::new(expr)));
-                } else {
-                    items.push(ListItem::Word(inner.path));
-                }
-                Ok(())
-            })?;
-            OptValue::List(items)
+            OptValue::List(nested_items(&meta, true)?)
         } else {
             OptValue::Flag
         };
         opts.push(Opt { span: key.span(), name, value });
         Ok(())
     })
+}
+
+/// The items of `key(...)`; `deeper` when they may be lists themselves (one level).
+fn nested_items(meta: &syn::meta::ParseNestedMeta<'_>, deeper: bool) -> syn::Result<Vec<ListItem>> {
+    let mut items = Vec::new();
+    meta.parse_nested_meta(|inner| {
+        if inner.input.peek(syn::Token![=]) {
+            let expr: Expr = inner.value()?.parse()?;
+            items.push(ListItem::KeyValue(inner.path, Box::new(expr)));
+        } else if deeper && inner.input.peek(syn::token::Paren) {
+            let list = nested_items(&inner, false)?;
+            items.push(ListItem::List(inner.path, list));
+        } else {
+            items.push(ListItem::Word(inner.path));
+        }
+        Ok(())
+    })?;
+    Ok(items)
 }
 
 /// The options of one `#[model(...)]` read straight from its tokens, when each is
@@ -324,6 +334,7 @@ mod tests {
                             ListItem::KeyValue(p, e) => {
                                 format!("{} at {:?} = {:?}", path(p), p.segments[0].ident.span().start(), e)
                             }
+                            ListItem::List(p, items) => format!("{}({} items)", path(p), items.len()),
                         })
                         .collect::<Vec<_>>()
                         .join(", "),

@@ -220,13 +220,55 @@ pub fn create_index_concurrently(table: &str, index: &Index) -> String {
 }
 
 fn create_index_as(table: &str, index: &Index, dialect: Dialect, how: &str) -> String {
-    format!(
-        "CREATE {}INDEX {how}{} ON {} ({})",
+    let mut sql = format!(
+        "CREATE {}INDEX {how}{} ON {}",
         if index.unique { "UNIQUE " } else { "" },
         dialect.quote(&index.name),
         dialect.quote(table),
-        column_list(&index.columns, dialect)
-    )
+    );
+    // (Only PostgreSQL has other methods, INCLUDE and operator classes: the build
+    // refuses them for the others.)
+    if index.method != crate::schema::IndexMethod::Btree && dialect == Dialect::Postgres {
+        sql.push_str(" USING ");
+        sql.push_str(index.method.as_str());
+    }
+    sql.push_str(&format!(" ({})", index_keys(index, dialect)));
+    if !index.include.is_empty() && dialect == Dialect::Postgres {
+        sql.push_str(&format!(" INCLUDE ({})", column_list(&index.include, dialect)));
+    }
+    if let Some(predicate) = &index.predicate {
+        sql.push_str(" WHERE ");
+        sql.push_str(&sql_expr(predicate, dialect));
+    }
+    sql
+}
+
+/// An index's keys as SQL: `"a", "b" DESC, (lower(c)) text_pattern_ops`.
+pub fn index_keys(index: &Index, dialect: Dialect) -> String {
+    let keys: Vec<String> = index
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(position, key)| {
+            let mut k = if Index::is_expression(key) { sql_expr(key, dialect) } else { dialect.quote(key) };
+            let options = index.key(position);
+            if let Some(opclass) = options.opclass.as_ref().filter(|_| dialect == Dialect::Postgres) {
+                k.push(' ');
+                k.push_str(opclass);
+            }
+            let order = match dialect {
+                Dialect::Postgres => options.order_sql(),
+                _ if options.descending => "DESC".to_string(),
+                _ => String::new(),
+            };
+            if !order.is_empty() {
+                k.push(' ');
+                k.push_str(&order);
+            }
+            k
+        })
+        .collect();
+    keys.join(", ")
 }
 
 /// `CREATE TABLE` with the column lines and table constraints given, one per line.

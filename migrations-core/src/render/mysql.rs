@@ -1,6 +1,6 @@
 //! MySQL and MariaDB. DDL commits implicitly: each statement here is its own step.
 
-use super::common::{column_def, column_list, constraint_def, create_index, create_table, default_sql};
+use super::common::{column_def, column_list, constraint_def, create_index, create_table, default_sql, index_keys};
 use crate::dialect::{quote_str, Dialect};
 use crate::operation::Operation;
 use crate::schema::{Column, Constraint, ForeignKey, Schema, Table};
@@ -94,7 +94,7 @@ fn add_index(table: &str, index: &crate::schema::Index, before: &Schema) -> Stri
         q(table),
         if index.unique { "UNIQUE " } else { "" },
         q(&index.name),
-        column_list(&index.columns, D)
+        index_keys(index, D)
     );
     for fk in replaced {
         sql.push_str(&format!(", DROP INDEX {}", q(&fk.name)));

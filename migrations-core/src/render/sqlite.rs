@@ -53,12 +53,6 @@ fn column_line(c: &Column, table: &Table) -> String {
     column_def(c, D)
 }
 
-/// Unique constraints live as unique indexes on SQLite, so they can be added and
-/// dropped without a rebuild.
-fn unique_index(u: &crate::schema::Unique) -> Index {
-    Index { name: u.name.clone(), columns: u.columns.clone(), unique: true, explicit_name: u.explicit_name }
-}
-
 fn create_table_named(t: &Table, name: &str) -> String {
     let mut lines: Vec<String> = t.columns.iter().map(|c| column_line(c, t)).collect();
     let inline_pk = t.columns.iter().any(|c| c.auto_increment && t.primary_key == [c.name.clone()]);
@@ -70,8 +64,15 @@ fn create_table_named(t: &Table, name: &str) -> String {
     create_table(name, &lines, "", D)
 }
 
+/// The table's indexes; unique constraints live as unique indexes on SQLite, so they
+/// can be added and dropped without a rebuild.
 fn table_indexes(t: &Table) -> Vec<String> {
-    t.uniques.iter().map(unique_index).chain(t.indexes.iter().cloned()).map(|i| create_index(&t.name, &i, D)).collect()
+    t.uniques
+        .iter()
+        .map(crate::schema::Unique::as_index)
+        .chain(t.indexes.iter().cloned())
+        .map(|i| create_index(&t.name, &i, D))
+        .collect()
 }
 
 fn create_table_sql(t: &Table) -> Vec<String> {
@@ -162,7 +163,7 @@ pub(super) fn render(op: &Operation, before: &Schema, after: &Schema) -> Vec<Str
             }
         }
         Operation::AddConstraint { table, constraint: Constraint::Unique(u) } => {
-            vec![create_index(table, &unique_index(u), D)]
+            vec![create_index(table, &u.as_index(), D)]
         }
         Operation::RemoveConstraint { constraint: Constraint::Unique(u), .. } => {
             vec![format!("DROP INDEX {}", q(&u.name))]

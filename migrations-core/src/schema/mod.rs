@@ -1,9 +1,11 @@
 //! The schema IR: what a database should look like, independent of any dialect.
 
 mod default;
+mod index;
 mod types;
 
 pub use default::{canonical_number, DefaultValue, PORTABLE_EXPRS};
+pub use index::{Index, IndexMethod, KeyOptions};
 pub use types::{ColumnType, UnknownType};
 
 use std::collections::BTreeMap;
@@ -105,7 +107,7 @@ impl Table {
     pub fn column_is_used(&self, column: &str) -> bool {
         let has = |cols: &[String]| cols.iter().any(|c| c == column);
         has(&self.primary_key)
-            || self.indexes.iter().any(|i| has(&i.columns))
+            || self.indexes.iter().any(|i| i.column_names().any(|c| c == column))
             || self.uniques.iter().any(|u| has(&u.columns))
             || self.foreign_keys.iter().any(|f| has(&f.columns))
     }
@@ -189,19 +191,6 @@ impl Column {
     }
 }
 
-/// An index (plain or unique) that is not a constraint.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Index {
-    /// Index name (unique within the schema on PostgreSQL and SQLite).
-    pub name: String,
-    /// Indexed columns, in order.
-    pub columns: Vec<String>,
-    /// Whether it is a unique index.
-    pub unique: bool,
-    /// Whether a person wrote the name (otherwise it was generated and is matched by definition).
-    pub explicit_name: bool,
-}
-
 /// A unique constraint.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Unique {
@@ -211,6 +200,20 @@ pub struct Unique {
     pub columns: Vec<String>,
     /// Whether a person wrote the name.
     pub explicit_name: bool,
+}
+
+impl Unique {
+    /// The unique index that enforces it (how SQLite builds one, and how PostgreSQL
+    /// builds one without blocking writes before it becomes the constraint).
+    pub fn as_index(&self) -> Index {
+        Index {
+            name: self.name.clone(),
+            columns: self.columns.clone(),
+            unique: true,
+            explicit_name: self.explicit_name,
+            ..Index::default()
+        }
+    }
 }
 
 /// A check constraint. Always named by a person.
@@ -383,8 +386,20 @@ pub mod names {
     pub const MAX_IDENTIFIER_BYTES: usize = 63;
 
     /// `ix_<table>_<col>_<col>` (or `ux_` for a unique index).
+    /// An expression key reads as its words: `(lower(email))` as `lower_email`.
     pub fn index(table: &str, columns: &[String], unique: bool) -> String {
-        fit(&format!("{}_{table}_{}", if unique { "ux" } else { "ix" }, columns.join("_")))
+        let keys: Vec<String> = columns
+            .iter()
+            .map(|k| match super::Index::is_expression(k) {
+                true => k
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .filter(|w| !w.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("_"),
+                false => k.clone(),
+            })
+            .collect();
+        fit(&format!("{}_{table}_{}", if unique { "ux" } else { "ix" }, keys.join("_")))
     }
 
     /// `uq_<table>_<col>_<col>`.

@@ -8,8 +8,8 @@ use toml::Spanned;
 
 use super::{SnapshotError, FORMAT_VERSION};
 use crate::schema::{
-    canonical_number, Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, ForeignKey, Index, Schema, Table,
-    Unique,
+    canonical_number, Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, ForeignKey, Index, IndexMethod,
+    KeyOptions, Schema, Table, Unique,
 };
 
 #[derive(Deserialize)]
@@ -98,6 +98,16 @@ struct RawIndex {
     columns: Vec<String>,
     #[serde(default)]
     unique: bool,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    order: Option<Vec<String>>,
+    #[serde(default)]
+    opclasses: Option<Vec<String>>,
+    #[serde(default)]
+    include: Vec<String>,
+    #[serde(default, rename = "where")]
+    predicate: Option<String>,
     #[serde(default)]
     named: bool,
 }
@@ -214,15 +224,42 @@ impl Reader<'_> {
         }
         for i in &raw.indexes {
             let r = i.get_ref();
-            if let Some(c) = has_all(&r.columns) {
+            let named_columns: Vec<String> =
+                r.columns.iter().filter(|k| !Index::is_expression(k)).chain(&r.include).cloned().collect();
+            if let Some(c) = has_all(&named_columns) {
                 return Err(self.err(i.span(), format!("index `{}` names unknown column `{c}` of `{name}`", r.name)));
             }
-            t.indexes.push(Index {
+            let fail = |message: String| self.err(i.span(), format!("index `{}` of `{name}`: {message}", r.name));
+            let method = match &r.method {
+                None => IndexMethod::Btree,
+                Some(m) => IndexMethod::parse(m).ok_or_else(|| fail(format!("unknown method `{m}`")))?,
+            };
+            let mut index = Index {
                 name: r.name.clone(),
                 columns: r.columns.clone(),
                 unique: r.unique,
                 explicit_name: r.named,
-            });
+                method,
+                keys: Vec::new(),
+                include: r.include.clone(),
+                predicate: r.predicate.clone(),
+            };
+            for (list, what) in [(&r.order, "order"), (&r.opclasses, "opclasses")] {
+                if list.as_ref().is_some_and(|l| l.len() != r.columns.len()) {
+                    return Err(fail(format!("`{what}` has to give one entry per key")));
+                }
+            }
+            for (position, key) in r.columns.iter().enumerate() {
+                let mut options = match r.order.as_ref().map(|o| o[position].as_str()) {
+                    None | Some("") => KeyOptions::default(),
+                    Some(o) => KeyOptions::parse_order(o).ok_or_else(|| fail(format!("unknown order `{o}`")))?,
+                };
+                options.opclass = r.opclasses.as_ref().map(|o| o[position].clone()).filter(|o| !o.is_empty());
+                if !options.is_plain() {
+                    index.set_key(key, options);
+                }
+            }
+            t.indexes.push(index);
         }
         Ok(t)
     }

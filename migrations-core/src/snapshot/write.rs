@@ -184,6 +184,23 @@ pub(crate) fn table(out: &mut String, t: &Table) {
         if i.unique {
             out.push_str(", unique = true");
         }
+        if i.method != crate::schema::IndexMethod::Btree {
+            field(out, "method", i.method.as_str());
+        }
+        // Per key, in the order of `columns`; "" for a key's default.
+        if i.keys.iter().any(|k| k.descending || k.nulls_first.is_some()) {
+            list_field(out, "order", &i.keys.iter().map(crate::schema::KeyOptions::order_str).collect::<Vec<_>>());
+        }
+        if i.keys.iter().any(|k| k.opclass.is_some()) {
+            let opclasses: Vec<String> = i.keys.iter().map(|k| k.opclass.clone().unwrap_or_default()).collect();
+            list_field(out, "opclasses", &opclasses);
+        }
+        if !i.include.is_empty() {
+            list_field(out, "include", &i.include);
+        }
+        if let Some(p) = &i.predicate {
+            field(out, "where", p);
+        }
         named(out, i.explicit_name);
     });
 }

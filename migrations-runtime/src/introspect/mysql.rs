@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use migrations_core::catalog::{column_type, default_value};
 use migrations_core::dialect::quote_str;
 use migrations_core::schema::{
-    names, Check, Column, ColumnType, Deferrable, FkAction, ForeignKey, Index, Table, Unique,
+    names, Check, Column, ColumnType, Deferrable, FkAction, ForeignKey, Index, KeyOptions, Table, Unique,
 };
 use migrations_core::Dialect;
 
@@ -141,19 +141,22 @@ async fn indexes<C: Connection>(
     let rows = conn
         .query_rows(&format!(
             "SELECT CAST(INDEX_NAME AS CHAR), NON_UNIQUE = 0, CAST(COLUMN_NAME AS CHAR), CAST(INDEX_TYPE AS CHAR),
-                    SUB_PART IS NULL AND COALESCE(COLLATION, 'A') = 'A' AND COLUMN_NAME IS NOT NULL
+                    SUB_PART IS NULL AND COLUMN_NAME IS NOT NULL, COALESCE(COLLATION, 'A') = 'D'
              FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {db} AND TABLE_NAME = {t} ORDER BY INDEX_NAME, SEQ_IN_INDEX"
         ))
         .await?;
-    // name → (columns, unique, whether the IR can hold it)
-    let mut by_name: BTreeMap<String, (Vec<String>, bool, bool)> = BTreeMap::new();
+    // name → (columns, the descending ones, unique, whether the IR can hold it)
+    let mut by_name: BTreeMap<String, (Vec<String>, Vec<String>, bool, bool)> = BTreeMap::new();
     for row in rows {
         let plain = yes(&row, 4) && text(&row, 3) == "BTREE";
-        let entry = by_name.entry(text(&row, 0)).or_insert_with(|| (Vec::new(), yes(&row, 1), true));
+        let entry = by_name.entry(text(&row, 0)).or_insert_with(|| (Vec::new(), Vec::new(), yes(&row, 1), true));
         entry.0.push(text(&row, 2));
-        entry.2 &= plain;
+        if yes(&row, 5) {
+            entry.1.push(text(&row, 2));
+        }
+        entry.3 &= plain;
     }
-    for (name, (columns, unique, plain)) in by_name {
+    for (name, (columns, descending, unique, plain)) in by_name {
         if name == "PRIMARY" {
             table.primary_key = columns;
         } else if !unique
@@ -167,12 +170,16 @@ async fn indexes<C: Connection>(
         } else if !plain {
             let create = index_definition(conn, table, &name).await?;
             raw.push(RawObject { kind: RawKind::Index, name, table: Some(table.name.clone()), create });
-        } else if unique {
+        } else if unique && descending.is_empty() {
             let explicit_name = !generated_unique_name(&name, &table.name, &columns);
             table.uniques.push(Unique { name, columns, explicit_name });
         } else {
             let explicit_name = name != names::index(&table.name, &columns, unique);
-            table.indexes.push(Index { name, columns, unique, explicit_name });
+            let mut index = Index { name, columns, unique, explicit_name, ..Index::default() };
+            for key in &descending {
+                index.set_key(key, KeyOptions { descending: true, ..KeyOptions::default() });
+            }
+            table.indexes.push(index);
         }
     }
     Ok(())

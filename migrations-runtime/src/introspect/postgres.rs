@@ -2,7 +2,9 @@
 
 use migrations_core::catalog::{column_type, default_value};
 use migrations_core::dialect::quote_str;
-use migrations_core::schema::{names, Check, Column, Deferrable, FkAction, ForeignKey, Index, Table, Unique};
+use migrations_core::schema::{
+    names, Check, Column, Deferrable, FkAction, ForeignKey, Index, IndexMethod, KeyOptions, Table, Unique,
+};
 use migrations_core::Dialect;
 
 use super::{list, opt, text, yes, InspectOptions, Inspected, RawKind, RawObject, Rows};
@@ -172,36 +174,75 @@ async fn indexes<C: Connection>(
     table: &mut Table,
     raw: &mut Vec<RawObject>,
 ) -> Result<(), sqlx::Error> {
-    // An index the IR holds: plain columns, btree, ascending, default operator classes
-    // and collations, no INCLUDE, no WHERE.
+    // Per key: the column, or the expression in parentheses; then, for a key (not an
+    // INCLUDE column), its order bits and operator class when it is not the default.
+    // An index with a collation other than the column's, or a method the IR does not
+    // name, stays raw SQL.
     let rows = conn
         .query_rows(&format!(
-            "SELECT i.relname::text, ix.indisunique, {},
-                    ix.indexprs IS NULL AND ix.indpred IS NULL AND am.amname = 'btree' AND ix.indnkeyatts = ix.indnatts
-                    AND NOT EXISTS (SELECT 1 FROM unnest(ix.indoption::int2[]) o WHERE o <> 0)
-                    AND NOT EXISTS (SELECT 1 FROM unnest(ix.indclass::oid[]) oc JOIN pg_opclass c ON c.oid = oc WHERE NOT c.opcdefault)
-                    AND NOT EXISTS (SELECT 1 FROM unnest(ix.indcollation::oid[]) co WHERE co NOT IN (0, 100)),
+            "SELECT i.relname::text, ix.indisunique, am.amname::text, ix.indnkeyatts::text,
+                    (SELECT string_agg(
+                        CASE WHEN ix.indkey[k - 1] = 0 THEN '(' || pg_get_indexdef(ix.indexrelid, k, true) || ')'
+                             ELSE (SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = ix.indrelid AND a.attnum = ix.indkey[k - 1]) END
+                        || chr(30) || COALESCE((ix.indoption[k - 1] & 3)::text, '')
+                        || chr(30) || COALESCE((SELECT c.opcname::text FROM pg_opclass c WHERE c.oid = ix.indclass[k - 1] AND NOT c.opcdefault), ''),
+                        chr(31) ORDER BY k)
+                     FROM generate_series(1, ix.indnatts) k),
+                    pg_get_expr(ix.indpred, ix.indrelid, true),
+                    EXISTS (SELECT 1 FROM unnest(ix.indcollation::oid[]) co WHERE co NOT IN (0, 100)),
                     pg_get_indexdef(ix.indexrelid)
              FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class t ON t.oid = ix.indrelid
              JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_am am ON am.oid = i.relam
              WHERE n.nspname = {ns} AND t.relname = {} AND NOT ix.indisprimary
                AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid AND con.conrelid = ix.indrelid)
              ORDER BY 1",
-            names_of("ix.indkey::int2[]", "ix.indrelid"),
             quote_str(D, &table.name)
         ))
         .await?;
     for row in rows {
         let name = text(&row, 0);
-        if yes(&row, 3) {
-            let (columns, unique) = (list(&row, 2), yes(&row, 1));
-            let explicit_name = name != names::index(&table.name, &columns, unique);
-            table.indexes.push(Index { name, columns, unique, explicit_name });
-        } else {
-            raw.push(RawObject { kind: RawKind::Index, name, table: Some(table.name.clone()), create: text(&row, 4) });
+        match index_of(&table.name, &row).filter(|_| !yes(&row, 6)) {
+            Some(index) => table.indexes.push(index),
+            None => raw.push(RawObject {
+                kind: RawKind::Index,
+                name,
+                table: Some(table.name.clone()),
+                create: text(&row, 7),
+            }),
         }
     }
     Ok(())
+}
+
+/// The index a row of the query above describes; `None` when the IR cannot hold it.
+fn index_of(table: &str, row: &[Option<String>]) -> Option<Index> {
+    let method = IndexMethod::parse(&text(row, 2))?;
+    let key_count: usize = text(row, 3).parse().ok()?;
+    let mut index = Index { name: text(row, 0), unique: yes(row, 1), method, ..Index::default() };
+    let mut options = Vec::new();
+    for (position, part) in list(row, 4).iter().enumerate() {
+        let mut fields = part.split('\u{1e}');
+        let key = fields.next()?.to_string();
+        if position >= key_count {
+            index.include.push(key);
+            continue;
+        }
+        let bits: u8 = fields.next()?.parse().ok()?;
+        let opclass = fields.next().filter(|o| !o.is_empty()).map(str::to_string);
+        // indoption: 1 is DESC, 2 is NULLS FIRST.
+        let descending = bits & 1 != 0;
+        let nulls_first = bits & 2 != 0;
+        options.push((key.clone(), KeyOptions { descending, nulls_first: Some(nulls_first), opclass }.canonical()));
+        index.columns.push(key);
+    }
+    for (key, o) in options {
+        if !o.is_plain() {
+            index.set_key(&key, o);
+        }
+    }
+    index.predicate = opt(row, 5);
+    index.explicit_name = index.name != names::index(table, &index.columns, index.unique);
+    index.expressible().then_some(index)
 }
 
 /// Views, materialized views, triggers, functions, sequences no column owns, types and

@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use migrations_core::catalog::{column_type, default_value};
 use migrations_core::dialect::quote_str;
 use migrations_core::schema::{
-    names, Check, Column, ColumnType, Deferrable, FkAction, ForeignKey, Index, Table, Unique,
+    names, Check, Column, ColumnType, Deferrable, FkAction, ForeignKey, Index, KeyOptions, Table, Unique,
 };
 use migrations_core::Dialect;
 
-use super::{generated_unique_name, opt, text, yes, InspectOptions, Inspected, RawKind, RawObject};
+use super::{generated_unique_name, list, opt, text, yes, InspectOptions, Inspected, RawKind, RawObject};
 use crate::backend::Connection;
 
 const D: Dialect = Dialect::Sqlite;
@@ -77,33 +77,33 @@ async fn read_table<C: Connection>(
     let indexes = conn
         .query_rows(&format!(
             "SELECT l.name, CAST(l.\"unique\" AS TEXT), l.origin, CAST(l.partial AS TEXT), m.sql,
-                    (SELECT group_concat(CASE WHEN x.cid < 0 OR x.\"desc\" OR x.coll <> 'BINARY' THEN char(0) ELSE x.name END, char(31))
+                    (SELECT group_concat(x.cid || char(30) || COALESCE(x.name, '') || char(30) || x.\"desc\" || char(30) || x.coll, char(31))
                      FROM pragma_index_xinfo(l.name) x WHERE x.key)
              FROM pragma_index_list({t}) l LEFT JOIN sqlite_master m ON m.type = 'index' AND m.name = l.name ORDER BY l.name"
         ))
         .await?;
     for row in indexes {
         let (index, origin) = (text(&row, 0), text(&row, 2));
-        let columns: Vec<String> = text(&row, 5).split('\u{1f}').map(str::to_string).collect();
-        let plain = !yes(&row, 3) && !columns.iter().any(|c| c.contains('\0'));
-        match origin.as_str() {
-            "pk" => {}
+        let read = index_of(name, &index, yes(&row, 1), &text(&row, 4), &list(&row, 5));
+        match (origin.as_str(), read) {
+            ("pk", _) => {}
             // `UNIQUE (a, b)` in the table's SQL: an automatic index without a name of its own.
-            "u" => table.uniques.push(Unique { name: names::unique(name, &columns), columns, explicit_name: false }),
-            _ if !plain => raw.push(RawObject {
+            ("u", Some(i)) => table.uniques.push(Unique {
+                name: names::unique(name, &i.columns),
+                columns: i.columns,
+                explicit_name: false,
+            }),
+            (_, None) => raw.push(RawObject {
                 kind: RawKind::Index,
                 name: index,
                 table: Some(name.into()),
                 create: text(&row, 4),
             }),
-            _ if yes(&row, 1) => {
-                let explicit_name = !generated_unique_name(&index, name, &columns);
-                table.uniques.push(Unique { name: index, columns, explicit_name });
+            (_, Some(i)) if i.unique && i.is_plain() => {
+                let explicit_name = !generated_unique_name(&index, name, &i.columns);
+                table.uniques.push(Unique { name: index, columns: i.columns, explicit_name });
             }
-            _ => {
-                let explicit_name = index != names::index(name, &columns, false);
-                table.indexes.push(Index { name: index, columns, unique: false, explicit_name });
-            }
+            (_, Some(i)) => table.indexes.push(i),
         }
     }
     let fks = conn
@@ -191,4 +191,94 @@ fn identifier(s: &str) -> Option<(String, &str)> {
     }
     let end = s.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(s.len());
     (end > 0).then(|| (s[..end].to_string(), &s[end..]))
+}
+
+/// The index `name` on `table` from its keys as `pragma_index_xinfo` lists them
+/// (`cid`, column, descending, collation) and, for expressions and a `WHERE`, its SQL;
+/// `None` when the IR cannot hold it (a collation of its own).
+fn index_of(table: &str, name: &str, unique: bool, sql: &str, keys: &[String]) -> Option<Index> {
+    let written = (!sql.is_empty()).then(|| index_parts(sql)).flatten();
+    let mut index = Index { name: name.to_string(), unique, ..Index::default() };
+    let mut options = Vec::new();
+    for (position, key) in keys.iter().enumerate() {
+        let [cid, column, desc, collation] = key.split('\u{1e}').collect::<Vec<_>>()[..] else { return None };
+        if !collation.eq_ignore_ascii_case("BINARY") {
+            return None;
+        }
+        let key = if cid == "-2" {
+            // An expression: its text as written, in the parentheses that mark one.
+            let written = written.as_ref()?.0.get(position)?;
+            let text = strip_order(written);
+            if text.starts_with('(') && text.ends_with(')') {
+                text.to_string()
+            } else {
+                format!("({text})")
+            }
+        } else {
+            column.to_string()
+        };
+        options.push((key.clone(), desc == "1"));
+        index.columns.push(key);
+    }
+    for (key, descending) in options.into_iter().filter(|(_, d)| *d) {
+        index.set_key(&key, KeyOptions { descending, ..KeyOptions::default() });
+    }
+    index.predicate = written.and_then(|(_, predicate)| predicate);
+    index.explicit_name = name != names::index(table, &index.columns, unique);
+    index.expressible().then_some(index)
+}
+
+/// A key as written without its `ASC` / `DESC`.
+fn strip_order(key: &str) -> &str {
+    let key = key.trim();
+    for suffix in [" ASC", " DESC", " asc", " desc"] {
+        if let Some(k) = key.strip_suffix(suffix) {
+            return k.trim_end();
+        }
+    }
+    key
+}
+
+/// The keys and the `WHERE` condition of a `CREATE INDEX` statement, read with quotes
+/// and nesting respected.
+fn index_parts(sql: &str) -> Option<(Vec<String>, Option<String>)> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let (mut keys, mut current, mut end) = (Vec::new(), String::new(), None);
+    for (i, c) in sql.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q || (q == '[' && c == ']') => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'' | '`' | '[') => quote = Some(c),
+            (None, '(') => {
+                depth += 1;
+                if depth == 1 {
+                    continue;
+                }
+            }
+            (None, ')') => {
+                depth -= 1;
+                if depth == 0 {
+                    keys.push(current.trim().to_string());
+                    end = Some(i + 1);
+                    break;
+                }
+            }
+            (None, ',') if depth == 1 => {
+                keys.push(current.trim().to_string());
+                current.clear();
+                continue;
+            }
+            _ => {}
+        }
+        if depth >= 1 {
+            current.push(c);
+        }
+    }
+    let rest = sql[end?..].trim();
+    let predicate = match rest.get(..5) {
+        Some(w) if w.eq_ignore_ascii_case("WHERE") => Some(rest[5..].trim().to_string()),
+        _ => None,
+    };
+    Some((keys, predicate))
 }

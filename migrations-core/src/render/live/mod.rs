@@ -274,7 +274,7 @@ pub enum Forms {
 /// let mut before = Schema::new();
 /// let users = Table::new("users").field(Column::new("email", ColumnType::Text));
 /// before.tables.insert("users".into(), users);
-/// let index = Index { name: "ix_users_email".into(), columns: vec!["email".into()], unique: false, explicit_name: false };
+/// let index = Index { name: "ix_users_email".into(), columns: vec!["email".into()], unique: false, explicit_name: false, ..Index::default() };
 /// let ops = [Operation::CreateIndex { table: "users".into(), index }];
 /// let statements = migration(&ops, &before, Dialect::Postgres, Forms::Online)?;
 /// assert_eq!(statements[0].sql, r#"CREATE INDEX CONCURRENTLY "ix_users_email" ON "users" ("email")"#);

@@ -16,7 +16,7 @@ use crate::dialect::{quote_str, Dialect};
 use crate::operation::Operation;
 use crate::render::common::{check_def, constraint_def, create_index_concurrently, default_sql, foreign_key_def};
 use crate::render::postgres::{alter_field, column_line};
-use crate::schema::{Check, Column, ColumnType, Constraint, DefaultValue, Index, Schema};
+use crate::schema::{Check, Column, ColumnType, Constraint, DefaultValue, Schema};
 
 const D: Dialect = Dialect::Postgres;
 
@@ -165,20 +165,7 @@ fn add_not_valid(table: &str, name: &str, definition: String, k: usize, lock: Ve
 fn add_constraint(table: &str, constraint: &Constraint, k: usize) -> Vec<Statement> {
     match constraint {
         Constraint::Unique(u) => vec![
-            concurrent_build(
-                create_index_concurrently(
-                    table,
-                    &Index {
-                        name: u.name.clone(),
-                        columns: u.columns.clone(),
-                        unique: true,
-                        explicit_name: u.explicit_name,
-                    },
-                ),
-                k,
-                table,
-                &u.name,
-            ),
+            concurrent_build(create_index_concurrently(table, &u.as_index()), k, table, &u.name),
             Statement::brief(
                 format!("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}", q(table), q(&u.name), q(&u.name)),
                 k,
