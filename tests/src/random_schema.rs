@@ -6,7 +6,8 @@
 use migrations_core::diff::Intent;
 use migrations_core::operation::zero_value;
 use migrations_core::schema::{
-    names, Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, ForeignKey, Index, Schema, Table, Unique,
+    names, Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, ForeignKey, Index, KeyOptions, Schema, Table,
+    Unique,
 };
 use proptest::prelude::*;
 
@@ -22,8 +23,10 @@ enum Types {
     /// What every dialect has.
     Portable,
     /// Also what PostgreSQL and SQLite have and MySQL has not (`varchar` without a
-    /// length, deferrable foreign keys).
+    /// length, deferrable foreign keys, partial indexes).
     NotMySql,
+    /// Also what only PostgreSQL has (NULLS order and INCLUDE in an index).
+    Postgres,
 }
 
 impl Bytes<'_> {
@@ -48,7 +51,7 @@ impl Bytes<'_> {
 fn column_type(name: &str, b: &mut Bytes) -> ColumnType {
     match name {
         "name" => match b.below(3) {
-            0 if b.2 == Types::NotMySql && b.flag() => ColumnType::UnboundedVarchar,
+            0 if b.2 != Types::Portable && b.flag() => ColumnType::UnboundedVarchar,
             0 => ColumnType::Text,
             _ => ColumnType::Varchar(20 + 10 * u32::from(b.below(3))),
         },
@@ -144,8 +147,10 @@ fn build_with(bytes: &[u8], types: Types) -> Schema {
             let cols = vec![col.clone()];
             // (MySQL has no deferrable keys; the portable stream of choices is unchanged.)
             let deferrable = match b.2 {
-                Types::NotMySql => [Deferrable::No, Deferrable::InitiallyImmediate, Deferrable::InitiallyDeferred]
-                    [usize::from(b.below(3))],
+                Types::NotMySql | Types::Postgres => {
+                    [Deferrable::No, Deferrable::InitiallyImmediate, Deferrable::InitiallyDeferred]
+                        [usize::from(b.below(3))]
+                }
                 Types::Portable => Deferrable::No,
             };
             t.foreign_keys.push(ForeignKey {
@@ -169,13 +174,32 @@ fn build_with(bytes: &[u8], types: Types) -> Schema {
                     cols.push(second.clone());
                 }
                 let unique = b.flag();
-                let index = Index {
+                let mut index = Index {
                     name: names::index(name, &cols, unique),
-                    columns: cols,
+                    columns: cols.clone(),
                     unique,
                     explicit_name: false,
                     ..Index::default()
                 };
+                // Index options, each where the dialect has it. (A predicate names only
+                // `id`, which no rename touches: a database follows a renamed column into
+                // an index's SQL, and the snapshot keeps the SQL as written.)
+                let last = &cols[cols.len() - 1];
+                if b.chance(1) {
+                    index.set_key(last, KeyOptions { descending: true, ..KeyOptions::default() });
+                }
+                if b.2 != Types::Portable && b.chance(1) {
+                    index.predicate = Some("\"id\" > 0".into());
+                }
+                if b.2 == Types::Postgres {
+                    if b.chance(1) {
+                        let options = KeyOptions { nulls_first: Some(true), ..index.key(0) };
+                        index.set_key(&cols[0], options);
+                    }
+                    if let (Some(extra), true) = (rest.iter().find(|c| !cols.contains(c)), b.chance(1)) {
+                        index.include = vec![extra.clone()];
+                    }
+                }
                 if !t.indexes.iter().any(|i| i.name == index.name) {
                     t.indexes.push(index);
                 }
@@ -245,8 +269,13 @@ pub fn schema() -> impl Strategy<Value = Schema> {
 }
 
 /// A strategy for a random schema that `dialect` can hold: [`schema`], and on PostgreSQL
-/// and SQLite also the types MySQL has not (`varchar` without a length).
+/// and SQLite also what MySQL has not (`varchar` without a length, deferrable keys,
+/// partial indexes), on PostgreSQL also NULLS order and INCLUDE.
 pub fn schema_for(dialect: migrations_core::Dialect) -> impl Strategy<Value = Schema> {
-    let types = if dialect == migrations_core::Dialect::MySql { Types::Portable } else { Types::NotMySql };
+    let types = match dialect {
+        migrations_core::Dialect::MySql => Types::Portable,
+        migrations_core::Dialect::Sqlite => Types::NotMySql,
+        migrations_core::Dialect::Postgres => Types::Postgres,
+    };
     prop::collection::vec(any::<u8>(), 0..160).prop_map(move |bytes| build_with(&bytes, types))
 }

@@ -43,7 +43,7 @@ proptest! {
     }
 
     #[test]
-    fn diff_then_reverse_round_trips_with_the_types_mysql_has_not(
+    fn diff_then_reverse_round_trips_with_what_only_postgres_has(
         a in schema_for(Dialect::Postgres),
         b in schema_for(Dialect::Postgres),
         renames in any::<bool>(),

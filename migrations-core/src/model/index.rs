@@ -44,7 +44,7 @@ pub(super) fn parse(cx: &mut Ctxt, items: &[ListItem], span: Span) -> Option<Ind
     let string = |cx: &mut Ctxt, v: &Expr, what: &str| {
         let s = lit_str(v).filter(|s| !s.trim().is_empty());
         if s.is_none() {
-            cx.error_spanned_by(v, format!("`{what}` expects a string literal"));
+            cx.error_spanned_by(v, format!("`{what}` expects a string literal that is not empty"));
         }
         s
     };

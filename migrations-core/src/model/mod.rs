@@ -215,6 +215,46 @@ mod tests {
         assert_eq!(indexes, [("users_nick_idx", true), ("ix_users_plain", false)]);
     }
 
+    /// A struct's `index(...)`: keys in the order written, each option where it belongs,
+    /// and the automatic foreign-key index given up for a declared one that leads with
+    /// the same column.
+    #[test]
+    fn struct_level_indexes_take_every_option() {
+        let source = r#"
+            #[derive(Model)]
+            #[model(table = "users")]
+            pub struct User {
+                #[model(primary_key)]
+                pub id: i64,
+            }
+
+            #[derive(Model)]
+            #[model(index(author_id, created_at, order(created_at = "desc nulls last"), include(title)))]
+            #[model(index(expr = "lower(title)", unique, where = "deleted_at IS NULL", name = "ux_posts_live_title"))]
+            #[model(index(title, method = "gin", opclass(title = "gin_trgm_ops")))]
+            pub struct Post {
+                #[model(primary_key)]
+                pub id: i64,
+                #[model(references = User)]
+                pub author_id: i64,
+                pub created_at: i64,
+                pub title: String,
+                pub deleted_at: Option<i64>,
+            }
+        "#;
+        let set = super::parse_source(source, &crate::Schema::new()).expect("parses");
+        let posts = set.schema.table("posts").expect("posts");
+        let shown: Vec<String> = posts.indexes.iter().map(|i| format!("{} {}", i.name, i.definition())).collect();
+        assert_eq!(
+            shown,
+            [
+                "ix_posts_author_id_created_at (author_id, created_at DESC NULLS LAST) include (title)",
+                "ux_posts_live_title unique ((lower(title))) where deleted_at IS NULL",
+                "ix_posts_title gin (title gin_trgm_ops)",
+            ]
+        );
+    }
+
     #[test]
     fn a_derive_of_model_is_found_by_the_last_segment_of_its_path() {
         let derives = |attrs: &str| {
