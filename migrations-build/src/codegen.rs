@@ -64,6 +64,22 @@ fn value(v: &DefaultValue) -> TokenStream {
         DefaultValue::Number(n) => quote!(DefaultValue::num(#n)),
         DefaultValue::Text(t) => quote!(DefaultValue::text(#t)),
         DefaultValue::Expr(e) => quote!(DefaultValue::expr(#e)),
+        DefaultValue::PerDialect(spellings) => {
+            let dialect = |d: migrations_core::Dialect| match d {
+                migrations_core::Dialect::Postgres => quote!(Dialect::Postgres),
+                migrations_core::Dialect::MySql => quote!(Dialect::MySql),
+                migrations_core::Dialect::Sqlite => quote!(Dialect::Sqlite),
+            };
+            let mut each = spellings.spellings();
+            let Some((first, sql)) = each.next() else { return quote!(DefaultValue::expr("NULL")) };
+            let first = dialect(first);
+            let mut out = quote!(DefaultValue::expr_for(#first, #sql));
+            for (d, sql) in each {
+                let d = dialect(d);
+                out = quote!(#out.and_for(#d, #sql));
+            }
+            out
+        }
     }
 }
 

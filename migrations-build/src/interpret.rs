@@ -200,6 +200,13 @@ fn call(path: &str, mut args: Vec<Value>) -> Result<Value, String> {
         ("DefaultValue", "num") => Value::Default(DefaultValue::num(&string(take(1)?.remove(0))?)),
         ("DefaultValue", "text") => Value::Default(DefaultValue::text(&string(take(1)?.remove(0))?)),
         ("DefaultValue", "expr") => Value::Default(DefaultValue::expr(&string(take(1)?.remove(0))?)),
+        ("DefaultValue", "expr_for") => {
+            let mut a = take(2)?.into_iter();
+            match (a.next(), a.next()) {
+                (Some(Value::Dialect(d)), Some(sql)) => Value::Default(DefaultValue::expr_for(d, &string(sql)?)),
+                _ => return Err("`DefaultValue::expr_for` takes a Dialect and the SQL".into()),
+            }
+        }
         ("Column", "new") => {
             let mut a = take(2)?.into_iter();
             let name = string(a.next().ok_or("missing name")?)?;
@@ -246,6 +253,10 @@ fn method(receiver: Value, name: &str, args: Vec<Value>) -> Result<Value, String
         (Value::Column(c), "default") => match arg()? {
             Value::Default(d) => Value::Column(c.default(d)),
             _ => return Err("`.default()` takes a DefaultValue".into()),
+        },
+        (Value::Default(d @ DefaultValue::PerDialect(_)), "and_for") => match (arg()?, arg()?) {
+            (Value::Dialect(dialect), sql) => Value::Default(d.and_for(dialect, &string(sql)?)),
+            _ => return Err("`.and_for()` takes a Dialect and the SQL".into()),
         },
         (Value::Column(c), "comment") => Value::Column(c.comment(string(arg()?)?)),
         (Value::Table(t), "field") => match arg()? {

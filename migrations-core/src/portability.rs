@@ -52,7 +52,8 @@ const PORTABLE_EXPRESSIONS: [&str; 4] = ["now()", "current_date", "current_time"
 /// SQL written verbatim, a `column_type = "sql:..."` or a `default_expr` other than the
 /// portable ones, goes to every database as it is; a crate that targets several cannot
 /// know that each takes it (`clock_timestamp()`, `'{}'::jsonb` and `citext` are
-/// PostgreSQL's), and would find out at deploy. Such a crate names its one database.
+/// PostgreSQL's), and would find out at deploy. Such a crate names its one database, or
+/// spells a default for each (`default_expr(postgres = "...", mysql = "...")`).
 fn check_verbatim(t: &Table, dialects: &[Dialect], errors: &mut Vec<PortabilityError>) {
     let all: Vec<String> = dialects.iter().map(ToString::to_string).collect();
     let advice = format!(
@@ -62,9 +63,11 @@ fn check_verbatim(t: &Table, dialects: &[Dialect], errors: &mut Vec<PortabilityE
     for c in &t.columns {
         let verbatim = match (&c.ty, &c.default) {
             (ColumnType::Custom(sql), _) => Some(format!("`column_type = \"sql:{sql}\"`")),
-            (_, Some(DefaultValue::Expr(e))) if !PORTABLE_EXPRESSIONS.contains(&e.as_str()) => {
-                Some(format!("`default_expr = \"{e}\"` (the portable ones are {})", PORTABLE_EXPRESSIONS.join(", ")))
-            }
+            (_, Some(DefaultValue::Expr(e))) if !PORTABLE_EXPRESSIONS.contains(&e.as_str()) => Some(format!(
+                "`default_expr = \"{e}\"` (the portable ones are {}; or give each database its own: \
+                     `default_expr(postgres = \"...\", mysql = \"...\", sqlite = \"...\")`)",
+                PORTABLE_EXPRESSIONS.join(", ")
+            )),
             _ => None,
         };
         if let Some(what) = verbatim {
@@ -127,6 +130,19 @@ fn check_table(t: &Table, dialect: Dialect, errors: &mut Vec<PortabilityError>) 
                     format!(
                         "{what} name `{name}` is {} bytes; {dialect} allows {max}: choose a shorter name",
                         name.len()
+                    ),
+                );
+            }
+        }
+    }
+    for c in &t.columns {
+        if let Some(DefaultValue::PerDialect(spellings)) = &c.default {
+            if spellings.get(dialect).is_none() {
+                fail(
+                    Some(&c.name),
+                    format!(
+                        "`default_expr(...)` gives no SQL for {dialect}, which this crate targets: add `{dialect} = \"...\"`, \
+                         or say which databases the crate runs on (`dialects = [...]`)"
                     ),
                 );
             }
@@ -238,12 +254,23 @@ mod tests {
             assert!(errors[0].message.contains("dialects = [\"postgres\"]"), "{}", errors[0]);
             assert!(check(s, &[Dialect::Postgres]).is_empty());
         }
-        assert!(errors_of(&clock).contains("`default_expr = \"clock_timestamp()\"` (the portable ones are now(), current_date, current_time, gen_uuid())"));
+        assert!(errors_of(&clock).contains("`default_expr = \"clock_timestamp()\"` (the portable ones are now(), current_date, current_time, gen_uuid(); or give each database its own: `default_expr(postgres = \"...\", mysql = \"...\", sqlite = \"...\")`)"));
         assert!(check(&now, &Dialect::ALL).is_empty());
     }
 
     fn errors_of(s: &Schema) -> String {
         check(s, &Dialect::ALL).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_default_spelled_per_dialect_needs_every_targeted_dialect() {
+        let default = DefaultValue::expr_for(Dialect::Postgres, "clock_timestamp()").and_for(Dialect::MySql, "NOW(6)");
+        let s = schema_with(Column::new("at", ColumnType::TimestampTz).default(default));
+        assert!(check(&s, &[Dialect::Postgres, Dialect::MySql]).is_empty());
+        let errors = check(&s, &Dialect::ALL);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!((errors[0].dialect, errors[0].column.as_deref()), (Dialect::Sqlite, Some("at")));
+        assert!(errors[0].message.contains("add `sqlite = \"...\"`"), "{}", errors[0]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use migrations_core::schema::{
     names, Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, ForeignKey, Index, KeyOptions, Schema, Table,
     Unique,
 };
+use migrations_core::Dialect;
 use proptest::prelude::*;
 
 const TABLES: [&str; 4] = ["alpha", "beta", "gamma", "select"];
@@ -97,6 +98,12 @@ fn default_for(ty: &ColumnType, b: &mut Bytes) -> Option<DefaultValue> {
             DefaultValue::Text(["", "x", "it's", "naïve"][usize::from(b.below(4))].into())
         }
         ColumnType::Date => DefaultValue::Expr("current_date".into()),
+        // Either the portable name, or each database's own clock.
+        ColumnType::Timestamp | ColumnType::TimestampTz if b.flag() => {
+            DefaultValue::expr_for(Dialect::Postgres, "clock_timestamp()")
+                .and_for(Dialect::MySql, "CURRENT_TIMESTAMP(6)")
+                .and_for(Dialect::Sqlite, "CURRENT_TIMESTAMP")
+        }
         ColumnType::Timestamp | ColumnType::TimestampTz => DefaultValue::Expr("now()".into()),
         _ => return None,
     })
@@ -271,11 +278,11 @@ pub fn schema() -> impl Strategy<Value = Schema> {
 /// A strategy for a random schema that `dialect` can hold: [`schema`], and on PostgreSQL
 /// and SQLite also what MySQL has not (`varchar` without a length, deferrable keys,
 /// partial indexes), on PostgreSQL also NULLS order and INCLUDE.
-pub fn schema_for(dialect: migrations_core::Dialect) -> impl Strategy<Value = Schema> {
+pub fn schema_for(dialect: Dialect) -> impl Strategy<Value = Schema> {
     let types = match dialect {
-        migrations_core::Dialect::MySql => Types::Portable,
-        migrations_core::Dialect::Sqlite => Types::NotMySql,
-        migrations_core::Dialect::Postgres => Types::Postgres,
+        Dialect::MySql => Types::Portable,
+        Dialect::Sqlite => Types::NotMySql,
+        Dialect::Postgres => Types::Postgres,
     };
     prop::collection::vec(any::<u8>(), 0..160).prop_map(move |bytes| build_with(&bytes, types))
 }

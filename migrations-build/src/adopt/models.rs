@@ -176,6 +176,10 @@ fn default_option(value: &DefaultValue) -> String {
         DefaultValue::Number(n) => format!("default = {n}"),
         DefaultValue::Text(t) => format!("default = {}", lit(t)),
         DefaultValue::Expr(e) => format!("default_expr = {}", lit(e)),
+        DefaultValue::PerDialect(spellings) => {
+            let each: Vec<String> = spellings.spellings().map(|(d, sql)| format!("{d} = {}", lit(sql))).collect();
+            format!("default_expr({})", each.join(", "))
+        }
     }
 }
 

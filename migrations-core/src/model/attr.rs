@@ -106,8 +106,12 @@ fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
             }
             "default_expr" | "backfill_expr" => {
                 let is_default = opt.name() == "default_expr";
-                if let Some(s) = expect_str(cx, opt) {
-                    let v = (DefaultValue::expr(&s), span);
+                let value = match &opt.value {
+                    OptValue::List(items) => per_dialect(cx, items, opt.name(), span),
+                    _ => expect_str(cx, opt).map(|s| DefaultValue::expr(&s)),
+                };
+                if let Some(value) = value {
+                    let v = (value, span);
                     if is_default {
                         o.default = Some(v)
                     } else {
@@ -753,9 +757,41 @@ fn type_for(cx: &mut Ctxt, kind: RustKind, fo: &FieldOpts, ident: &syn::Ident) -
     })
 }
 
+/// `default_expr(postgres = "...", mysql = "...", sqlite = "...")`: SQL for each
+/// dialect, at least one.
+fn per_dialect(cx: &mut Ctxt, items: &[ListItem], option: &str, span: Span) -> Option<DefaultValue> {
+    let mut spellings = crate::schema::DialectSql::default();
+    for item in items {
+        let (ListItem::KeyValue(k, v), Some(dialect)) = (item, item_dialect(item)) else {
+            let p = match item {
+                ListItem::Word(p) | ListItem::KeyValue(p, _) | ListItem::List(p, _) => p,
+            };
+            cx.error_spanned_by(p, format!("`{option}(...)` gives SQL per dialect: `postgres = \"...\"`, `mysql = \"...\"` or `sqlite = \"...\"`"));
+            continue;
+        };
+        match lit_str(v).filter(|s| !s.trim().is_empty()) {
+            Some(_) if spellings.get(dialect).is_some() => {
+                cx.error_spanned_by(k, format!("`{dialect}` is given twice"))
+            }
+            Some(sql) => spellings.set(dialect, &sql),
+            None => cx.error_spanned_by(v, "expected the SQL expression as a string literal"),
+        }
+    }
+    if spellings.spellings().next().is_none() {
+        cx.error_at(span, format!("`{option}(...)` needs the SQL of at least one dialect"));
+        return None;
+    }
+    Some(DefaultValue::PerDialect(spellings))
+}
+
+fn item_dialect(item: &ListItem) -> Option<crate::Dialect> {
+    let ListItem::KeyValue(k, _) = item else { return None };
+    ["postgres", "mysql", "sqlite"].into_iter().find(|d| k.is_ident(d)).and_then(|d| d.parse().ok())
+}
+
 fn default_mismatch(v: &DefaultValue, ty: &ColumnType) -> Option<String> {
     match (v, ty) {
-        (DefaultValue::Expr(_), _) | (_, ColumnType::Custom(_)) => None,
+        (DefaultValue::Expr(_) | DefaultValue::PerDialect(_), _) | (_, ColumnType::Custom(_)) => None,
         (DefaultValue::Bool(_), ColumnType::Boolean) => None,
         (DefaultValue::Bool(_), _) => Some(format!("a boolean default does not fit column type {ty}")),
         (DefaultValue::Number(n), t) if t.is_integer() && n.contains('.') => {

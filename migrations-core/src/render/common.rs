@@ -76,6 +76,7 @@ pub fn default_sql(value: &DefaultValue, ty: &ColumnType, dialect: Dialect) -> S
         }
         DefaultValue::Text(s) => quote_str(dialect, s),
         DefaultValue::Expr(e) => expr_sql(e, ty, dialect),
+        DefaultValue::PerDialect(_) => default_sql(&value.on(dialect), ty, dialect),
     }
 }
 

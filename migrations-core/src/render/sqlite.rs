@@ -40,7 +40,7 @@ fn comment_only(old: &Column, new: &Column) -> bool {
 fn simple_add(column: &Column, has_fill: bool) -> bool {
     let constant_default = match &column.default {
         None => column.nullable,
-        Some(crate::schema::DefaultValue::Expr(_)) => false,
+        Some(crate::schema::DefaultValue::Expr(_) | crate::schema::DefaultValue::PerDialect(_)) => false,
         Some(_) => true,
     };
     !has_fill && constant_default && !column.auto_increment

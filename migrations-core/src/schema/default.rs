@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::dialect::Dialect;
+
 /// A column default or a one-off backfill value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum DefaultValue {
@@ -14,6 +16,46 @@ pub enum DefaultValue {
     /// A SQL expression. The portable `now()`, `current_date`, `current_time` and
     /// `gen_uuid()` map per dialect; anything else is passed through.
     Expr(String),
+    /// A SQL expression spelled for each dialect (`clock_timestamp()` on PostgreSQL,
+    /// `CURRENT_TIMESTAMP(6)` on MySQL), for what no portable name says.
+    PerDialect(DialectSql),
+}
+
+/// SQL written for each dialect; a dialect the crate does not target may have none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct DialectSql {
+    /// PostgreSQL's spelling.
+    pub postgres: Option<String>,
+    /// MySQL's and MariaDB's spelling.
+    pub mysql: Option<String>,
+    /// SQLite's spelling.
+    pub sqlite: Option<String>,
+}
+
+impl DialectSql {
+    /// The spelling for `dialect`, if given.
+    pub fn get(&self, dialect: Dialect) -> Option<&str> {
+        match dialect {
+            Dialect::Postgres => self.postgres.as_deref(),
+            Dialect::MySql => self.mysql.as_deref(),
+            Dialect::Sqlite => self.sqlite.as_deref(),
+        }
+    }
+
+    /// The spelling for `dialect` set to `sql`.
+    pub fn set(&mut self, dialect: Dialect, sql: &str) {
+        let slot = match dialect {
+            Dialect::Postgres => &mut self.postgres,
+            Dialect::MySql => &mut self.mysql,
+            Dialect::Sqlite => &mut self.sqlite,
+        };
+        *slot = Some(sql.trim().to_string());
+    }
+
+    /// Each dialect with its spelling, in [`Dialect::ALL`]'s order.
+    pub fn spellings(&self) -> impl Iterator<Item = (Dialect, &str)> {
+        Dialect::ALL.into_iter().filter_map(|d| self.get(d).map(|s| (d, s)))
+    }
 }
 
 impl DefaultValue {
@@ -26,6 +68,41 @@ impl DefaultValue {
     pub fn expr(text: &str) -> Self {
         Self::Expr(canonical_expr(text))
     }
+
+    /// An expression spelled for `dialect` only; add the others with
+    /// [`DefaultValue::and_for`].
+    pub fn expr_for(dialect: Dialect, sql: &str) -> Self {
+        let mut spellings = DialectSql::default();
+        spellings.set(dialect, sql);
+        Self::PerDialect(spellings)
+    }
+
+    /// This per-dialect expression, spelled for `dialect` as well.
+    ///
+    /// # Panics
+    /// If it is not a per-dialect expression (a generated migration never does that).
+    pub fn and_for(self, dialect: Dialect, sql: &str) -> Self {
+        match self {
+            Self::PerDialect(mut spellings) => {
+                spellings.set(dialect, sql);
+                Self::PerDialect(spellings)
+            }
+            other => panic!("`and_for` follows `DefaultValue::expr_for`, not {other:?}"),
+        }
+    }
+
+    /// The value as `dialect` takes it: a per-dialect expression becomes that dialect's
+    /// expression (one a crate does not target, for which the build lets no migration
+    /// through, takes the first spelling given), anything else stays as it is.
+    pub fn on(&self, dialect: Dialect) -> std::borrow::Cow<'_, Self> {
+        match self {
+            Self::PerDialect(spellings) => {
+                let sql = spellings.get(dialect).or_else(|| spellings.spellings().next().map(|(_, s)| s));
+                std::borrow::Cow::Owned(Self::expr(sql.unwrap_or("NULL")))
+            }
+            other => std::borrow::Cow::Borrowed(other),
+        }
+    }
 }
 
 impl fmt::Display for DefaultValue {
@@ -35,6 +112,10 @@ impl fmt::Display for DefaultValue {
             Self::Number(n) => f.write_str(n),
             Self::Text(s) => write!(f, "{s:?}"),
             Self::Expr(e) => write!(f, "{e}"),
+            Self::PerDialect(spellings) => {
+                let each: Vec<String> = spellings.spellings().map(|(d, s)| format!("{d}: {s}")).collect();
+                write!(f, "{{{}}}", each.join(", "))
+            }
         }
     }
 }

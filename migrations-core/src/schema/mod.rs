@@ -4,7 +4,7 @@ mod default;
 mod index;
 mod types;
 
-pub use default::{canonical_number, DefaultValue, PORTABLE_EXPRS};
+pub use default::{canonical_number, DefaultValue, DialectSql, PORTABLE_EXPRS};
 pub use index::{Index, IndexMethod, KeyOptions};
 pub use types::{ColumnType, UnknownType};
 

@@ -59,6 +59,8 @@ enum RawDefault {
     Number(String),
     Text(String),
     Expr(String),
+    /// `{ dialects = { postgres = "...", mysql = "..." } }`.
+    Dialects(crate::schema::DialectSql),
 }
 
 #[derive(Deserialize)]
@@ -149,6 +151,10 @@ impl Reader<'_> {
                 ),
                 RawDefault::Text(t) => DefaultValue::Text(t.clone()),
                 RawDefault::Expr(e) => DefaultValue::expr(e),
+                RawDefault::Dialects(spellings) if spellings.spellings().next().is_some() => {
+                    DefaultValue::PerDialect(spellings.clone())
+                }
+                RawDefault::Dialects(_) => return Err(self.err(d.span(), "`dialects` names no dialect's SQL")),
             }),
         };
         Ok(Column {

@@ -66,6 +66,19 @@ fn default_value(out: &mut String, v: &DefaultValue) {
         DefaultValue::Number(n) => ("number", n),
         DefaultValue::Text(t) => ("text", t),
         DefaultValue::Expr(e) => ("expr", e),
+        DefaultValue::PerDialect(spellings) => {
+            out.push_str(", default = { dialects = { ");
+            for (i, (dialect, sql)) in spellings.spellings().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(dialect.as_str());
+                out.push_str(" = ");
+                lit(out, sql);
+            }
+            out.push_str(" } }");
+            return;
+        }
     };
     out.push_str(", default = { ");
     out.push_str(kind);

@@ -17,6 +17,8 @@ const D: Dialect = Dialect::MySql;
 pub(super) async fn read<C: Connection>(conn: &mut C, options: &InspectOptions) -> Result<Inspected, sqlx::Error> {
     let db = options.schema.as_deref().map_or_else(|| "DATABASE()".to_string(), |s| quote_str(D, s));
     let mut out = Inspected::default();
+    let version = conn.query_rows("SELECT VERSION()").await?;
+    let mariadb = version.first().is_some_and(|r| text(r, 0).to_ascii_lowercase().contains("mariadb"));
     let tables = conn
         .query_rows(&format!(
             "SELECT CAST(TABLE_NAME AS CHAR), CAST(TABLE_COMMENT AS CHAR) FROM information_schema.TABLES
@@ -27,7 +29,7 @@ pub(super) async fn read<C: Connection>(conn: &mut C, options: &InspectOptions) 
         let mut table = Table::new(text(row, 0));
         table.comment = opt(row, 1).filter(|c| !c.is_empty());
         let t = quote_str(D, &table.name);
-        columns(conn, &db, &t, &mut table).await?;
+        columns(conn, &db, &t, mariadb, &mut table).await?;
         checks(conn, &db, &t, &mut table).await?;
         foreign_keys(conn, &db, &t, &mut table).await?;
         indexes(conn, &db, &t, &mut table, &mut out.objects).await?;
@@ -37,7 +39,13 @@ pub(super) async fn read<C: Connection>(conn: &mut C, options: &InspectOptions) 
     Ok(out)
 }
 
-async fn columns<C: Connection>(conn: &mut C, db: &str, t: &str, table: &mut Table) -> Result<(), sqlx::Error> {
+async fn columns<C: Connection>(
+    conn: &mut C,
+    db: &str,
+    t: &str,
+    mariadb: bool,
+    table: &mut Table,
+) -> Result<(), sqlx::Error> {
     let rows = conn
         .query_rows(&format!(
             "SELECT CAST(COLUMN_NAME AS CHAR), CAST(COLUMN_TYPE AS CHAR), CAST(IS_NULLABLE AS CHAR), CAST(COLUMN_DEFAULT AS CHAR),
@@ -49,9 +57,10 @@ async fn columns<C: Connection>(conn: &mut C, db: &str, t: &str, table: &mut Tab
         let ty = column_type(&text(&row, 1), D);
         let extra = text(&row, 4).to_ascii_lowercase();
         // MySQL 8 reports a literal default without quotes, and an expression as
-        // DEFAULT_GENERATED; MariaDB quotes literals.
+        // DEFAULT_GENERATED; MariaDB quotes literals, and an expression is what it does not.
         let default = opt(&row, 3).and_then(|d| {
-            let mysql8_literal = !extra.contains("default_generated")
+            let mysql8_literal = !mariadb
+                && !extra.contains("default_generated")
                 && !d.starts_with('\'')
                 && ty.is_string()
                 && !d.eq_ignore_ascii_case("null");

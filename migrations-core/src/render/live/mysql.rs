@@ -78,7 +78,8 @@ pub(super) fn statements(op: &Operation, k: usize, plain: Vec<String>, online: b
 /// A new column InnoDB cannot add in place: one that numbers its rows, or whose default
 /// is computed per row.
 fn rebuilds_for(column: &Column) -> bool {
-    column.auto_increment || matches!(&column.default, Some(DefaultValue::Expr(e)) if e != "now()")
+    let default = column.default.as_ref().map(|d| d.on(crate::Dialect::MySql));
+    column.auto_increment || matches!(default.as_deref(), Some(DefaultValue::Expr(e)) if e != "now()")
 }
 
 /// Whether InnoDB changes a column's type without copying the table: a `varchar` that

@@ -184,7 +184,7 @@ fn add_constraint(table: &str, constraint: &Constraint, k: usize) -> Vec<Stateme
 /// Whether a value must be computed row by row: an expression PostgreSQL may call
 /// volatile (anything with a call in it but the clock of the transaction).
 fn is_volatile(value: &DefaultValue) -> bool {
-    match value {
+    match &*value.on(crate::Dialect::Postgres) {
         DefaultValue::Expr(e) => e.contains('(') && e != "now()",
         _ => false,
     }
