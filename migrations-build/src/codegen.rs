@@ -55,6 +55,23 @@ fn ty(t: &ColumnType) -> TokenStream {
         ColumnType::Uuid => quote!(ColumnType::Uuid),
         ColumnType::Json => quote!(ColumnType::Json),
         ColumnType::Custom(sql) => quote!(ColumnType::Custom(#sql.into())),
+        ColumnType::PerDialect(spellings) => {
+            let mut each = spellings.spellings().map(|(d, sql)| (dialect(d), sql));
+            let Some((first, sql)) = each.next() else { return quote!(ColumnType::Text) };
+            let mut out = quote!(ColumnType::sql_for(#first, #sql));
+            for (d, sql) in each {
+                out = quote!(#out.and_for(#d, #sql));
+            }
+            out
+        }
+    }
+}
+
+fn dialect(d: migrations_core::Dialect) -> TokenStream {
+    match d {
+        migrations_core::Dialect::Postgres => quote!(Dialect::Postgres),
+        migrations_core::Dialect::MySql => quote!(Dialect::MySql),
+        migrations_core::Dialect::Sqlite => quote!(Dialect::Sqlite),
     }
 }
 
@@ -65,11 +82,6 @@ fn value(v: &DefaultValue) -> TokenStream {
         DefaultValue::Text(t) => quote!(DefaultValue::text(#t)),
         DefaultValue::Expr(e) => quote!(DefaultValue::expr(#e)),
         DefaultValue::PerDialect(spellings) => {
-            let dialect = |d: migrations_core::Dialect| match d {
-                migrations_core::Dialect::Postgres => quote!(Dialect::Postgres),
-                migrations_core::Dialect::MySql => quote!(Dialect::MySql),
-                migrations_core::Dialect::Sqlite => quote!(Dialect::Sqlite),
-            };
             let mut each = spellings.spellings();
             let Some((first, sql)) = each.next() else { return quote!(DefaultValue::expr("NULL")) };
             let first = dialect(first);

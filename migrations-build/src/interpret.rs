@@ -192,6 +192,13 @@ fn call(path: &str, mut args: Vec<Value>) -> Result<Value, String> {
             Some(Value::Int(n)) => Value::Type(ColumnType::Varchar(n)),
             _ => return Err("Varchar takes a length".into()),
         },
+        ("ColumnType", "sql_for") => {
+            let mut a = take(2)?.into_iter();
+            match (a.next(), a.next()) {
+                (Some(Value::Dialect(d)), Some(sql)) => Value::Type(ColumnType::sql_for(d, &string(sql)?)),
+                _ => return Err("`ColumnType::sql_for` takes a Dialect and the SQL".into()),
+            }
+        }
         ("ColumnType", "Custom") => Value::Type(ColumnType::Custom(string(take(1)?.remove(0))?)),
         ("DefaultValue", "Bool") => match take(1)?.pop() {
             Some(Value::Bool(b)) => Value::Default(DefaultValue::Bool(b)),
@@ -253,6 +260,10 @@ fn method(receiver: Value, name: &str, args: Vec<Value>) -> Result<Value, String
         (Value::Column(c), "default") => match arg()? {
             Value::Default(d) => Value::Column(c.default(d)),
             _ => return Err("`.default()` takes a DefaultValue".into()),
+        },
+        (Value::Type(t @ ColumnType::PerDialect(_)), "and_for") => match (arg()?, arg()?) {
+            (Value::Dialect(dialect), sql) => Value::Type(t.and_for(dialect, &string(sql)?)),
+            _ => return Err("`.and_for()` takes a Dialect and the SQL".into()),
         },
         (Value::Default(d @ DefaultValue::PerDialect(_)), "and_for") => match (arg()?, arg()?) {
             (Value::Dialect(dialect), sql) => Value::Default(d.and_for(dialect, &string(sql)?)),

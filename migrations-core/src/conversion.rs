@@ -46,7 +46,7 @@ pub fn check_column(
     dialect: Dialect,
 ) -> Option<ConversionCheck> {
     let lossy = old != new && (narrows(old, new) || (old.is_string() && !new.is_string()));
-    if !lossy || matches!(new, ColumnType::Text | ColumnType::Custom(_) | ColumnType::Json | ColumnType::Binary) {
+    if !lossy || new.is_verbatim() || matches!(new, ColumnType::Text | ColumnType::Json | ColumnType::Binary) {
         return None;
     }
     let (t, c) = (quote(dialect, table), quote(dialect, column));
@@ -100,7 +100,7 @@ pub fn fits(value: &str, ty: &ColumnType) -> bool {
             let hex: String = v.chars().filter(|c| *c != '-').collect();
             hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
         }
-        UnboundedVarchar | Text | Binary | Json | Custom(_) => true,
+        UnboundedVarchar | Text | Binary | Json | Custom(_) | PerDialect(_) => true,
     }
 }
 

@@ -243,7 +243,8 @@ pub fn zero_value(ty: &ColumnType) -> DefaultValue {
         | ColumnType::UnboundedVarchar
         | ColumnType::Text
         | ColumnType::Binary
-        | ColumnType::Custom(_) => DefaultValue::Text(String::new()),
+        | ColumnType::Custom(_)
+        | ColumnType::PerDialect(_) => DefaultValue::Text(String::new()),
         ColumnType::Date => DefaultValue::Text("1970-01-01".into()),
         ColumnType::Time => DefaultValue::Text("00:00:00".into()),
         ColumnType::Timestamp | ColumnType::TimestampTz => DefaultValue::Text("1970-01-01 00:00:00".into()),
@@ -263,8 +264,8 @@ pub fn convertible(old: &ColumnType, new: &ColumnType) -> bool {
         || (temporal(old) && temporal(new))
         || old.is_string()
         || new.is_string()
-        || matches!(old, Custom(_))
-        || matches!(new, Custom(_))
+        || old.is_verbatim()
+        || new.is_verbatim()
 }
 
 /// Whether changing a column from `old` to `new` can lose information.

@@ -136,12 +136,16 @@ fn check_table(t: &Table, dialect: Dialect, errors: &mut Vec<PortabilityError>) 
         }
     }
     for c in &t.columns {
-        if let Some(DefaultValue::PerDialect(spellings)) = &c.default {
-            if spellings.get(dialect).is_none() {
+        let per_dialect = [
+            ("column_type", if let ColumnType::PerDialect(s) = &c.ty { Some(s) } else { None }),
+            ("default_expr", if let Some(DefaultValue::PerDialect(s)) = &c.default { Some(s) } else { None }),
+        ];
+        for (option, spellings) in per_dialect {
+            if spellings.is_some_and(|s| s.get(dialect).is_none()) {
                 fail(
                     Some(&c.name),
                     format!(
-                        "`default_expr(...)` gives no SQL for {dialect}, which this crate targets: add `{dialect} = \"...\"`, \
+                        "`{option}(...)` gives no SQL for {dialect}, which this crate targets: add `{dialect} = \"...\"`, \
                          or say which databases the crate runs on (`dialects = [...]`)"
                     ),
                 );
@@ -260,6 +264,18 @@ mod tests {
 
     fn errors_of(s: &Schema) -> String {
         check(s, &Dialect::ALL).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_type_spelled_per_dialect_needs_every_targeted_dialect() {
+        let ty: ColumnType = "sql:postgres=citext|mysql=varchar(255)".parse().expect("a per-dialect type");
+        assert!(matches!(ty, ColumnType::PerDialect(_)), "{ty:?}");
+        assert_eq!(ty.to_string(), "sql:postgres=citext|mysql=varchar(255)");
+        let s = schema_with(Column::new("name", ty));
+        assert!(check(&s, &[Dialect::Postgres, Dialect::MySql]).is_empty());
+        let errors = check(&s, &Dialect::ALL);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("`column_type(...)` gives no SQL for sqlite"), "{}", errors[0]);
     }
 
     #[test]

@@ -372,15 +372,17 @@ pub fn all() -> Vec<Scenario> {
             )),
         )
         .on(&[Dialect::Postgres, Dialect::Sqlite]),
-        // A default no portable name says, spelled for each database.
+        // A default and a type no portable name says, spelled for each database.
         scenario(
-            "default_expr_per_dialect",
+            "sql_per_dialect",
             &users,
             &users_with(
                 r#"#[model(default_expr(postgres = "clock_timestamp()", mysql = "CURRENT_TIMESTAMP(6)", sqlite = "strftime('%Y-%m-%d %H:%M:%f', 'now')"))]
         pub seen_at: chrono::DateTime<chrono::Utc>,
         #[model(default_expr(postgres = "'{}'::jsonb", mysql = "JSON_OBJECT()", sqlite = "'{}'"))]
-        pub settings: serde_json::Value,"#,
+        pub settings: serde_json::Value,
+        #[model(column_type(postgres = "inet", mysql = "varchar(45)", sqlite = "text"))]
+        pub last_ip: Option<String>,"#,
             ),
         ),
         // Indexes every dialect builds: a unique index (not a constraint) and a key in

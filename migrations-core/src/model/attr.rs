@@ -107,7 +107,7 @@ fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
             "default_expr" | "backfill_expr" => {
                 let is_default = opt.name() == "default_expr";
                 let value = match &opt.value {
-                    OptValue::List(items) => per_dialect(cx, items, opt.name(), span),
+                    OptValue::List(items) => per_dialect(cx, items, opt.name(), span).map(DefaultValue::PerDialect),
                     _ => expect_str(cx, opt).map(|s| DefaultValue::expr(&s)),
                 };
                 if let Some(value) = value {
@@ -129,7 +129,10 @@ fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
             "renamed_from" => o.renamed_from = expect_str(cx, opt),
             "comment" => o.comment = expect_str(cx, opt),
             "column_type" => {
-                o.column_type = expect_str(cx, opt).map(|s| s.parse().unwrap_or(ColumnType::Custom(s)));
+                o.column_type = match &opt.value {
+                    OptValue::List(items) => per_dialect(cx, items, "column_type", span).map(ColumnType::PerDialect),
+                    _ => expect_str(cx, opt).map(|s| s.parse().unwrap_or(ColumnType::Custom(s))),
+                };
             }
             "deferrable" => {
                 let when = match &opt.value {
@@ -757,9 +760,9 @@ fn type_for(cx: &mut Ctxt, kind: RustKind, fo: &FieldOpts, ident: &syn::Ident) -
     })
 }
 
-/// `default_expr(postgres = "...", mysql = "...", sqlite = "...")`: SQL for each
-/// dialect, at least one.
-fn per_dialect(cx: &mut Ctxt, items: &[ListItem], option: &str, span: Span) -> Option<DefaultValue> {
+/// `default_expr(postgres = "...", mysql = "...", sqlite = "...")` and `column_type(...)`
+/// likewise: SQL for each dialect, at least one.
+fn per_dialect(cx: &mut Ctxt, items: &[ListItem], option: &str, span: Span) -> Option<crate::schema::DialectSql> {
     let mut spellings = crate::schema::DialectSql::default();
     for item in items {
         let (ListItem::KeyValue(k, v), Some(dialect)) = (item, item_dialect(item)) else {
@@ -774,14 +777,14 @@ fn per_dialect(cx: &mut Ctxt, items: &[ListItem], option: &str, span: Span) -> O
                 cx.error_spanned_by(k, format!("`{dialect}` is given twice"))
             }
             Some(sql) => spellings.set(dialect, &sql),
-            None => cx.error_spanned_by(v, "expected the SQL expression as a string literal"),
+            None => cx.error_spanned_by(v, "expected the SQL as a string literal"),
         }
     }
     if spellings.spellings().next().is_none() {
         cx.error_at(span, format!("`{option}(...)` needs the SQL of at least one dialect"));
         return None;
     }
-    Some(DefaultValue::PerDialect(spellings))
+    Some(spellings)
 }
 
 fn item_dialect(item: &ListItem) -> Option<crate::Dialect> {
@@ -791,7 +794,8 @@ fn item_dialect(item: &ListItem) -> Option<crate::Dialect> {
 
 fn default_mismatch(v: &DefaultValue, ty: &ColumnType) -> Option<String> {
     match (v, ty) {
-        (DefaultValue::Expr(_) | DefaultValue::PerDialect(_), _) | (_, ColumnType::Custom(_)) => None,
+        (DefaultValue::Expr(_) | DefaultValue::PerDialect(_), _) => None,
+        (_, t) if t.is_verbatim() => None,
         (DefaultValue::Bool(_), ColumnType::Boolean) => None,
         (DefaultValue::Bool(_), _) => Some(format!("a boolean default does not fit column type {ty}")),
         (DefaultValue::Number(n), t) if t.is_integer() && n.contains('.') => {

@@ -9,6 +9,7 @@ pub fn column_type_sql(ty: &ColumnType, dialect: Dialect) -> String {
     use Dialect::*;
     let s = match (ty, dialect) {
         (Custom(sql), _) => return sql.clone(),
+        (PerDialect(_), _) => return column_type_sql(&ty.on(dialect), dialect),
         (SmallInt, _) => "SMALLINT",
         (Integer, MySql) => "INT",
         (Integer, _) => "INTEGER",

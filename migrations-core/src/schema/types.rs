@@ -49,6 +49,9 @@ pub enum ColumnType {
     Json,
     /// A type written verbatim by the user (`column_type = "..."`), passed to every dialect as is.
     Custom(String),
+    /// A type written verbatim for each dialect (`column_type(postgres = "citext", mysql
+    /// = "varchar(255)")`).
+    PerDialect(super::DialectSql),
 }
 
 impl ColumnType {
@@ -108,7 +111,7 @@ impl ColumnType {
             Self::TimestampTz => "timestamptz",
             Self::Uuid => "uuid",
             Self::Json => "json",
-            Self::Decimal { .. } | Self::Varchar(_) | Self::Custom(_) => return None,
+            Self::Decimal { .. } | Self::Varchar(_) | Self::Custom(_) | Self::PerDialect(_) => return None,
         })
     }
 }
@@ -119,8 +122,69 @@ impl fmt::Display for ColumnType {
             Self::Decimal { precision, scale } => write!(f, "decimal({precision},{scale})"),
             Self::Varchar(n) => write!(f, "varchar({n})"),
             Self::Custom(sql) => write!(f, "sql:{sql}"),
+            Self::PerDialect(spellings) => {
+                let each: Vec<String> = spellings.spellings().map(|(d, sql)| format!("{d}={sql}")).collect();
+                write!(f, "sql:{}", each.join("|"))
+            }
             plain => f.write_str(plain.plain_name().unwrap_or_default()),
         }
+    }
+}
+
+/// `postgres=citext|mysql=varchar(255)`, [`ColumnType::PerDialect`]'s text; `None` for
+/// anything else (a verbatim type, which never starts with a dialect's name and `=`).
+fn per_dialect(text: &str) -> Option<super::DialectSql> {
+    let mut spellings = super::DialectSql::default();
+    for part in text.split('|') {
+        let (dialect, sql) = part.split_once('=')?;
+        let dialect: crate::Dialect = dialect.trim().parse().ok()?;
+        if sql.trim().is_empty() || spellings.get(dialect).is_some() {
+            return None;
+        }
+        spellings.set(dialect, sql);
+    }
+    Some(spellings)
+}
+
+impl ColumnType {
+    /// The type as `dialect` takes it: a per-dialect type becomes that dialect's
+    /// verbatim type (one a crate does not target, for which the build lets no
+    /// migration through, takes the first spelling given); anything else stays.
+    pub fn on(&self, dialect: crate::Dialect) -> std::borrow::Cow<'_, Self> {
+        match self {
+            Self::PerDialect(spellings) => {
+                let sql = spellings.get(dialect).or_else(|| spellings.spellings().next().map(|(_, s)| s));
+                std::borrow::Cow::Owned(Self::Custom(sql.unwrap_or("text").to_string()))
+            }
+            other => std::borrow::Cow::Borrowed(other),
+        }
+    }
+
+    /// A type written verbatim for `dialect` only; add the others with
+    /// [`ColumnType::and_for`].
+    pub fn sql_for(dialect: crate::Dialect, sql: &str) -> Self {
+        let mut spellings = super::DialectSql::default();
+        spellings.set(dialect, sql);
+        Self::PerDialect(spellings)
+    }
+
+    /// This per-dialect type, written for `dialect` as well.
+    ///
+    /// # Panics
+    /// If it is not a per-dialect type (a generated migration never does that).
+    pub fn and_for(self, dialect: crate::Dialect, sql: &str) -> Self {
+        match self {
+            Self::PerDialect(mut spellings) => {
+                spellings.set(dialect, sql);
+                Self::PerDialect(spellings)
+            }
+            other => panic!("`and_for` follows `ColumnType::sql_for`, not {other:?}"),
+        }
+    }
+
+    /// Whether it is SQL written by a person rather than a portable type.
+    pub fn is_verbatim(&self) -> bool {
+        matches!(self, Self::Custom(_) | Self::PerDialect(_))
     }
 }
 
@@ -135,6 +199,9 @@ impl FromStr for ColumnType {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let unknown = || UnknownType(s.to_string());
         if let Some(sql) = s.strip_prefix("sql:") {
+            if let Some(spellings) = per_dialect(sql) {
+                return Ok(Self::PerDialect(spellings));
+            }
             return if sql.trim().is_empty() { Err(unknown()) } else { Ok(Self::Custom(sql.to_string())) };
         }
         let lower = s.trim().to_ascii_lowercase();
