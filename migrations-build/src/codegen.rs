@@ -54,6 +54,12 @@ fn ty(t: &ColumnType) -> TokenStream {
         ColumnType::TimestampTz => quote!(ColumnType::TimestampTz),
         ColumnType::Uuid => quote!(ColumnType::Uuid),
         ColumnType::Json => quote!(ColumnType::Json),
+        ColumnType::JsonText => quote!(ColumnType::JsonText),
+        ColumnType::Inet => quote!(ColumnType::Inet),
+        ColumnType::Cidr => quote!(ColumnType::Cidr),
+        ColumnType::Interval => quote!(ColumnType::Interval),
+        ColumnType::TsVector => quote!(ColumnType::TsVector),
+        ColumnType::TimeTz => quote!(ColumnType::TimeTz),
         ColumnType::Custom(sql) => quote!(ColumnType::Custom(#sql.into())),
         ColumnType::PerDialect(spellings) => {
             let mut each = spellings.spellings().map(|(d, sql)| (dialect(d), sql));

@@ -134,6 +134,12 @@ fn path_value(path: &str) -> Option<Value> {
         (_, "TimestampTz") => ty(ColumnType::TimestampTz),
         (_, "Uuid") => ty(ColumnType::Uuid),
         (_, "Json") => ty(ColumnType::Json),
+        (_, "JsonText") => ty(ColumnType::JsonText),
+        (_, "Inet") => ty(ColumnType::Inet),
+        (_, "Cidr") => ty(ColumnType::Cidr),
+        (_, "Interval") => ty(ColumnType::Interval),
+        (_, "TsVector") => ty(ColumnType::TsVector),
+        (_, "TimeTz") => ty(ColumnType::TimeTz),
         _ => None,
     }
 }

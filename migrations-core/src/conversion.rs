@@ -100,7 +100,14 @@ pub fn fits(value: &str, ty: &ColumnType) -> bool {
             let hex: String = v.chars().filter(|c| *c != '-').collect();
             hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
         }
-        UnboundedVarchar | Text | Binary | Json | Custom(_) | PerDialect(_) => true,
+        // An address with an optional netmask (`10.0.0.1`, `10.0.0.0/8`, `::1/128`).
+        Inet | Cidr => {
+            let (address, mask) = v.split_once('/').map_or((v, None), |(a, m)| (a, Some(m)));
+            let max = if address.contains(':') { 128 } else { 32 };
+            address.parse::<std::net::IpAddr>().is_ok() && mask.is_none_or(|m| m.parse::<u8>().is_ok_and(|m| m <= max))
+        }
+        UnboundedVarchar | Text | Binary | Json | JsonText | Interval | TsVector | TimeTz | Custom(_)
+        | PerDialect(_) => true,
     }
 }
 

@@ -249,7 +249,11 @@ pub fn zero_value(ty: &ColumnType) -> DefaultValue {
         ColumnType::Time => DefaultValue::Text("00:00:00".into()),
         ColumnType::Timestamp | ColumnType::TimestampTz => DefaultValue::Text("1970-01-01 00:00:00".into()),
         ColumnType::Uuid => DefaultValue::Text("00000000-0000-0000-0000-000000000000".into()),
-        ColumnType::Json => DefaultValue::Text("null".into()),
+        ColumnType::Json | ColumnType::JsonText => DefaultValue::Text("null".into()),
+        ColumnType::Inet | ColumnType::Cidr => DefaultValue::Text("0.0.0.0/0".into()),
+        ColumnType::Interval => DefaultValue::Text("0".into()),
+        ColumnType::TsVector => DefaultValue::Text(String::new()),
+        ColumnType::TimeTz => DefaultValue::Text("00:00:00+00".into()),
     }
 }
 
@@ -259,9 +263,16 @@ pub fn zero_value(ty: &ColumnType) -> DefaultValue {
 pub fn convertible(old: &ColumnType, new: &ColumnType) -> bool {
     use ColumnType::*;
     let temporal = |t: &ColumnType| matches!(t, Date | Timestamp | TimestampTz);
+    let family = |t: &ColumnType| match t {
+        Json | JsonText => 1,
+        Inet | Cidr => 2,
+        Time | TimeTz => 3,
+        _ => 0,
+    };
     old == new
         || (old.is_numeric() && new.is_numeric())
         || (temporal(old) && temporal(new))
+        || (family(old) != 0 && family(old) == family(new))
         || old.is_string()
         || new.is_string()
         || old.is_verbatim()
@@ -289,6 +300,7 @@ pub fn narrows(old: &ColumnType, new: &ColumnType) -> bool {
             s2 < s1 || (p2 - s2) < (p1 - s1)
         }
         (Timestamp, TimestampTz) | (TimestampTz, Timestamp) => false,
+        (Json, JsonText) | (JsonText, Json) | (Cidr, Inet) | (Time, TimeTz) => false,
         _ => true,
     }
 }

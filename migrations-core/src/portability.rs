@@ -136,6 +136,9 @@ fn check_table(t: &Table, dialect: Dialect, errors: &mut Vec<PortabilityError>) 
         }
     }
     for c in &t.columns {
+        if let Some(advice) = missing_type(&c.ty, dialect) {
+            fail(Some(&c.name), format!("{dialect} has no {} type: {advice}", c.ty));
+        }
         let per_dialect = [
             ("column_type", if let ColumnType::PerDialect(s) = &c.ty { Some(s) } else { None }),
             ("default_expr", if let Some(DefaultValue::PerDialect(s)) = &c.default { Some(s) } else { None }),
@@ -197,6 +200,21 @@ fn check_table(t: &Table, dialect: Dialect, errors: &mut Vec<PortabilityError>) 
                 fail(Some(&c.name), format!("check `{}` uses the auto-increment column, which MySQL forbids", ch.name));
             }
         }
+    }
+}
+
+/// What to do instead of a type `dialect` does not have; `None` when it has it.
+fn missing_type(ty: &ColumnType, dialect: Dialect) -> Option<&'static str> {
+    use ColumnType::*;
+    let only_postgres = "if the crate runs on PostgreSQL only, say so (`dialects = [\"postgres\"]`), or spell a type \
+                         for each database (`column_type(postgres = \"...\", mysql = \"...\", sqlite = \"...\")`)";
+    match (ty, dialect) {
+        (Inet | Cidr, Dialect::MySql) => Some(
+            "keep addresses as text (`max_length = 43`), or, if the crate runs on PostgreSQL and SQLite only, say so \
+             (`dialects = [\"postgres\", \"sqlite\"]`)",
+        ),
+        (Interval | TsVector | TimeTz, Dialect::MySql | Dialect::Sqlite) => Some(only_postgres),
+        _ => None,
     }
 }
 
@@ -287,6 +305,22 @@ mod tests {
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!((errors[0].dialect, errors[0].column.as_deref()), (Dialect::Sqlite, Some("at")));
         assert!(errors[0].message.contains("add `sqlite = \"...\"`"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn postgres_types_are_refused_where_there_is_no_such_type() {
+        let refused_on = |ty: ColumnType| -> Vec<Dialect> {
+            let s = schema_with(Column::new("c", ty));
+            Dialect::ALL.into_iter().filter(|d| !check(&s, &[*d]).is_empty()).collect()
+        };
+        assert_eq!(refused_on(ColumnType::JsonText), []);
+        assert_eq!(refused_on(ColumnType::Inet), [Dialect::MySql]);
+        assert_eq!(refused_on(ColumnType::Cidr), [Dialect::MySql]);
+        for ty in [ColumnType::Interval, ColumnType::TsVector, ColumnType::TimeTz] {
+            assert_eq!(refused_on(ty), [Dialect::MySql, Dialect::Sqlite]);
+        }
+        let s = schema_with(Column::new("c", ColumnType::Interval));
+        assert!(errors_of(&s).contains("sqlite: `t`.c: sqlite has no interval type"), "{}", errors_of(&s));
     }
 
     #[test]

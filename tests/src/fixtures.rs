@@ -385,6 +385,48 @@ pub fn all() -> Vec<Scenario> {
         pub last_ip: Option<String>,"#,
             ),
         ),
+        // PostgreSQL's own types (SQLite keeps addresses and JSON as text).
+        scenario(
+            "postgres_types",
+            "",
+            r#"
+            #[derive(Model)]
+            pub struct Visit {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+                #[model(column_type = "json_text")]
+                pub raw: serde_json::Value,
+                pub ip: std::net::IpAddr,
+                #[model(column_type = "cidr")]
+                pub network: Option<String>,
+                #[model(default = "1 day")]
+                pub stay: sqlx::postgres::types::PgInterval,
+                #[model(column_type = "tsvector")]
+                pub search: Option<String>,
+                #[model(column_type = "timetz")]
+                pub opens: Option<String>,
+            }
+            "#,
+        )
+        .on(&[Dialect::Postgres]),
+        scenario(
+            "addresses_and_json_as_written",
+            "",
+            r#"
+            #[derive(Model)]
+            pub struct Visit {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+                #[model(column_type = "json_text", default = "{}")]
+                pub raw: serde_json::Value,
+                #[model(default = "127.0.0.1")]
+                pub ip: std::net::IpAddr,
+                #[model(column_type = "cidr")]
+                pub network: Option<String>,
+            }
+            "#,
+        )
+        .on(&[Dialect::Postgres, Dialect::Sqlite]),
         // Indexes every dialect builds: a unique index (not a constraint) and a key in
         // descending order, on a new table and on an existing one.
         scenario(

@@ -11,7 +11,7 @@ use crate::schema::ColumnType;
 /// Every portable type without parameters, tried in order against a reported name (the
 /// first whose spelling matches wins): MySQL spells a timestamp and a timestamp with
 /// time zone both `DATETIME(6)`, and a value without a zone is what that column holds.
-const PLAIN: [ColumnType; 15] = ColumnType::PARAMETERLESS;
+const PLAIN: [ColumnType; 21] = ColumnType::PARAMETERLESS;
 
 /// The type a catalog reports as `reported`, in `dialect`.
 ///
@@ -22,7 +22,8 @@ const PLAIN: [ColumnType; 15] = ColumnType::PARAMETERLESS;
 /// assert_eq!(column_type("character varying(20)", Dialect::Postgres), ColumnType::Varchar(20));
 /// assert_eq!(column_type("tinyint(1)", Dialect::MySql), ColumnType::Boolean);
 /// assert_eq!(column_type("character varying", Dialect::Postgres), ColumnType::UnboundedVarchar);
-/// assert_eq!(column_type("tsvector", Dialect::Postgres), ColumnType::Custom("tsvector".into()));
+/// assert_eq!(column_type("tsvector", Dialect::Postgres), ColumnType::TsVector);
+/// assert_eq!(column_type("ltree", Dialect::Postgres), ColumnType::Custom("ltree".into()));
 /// ```
 pub fn column_type(reported: &str, dialect: Dialect) -> ColumnType {
     let name = normal(reported);
@@ -83,6 +84,7 @@ fn catalog_spelling(name: &str, dialect: Dialect) -> Option<ColumnType> {
         ("time without time zone", Dialect::Postgres) => Time,
         ("timestamp without time zone", Dialect::Postgres) => Timestamp,
         ("timestamp with time zone", Dialect::Postgres) => TimestampTz,
+        ("time with time zone", Dialect::Postgres) => TimeTz,
         // `BOOLEAN` is `tinyint(1)` to MySQL; display widths of the other integers are
         // not part of the type (MariaDB shows them, MySQL 8 does not).
         ("tinyint(1)" | "boolean" | "bool", Dialect::MySql) => Boolean,
@@ -109,6 +111,19 @@ mod tests {
                     (ColumnType::TimestampTz, Dialect::MySql) => ColumnType::Timestamp,
                     // (MySQL has none; what it would be written as is text.)
                     (ColumnType::UnboundedVarchar, Dialect::MySql) => ColumnType::Text,
+                    // One JSON type there; addresses are text on SQLite; the others have
+                    // no such type, and the build refuses them (what they would be
+                    // written as is read back).
+                    (ColumnType::JsonText, Dialect::MySql | Dialect::Sqlite) => ColumnType::Json,
+                    (
+                        ColumnType::Inet | ColumnType::Cidr | ColumnType::Interval | ColumnType::TsVector,
+                        Dialect::Sqlite,
+                    ) => ColumnType::Text,
+                    (
+                        ColumnType::Inet | ColumnType::Cidr | ColumnType::Interval | ColumnType::TsVector,
+                        Dialect::MySql,
+                    ) => ColumnType::Text,
+                    (ColumnType::TimeTz, Dialect::MySql | Dialect::Sqlite) => ColumnType::Time,
                     _ => ty.clone(),
                 };
                 assert_eq!(column_type(&column_type_sql(ty, dialect), dialect), expected, "{ty} on {dialect:?}");
@@ -121,15 +136,19 @@ mod tests {
         assert_eq!(column_type("numeric(12,4)", Dialect::Postgres), ColumnType::Decimal { precision: 12, scale: 4 });
         assert_eq!(column_type("timestamp with time zone", Dialect::Postgres), ColumnType::TimestampTz);
         assert_eq!(column_type("jsonb", Dialect::Postgres), ColumnType::Json);
-        assert_eq!(column_type("json", Dialect::Postgres), ColumnType::Custom("json".into()));
+        assert_eq!(column_type("json", Dialect::Postgres), ColumnType::JsonText);
+        assert_eq!(column_type("json", Dialect::MySql), ColumnType::Json);
+        assert_eq!(column_type("time with time zone", Dialect::Postgres), ColumnType::TimeTz);
+        assert_eq!(column_type("inet", Dialect::Postgres), ColumnType::Inet);
+        assert_eq!(column_type("text[]", Dialect::Postgres), ColumnType::Custom("text[]".into()));
         assert_eq!(column_type("bigint(20)", Dialect::MySql), ColumnType::BigInt);
         assert_eq!(column_type("int(11)", Dialect::MySql), ColumnType::Integer);
         assert_eq!(column_type("int(10) unsigned", Dialect::MySql), ColumnType::Custom("int(10) unsigned".into()));
         assert_eq!(column_type("binary(16)", Dialect::MySql), ColumnType::Uuid);
         assert_eq!(as_reported(&ColumnType::Custom("INT4".into()), Dialect::Postgres), ColumnType::Integer);
         assert_eq!(
-            as_reported(&ColumnType::Custom("TSVECTOR".into()), Dialect::Postgres),
-            ColumnType::Custom("tsvector".into())
+            as_reported(&ColumnType::Custom("LTREE".into()), Dialect::Postgres),
+            ColumnType::Custom("ltree".into())
         );
     }
 }

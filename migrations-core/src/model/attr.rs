@@ -455,8 +455,8 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         }
         let covered = fo.unique || fo.primary_key;
         match (&fo.references, fo.index) {
-            (Some(_), None) if !covered => fk_indexes.push((col_name.clone(), None)),
-            (_, Some(true)) => fk_indexes.push((col_name.clone(), fo.index_name.clone())),
+            (Some(_), None) if !covered => fk_indexes.push((col_name.clone(), None, true)),
+            (_, Some(true)) => fk_indexes.push((col_name.clone(), fo.index_name.clone(), false)),
             _ => {}
         }
         match &fo.references {
@@ -499,9 +499,15 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         });
         table.columns.push(column);
     }
-    for (col, name) in fk_indexes {
+    // The indexes a foreign key got without asking: a declared index that serves the
+    // key takes their place.
+    let mut automatic: Vec<String> = Vec::new();
+    for (col, name, unasked) in fk_indexes {
         let cols = vec![col];
         let explicit_name = name.is_some();
+        if unasked {
+            automatic.push(names::index(&table_name, &cols, false));
+        }
         table.indexes.push(Index {
             name: name.unwrap_or_else(|| names::index(&table_name, &cols, false)),
             columns: cols,
@@ -569,6 +575,7 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         // Its index, unless it says not or the primary key starts with its columns.
         if fk.index && !table.primary_key.starts_with(&columns) && !table.indexes.iter().any(|i| i.columns == columns) {
             let name = names::index(&table_name, &columns, false);
+            automatic.push(name.clone());
             table.indexes.push(Index {
                 name,
                 columns: columns.clone(),
@@ -611,9 +618,12 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
             continue;
         }
         // An automatic foreign-key index whose columns a declared B-tree over every row
-        // starts with: the declared one serves the key, and is kept.
+        // starts with: the declared one serves the key, and is kept. (One the field asks
+        // for with `index` stays.)
         let serves_the_key = index.method == IndexMethod::Btree && index.predicate.is_none();
-        table.indexes.retain(|i| i.explicit_name || !serves_the_key || !index.columns.starts_with(&i.columns));
+        table.indexes.retain(|i| {
+            !automatic.contains(&i.name) || i.explicit_name || !serves_the_key || !index.columns.starts_with(&i.columns)
+        });
         if table.indexes.iter().any(|i| i.name == index.name) {
             let name = &index.name;
             cx.error_at(
@@ -744,6 +754,9 @@ fn type_for(cx: &mut Ctxt, kind: RustKind, fo: &FieldOpts, ident: &syn::Ident) -
         RustKind::DateTimeTz => ColumnType::TimestampTz,
         RustKind::Uuid => ColumnType::Uuid,
         RustKind::Json => ColumnType::Json,
+        RustKind::IpAddr => ColumnType::Inet,
+        RustKind::Interval => ColumnType::Interval,
+        RustKind::TimeTz => ColumnType::TimeTz,
         RustKind::Decimal => match (fo.precision, fo.scale) {
             (Some((precision, _)), Some((scale, span))) => {
                 if scale > precision {

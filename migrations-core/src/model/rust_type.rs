@@ -36,6 +36,12 @@ pub enum RustKind {
     Decimal,
     /// `serde_json::Value`, `JsonValue`, `Json<T>`
     Json,
+    /// `IpAddr`, `IpNetwork`, `IpNet` (PostgreSQL's `inet`)
+    IpAddr,
+    /// `PgInterval` (PostgreSQL's `interval`)
+    Interval,
+    /// `PgTimeTz` (PostgreSQL's `time with time zone`)
+    TimeTz,
 }
 
 /// A field's Rust type understood: the kind and whether it is `Option<_>`.
@@ -112,6 +118,9 @@ fn kind_of(ty: &Type) -> Option<RustKind> {
         "Decimal" | "BigDecimal" => RustKind::Decimal,
         "JsonValue" | "Json" => RustKind::Json,
         "Value" if path_text(ty).ends_with("serde_json::Value") => RustKind::Json,
+        "IpAddr" | "IpNetwork" | "IpNet" => RustKind::IpAddr,
+        "PgInterval" => RustKind::Interval,
+        "PgTimeTz" => RustKind::TimeTz,
         _ => return None,
     })
 }

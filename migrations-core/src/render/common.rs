@@ -42,7 +42,18 @@ pub fn column_type_sql(ty: &ColumnType, dialect: Dialect) -> String {
         (Uuid, MySql) => "BINARY(16)",
         (Uuid, _) => "UUID",
         (Json, Postgres) => "JSONB",
-        (Json, _) => "JSON",
+        (Json | JsonText, _) => "JSON",
+        // PostgreSQL's own; SQLite keeps addresses as text, and the build refuses the
+        // rest where there is no such type (`portability`).
+        (Inet, Postgres) => "INET",
+        (Cidr, Postgres) => "CIDR",
+        (Interval, Postgres) => "INTERVAL",
+        (TsVector, Postgres) => "TSVECTOR",
+        (TimeTz, Postgres) => "TIMETZ",
+        (Inet | Cidr | Interval | TsVector, MySql) => "LONGTEXT",
+        (Inet | Cidr | Interval | TsVector, Sqlite) => "TEXT",
+        (TimeTz, MySql) => "TIME(6)",
+        (TimeTz, Sqlite) => "TIME",
     };
     s.to_string()
 }

@@ -45,8 +45,21 @@ pub enum ColumnType {
     TimestampTz,
     /// UUID.
     Uuid,
-    /// JSON document.
+    /// JSON document (`jsonb` on PostgreSQL: parsed, indexable).
     Json,
+    /// PostgreSQL's `json`: the document kept as written (key order, duplicate keys,
+    /// spaces). Elsewhere the same as [`ColumnType::Json`].
+    JsonText,
+    /// An IP address with an optional netmask (PostgreSQL's `inet`; text on SQLite).
+    Inet,
+    /// An IP network (PostgreSQL's `cidr`; text on SQLite).
+    Cidr,
+    /// A span of time (PostgreSQL's `interval`).
+    Interval,
+    /// A document prepared for full-text search (PostgreSQL's `tsvector`).
+    TsVector,
+    /// Time of day with a time zone (PostgreSQL's `time with time zone`).
+    TimeTz,
     /// A type written verbatim by the user (`column_type = "..."`), passed to every dialect as is.
     Custom(String),
     /// A type written verbatim for each dialect (`column_type(postgres = "citext", mysql
@@ -57,7 +70,7 @@ pub enum ColumnType {
 impl ColumnType {
     /// Every portable type without parameters, in declaration order (a timestamp
     /// before a timestamp with time zone).
-    pub const PARAMETERLESS: [ColumnType; 15] = [
+    pub const PARAMETERLESS: [ColumnType; 21] = [
         Self::SmallInt,
         Self::Integer,
         Self::BigInt,
@@ -73,6 +86,12 @@ impl ColumnType {
         Self::TimestampTz,
         Self::Uuid,
         Self::Json,
+        Self::JsonText,
+        Self::Inet,
+        Self::Cidr,
+        Self::Interval,
+        Self::TsVector,
+        Self::TimeTz,
     ];
 
     /// Whether the type is an integer type (may carry `auto_increment`).
@@ -111,6 +130,12 @@ impl ColumnType {
             Self::TimestampTz => "timestamptz",
             Self::Uuid => "uuid",
             Self::Json => "json",
+            Self::JsonText => "json_text",
+            Self::Inet => "inet",
+            Self::Cidr => "cidr",
+            Self::Interval => "interval",
+            Self::TsVector => "tsvector",
+            Self::TimeTz => "timetz",
             Self::Decimal { .. } | Self::Varchar(_) | Self::Custom(_) | Self::PerDialect(_) => return None,
         })
     }
@@ -190,7 +215,7 @@ impl ColumnType {
 
 /// A type name that is not one of the portable names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown column type `{0}`: expected one of smallint, integer, bigint, boolean, real, double, decimal(P,S), varchar(N), varchar, text, binary, date, time, timestamp, timestamptz, uuid, json, or sql:<verbatim SQL type>")]
+#[error("unknown column type `{0}`: expected one of smallint, integer, bigint, boolean, real, double, decimal(P,S), varchar(N), varchar, text, binary, date, time, timestamp, timestamptz, uuid, json, json_text, inet, cidr, interval, tsvector, timetz, or sql:<verbatim SQL type>")]
 pub struct UnknownType(pub String);
 
 impl FromStr for ColumnType {
@@ -220,7 +245,13 @@ impl FromStr for ColumnType {
             "timestamp" => Some(Self::Timestamp),
             "timestamptz" => Some(Self::TimestampTz),
             "uuid" => Some(Self::Uuid),
-            "json" => Some(Self::Json),
+            "json" | "jsonb" => Some(Self::Json),
+            "json_text" => Some(Self::JsonText),
+            "inet" => Some(Self::Inet),
+            "cidr" => Some(Self::Cidr),
+            "interval" => Some(Self::Interval),
+            "tsvector" => Some(Self::TsVector),
+            "timetz" => Some(Self::TimeTz),
             _ => None,
         };
         if let Some(t) = simple {
