@@ -60,6 +60,10 @@ fn ty(t: &ColumnType) -> TokenStream {
         ColumnType::Interval => quote!(ColumnType::Interval),
         ColumnType::TsVector => quote!(ColumnType::TsVector),
         ColumnType::TimeTz => quote!(ColumnType::TimeTz),
+        ColumnType::Array(element) => {
+            let element = ty(element);
+            quote!(ColumnType::array_of(#element))
+        }
         ColumnType::Custom(sql) => quote!(ColumnType::Custom(#sql.into())),
         ColumnType::PerDialect(spellings) => {
             let mut each = spellings.spellings().map(|(d, sql)| (dialect(d), sql));

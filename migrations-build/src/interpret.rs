@@ -198,6 +198,10 @@ fn call(path: &str, mut args: Vec<Value>) -> Result<Value, String> {
             Some(Value::Int(n)) => Value::Type(ColumnType::Varchar(n)),
             _ => return Err("Varchar takes a length".into()),
         },
+        ("ColumnType", "array_of") => match take(1)?.remove(0) {
+            Value::Type(element) if element.can_be_an_array_element() => Value::Type(ColumnType::array_of(element)),
+            _ => return Err("`ColumnType::array_of` takes a portable ColumnType".into()),
+        },
         ("ColumnType", "sql_for") => {
             let mut a = take(2)?.into_iter();
             match (a.next(), a.next()) {

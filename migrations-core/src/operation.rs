@@ -250,6 +250,7 @@ pub fn zero_value(ty: &ColumnType) -> DefaultValue {
         ColumnType::Timestamp | ColumnType::TimestampTz => DefaultValue::Text("1970-01-01 00:00:00".into()),
         ColumnType::Uuid => DefaultValue::Text("00000000-0000-0000-0000-000000000000".into()),
         ColumnType::Json | ColumnType::JsonText => DefaultValue::Text("null".into()),
+        ColumnType::Array(_) => DefaultValue::Text("{}".into()),
         ColumnType::Inet | ColumnType::Cidr => DefaultValue::Text("0.0.0.0/0".into()),
         ColumnType::Interval => DefaultValue::Text("0".into()),
         ColumnType::TsVector => DefaultValue::Text(String::new()),
@@ -273,6 +274,7 @@ pub fn convertible(old: &ColumnType, new: &ColumnType) -> bool {
         || (old.is_numeric() && new.is_numeric())
         || (temporal(old) && temporal(new))
         || (family(old) != 0 && family(old) == family(new))
+        || matches!((old, new), (Array(a), Array(b)) if convertible(a, b))
         || old.is_string()
         || new.is_string()
         || old.is_verbatim()
@@ -301,6 +303,7 @@ pub fn narrows(old: &ColumnType, new: &ColumnType) -> bool {
         }
         (Timestamp, TimestampTz) | (TimestampTz, Timestamp) => false,
         (Json, JsonText) | (JsonText, Json) | (Cidr, Inet) | (Time, TimeTz) => false,
+        (Array(a), Array(b)) => narrows(a, b),
         _ => true,
     }
 }

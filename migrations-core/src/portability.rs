@@ -214,6 +214,10 @@ fn missing_type(ty: &ColumnType, dialect: Dialect) -> Option<&'static str> {
              (`dialects = [\"postgres\", \"sqlite\"]`)",
         ),
         (Interval | TsVector | TimeTz, Dialect::MySql | Dialect::Sqlite) => Some(only_postgres),
+        (Array(_), Dialect::MySql | Dialect::Sqlite) => Some(
+            "a `Vec<T>` field is a PostgreSQL array; store a JSON document (`serde_json::Value`) or a table of \
+             its own instead, or, if the crate runs on PostgreSQL only, say so (`dialects = [\"postgres\"]`)",
+        ),
         _ => None,
     }
 }

@@ -385,6 +385,32 @@ pub fn all() -> Vec<Scenario> {
         pub last_ip: Option<String>,"#,
             ),
         ),
+        // Arrays (`Vec<T>`, PostgreSQL's): an element widened, a new array column and a
+        // GIN index over one.
+        scenario(
+            "arrays",
+            r#"
+            #[derive(Model)]
+            pub struct Article {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+                #[model(max_length = 20)]
+                pub tags: Vec<String>,
+            }
+            "#,
+            r#"
+            #[derive(Model)]
+            #[model(index(tags, method = "gin"))]
+            pub struct Article {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+                #[model(max_length = 40)]
+                pub tags: Vec<String>,
+                pub scores: Option<Vec<i32>>,
+            }
+            "#,
+        )
+        .on(&[Dialect::Postgres]),
         // PostgreSQL's own types (SQLite keeps addresses and JSON as text).
         scenario(
             "postgres_types",

@@ -80,7 +80,7 @@ fn column_type(name: &str, b: &mut Bytes) -> ColumnType {
 }
 
 fn indexable(ty: &ColumnType) -> bool {
-    !matches!(ty, ColumnType::Text | ColumnType::Binary | ColumnType::Json)
+    !matches!(ty, ColumnType::Text | ColumnType::Binary | ColumnType::Json | ColumnType::Array(_))
 }
 
 fn default_for(ty: &ColumnType, b: &mut Bytes) -> Option<DefaultValue> {
@@ -135,6 +135,13 @@ fn build_with(bytes: &[u8], types: Types) -> Schema {
             if b.chance(1) {
                 c.comment = Some(format!("the {col}"));
             }
+            t.columns.push(c);
+        }
+        // PostgreSQL's arrays, of one family so that changes convert.
+        if b.2 == Types::Postgres && b.chance(1) {
+            let element = if b.flag() { ColumnType::Text } else { ColumnType::Varchar(20) };
+            let mut c = Column::new("tags", ColumnType::array_of(element));
+            c.nullable = b.flag();
             t.columns.push(c);
         }
         for other in &present {

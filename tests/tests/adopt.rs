@@ -70,14 +70,16 @@ async fn adopt_in_one_command(dialect: Dialect, fixture: &[&str], raw_sql_kinds:
     // The models compile, and the next build drafts nothing.
     ok(krate.build(&[]), "cargo build");
     if dialect == Dialect::Postgres {
-        // PostgreSQL's own SQL (`text[]`, `mood`) fits the one database the crate names;
-        // targeting all three, the build refuses it at the field, before any deploy.
+        // PostgreSQL's own types (`text[]`, `mood`) fit the one database the crate names;
+        // targeting all three, the build refuses them at the field, before any deploy.
         let manifest = krate.read("Cargo.toml");
         krate.write("Cargo.toml", &manifest.replace("dialects = [\"postgres\"]", ""));
         let refused = krate.build(&[]);
         assert!(!refused.ok, "a PostgreSQL type built for three databases");
         assert!(
-            refused.stderr.contains("src/models/users.rs") && refused.stderr.contains("`column_type = \"sql:text[]\"`"),
+            refused.stderr.contains("src/models/users.rs")
+                && refused.stderr.contains("`column_type = \"sql:mood\"`")
+                && refused.stderr.contains("mysql has no text[] type: a `Vec<T>` field is a PostgreSQL array"),
             "{}",
             refused.stderr
         );

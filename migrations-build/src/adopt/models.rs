@@ -106,28 +106,16 @@ fn rust_type(ty: &ColumnType, crates: TypeCrates) -> (String, Vec<String>, Optio
         ColumnType::TimestampTz if crates.time => ("OffsetDateTime".into(), vec![], Some("time::OffsetDateTime")),
         ColumnType::Uuid if crates.uuid => ("Uuid".into(), vec![], Some("uuid::Uuid")),
         ColumnType::Json if crates.serde_json => ("serde_json::Value".into(), vec![], None),
-        // PostgreSQL arrays of what sqlx reads as Rust values: a `Vec` of them.
-        ColumnType::Custom(sql) => match array_element(sql) {
-            Some(element) => (format!("Vec<{element}>"), vec![format!("column_type = {}", lit(&ty.to_string()))], None),
-            None => as_text(ty),
+        // A PostgreSQL array: a `Vec` of the element's Rust type, with its options; of
+        // an element that is written as text, a `Vec<String>` with the array's type.
+        ColumnType::Array(element) => match rust_type(element, crates) {
+            (rust, options, import) if !options.iter().any(|o| o.starts_with("column_type")) => {
+                (format!("Vec<{rust}>"), options, import)
+            }
+            _ => ("Vec<String>".into(), vec![format!("column_type = {}", lit(&ty.to_string()))], None),
         },
         other => as_text(other),
     }
-}
-
-/// The Rust element type of a PostgreSQL array type (`text[]` → `String`), for the
-/// element types that need no crate.
-fn array_element(sql: &str) -> Option<&'static str> {
-    Some(match sql.strip_suffix("[]")? {
-        "text" | "character varying" | "varchar" => "String",
-        "smallint" => "i16",
-        "integer" => "i32",
-        "bigint" => "i64",
-        "boolean" => "bool",
-        "real" => "f32",
-        "double precision" => "f64",
-        _ => return None,
-    })
 }
 
 /// `index(...)` on the struct: its keys in order (fields, and `expr = "..."`), then
@@ -392,7 +380,8 @@ mod tests {
             .field(Column::new("placed_at", ColumnType::TimestampTz).default(DefaultValue::expr("now()")))
             .field(Column::new("type", ColumnType::Varchar(20)).nullable())
             .field(Column::new("total", ColumnType::Decimal { precision: 12, scale: 2 }))
-            .field(Column::new("tags", ColumnType::Custom("text[]".into())))
+            .field(Column::new("tags", ColumnType::array_of(ColumnType::Text)))
+            .field(Column::new("path", ColumnType::Custom("ltree".into())))
             .primary_key(&["id"]);
         t.foreign_keys.push(ForeignKey {
             name: "orders_account_id_fkey".into(),
@@ -424,8 +413,9 @@ pub struct Order {
     pub type_: Option<String>,
     #[model(precision = 12, scale = 2)]
     pub total: Decimal,
-    #[model(column_type = "sql:text[]")]
     pub tags: Vec<String>,
+    #[model(column_type = "sql:ltree")]
+    pub path: String,
 }
 "#
         );

@@ -27,6 +27,12 @@ const PLAIN: [ColumnType; 21] = ColumnType::PARAMETERLESS;
 /// ```
 pub fn column_type(reported: &str, dialect: Dialect) -> ColumnType {
     let name = normal(reported);
+    if let Some(element) = reported.trim().strip_suffix("[]").filter(|_| dialect == Dialect::Postgres) {
+        let element = column_type(element, dialect);
+        if element.can_be_an_array_element() {
+            return ColumnType::array_of(element);
+        }
+    }
     if let Some(t) = catalog_spelling(&name, dialect) {
         return t;
     }

@@ -699,6 +699,7 @@ fn build_column(cx: &mut Ctxt, f: &syn::Field, fo: &FieldOpts) -> Option<Column>
             );
             return None;
         }
+        (None, Some(kind)) if ft.array => ColumnType::array_of(type_for(cx, kind, fo, ident)?),
         (None, Some(kind)) => type_for(cx, kind, fo, ident)?,
     };
     if let Some(span) = fo.auto_increment {

@@ -51,6 +51,9 @@ pub struct FieldType {
     pub kind: Option<RustKind>,
     /// Whether the field is `Option<T>`.
     pub nullable: bool,
+    /// Whether the field is `Vec<T>` of a kind (other than `Vec<u8>`, which is bytes): a
+    /// PostgreSQL array of `kind`.
+    pub array: bool,
 }
 
 /// Reads a field type. `Err` only for shapes that are never valid (nested `Option`).
@@ -62,7 +65,17 @@ pub fn field_type(ty: &Type) -> Result<FieldType, String> {
     if nullable && generic_of(inner, "Option").is_some() {
         return Err("`Option<Option<T>>` cannot be stored in one column".into());
     }
-    Ok(FieldType { kind: kind_of(inner), nullable })
+    if let Some(element) = generic_of(inner, "Vec")
+        .filter(|e| kind_of(e) != Some(RustKind::Bytes) && last_segment(e).is_some_and(|s| s.ident != "u8"))
+    {
+        if generic_of(element, "Vec").is_some() || generic_of(element, "Option").is_some() {
+            return Err(
+                "an array holds values of one portable type: `Vec<T>`, not `Vec<Vec<T>>` or `Vec<Option<T>>`".into()
+            );
+        }
+        return Ok(FieldType { kind: kind_of(element), nullable, array: true });
+    }
+    Ok(FieldType { kind: kind_of(inner), nullable, array: false })
 }
 
 fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {

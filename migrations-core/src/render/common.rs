@@ -9,6 +9,10 @@ pub fn column_type_sql(ty: &ColumnType, dialect: Dialect) -> String {
     use Dialect::*;
     let s = match (ty, dialect) {
         (Custom(sql), _) => return sql.clone(),
+        (Array(element), Postgres) => return format!("{}[]", column_type_sql(element, dialect)),
+        // (Only PostgreSQL has arrays: the build refuses them elsewhere.)
+        (Array(_), MySql) => "JSON",
+        (Array(_), Sqlite) => "TEXT",
         (PerDialect(_), _) => return column_type_sql(&ty.on(dialect), dialect),
         (SmallInt, _) => "SMALLINT",
         (Integer, MySql) => "INT",

@@ -60,6 +60,9 @@ pub enum ColumnType {
     TsVector,
     /// Time of day with a time zone (PostgreSQL's `time with time zone`).
     TimeTz,
+    /// A PostgreSQL array of a portable type (`Vec<T>`, written `text[]`); the other
+    /// databases have none.
+    Array(Box<ColumnType>),
     /// A type written verbatim by the user (`column_type = "..."`), passed to every dialect as is.
     Custom(String),
     /// A type written verbatim for each dialect (`column_type(postgres = "citext", mysql
@@ -136,7 +139,9 @@ impl ColumnType {
             Self::Interval => "interval",
             Self::TsVector => "tsvector",
             Self::TimeTz => "timetz",
-            Self::Decimal { .. } | Self::Varchar(_) | Self::Custom(_) | Self::PerDialect(_) => return None,
+            Self::Decimal { .. } | Self::Varchar(_) | Self::Array(_) | Self::Custom(_) | Self::PerDialect(_) => {
+                return None
+            }
         })
     }
 }
@@ -146,6 +151,7 @@ impl fmt::Display for ColumnType {
         match self {
             Self::Decimal { precision, scale } => write!(f, "decimal({precision},{scale})"),
             Self::Varchar(n) => write!(f, "varchar({n})"),
+            Self::Array(element) => write!(f, "{element}[]"),
             Self::Custom(sql) => write!(f, "sql:{sql}"),
             Self::PerDialect(spellings) => {
                 let each: Vec<String> = spellings.spellings().map(|(d, sql)| format!("{d}={sql}")).collect();
@@ -207,6 +213,16 @@ impl ColumnType {
         }
     }
 
+    /// An array of `element` (PostgreSQL).
+    pub fn array_of(element: ColumnType) -> Self {
+        Self::Array(Box::new(element))
+    }
+
+    /// Whether an array may hold it: a portable type that is not an array itself.
+    pub fn can_be_an_array_element(&self) -> bool {
+        !matches!(self, Self::Array(_)) && !self.is_verbatim()
+    }
+
     /// Whether it is SQL written by a person rather than a portable type.
     pub fn is_verbatim(&self) -> bool {
         matches!(self, Self::Custom(_) | Self::PerDialect(_))
@@ -215,7 +231,7 @@ impl ColumnType {
 
 /// A type name that is not one of the portable names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown column type `{0}`: expected one of smallint, integer, bigint, boolean, real, double, decimal(P,S), varchar(N), varchar, text, binary, date, time, timestamp, timestamptz, uuid, json, json_text, inet, cidr, interval, tsvector, timetz, or sql:<verbatim SQL type>")]
+#[error("unknown column type `{0}`: expected one of smallint, integer, bigint, boolean, real, double, decimal(P,S), varchar(N), varchar, text, binary, date, time, timestamp, timestamptz, uuid, json, json_text, inet, cidr, interval, tsvector, timetz, an array of one of these (text[]), or sql:<verbatim SQL type>")]
 pub struct UnknownType(pub String);
 
 impl FromStr for ColumnType {
@@ -228,6 +244,12 @@ impl FromStr for ColumnType {
                 return Ok(Self::PerDialect(spellings));
             }
             return if sql.trim().is_empty() { Err(unknown()) } else { Ok(Self::Custom(sql.to_string())) };
+        }
+        if let Some(element) = s.trim().strip_suffix("[]") {
+            return match element.parse::<ColumnType>()? {
+                e if e.can_be_an_array_element() => Ok(Self::Array(Box::new(e))),
+                _ => Err(unknown()),
+            };
         }
         let lower = s.trim().to_ascii_lowercase();
         let simple = match lower.as_str() {

@@ -292,6 +292,7 @@ pub(crate) fn binary_coercible(old: &ColumnType, new: &ColumnType) -> bool {
     match (old, new) {
         (Varchar(a), Varchar(b)) => b >= a,
         (Varchar(_), Text | UnboundedVarchar) | (Text, UnboundedVarchar) | (UnboundedVarchar, Text) => true,
+        (Cidr, Inet) => true,
         (Decimal { precision: p1, scale: s1 }, Decimal { precision: p2, scale: s2 }) => s1 == s2 && p2 >= p1,
         (a, b) => a == b,
     }
