@@ -385,6 +385,25 @@ pub fn all() -> Vec<Scenario> {
         pub last_ip: Option<String>,"#,
             ),
         ),
+        // A key the database numbers from now on, on a table whose rows have numbers:
+        // numbering goes on after the highest.
+        scenario(
+            "key_becomes_auto_increment",
+            r#"
+            #[derive(Model)]
+            pub struct Ticket {
+                #[model(primary_key)]
+                pub id: i64,
+            }
+            "#,
+            r#"
+            #[derive(Model)]
+            pub struct Ticket {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+            }
+            "#,
+        ),
         // Arrays (`Vec<T>`, PostgreSQL's): an element widened, a new array column and a
         // GIN index over one.
         scenario(
