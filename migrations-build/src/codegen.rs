@@ -116,7 +116,9 @@ fn column(c: &Column) -> TokenStream {
         let d = value(d);
         out = quote!(#out.default(#d));
     }
-    if c.auto_increment {
+    if c.auto_increment && c.serial {
+        out = quote!(#out.serial());
+    } else if c.auto_increment {
         out = quote!(#out.auto_increment());
     }
     if let Some(comment) = &c.comment {

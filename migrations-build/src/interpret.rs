@@ -267,6 +267,7 @@ fn method(receiver: Value, name: &str, args: Vec<Value>) -> Result<Value, String
         (v @ Value::Str(_), "into" | "to_string" | "to_owned") => v,
         (Value::Column(c), "nullable") => Value::Column(c.nullable()),
         (Value::Column(c), "auto_increment") => Value::Column(c.auto_increment()),
+        (Value::Column(c), "serial") => Value::Column(c.serial()),
         (Value::Column(c), "default") => match arg()? {
             Value::Default(d) => Value::Column(c.default(d)),
             _ => return Err("`.default()` takes a DefaultValue".into()),

@@ -385,6 +385,19 @@ pub fn all() -> Vec<Scenario> {
         pub last_ip: Option<String>,"#,
             ),
         ),
+        // A serial key (PostgreSQL's older numbering; the others number it as any).
+        scenario(
+            "create_model_with_serial_key",
+            "",
+            r#"
+            #[derive(Model)]
+            pub struct Counter {
+                #[model(primary_key, auto_increment = "serial")]
+                pub id: i32,
+                pub hits: i64,
+            }
+            "#,
+        ),
         // A key the database numbers from now on, on a table whose rows have numbers:
         // numbering goes on after the highest.
         scenario(

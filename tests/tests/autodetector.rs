@@ -102,6 +102,26 @@ fn a_not_null_field_without_default_needs_a_default_or_a_backfill() {
     assert_eq!(ops(USER, &with_backfill), ["AddField users.age integer NOT NULL (existing rows: 18)"]);
 }
 
+/// A serial key keeps its numbering: switching it to or from an identity, or dropping
+/// it, is refused at the field with what to do (a generated `DROP IDENTITY` would fail
+/// on a serial column at deploy).
+#[test]
+fn a_serial_key_keeps_its_numbering() {
+    let serial = USER.replace("#[model(primary_key, auto_increment)]", "#[model(primary_key, auto_increment = \"serial\")]");
+    for (to, words) in [
+        (USER.to_string(), "from a serial column to an identity column"),
+        (serial.replace(", auto_increment = \"serial\"", ""), "from a serial column to not auto-increment"),
+    ] {
+        let err = changes(&serial, &to).expect_err("refused");
+        let text = err[0].to_string();
+        assert!(text.contains("`users.id` changes") && text.contains(words), "{text}");
+        assert!(text.contains("keep `auto_increment = \"serial\"`"), "{text}");
+    }
+    let err = changes(USER, &serial).expect_err("refused");
+    assert!(err[0].to_string().contains("from an identity column to a serial column"), "{}", err[0]);
+    assert_eq!(ops(&serial, &serial), Vec::<String>::new());
+}
+
 /// A refused NOT NULL field that replaces one of the same type says it may be a rename
 /// (a refused diff has no notes, so the hint is in the error itself).
 #[test]

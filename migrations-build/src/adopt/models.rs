@@ -280,7 +280,9 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
         if single_pk && table.primary_key[0] == column.name {
             opts.insert(0, "primary_key".into());
         }
-        if column.auto_increment {
+        if column.auto_increment && column.serial {
+            opts.push("auto_increment = \"serial\"".into());
+        } else if column.auto_increment {
             opts.push("auto_increment".into());
         }
         if ident != column.name {
@@ -301,10 +303,19 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
                 // A foreign key gets an index with the generated name unless the column
                 // is a key or says not.
                 let covered = unique.is_some() || (single_pk && table.primary_key[0] == column.name);
+                // An automatic one gives way to a declared index that leads with the
+                // column; this one is in the database too, so the field asks for it.
+                let own = names::index(&table.name, std::slice::from_ref(&column.name), false);
+                let led = table.indexes.iter().any(|i| {
+                    i.name != own
+                        && i.columns[0] == column.name
+                        && i.method == migrations_core::schema::IndexMethod::Btree
+                        && i.predicate.is_none()
+                });
                 match (index, covered) {
                     (None, false) => opts.push("index = false".into()),
                     (Some(index), true) => opts.push(index),
-                    (Some(index), false) if index != "index" => opts.push(index),
+                    (Some(index), false) if index != "index" || led => opts.push(index),
                     _ => {}
                 }
             }

@@ -44,7 +44,9 @@ pub(super) fn place(files_of: &[PathBuf], set: &ModelSet, table: &str, column: O
 
 pub(super) fn locate_diff(files_of: &[PathBuf], set: &ModelSet, e: &DiffError) -> Located {
     let location = match e {
-        DiffError::NeedsFill { table, column, .. } | DiffError::IncompatibleTypeChange { table, column, .. } => {
+        DiffError::NeedsFill { table, column, .. }
+        | DiffError::IncompatibleTypeChange { table, column, .. }
+        | DiffError::SerialChanged { table, column, .. } => {
             place(files_of, set, table, Some(column))
         }
         DiffError::PrimaryKeyChanged { table, .. } | DiffError::PrimaryKeyRenamed { table, .. } => {

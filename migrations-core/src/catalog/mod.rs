@@ -78,6 +78,10 @@ fn column_as_seen(c: &Column, dialect: Dialect) -> Column {
         seen.ty = crate::ColumnType::BigInt;
         seen.nullable = false;
     }
+    // Only PostgreSQL tells a serial column from an identity column.
+    if dialect != Dialect::Postgres || !c.auto_increment {
+        seen.serial = false;
+    }
     if dialect == Dialect::Sqlite && matches!(seen.ty, crate::ColumnType::SmallInt | crate::ColumnType::Integer) {
         seen.ty = crate::ColumnType::BigInt;
     }
@@ -198,7 +202,12 @@ fn compare_tables(d: &Table, l: &Table, scope: Scope, out: &mut Vec<Drift>) {
         };
         column("type", dc.ty.to_string(), lc.ty.to_string());
         column("nullable", dc.nullable.to_string(), lc.nullable.to_string());
-        column("auto-increment", dc.auto_increment.to_string(), lc.auto_increment.to_string());
+        let numbering = |c: &Column| match (c.auto_increment, c.serial) {
+            (false, _) => "false",
+            (true, false) => "true",
+            (true, true) => "serial",
+        };
+        column("auto-increment", numbering(dc).to_string(), numbering(lc).to_string());
         let comment = |c: &Column| c.comment.as_ref().map(|s| format!("{s:?}"));
         column("comment", shown(comment(dc).as_ref()), shown(comment(lc).as_ref()));
         let same_default = match (&dc.default, &lc.default) {

@@ -103,6 +103,18 @@ pub enum DiffError {
         /// New type.
         new: String,
     },
+    /// A PostgreSQL serial column would change how it is numbered.
+    #[error("`{table}.{column}` changes from {old} to {new}; a serial column's numbering is not changed by a generated migration yet: keep `auto_increment = \"serial\"`, or change it in a hand-written migration (`cargo chakra make --empty`, with `run_sql_for(Dialect::Postgres, ...)`)")]
+    SerialChanged {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// How it is numbered now.
+        old: String,
+        /// How the model numbers it.
+        new: String,
+    },
     /// A bug: the operations do not lead to the new schema.
     #[error("internal error in the autodetector (please report): {0}")]
     Internal(String),
@@ -505,6 +517,22 @@ impl Differ {
                         column: c.name.clone(),
                         old: old.ty.to_string(),
                         new: c.ty.to_string(),
+                    });
+                    continue;
+                }
+                let numbering = |c: &crate::schema::Column| match (c.auto_increment, c.serial) {
+                    (false, _) => "not auto-increment",
+                    (true, false) => "an identity column",
+                    (true, true) => "a serial column",
+                };
+                if (old.auto_increment && old.serial) != (c.auto_increment && c.serial)
+                    && numbering(old) != numbering(c)
+                {
+                    self.errors.push(DiffError::SerialChanged {
+                        table: t.name.clone(),
+                        column: c.name.clone(),
+                        old: numbering(old).into(),
+                        new: numbering(c).into(),
                     });
                     continue;
                 }

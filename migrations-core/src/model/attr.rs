@@ -26,6 +26,8 @@ const STRUCT_OPTIONS: &str =
 struct FieldOpts {
     primary_key: bool,
     auto_increment: Option<Span>,
+    /// `auto_increment = "serial"`.
+    serial: bool,
     unique: bool,
     /// `unique = "name"`.
     unique_name: Option<String>,
@@ -62,7 +64,18 @@ fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
         let span = opt.span();
         match opt.name() {
             "primary_key" => o.primary_key = expect_flag(cx, opt),
-            "auto_increment" => o.auto_increment = expect_flag(cx, opt).then_some(span),
+            "auto_increment" => match &opt.value {
+                OptValue::Flag => o.auto_increment = Some(span),
+                _ => match expect_str(cx, opt).as_deref() {
+                    Some("identity") => o.auto_increment = Some(span),
+                    Some("serial") => (o.auto_increment, o.serial) = (Some(span), true),
+                    Some(_) => cx.error_at(
+                        span,
+                        "`auto_increment` is a flag (an identity column on PostgreSQL), or \"serial\" (a serial column there)",
+                    ),
+                    None => {}
+                },
+            },
             "unique" => (o.unique, o.unique_name) = expect_flag_or_name(cx, opt),
             "index" => {
                 let (on, name) = expect_flag_or_name(cx, opt);
@@ -722,6 +735,7 @@ fn build_column(cx: &mut Ctxt, f: &syn::Field, fo: &FieldOpts) -> Option<Column>
         nullable: ft.nullable,
         default: fo.default.as_ref().map(|(v, _)| v.clone()),
         auto_increment: fo.auto_increment.is_some() && integer,
+        serial: fo.serial && fo.auto_increment.is_some() && integer,
         comment: fo.comment.clone(),
     })
 }

@@ -150,6 +150,11 @@ pub struct Column {
     pub default: Option<DefaultValue>,
     /// Whether the database assigns increasing values (single-column integer primary key only).
     pub auto_increment: bool,
+    /// With `auto_increment`, on PostgreSQL: numbered by a `serial` column's sequence and
+    /// default rather than as an identity column (databases made before PostgreSQL 10,
+    /// and many since). The other databases number both alike.
+    #[serde(default)]
+    pub serial: bool,
     /// Column comment.
     pub comment: Option<String>,
 }
@@ -157,7 +162,7 @@ pub struct Column {
 impl Column {
     /// A NOT NULL column without a default.
     pub fn new(name: impl Into<String>, ty: ColumnType) -> Self {
-        Self { name: name.into(), ty, nullable: false, default: None, auto_increment: false, comment: None }
+        Self { name: name.into(), ty, nullable: false, default: None, auto_increment: false, serial: false, comment: None }
     }
 
     /// The column made NULL-able.
@@ -175,6 +180,13 @@ impl Column {
     /// The column marked auto-increment.
     pub fn auto_increment(mut self) -> Self {
         self.auto_increment = true;
+        self
+    }
+
+    /// The column auto-increment as a PostgreSQL `serial` (elsewhere as any other).
+    pub fn serial(mut self) -> Self {
+        self.auto_increment = true;
+        self.serial = true;
         self
     }
 

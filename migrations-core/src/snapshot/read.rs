@@ -49,6 +49,8 @@ struct RawColumn {
     default: Option<Spanned<RawDefault>>,
     #[serde(default)]
     auto_increment: bool,
+    #[serde(default)]
+    serial: bool,
     comment: Option<String>,
 }
 
@@ -163,6 +165,7 @@ impl Reader<'_> {
             nullable: c.nullable,
             default,
             auto_increment: c.auto_increment,
+            serial: c.auto_increment && c.serial,
             comment: c.comment.clone(),
         })
     }

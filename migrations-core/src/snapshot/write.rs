@@ -114,6 +114,9 @@ fn column(out: &mut String, c: &Column) {
     if c.auto_increment {
         out.push_str(", auto_increment = true");
     }
+    if c.auto_increment && c.serial {
+        out.push_str(", serial = true");
+    }
     if let Some(comment) = &c.comment {
         field(out, "comment", comment);
     }

@@ -73,6 +73,7 @@ async fn columns<C: Connection>(
             nullable: text(&row, 2) == "YES",
             default,
             auto_increment: extra.contains("auto_increment"),
+            serial: false,
             comment: opt(&row, 5).filter(|c| !c.is_empty()),
         });
     }

@@ -43,7 +43,7 @@ async fn columns<C: Connection>(conn: &mut C, ns: &str, table: &mut Table) -> Re
         .query_rows(&format!(
             "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid),
                     a.attidentity <> '' OR pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname) IS NOT NULL,
-                    col_description(a.attrelid, a.attnum), a.attgenerated <> ''
+                    col_description(a.attrelid, a.attnum), a.attgenerated <> '', a.attidentity = ''
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
              WHERE n.nspname = {ns} AND c.relname = {} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
@@ -67,6 +67,7 @@ async fn columns<C: Connection>(conn: &mut C, ns: &str, table: &mut Table) -> Re
             nullable: yes(&row, 2),
             default,
             auto_increment,
+            serial: auto_increment && yes(&row, 7),
             comment: opt(&row, 5),
         });
     }

@@ -69,6 +69,7 @@ async fn read_table<C: Connection>(
             // for old times' sake, lets a key not declared NOT NULL hold NULLs.
             nullable: !yes(row, 2) && position == 0,
             auto_increment: rowid,
+            serial: false,
             comment: None,
         });
     }
