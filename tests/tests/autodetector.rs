@@ -107,7 +107,8 @@ fn a_not_null_field_without_default_needs_a_default_or_a_backfill() {
 /// on a serial column at deploy).
 #[test]
 fn a_serial_key_keeps_its_numbering() {
-    let serial = USER.replace("#[model(primary_key, auto_increment)]", "#[model(primary_key, auto_increment = \"serial\")]");
+    let serial =
+        USER.replace("#[model(primary_key, auto_increment)]", "#[model(primary_key, auto_increment = \"serial\")]");
     for (to, words) in [
         (USER.to_string(), "from a serial column to an identity column"),
         (serial.replace(", auto_increment = \"serial\"", ""), "from a serial column to not auto-increment"),

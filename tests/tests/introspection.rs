@@ -40,7 +40,10 @@ async fn a_hand_grown_postgres_schema_is_read_back_and_rebuilt() {
     assert_eq!(users.column("current_mood").map(|c| &c.ty), Some(&ColumnType::Custom("mood".into())));
     assert!(users.column("id").is_some_and(|c| c.auto_increment && !c.serial && c.ty == ColumnType::Integer));
     let serial = t("organizations").column("id").expect("organizations.id");
-    assert!(serial.auto_increment && serial.serial && serial.default.is_none(), "a serial is auto-increment: {serial:?}");
+    assert!(
+        serial.auto_increment && serial.serial && serial.default.is_none(),
+        "a serial is auto-increment: {serial:?}"
+    );
     assert_eq!(t("organizations").uniques[0].name, "organizations_slug_key");
     assert_eq!(t("organizations").comment.as_deref(), Some("Customers"));
     assert_eq!(users.column("karma").and_then(|c| c.comment.as_deref()), Some("Reputation"));

@@ -46,9 +46,7 @@ pub(super) fn locate_diff(files_of: &[PathBuf], set: &ModelSet, e: &DiffError) -
     let location = match e {
         DiffError::NeedsFill { table, column, .. }
         | DiffError::IncompatibleTypeChange { table, column, .. }
-        | DiffError::SerialChanged { table, column, .. } => {
-            place(files_of, set, table, Some(column))
-        }
+        | DiffError::SerialChanged { table, column, .. } => place(files_of, set, table, Some(column)),
         DiffError::PrimaryKeyChanged { table, .. } | DiffError::PrimaryKeyRenamed { table, .. } => {
             place(files_of, set, table, None)
         }

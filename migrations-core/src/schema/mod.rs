@@ -162,7 +162,15 @@ pub struct Column {
 impl Column {
     /// A NOT NULL column without a default.
     pub fn new(name: impl Into<String>, ty: ColumnType) -> Self {
-        Self { name: name.into(), ty, nullable: false, default: None, auto_increment: false, serial: false, comment: None }
+        Self {
+            name: name.into(),
+            ty,
+            nullable: false,
+            default: None,
+            auto_increment: false,
+            serial: false,
+            comment: None,
+        }
     }
 
     /// The column made NULL-able.
