@@ -178,7 +178,8 @@ fn unique(u: &Unique) -> TokenStream {
 
 fn check(c: &Check) -> TokenStream {
     let (name, expr) = (&c.name, &c.expr);
-    quote!(Check::new(#name, #expr))
+    let not_valid = if c.not_valid { quote!(.not_valid()) } else { quote!() };
+    quote!(Check::new(#name, #expr)#not_valid)
 }
 
 fn action(a: FkAction) -> TokenStream {
@@ -205,6 +206,9 @@ fn foreign_key(f: &ForeignKey) -> TokenStream {
         Deferrable::No => {}
         Deferrable::InitiallyImmediate => out = quote!(#out.deferrable(Deferrable::InitiallyImmediate)),
         Deferrable::InitiallyDeferred => out = quote!(#out.deferrable(Deferrable::InitiallyDeferred)),
+    }
+    if f.not_valid {
+        out = quote!(#out.not_valid());
     }
     let named = named(f.explicit_name);
     quote!(#out #named)

@@ -330,6 +330,8 @@ fn method(receiver: Value, name: &str, args: Vec<Value>) -> Result<Value, String
             Value::ForeignKey(f.references(&table, &strs(&refs)))
         }
         (Value::ForeignKey(f), "named") => Value::ForeignKey(f.named()),
+        (Value::ForeignKey(f), "not_valid") => Value::ForeignKey(f.not_valid()),
+        (Value::Check(c), "not_valid") => Value::Check(c.not_valid()),
         (Value::ForeignKey(f), "on_delete" | "on_update") => match arg()? {
             Value::Action(a) if name == "on_delete" => Value::ForeignKey(f.on_delete(a)),
             Value::Action(a) => Value::ForeignKey(f.on_update(a)),

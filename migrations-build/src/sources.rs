@@ -161,6 +161,7 @@ struct CachedReference {
     on_update: FkAction,
     name: Option<String>,
     deferrable: Deferrable,
+    not_valid: bool,
 }
 
 /// A struct-level foreign key as cached.
@@ -173,6 +174,7 @@ struct CachedKey {
     on_update: FkAction,
     name: Option<String>,
     deferrable: Deferrable,
+    not_valid: bool,
 }
 
 /// What one file holds.
@@ -203,6 +205,7 @@ impl CachedModel {
                     on_update: r.on_update,
                     name: r.name.clone(),
                     deferrable: r.deferrable,
+                    not_valid: r.not_valid,
                 })
                 .collect(),
             foreign_keys: m
@@ -216,6 +219,7 @@ impl CachedModel {
                     on_update: k.on_update,
                     name: k.name.clone(),
                     deferrable: k.deferrable,
+                    not_valid: k.not_valid,
                 })
                 .collect(),
         }
@@ -242,6 +246,7 @@ impl CachedModel {
                     on_update: r.on_update,
                     name: r.name,
                     deferrable: r.deferrable,
+                    not_valid: r.not_valid,
                     span,
                 })
                 .collect(),
@@ -256,6 +261,7 @@ impl CachedModel {
                     on_update: k.on_update,
                     name: k.name,
                     deferrable: k.deferrable,
+                    not_valid: k.not_valid,
                     span,
                 })
                 .collect(),

@@ -506,7 +506,13 @@ impl Unique {
 impl Check {
     /// A check constraint.
     pub fn new(name: &str, expr: &str) -> Self {
-        Self { name: name.into(), expr: expr.into() }
+        Self { name: name.into(), expr: expr.into(), not_valid: false }
+    }
+
+    /// `NOT VALID`: the rows already there are not checked (PostgreSQL).
+    pub fn not_valid(mut self) -> Self {
+        self.not_valid = true;
+        self
     }
 }
 
@@ -529,6 +535,7 @@ impl ForeignKeyFrom {
             on_delete: FkAction::NoAction,
             on_update: FkAction::NoAction,
             deferrable: Deferrable::No,
+            not_valid: false,
             explicit_name: false,
         }
     }
@@ -579,6 +586,12 @@ impl ForeignKey {
     /// Makes it deferrable (checked at commit when deferred).
     pub fn deferrable(mut self, when: Deferrable) -> Self {
         self.deferrable = when;
+        self
+    }
+
+    /// `NOT VALID`: the rows already there are not checked (PostgreSQL).
+    pub fn not_valid(mut self) -> Self {
+        self.not_valid = true;
         self
     }
 }

@@ -2,7 +2,7 @@
 //! knows its target dialects and refuses, naming the dialect, what one of them cannot do.
 
 use crate::dialect::Dialect;
-use crate::schema::{ColumnType, DefaultValue, Schema, Table};
+use crate::schema::{ColumnType, Constraint, DefaultValue, Schema, Table};
 
 /// Something one dialect cannot hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -158,6 +158,18 @@ fn check_table(t: &Table, dialect: Dialect, errors: &mut Vec<PortabilityError>) 
     for i in &t.indexes {
         if let Some(message) = index_refusal(i, dialect) {
             fail(None, format!("index `{}`: {message}", i.name));
+        }
+    }
+    if dialect != Dialect::Postgres {
+        for c in t.constraints().into_iter().filter(Constraint::not_valid) {
+            fail(
+                None,
+                format!(
+                    "`{}`: {dialect} checks every row when it adds a constraint, and keeps none NOT VALID: leave out \
+                     `not_valid`, or, if the crate runs on PostgreSQL only, say so (`dialects = [\"postgres\"]`)",
+                    c.name()
+                ),
+            );
         }
     }
     if dialect == Dialect::MySql {

@@ -385,6 +385,16 @@ pub fn all() -> Vec<Scenario> {
         pub last_ip: Option<String>,"#,
             ),
         ),
+        // Constraints kept NOT VALID (PostgreSQL): added without checking the rows there.
+        scenario(
+            "not_valid_constraints",
+            &users_posts,
+            &with_users(&POSTS.replace(
+                "#[model(references = User, on_delete = \"cascade\")]",
+                "#[model(references = User, on_delete = \"cascade\", not_valid)]",
+            ).replace("pub struct Post {", "#[model(check(name = \"ck_posts_title\", expr = \"title <> ''\", not_valid))]\n    pub struct Post {")),
+        )
+        .on(&[Dialect::Postgres]),
         // A serial key (PostgreSQL's older numbering; the others number it as any).
         scenario(
             "create_model_with_serial_key",

@@ -26,7 +26,8 @@ enum Types {
     /// Also what PostgreSQL and SQLite have and MySQL has not (`varchar` without a
     /// length, deferrable foreign keys, partial indexes).
     NotMySql,
-    /// Also what only PostgreSQL has (NULLS order and INCLUDE in an index).
+    /// Also what only PostgreSQL has (NULLS order and INCLUDE in an index, arrays, NOT
+    /// VALID constraints).
     Postgres,
 }
 
@@ -175,6 +176,7 @@ fn build_with(bytes: &[u8], types: Types) -> Schema {
                 on_delete: action,
                 on_update: FkAction::NoAction,
                 deferrable,
+                not_valid: b.2 == Types::Postgres && b.chance(1),
                 explicit_name: false,
             });
             t.indexes.push(Index { name: names::index(name, &cols, false), columns: cols, ..Index::default() });
@@ -228,6 +230,7 @@ fn build_with(bytes: &[u8], types: Types) -> Schema {
             t.checks.push(Check {
                 name: format!("ck_{name}_id"),
                 expr: "\"id\" >= 0".replace('"', if b.flag() { "\"" } else { "" }),
+                not_valid: b.2 == Types::Postgres && b.chance(1),
             });
         }
         if b.chance(1) {

@@ -159,7 +159,7 @@ fn adopted_models_and_baseline() {
 
     let accounts = Table {
         uniques: vec![Unique { name: "accounts_email_key".into(), columns: vec!["email".into()], explicit_name: true }],
-        checks: vec![Check { name: "accounts_karma_check".into(), expr: "(karma >= 0)".into() }],
+        checks: vec![Check { name: "accounts_karma_check".into(), expr: "(karma >= 0)".into(), not_valid: false }],
         comment: Some("People who sign in".into()),
         ..Table::new("accounts")
             .field(Column::new("id", ColumnType::BigInt).auto_increment())
@@ -177,6 +177,7 @@ fn adopted_models_and_baseline() {
             on_delete: FkAction::Cascade,
             on_update: FkAction::NoAction,
             deferrable: Deferrable::InitiallyDeferred,
+            not_valid: false,
             explicit_name: true,
         }],
         indexes: vec![

@@ -36,7 +36,7 @@ async fn a_hand_grown_postgres_schema_is_read_back_and_rebuilt() {
     assert_eq!(tables, ["audit_log", "organizations", "projects", "tasks", "users"]);
     let t = |name: &str| &read.schema.tables[name];
     let users = t("users");
-    assert_eq!(users.column("tags").map(|c| &c.ty), Some(&ColumnType::Custom("text[]".into())));
+    assert_eq!(users.column("tags").map(|c| &c.ty), Some(&ColumnType::array_of(ColumnType::Text)));
     assert_eq!(users.column("current_mood").map(|c| &c.ty), Some(&ColumnType::Custom("mood".into())));
     assert!(users.column("id").is_some_and(|c| c.auto_increment && !c.serial && c.ty == ColumnType::Integer));
     let serial = t("organizations").column("id").expect("organizations.id");

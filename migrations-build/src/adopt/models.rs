@@ -247,6 +247,9 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
         parts.extend(action("on_delete", fk.on_delete));
         parts.extend(action("on_update", fk.on_update));
         parts.extend(deferrable(fk.deferrable));
+        if fk.not_valid {
+            parts.push("not_valid".into());
+        }
         if fk.name != names::foreign_key(&table.name, &fk.columns, &fk.ref_table) {
             parts.push(format!("name = {}", lit(&fk.name)));
         }
@@ -269,7 +272,8 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
         }
     }
     for c in &table.checks {
-        struct_opts.push(format!("check(name = {}, expr = {})", lit(&c.name), lit(&c.expr)));
+        let not_valid = if c.not_valid { ", not_valid" } else { "" };
+        struct_opts.push(format!("check(name = {}, expr = {}{not_valid})", lit(&c.name), lit(&c.expr)));
     }
 
     let mut fields = String::new();
@@ -297,6 +301,9 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
                 opts.extend(action("on_delete", fk.on_delete));
                 opts.extend(action("on_update", fk.on_update));
                 opts.extend(deferrable(fk.deferrable));
+                if fk.not_valid {
+                    opts.push("not_valid".into());
+                }
                 if fk.name != names::foreign_key(&table.name, &fk.columns, &fk.ref_table) {
                     opts.push(format!("foreign_key_name = {}", lit(&fk.name)));
                 }
@@ -402,6 +409,7 @@ mod tests {
             on_delete: FkAction::Cascade,
             on_update: FkAction::NoAction,
             deferrable: Deferrable::No,
+            not_valid: false,
             explicit_name: true,
         });
         let crates = TypeCrates { chrono: true, rust_decimal: true, ..TypeCrates::default() };

@@ -61,6 +61,11 @@ fn table_as_seen(t: &Table, dialect: Dialect) -> Table {
     if dialect == Dialect::Sqlite {
         seen.comment = None;
     }
+    // Only PostgreSQL keeps a constraint NOT VALID.
+    if dialect != Dialect::Postgres {
+        seen.checks.iter_mut().for_each(|c| c.not_valid = false);
+        seen.foreign_keys.iter_mut().for_each(|f| f.not_valid = false);
+    }
     // MySQL calls every primary key `PRIMARY`; SQLite does not say.
     if dialect != Dialect::Postgres {
         seen.primary_key_name = None;
@@ -251,6 +256,19 @@ fn compare_tables(d: &Table, l: &Table, scope: Scope, out: &mut Vec<Drift>) {
     };
     let same_fk = |a: &ForeignKey, b: &ForeignKey| describe_fk(a) == describe_fk(b);
     objects(t, "foreign key", &d.foreign_keys, &l.foreign_keys, |f| &f.name, describe_fk, same_fk, scope, out);
+    // A constraint the migrations keep NOT VALID may have been validated since (the
+    // database then checks more, never less); one they validated must be valid.
+    for dc in d.constraints().iter().filter(|c| !c.not_valid()) {
+        let live = l.constraints().into_iter().find(|c| c.name() == dc.name() && c.kind() == dc.kind());
+        if live.is_some_and(|c| c.not_valid()) {
+            out.push(drift(
+                t,
+                dc.kind(),
+                dc.name(),
+                differs("validated", "yes", "no (NOT VALID: rows from before it were never checked)"),
+            ));
+        }
+    }
 }
 
 /// Whether two indexes are the same: expressions and the predicate as [`same_expr`]

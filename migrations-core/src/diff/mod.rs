@@ -639,7 +639,12 @@ fn same_objects(a: &Table, b: &Table) -> bool {
 /// go without an index while the new one is built, which on a live table takes a while.
 fn replaced_later(cur: &Table, new: &Table, old: &Index) -> bool {
     let name_free = !new.object_names().any(|n| n == old.name);
-    let columns_stay = old.column_names().all(|c| new.column(c).is_some());
+    // (A column that changes type changes with the index on it gone: MySQL cannot index
+    // every type, and a type change rebuilds the index anyway.)
+    let columns_stay = old.column_names().all(|c| match (cur.column(c), new.column(c)) {
+        (Some(was), Some(is)) => was.ty == is.ty,
+        _ => false,
+    });
     let replacement = new
         .indexes
         .iter()

@@ -135,6 +135,7 @@ mod tests {
                 on_delete: Default::default(),
                 on_update: Default::default(),
                 deferrable: Default::default(),
+                not_valid: false,
                 explicit_name: false,
             });
         }

@@ -17,7 +17,7 @@ use crate::schema::{
     names, Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, Index, IndexMethod, Table, Unique,
 };
 
-const FIELD_OPTIONS: &str = "primary_key, auto_increment, unique, index, max_length, default, default_expr, column, references, foreign_key_name, on_delete, on_update, deferrable, renamed_from, backfill, backfill_expr, column_type, precision, scale, comment, skip";
+const FIELD_OPTIONS: &str = "primary_key, auto_increment, unique, index, max_length, default, default_expr, column, references, foreign_key_name, on_delete, on_update, deferrable, not_valid, renamed_from, backfill, backfill_expr, column_type, precision, scale, comment, skip";
 const STRUCT_OPTIONS: &str =
     "table, renamed_from, comment, index(...), unique(...), check(name = \"...\", expr = \"...\"), primary_key(..., name = \"...\"), foreign_key(a, b, references = \"table(x, y)\")";
 
@@ -41,6 +41,8 @@ struct FieldOpts {
     on_delete: Option<(FkAction, Span)>,
     on_update: Option<(FkAction, Span)>,
     deferrable: Option<(Deferrable, Span)>,
+    /// `not_valid`, with its span.
+    not_valid: Option<Span>,
     foreign_key_name: Option<(String, Span)>,
     renamed_from: Option<String>,
     backfill: Option<(DefaultValue, Span)>,
@@ -147,6 +149,7 @@ fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
                     _ => expect_str(cx, opt).map(|s| s.parse().unwrap_or(ColumnType::Custom(s))),
                 };
             }
+            "not_valid" => o.not_valid = expect_flag(cx, opt).then_some(span),
             "deferrable" => {
                 let when = match &opt.value {
                     OptValue::Flag => Some(Deferrable::InitiallyImmediate),
@@ -241,7 +244,8 @@ struct StructOpts {
     comment: Option<String>,
     uniques: Vec<(Vec<syn::Path>, Option<String>, Span)>,
     indexes: Vec<super::index::IndexDecl>,
-    checks: Vec<(String, String, Span)>,
+    /// Name, expression, `not_valid`, span.
+    checks: Vec<(String, String, bool, Span)>,
     primary_key: Option<(Vec<syn::Path>, Option<String>, Span)>,
     foreign_keys: Vec<StructForeignKey>,
 }
@@ -256,6 +260,7 @@ struct StructForeignKey {
     name: Option<String>,
     index: bool,
     deferrable: Deferrable,
+    not_valid: bool,
     span: Span,
 }
 
@@ -275,6 +280,7 @@ fn parse_foreign_key(cx: &mut Ctxt, items: &[ListItem], span: Span) -> Option<St
         name: None,
         index: true,
         deferrable: Deferrable::No,
+        not_valid: false,
         span,
     };
     let mut references = false;
@@ -282,6 +288,7 @@ fn parse_foreign_key(cx: &mut Ctxt, items: &[ListItem], span: Span) -> Option<St
         match item {
             // (`deferrable` alone is the flag, not a field.)
             ListItem::Word(p) if p.is_ident("deferrable") => fk.deferrable = Deferrable::InitiallyImmediate,
+            ListItem::Word(p) if p.is_ident("not_valid") => fk.not_valid = true,
             ListItem::Word(p) => fk.fields.push(p.clone()),
             ListItem::KeyValue(k, v) if k.is_ident("references") => {
                 let target = lit_str(v).and_then(|s| {
@@ -326,7 +333,7 @@ fn parse_foreign_key(cx: &mut Ctxt, items: &[ListItem], span: Span) -> Option<St
                 other => cx.error_spanned_by(other, "`index` expects `true` or `false`"),
             },
             ListItem::KeyValue(p, _) | ListItem::List(p, _) => {
-                cx.error_spanned_by(p, format!("unexpected `{}` in `foreign_key(...)`; expected fields, then references, name, on_delete, on_update, deferrable or index", path_name(p)));
+                cx.error_spanned_by(p, format!("unexpected `{}` in `foreign_key(...)`; expected fields, then references, name, on_delete, on_update, deferrable, not_valid or index", path_name(p)));
             }
         }
     }
@@ -383,8 +390,14 @@ fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
                 let mut columns = Vec::new();
                 let mut given_name = None;
                 let mut expr = None;
+                let mut not_valid = false;
                 for item in items {
                     match item {
+                        ListItem::Word(p) if name == "check" && p.is_ident("not_valid") => not_valid = true,
+                        ListItem::KeyValue(p, _) if name == "check" && p.is_ident("not_valid") => cx.error_spanned_by(
+                            p,
+                            "`not_valid` is a flag: `check(name = \"...\", expr = \"...\", not_valid)`",
+                        ),
                         ListItem::Word(p) if name != "check" => columns.push(p.clone()),
                         ListItem::KeyValue(k, v) if k.is_ident("name") => match lit_str(v) {
                             Some(s) => given_name = Some(s),
@@ -401,7 +414,7 @@ fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
                 }
                 match name {
                     "check" => match (given_name, expr) {
-                        (Some(n), Some(e)) => o.checks.push((n, e, span)),
+                        (Some(n), Some(e)) => o.checks.push((n, e, not_valid, span)),
                         _ => cx.error_at(
                             span,
                             "`check` needs both a name and an expression: `check(name = \"...\", expr = \"...\")`",
@@ -480,9 +493,16 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
                 on_update: fo.on_update.map(|(a, _)| a).unwrap_or_default(),
                 name: fo.foreign_key_name.as_ref().map(|(n, _)| n.clone()),
                 deferrable: fo.deferrable.map(|(d, _)| d).unwrap_or_default(),
+                not_valid: fo.not_valid.is_some(),
                 span: *span,
             }),
             None => {
+                if let Some(span) = fo.not_valid {
+                    cx.error_at(
+                        span,
+                        "`not_valid` applies to the foreign key of `references = ...`, and this field has none",
+                    );
+                }
                 if let Some((_, span)) = &fo.deferrable {
                     cx.error_at(
                         *span,
@@ -605,6 +625,7 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
             on_update: fk.on_update,
             name: fk.name.clone(),
             deferrable: fk.deferrable,
+            not_valid: fk.not_valid,
             span: fk.span,
         });
     }
@@ -647,12 +668,12 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
         }
         table.indexes.push(index);
     }
-    for (name, expr, span) in &so.checks {
+    for (name, expr, not_valid, span) in &so.checks {
         if table.checks.iter().any(|c| c.name == *name) {
             cx.error_at(*span, format!("two checks are named `{name}`"));
             continue;
         }
-        table.checks.push(Check { name: name.clone(), expr: expr.clone() });
+        table.checks.push(Check { name: name.clone(), expr: expr.clone(), not_valid: *not_valid });
     }
     for (col, span) in auto_spans {
         if table.primary_key != [col.clone()] {

@@ -93,6 +93,8 @@ pub struct CompositeKey {
     pub name: Option<String>,
     /// `deferrable` (`foreign_key_deferrable` on a field).
     pub deferrable: crate::schema::Deferrable,
+    /// `not_valid`: the rows there when it is added are not checked (PostgreSQL).
+    pub not_valid: bool,
     /// Span of the `foreign_key` option.
     pub span: Span,
 }
@@ -112,6 +114,8 @@ pub struct Reference {
     pub name: Option<String>,
     /// `deferrable` (`foreign_key_deferrable` on a field).
     pub deferrable: crate::schema::Deferrable,
+    /// `not_valid`: the rows there when it is added are not checked (PostgreSQL).
+    pub not_valid: bool,
     /// Span of the `references` option.
     pub span: Span,
 }

@@ -115,7 +115,7 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
                     continue;
                 }
             }
-            let options = (r.name.as_ref(), r.on_delete, r.on_update, r.deferrable);
+            let options = (r.name.as_ref(), r.on_delete, r.on_update, r.deferrable, r.not_valid);
             let fk = foreign_key(&m.table.name, vec![r.column.clone()], table, vec![column], options);
             if let Some(t) = schema.tables.get_mut(&m.table.name) {
                 t.foreign_keys.push(fk);
@@ -162,7 +162,7 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
                 cx.error_at(mi, k.span, message);
                 continue;
             }
-            let options = (k.name.as_ref(), k.on_delete, k.on_update, k.deferrable);
+            let options = (k.name.as_ref(), k.on_delete, k.on_update, k.deferrable, k.not_valid);
             let fk = foreign_key(&m.table.name, k.columns.clone(), k.table.clone(), k.ref_columns.clone(), options);
             if let Some(t) = schema.tables.get_mut(&m.table.name) {
                 t.foreign_keys.push(fk);
@@ -195,13 +195,14 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
 
 /// The foreign key of `table`'s `columns` to `ref_table(ref_columns)`, as a field's
 /// `references` or a struct's `foreign_key(...)` declares it: (its name, if given; on
-/// delete; on update; when it is checked). Without a name it gets the generated one.
+/// delete; on update; when it is checked; whether rows already there are). Without a
+/// name it gets the generated one.
 fn foreign_key(
     table: &str,
     columns: Vec<String>,
     ref_table: String,
     ref_columns: Vec<String>,
-    (name, on_delete, on_update, deferrable): (Option<&String>, FkAction, FkAction, Deferrable),
+    (name, on_delete, on_update, deferrable, not_valid): (Option<&String>, FkAction, FkAction, Deferrable, bool),
 ) -> ForeignKey {
     ForeignKey {
         name: name.cloned().unwrap_or_else(|| names::foreign_key(table, &columns, &ref_table)),
@@ -211,6 +212,7 @@ fn foreign_key(
         on_delete,
         on_update,
         deferrable,
+        not_valid,
         explicit_name: name.is_some(),
     }
 }

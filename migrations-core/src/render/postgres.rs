@@ -88,7 +88,9 @@ pub(super) fn render(op: &Operation, _before: &Schema, _after: &Schema) -> Vec<S
         Operation::DropIndex { index, .. } => vec![format!("DROP INDEX {}", q(&index.name))],
         Operation::RenameIndex { old, new, .. } => vec![format!("ALTER INDEX {} RENAME TO {}", q(old), q(new))],
         Operation::AddConstraint { table, constraint } => {
-            vec![format!("ALTER TABLE {} ADD {}", q(table), constraint_def(constraint, D))]
+            // One kept NOT VALID checks the rows written from now on, not the ones there.
+            let not_valid = if constraint.not_valid() { " NOT VALID" } else { "" };
+            vec![format!("ALTER TABLE {} ADD {}{not_valid}", q(table), constraint_def(constraint, D))]
         }
         Operation::RemoveConstraint { table, constraint } => {
             vec![format!("ALTER TABLE {} DROP CONSTRAINT {}", q(table), q(constraint.name()))]

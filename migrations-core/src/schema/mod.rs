@@ -243,6 +243,10 @@ pub struct Check {
     pub name: String,
     /// SQL boolean expression, passed through verbatim.
     pub expr: String,
+    /// `NOT VALID` (PostgreSQL): checked for new and changed rows only; the rows there
+    /// when it was added are not.
+    #[serde(default)]
+    pub not_valid: bool,
 }
 
 /// What a foreign key does when the referenced row is deleted or updated.
@@ -360,6 +364,10 @@ pub struct ForeignKey {
     /// Whether it may be checked at commit.
     #[serde(default, skip_serializing_if = "is_not_deferrable")]
     pub deferrable: Deferrable,
+    /// `NOT VALID` (PostgreSQL): checked for new and changed rows only; the rows there
+    /// when it was added are not.
+    #[serde(default)]
+    pub not_valid: bool,
     /// Whether a person wrote the name.
     pub explicit_name: bool,
 }
@@ -380,6 +388,15 @@ pub enum Constraint {
 }
 
 impl Constraint {
+    /// Whether it is kept `NOT VALID` (a check or foreign key, on PostgreSQL).
+    pub fn not_valid(&self) -> bool {
+        match self {
+            Self::Unique(_) => false,
+            Self::Check(c) => c.not_valid,
+            Self::ForeignKey(f) => f.not_valid,
+        }
+    }
+
     /// The constraint's name.
     pub fn name(&self) -> &str {
         match self {

@@ -79,6 +79,8 @@ struct RawUnique {
 struct RawCheck {
     name: String,
     expr: String,
+    #[serde(default)]
+    not_valid: bool,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +93,8 @@ struct RawForeignKey {
     on_delete: Option<Spanned<String>>,
     on_update: Option<Spanned<String>>,
     deferrable: Option<Spanned<String>>,
+    #[serde(default)]
+    not_valid: bool,
     #[serde(default)]
     named: bool,
 }
@@ -196,7 +200,11 @@ impl Reader<'_> {
             }
             t.uniques.push(Unique { name: r.name.clone(), columns: r.columns.clone(), explicit_name: r.named });
         }
-        t.checks = raw.checks.iter().map(|c| Check { name: c.name.clone(), expr: c.expr.clone() }).collect();
+        t.checks = raw
+            .checks
+            .iter()
+            .map(|c| Check { name: c.name.clone(), expr: c.expr.clone(), not_valid: c.not_valid })
+            .collect();
         for f in &raw.foreign_keys {
             let r = f.get_ref();
             if let Some(c) = has_all(&r.columns) {
@@ -228,6 +236,7 @@ impl Reader<'_> {
                         )
                     })?,
                 },
+                not_valid: r.not_valid,
                 explicit_name: r.named,
             });
         }

@@ -175,6 +175,9 @@ pub(crate) fn table(out: &mut String, t: &Table) {
         out.push_str("name = ");
         lit(out, &c.name);
         field(out, "expr", &c.expr);
+        if c.not_valid {
+            out.push_str(", not_valid = true");
+        }
     });
     section(out, "foreign_keys", &t.foreign_keys, |out, f| {
         out.push_str("name = ");
@@ -190,6 +193,9 @@ pub(crate) fn table(out: &mut String, t: &Table) {
         }
         if f.deferrable != crate::schema::Deferrable::No {
             field(out, "deferrable", f.deferrable.as_str());
+        }
+        if f.not_valid {
+            out.push_str(", not_valid = true");
         }
         named(out, f.explicit_name);
     });

@@ -102,7 +102,7 @@ async fn checks<C: Connection>(conn: &mut C, db: &str, t: &str, table: &mut Tabl
                 continue;
             }
         }
-        table.checks.push(Check { name, expr });
+        table.checks.push(Check { name, expr, not_valid: false });
     }
     Ok(())
 }
@@ -129,6 +129,7 @@ async fn foreign_keys<C: Connection>(conn: &mut C, db: &str, t: &str, table: &mu
             on_delete: action(4),
             on_update: action(5),
             deferrable: Deferrable::No,
+            not_valid: false,
             explicit_name: true,
         });
         fk.columns.push(text(&row, 1));

@@ -127,14 +127,15 @@ async fn constraints<C: Connection>(
                 let explicit_name = name != names::unique(&table.name, &columns);
                 table.uniques.push(Unique { name, columns, explicit_name });
             }
-            "c" if plain => {
+            // A check or foreign key may be NOT VALID: the IR holds that.
+            "c" if !yes(&row, 7) => {
                 let expr = definition.strip_prefix("CHECK ").unwrap_or(&definition);
                 let expr = expr.strip_suffix(" NO INHERIT").unwrap_or(expr).trim();
                 let expr = expr.strip_prefix('(').and_then(|e| e.strip_suffix(')')).unwrap_or(expr);
-                table.checks.push(Check { name, expr: expr.to_string() });
+                table.checks.push(Check { name, expr: expr.to_string(), not_valid: !yes(&row, 8) });
             }
             // A foreign key may be deferrable: the IR holds that.
-            "f" if yes(&row, 8) && text(&row, 9) == "s" && yes(&row, 11) => {
+            "f" if text(&row, 9) == "s" && yes(&row, 11) => {
                 let deferrable = match (yes(&row, 7), yes(&row, 12)) {
                     (false, _) => Deferrable::No,
                     (true, false) => Deferrable::InitiallyImmediate,
@@ -152,6 +153,7 @@ async fn constraints<C: Connection>(
                             on_delete,
                             on_update,
                             deferrable,
+                            not_valid: !yes(&row, 8),
                             explicit_name,
                         });
                     }

@@ -124,6 +124,7 @@ async fn read_table<C: Connection>(
             on_update: action(5),
             // (Not reported; `catalog::as_seen` leaves it out on SQLite.)
             deferrable: Deferrable::No,
+            not_valid: false,
             explicit_name: false,
         });
         fk.columns.push(text(&row, 1));
@@ -165,7 +166,7 @@ fn named_checks(sql: &str) -> Vec<Check> {
             }
         }
         let Some(end) = end else { break };
-        checks.push(Check { name, expr: body[..end].trim().to_string() });
+        checks.push(Check { name, expr: body[..end].trim().to_string(), not_valid: false });
         rest = &body[end..];
     }
     checks

@@ -14,7 +14,7 @@
 use super::{run_sql_statements, LockMode, Run, Statement, TableLock, Work};
 use crate::dialect::{quote_str, Dialect};
 use crate::operation::Operation;
-use crate::render::common::{check_def, constraint_def, create_index_concurrently, default_sql, foreign_key_def};
+use crate::render::common::{check_def, constraint_def, create_index_concurrently, default_sql};
 use crate::render::postgres::{alter_field, column_line};
 use crate::schema::{Check, Column, ColumnType, Constraint, DefaultValue, Schema};
 
@@ -155,11 +155,15 @@ fn validate(table: &str, name: &str, k: usize) -> Statement {
 }
 
 /// `NOT VALID` (new rows are checked from here on), then validated.
-fn add_not_valid(table: &str, name: &str, definition: String, k: usize, lock: Vec<TableLock>) -> Vec<Statement> {
-    vec![
-        Statement::brief(format!("ALTER TABLE {} ADD {definition} NOT VALID", q(table)), k, lock),
-        validate(table, name, k),
-    ]
+/// `ADD ... NOT VALID`, then `VALIDATE` while writes go on, unless the model keeps it
+/// NOT VALID.
+fn add_not_valid(table: &str, constraint: &Constraint, k: usize, lock: Vec<TableLock>) -> Vec<Statement> {
+    let definition = constraint_def(constraint, D);
+    let mut out = vec![Statement::brief(format!("ALTER TABLE {} ADD {definition} NOT VALID", q(table)), k, lock)];
+    if !constraint.not_valid() {
+        out.push(validate(table, constraint.name(), k));
+    }
+    out
 }
 
 fn add_constraint(table: &str, constraint: &Constraint, k: usize) -> Vec<Statement> {
@@ -172,12 +176,8 @@ fn add_constraint(table: &str, constraint: &Constraint, k: usize) -> Vec<Stateme
                 on(AccessExclusive, table),
             ),
         ],
-        Constraint::ForeignKey(fk) => {
-            add_not_valid(table, &fk.name, foreign_key_def(fk, D), k, both(table, &fk.ref_table))
-        }
-        Constraint::Check(c) => {
-            add_not_valid(table, &c.name, constraint_def(constraint, D), k, on(AccessExclusive, table))
-        }
+        Constraint::ForeignKey(fk) => add_not_valid(table, constraint, k, both(table, &fk.ref_table)),
+        Constraint::Check(_) => add_not_valid(table, constraint, k, on(AccessExclusive, table)),
     }
 }
 
@@ -225,7 +225,7 @@ fn not_null_check(table: &str, column: &str) -> String {
 /// rows not yet filled fail.)
 fn set_not_null(table: &str, column: &Column, fill: Option<String>, k: usize) -> Vec<Statement> {
     let name = not_null_check(table, &column.name);
-    let check = Check { name: name.clone(), expr: format!("{} IS NOT NULL", q(&column.name)) };
+    let check = Check::new(&name, &format!("{} IS NOT NULL", q(&column.name)));
     let mut out = Vec::new();
     out.extend(fill.as_ref().map(|value| backfill(table, &column.name, value, k)));
     out.push(Statement::brief(
