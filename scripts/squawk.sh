@@ -36,10 +36,12 @@ cargo run -q -p example-app -- migrate script --dialect postgres >"$out/example-
 #   rename happens only when a model says `renamed_from`.
 # - prefer-text-field, prefer-bigint-over-int, prefer-bigint-over-smallint,
 #   prefer-timestamp-tz: the column types are the models' own choice.
+# - prefer-identity: likewise; keys are identities unless a model asks for `serial`
+#   (`auto_increment = "serial"`, what an adopted database already has).
 # changing-column-type is not left out: the files mark each type change that rewrites
 # the table, which the build names as a BLOCKING REWRITE and check mode makes a person
 # acknowledge, with `-- squawk-ignore changing-column-type`.
 "$squawk" --pg-version 15 --reporter gcc \
-  --exclude require-statement-timeout,prefer-robust-stmts,ban-drop-table,ban-drop-column,ban-drop-not-null,renaming-table,renaming-column,prefer-text-field,prefer-bigint-over-int,prefer-bigint-over-smallint,prefer-timestamp-tz \
+  --exclude require-statement-timeout,prefer-robust-stmts,ban-drop-table,ban-drop-column,ban-drop-not-null,renaming-table,renaming-column,prefer-text-field,prefer-bigint-over-int,prefer-bigint-over-smallint,prefer-timestamp-tz,prefer-identity \
   "$out"/*.sql
 echo "squawk $version: no findings in $(ls "$out"/*.sql | wc -l) files of generated PostgreSQL SQL"

@@ -170,6 +170,12 @@ fn index(i: &Index) -> TokenStream {
     quote!(#out #named)
 }
 
+fn view(v: &migrations_core::schema::View) -> TokenStream {
+    let (name, sql, reads) = (&v.name, &v.sql, &v.reads);
+    let materialized = if v.materialized { quote!(.materialized()) } else { quote!() };
+    quote!(View::new(#name, #sql).reads(&[#(#reads),*])#materialized)
+}
+
 fn unique(u: &Unique) -> TokenStream {
     let (name, cols) = (&u.name, &u.columns);
     let named = named(u.explicit_name);
@@ -358,6 +364,18 @@ fn statement(op: &Operation, drops: Drops, comments: &mut Vec<String>) -> TokenS
         Operation::CreateIndex { table, index: i } => {
             let i = index(i);
             quote!(m.create_index(#table, #i);)
+        }
+        Operation::CreateView { view: v } => {
+            let v = view(v);
+            quote!(m.create_view(#v);)
+        }
+        Operation::DropView { view: v } if named => {
+            let name = &v.name;
+            quote!(m.drop_view(#name);)
+        }
+        Operation::DropView { view: v } => {
+            let v = view(v);
+            quote!(m.drop_view(#v);)
         }
         Operation::DropIndex { table, index: i } => {
             let i = index(i);

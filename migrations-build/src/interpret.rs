@@ -39,6 +39,7 @@ enum Value {
     Column(Column),
     Table(Table),
     Index(Index),
+    View(migrations_core::schema::View),
     Unique(Unique),
     Check(Check),
     ForeignKey(ForeignKey),
@@ -252,6 +253,15 @@ fn call(path: &str, mut args: Vec<Value>) -> Result<Value, String> {
             let (table, refs) = name_and_columns(&mut a, "table", "referenced columns")?;
             Value::ForeignKey(ForeignKey::new(&name, &strs(&cols), &table, &strs(&refs)))
         }
+        ("View", "new") => {
+            let mut a = take(2)?.into_iter();
+            match (a.next(), a.next()) {
+                (Some(name), Some(sql)) => {
+                    Value::View(migrations_core::schema::View::new(&string(name)?, &string(sql)?))
+                }
+                _ => return Err("`View::new` takes a name and the SQL".into()),
+            }
+        }
         ("ForeignKey", "on") => {
             let (name, cols) = name_and_columns(&mut take(2)?.into_iter(), "name", "columns")?;
             Value::ForeignKeyFrom(ForeignKey::on(&name, &strs(&cols)))
@@ -306,6 +316,8 @@ fn method(receiver: Value, name: &str, args: Vec<Value>) -> Result<Value, String
         (Value::Table(t), "comment") => Value::Table(t.comment(&string(arg()?)?)),
         (Value::Index(i), "unique") => Value::Index(i.unique()),
         (Value::Index(i), "named") => Value::Index(i.named()),
+        (Value::View(v), "reads") => Value::View(v.reads(&strs(&strings(arg()?)?))),
+        (Value::View(v), "materialized") => Value::View(v.materialized()),
         (Value::Index(i), "using") => match arg()? {
             Value::Method(m) => Value::Index(i.using(m)),
             _ => return Err("`.using()` takes an IndexMethod".into()),
@@ -377,6 +389,10 @@ fn record(m: &mut Migration, op: &str, args: Vec<Value>) -> Result<(), String> {
         Value::Index(i) => Ok(i),
         other => Err(format!("expected an Index, found {other:?}")),
     };
+    let view = |v: Value| match v {
+        Value::View(v) => Ok(v),
+        other => Err(format!("expected a View, found {other:?}")),
+    };
     let default = |v: Value| match v {
         Value::Default(d) => Ok(d),
         other => Err(format!("expected a DefaultValue, found {other:?}")),
@@ -399,6 +415,8 @@ fn record(m: &mut Migration, op: &str, args: Vec<Value>) -> Result<(), String> {
         }
         "rename_field" => m.rename_field(&string(next()?)?, &string(next()?)?, &string(next()?)?),
         "create_index" => m.create_index(&string(next()?)?, index(next()?)?),
+        "create_view" => m.create_view(view(next()?)?),
+        "drop_view" => m.drop_view(dropped(next()?, view)?),
         "drop_index" => m.drop_index(&string(next()?)?, dropped(next()?, index)?),
         "rename_index" => m.rename_index(&string(next()?)?, &string(next()?)?, &string(next()?)?),
         "add_constraint" => m.add_constraint(&string(next()?)?, constraint(next()?)?),

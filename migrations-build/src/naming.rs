@@ -60,6 +60,8 @@ fn single(op: &Operation, model_name: &dyn Fn(&str) -> String) -> String {
         Operation::RenameIndex { new, .. } => format!("rename_index_{new}"),
         Operation::AddConstraint { constraint, .. } => format!("add_{}", constraint.name()),
         Operation::RemoveConstraint { constraint, .. } => format!("remove_{}", constraint.name()),
+        Operation::CreateView { view } => format!("create_view_{}", view.name),
+        Operation::DropView { view } => format!("drop_view_{}", view.name),
         Operation::RunSql(_) => "run_sql".into(),
     }
 }

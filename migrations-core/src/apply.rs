@@ -22,6 +22,9 @@ impl Schema {
     /// Applies one operation. On error the schema is unchanged.
     pub fn apply(&mut self, op: &Operation) -> Result<(), ApplyError> {
         let fail = |reason: String| ApplyError { operation: op.to_string(), reason };
+        if let Some(reason) = self.view_in_the_way(op) {
+            return Err(fail(reason));
+        }
         match op {
             Operation::CreateModel { table } => {
                 if self.tables.contains_key(&table.name) {
@@ -164,6 +167,18 @@ impl Schema {
                     return Err(fail(format!("no {} constraint `{name}` on `{table}`", constraint.kind())));
                 }
             }
+            Operation::CreateView { view } => {
+                if self.tables.contains_key(&view.name) || self.views.contains_key(&view.name) {
+                    return Err(fail(format!("the name `{}` is already a table's or a view's", view.name)));
+                }
+                if let Some(missing) = view.reads.iter().find(|t| !self.tables.contains_key(*t)) {
+                    return Err(fail(format!("it reads `{missing}`, which is no table")));
+                }
+                self.views.insert(view.name.clone(), view.clone());
+            }
+            Operation::DropView { view } => {
+                self.views.remove(&view.name).ok_or_else(|| fail(format!("no view `{}`", view.name)))?;
+            }
             Operation::RunSql(_) => {}
         }
         Ok(())
@@ -175,6 +190,26 @@ impl Schema {
 
     /// Index and constraint names must be unique across the schema (PostgreSQL and
     /// SQLite keep them in one namespace per schema).
+    /// Why `op` cannot run while a view reads its table, if it cannot: it drops or
+    /// renames the table or a column of it, which the view would go on naming.
+    pub(crate) fn view_in_the_way(&self, op: &Operation) -> Option<String> {
+        let (table, what) = match op {
+            Operation::DeleteModel { table } => (table.name.as_str(), "drops the table".to_string()),
+            Operation::RenameModel { old, .. } => (old.as_str(), "renames the table".to_string()),
+            Operation::RemoveField { table, column } => (table.as_str(), format!("drops its column `{}`", column.name)),
+            Operation::RenameField { table, old, .. } => (table.as_str(), format!("renames its column `{old}`")),
+            _ => return None,
+        };
+        let view = self.views.values().find(|v| v.reads.iter().any(|r| r == table))?;
+        Some(format!(
+            "{} `{}` reads `{table}`, and this {what}: drop the view first (`m.drop_view(\"{}\")` in a migration before \
+             this one) and create it again after, as it reads then",
+            view.kind(),
+            view.name,
+            view.name
+        ))
+    }
+
     fn check_free_name(&self, table: &str, name: &str) -> Result<(), String> {
         match self.tables.values().find(|t| t.object_names().any(|n| n == name)) {
             Some(t) => Err(format!("the name `{name}` is already used on `{}` (adding to `{table}`)", t.name)),

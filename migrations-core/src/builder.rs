@@ -19,7 +19,7 @@ use crate::apply::ApplyError;
 pub use crate::operation::{Operation, RunSql};
 pub use crate::schema::{
     Check, Column, ColumnType, Constraint, DefaultValue, Deferrable, FkAction, ForeignKey, Index, IndexMethod,
-    KeyOptions, Table, Unique,
+    KeyOptions, Table, Unique, View,
 };
 use crate::Schema;
 
@@ -64,7 +64,7 @@ macro_rules! spelled_out {
     )*};
 }
 
-spelled_out!(Table, Column, Index);
+spelled_out!(Table, Column, Index, View);
 
 impl<C: Into<Constraint>> From<C> for Dropped<Constraint> {
     fn from(c: C) -> Self {
@@ -239,6 +239,21 @@ impl Migration {
         self.push_by_name(Operation::DropIndex { table: table.into(), index }, by_name)
     }
 
+    /// Creates a view (`View::new("name", "SELECT ...").reads(&["table"])`).
+    pub fn create_view(&mut self, view: View) -> &mut Self {
+        self.push(Operation::CreateView { view })
+    }
+
+    /// Drops a view; `view` is the view as it was, or its name.
+    pub fn drop_view(&mut self, view: impl Into<Dropped<View>>) -> &mut Self {
+        self.drop_view_given(view.into())
+    }
+
+    fn drop_view_given(&mut self, view: Dropped<View>) -> &mut Self {
+        let (view, by_name) = view.or_stand_in(|n| View::new(n, ""));
+        self.push_by_name(Operation::DropView { view }, by_name)
+    }
+
     /// Renames an index.
     pub fn rename_index(&mut self, table: &str, old: &str, new: &str) -> &mut Self {
         self.push(Operation::RenameIndex { table: table.into(), old: old.into(), new: new.into() })
@@ -369,6 +384,10 @@ fn look_up(op: &mut Operation, schema: &Schema) -> Result<(), ApplyError> {
             let c = c.ok_or_else(|| format!("constraint `{}` on `{table}`", constraint.name()))?;
             Ok(Operation::RemoveConstraint { table: table.clone(), constraint: c })
         }),
+        Operation::DropView { view } => match schema.views.get(&view.name) {
+            Some(v) => Ok(Operation::DropView { view: v.clone() }),
+            None => Err(format!("view `{}`", view.name)),
+        },
         _ => return Ok(()),
     };
     *op = found.map_err(|what| missing(op, what))?;

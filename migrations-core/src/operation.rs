@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::dialect::Dialect;
-use crate::schema::{Column, ColumnType, Constraint, DefaultValue, Index, Table};
+use crate::schema::{Column, ColumnType, Constraint, DefaultValue, Index, Table, View};
 
 /// One schema change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +112,16 @@ pub enum Operation {
         /// The constraint as it was.
         constraint: Constraint,
     },
+    /// Create a view (or a materialized view).
+    CreateView {
+        /// The view.
+        view: View,
+    },
+    /// Drop a view. Carries the view as it was.
+    DropView {
+        /// The view as it was.
+        view: View,
+    },
     /// Raw SQL written by a person. Does not change the in-memory schema.
     RunSql(RunSql),
 }
@@ -185,6 +195,8 @@ impl Operation {
             RemoveConstraint { table, constraint } => {
                 AddConstraint { table: table.clone(), constraint: constraint.clone() }
             }
+            CreateView { view } => DropView { view: view.clone() },
+            DropView { view } => CreateView { view: view.clone() },
             RunSql(sql) => match &sql.reverse {
                 Some(reverse) => RunSql(crate::operation::RunSql {
                     forward: reverse.clone(),
@@ -223,7 +235,7 @@ impl Operation {
             | RenameIndex { table, .. }
             | AddConstraint { table, .. }
             | RemoveConstraint { table, .. } => Some(table),
-            RunSql(_) => None,
+            CreateView { .. } | DropView { .. } | RunSql(_) => None,
         }
     }
 }
@@ -347,6 +359,9 @@ impl fmt::Display for Operation {
             ),
             CreateIndex { table, index } => write!(f, "CreateIndex {table} {} {}", index.name, index.definition()),
             DropIndex { table, index } => write!(f, "DropIndex {table} {}", index.name),
+            CreateView { view } if view.materialized => write!(f, "CreateView {} (materialized)", view.name),
+            CreateView { view } => write!(f, "CreateView {}", view.name),
+            DropView { view } => write!(f, "DropView {}", view.name),
             RenameIndex { table, old, new } => write!(f, "RenameIndex {table} {old} -> {new}"),
             AddConstraint { table, constraint } => {
                 write!(f, "AddConstraint {table} {} {}", constraint.kind(), constraint.name())

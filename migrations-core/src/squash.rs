@@ -49,9 +49,12 @@ pub fn squash(start: &Schema, ops: &[Operation]) -> Result<Squashed, ApplyError>
     let mut out = Vec::with_capacity(ops.len());
     let mut schema = start.clone();
     let mut kept_as_written = 0;
-    for segment in ops.split_inclusive(|op| matches!(op, Operation::RunSql(_))) {
+    // Hand-written SQL and views (which the autodetector never writes) stay in place.
+    let as_written =
+        |op: &Operation| matches!(op, Operation::RunSql(_) | Operation::CreateView { .. } | Operation::DropView { .. });
+    for segment in ops.split_inclusive(as_written) {
         let (plain, sql) = match segment.split_last() {
-            Some((last @ Operation::RunSql(_), rest)) => (rest, Some(last)),
+            Some((last, rest)) if as_written(last) => (rest, Some(last)),
             _ => (segment, None),
         };
         let (rewritten, after) = rewrite(&schema, plain)?;

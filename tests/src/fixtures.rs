@@ -4,6 +4,7 @@
 use migrations_core::diff::diff;
 use migrations_core::model::parse_source;
 use migrations_core::operation::RunSql;
+use migrations_core::schema::{Column, ColumnType, View};
 use migrations_core::{Dialect, Operation, Schema};
 
 /// One scenario.
@@ -395,6 +396,24 @@ pub fn all() -> Vec<Scenario> {
             ).replace("pub struct Post {", "#[model(check(name = \"ck_posts_title\", expr = \"title <> ''\", not_valid))]\n    pub struct Post {")),
         )
         .on(&[Dialect::Postgres]),
+        // A view over a table, then a change under it that PostgreSQL refuses under a
+        // view (a column's type) and SQLite makes by a table rebuild: the view is dropped
+        // just before and created again just after.
+        {
+            let before = resolved(&users);
+            let view = View::new("active_users", "SELECT \"id\", \"username\" FROM \"users\" WHERE \"is_active\"")
+                .reads(&["users"]);
+            let username = |n| Column::new("username", ColumnType::Varchar(n));
+            Scenario {
+                name: "view_over_a_changed_table",
+                before,
+                operations: vec![
+                    Operation::CreateView { view },
+                    Operation::AlterField { table: "users".into(), old: username(50), new: username(80), fill: None },
+                ],
+                dialects: Dialect::ALL.to_vec(),
+            }
+        },
         // A serial key (PostgreSQL's older numbering; the others number it as any).
         scenario(
             "create_model_with_serial_key",

@@ -292,3 +292,39 @@ fn a_named_primary_key_is_kept_and_its_rename_refused() {
     assert!(matches!(&errors[..], [DiffError::PrimaryKeyRenamed { table, .. }] if table == "accounts"), "{errors:?}");
     assert!(errors[0].to_string().contains("from `accounts_pk` to `accounts_key`"), "{}", errors[0]);
 }
+
+/// Views are the migrations' own: the autodetector keeps them, changes what it may under
+/// them, and refuses what would leave one reading a column or table that is gone.
+#[test]
+fn views_stay_and_block_what_would_break_them() {
+    use migrations_core::schema::View;
+    let mut old = resolved(USER);
+    let view = View::new("top_users", "SELECT \"id\", \"username\" FROM \"users\"").reads(&["users"]);
+    old.apply(&migrations_core::Operation::CreateView { view: view.clone() }).expect("the view");
+    let model = |source: &str| parse_source(source, &Schema::new()).expect("models");
+
+    // A new field, and a wider one: done, and the view is still there.
+    let wider = USER
+        .replace("#[model(max_length = 50, unique)]", "#[model(max_length = 80, unique)]")
+        .replace("pub score: f64,", "pub score: f64,\n pub bio: Option<String>,");
+    let set = model(&wider);
+    let d = diff(&old, &set.schema, &set.intent).expect("changes under a view");
+    assert_eq!(d.operations.len(), 2, "{:?}", d.operations);
+    assert_eq!(d.schema.views.get("top_users"), Some(&view));
+
+    // A column dropped or renamed, or the table dropped: refused, naming the view.
+    for (new, what) in [
+        (USER.replace("pub email: Option<String>,", ""), "drops its column `email`"),
+        (
+            USER.replace("pub email: Option<String>,", "#[model(renamed_from = \"email\")] pub mail: Option<String>,"),
+            "renames its column `email`",
+        ),
+        (String::new(), "drops the table"),
+    ] {
+        let set = model(&new);
+        let err = diff(&old, &set.schema, &set.intent).expect_err("refused");
+        let text = err[0].to_string();
+        assert!(text.contains("view `top_users` reads `users`") && text.contains(what), "{text}");
+        assert!(text.contains("m.drop_view(\"top_users\")"), "{text}");
+    }
+}

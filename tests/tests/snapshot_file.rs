@@ -45,6 +45,26 @@ fn snapshot_round_trips_exactly() {
     assert_eq!(from_toml(&to_toml(&schema)), Ok(schema));
 }
 
+/// Views a migration created are kept after the tables, with their SQL and the tables
+/// they read; one that reads a table the snapshot lacks is refused where it is.
+#[test]
+fn views_round_trip_and_name_their_tables() {
+    use migrations_core::schema::View;
+    let mut schema = resolved(BLOG);
+    let table = schema.tables.keys().next().expect("a table").clone();
+    let plain = View::new("recent", &format!("SELECT * FROM \"{table}\" WHERE id > 10")).reads(&[&table]);
+    let stored = View::new("counts", &format!("SELECT count(*) FROM \"{table}\"")).reads(&[&table]).materialized();
+    for v in [plain, stored] {
+        schema.views.insert(v.name.clone(), v);
+    }
+    let text = to_toml(&schema);
+    assert!(text.contains("\n[views.counts]\nsql = ") && text.contains("materialized = true"), "{text}");
+    assert_eq!(from_toml(&text), Ok(schema));
+    let broken = text.replace(&format!("reads = [\"{table}\"]"), "reads = [\"nowhere\"]");
+    let err = from_toml(&broken).expect_err("an unknown table").to_string();
+    assert!(err.contains("reads unknown table `nowhere`"), "{err}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 

@@ -47,9 +47,9 @@ pub(super) fn locate_diff(files_of: &[PathBuf], set: &ModelSet, e: &DiffError) -
         DiffError::NeedsFill { table, column, .. }
         | DiffError::IncompatibleTypeChange { table, column, .. }
         | DiffError::SerialChanged { table, column, .. } => place(files_of, set, table, Some(column)),
-        DiffError::PrimaryKeyChanged { table, .. } | DiffError::PrimaryKeyRenamed { table, .. } => {
-            place(files_of, set, table, None)
-        }
+        DiffError::PrimaryKeyChanged { table, .. }
+        | DiffError::PrimaryKeyRenamed { table, .. }
+        | DiffError::ViewInTheWay { table, .. } => place(files_of, set, table, None),
         _ => Location { path: PathBuf::from("<models>"), line: 1, column: 1 },
     };
     Located { location, message: e.to_string() }

@@ -25,7 +25,10 @@ use crate::schema::{names, Column, DefaultValue, FkAction, ForeignKey, Index, Sc
 /// `schema` as a database of `dialect` that holds it reports it: types and defaults as
 /// the catalog spells them, and only what the dialect keeps.
 pub fn as_seen(schema: &Schema, dialect: Dialect) -> Schema {
-    Schema { tables: schema.tables.iter().map(|(name, t)| (name.clone(), table_as_seen(t, dialect))).collect() }
+    Schema {
+        tables: schema.tables.iter().map(|(name, t)| (name.clone(), table_as_seen(t, dialect))).collect(),
+        views: schema.views.clone(),
+    }
 }
 
 fn table_as_seen(t: &Table, dialect: Dialect) -> Table {

@@ -140,6 +140,20 @@ impl Managed {
         }
     }
 
+    /// Takes into account what an operation other than hand-written SQL creates or drops
+    /// by name outside the tables (a view).
+    pub fn note_operation(&mut self, op: &crate::Operation) {
+        match op {
+            crate::Operation::CreateView { view } => {
+                self.0.insert(RawName::new(view.kind(), &view.name));
+            }
+            crate::Operation::DropView { view } => {
+                self.0.remove(&RawName::new(view.kind(), &view.name));
+            }
+            _ => {}
+        }
+    }
+
     /// Whether an object of `kind` named `name` is managed.
     pub fn contains(&self, kind: &str, name: &str) -> bool {
         self.0.contains(&RawName::new(kind, name))

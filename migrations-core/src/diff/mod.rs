@@ -115,6 +115,14 @@ pub enum DiffError {
         /// How the model numbers it.
         new: String,
     },
+    /// A view reads a table the models drop, rename, or drop or rename a column of.
+    #[error("`{table}`: {reason}")]
+    ViewInTheWay {
+        /// The table.
+        table: String,
+        /// Which view, and what to do.
+        reason: String,
+    },
     /// A bug: the operations do not lead to the new schema.
     #[error("internal error in the autodetector (please report): {0}")]
     Internal(String),
@@ -189,6 +197,10 @@ struct Differ {
 
 impl Differ {
     fn push(&mut self, op: Operation) -> Result<(), DiffError> {
+        if let Some(reason) = self.cur.view_in_the_way(&op) {
+            let table = op.table().unwrap_or_default().to_string();
+            return Err(DiffError::ViewInTheWay { table, reason });
+        }
         self.cur.apply(&op)?;
         self.ops.push(op);
         Ok(())
@@ -661,6 +673,8 @@ fn same_index_def(a: &Index, b: &Index) -> bool {
 /// created and kept through renames. An object matched this way is kept exactly as it is.
 pub fn resolve_names(cur: &Schema, new: &Schema) -> Schema {
     let mut out = new.clone();
+    // Views are the migrations' own (models declare none): they stay as they are.
+    out.views.clone_from(&cur.views);
     for t in out.tables.values_mut() {
         let Some(c) = cur.table(&t.name) else { continue };
         for i in t.indexes.iter_mut().filter(|i| !i.explicit_name) {

@@ -288,6 +288,19 @@ pub fn index_keys(index: &Index, dialect: Dialect) -> String {
     keys.join(", ")
 }
 
+/// `CREATE [MATERIALIZED] VIEW "v" AS SELECT ...`.
+pub fn create_view(view: &crate::schema::View, dialect: Dialect) -> String {
+    // (Only PostgreSQL has materialized views; the others get a plain view.)
+    let kind = if view.materialized && dialect == Dialect::Postgres { "MATERIALIZED VIEW" } else { "VIEW" };
+    format!("CREATE {kind} {} AS {}", dialect.quote(&view.name), sql_expr(&view.sql, dialect))
+}
+
+/// `DROP [MATERIALIZED] VIEW "v"`.
+pub fn drop_view(view: &crate::schema::View, dialect: Dialect) -> String {
+    let kind = if view.materialized && dialect == Dialect::Postgres { "MATERIALIZED VIEW" } else { "VIEW" };
+    format!("DROP {kind} {}", dialect.quote(&view.name))
+}
+
 /// `CREATE TABLE` with the column lines and table constraints given, one per line.
 pub fn create_table(table: &str, lines: &[String], suffix: &str, dialect: Dialect) -> String {
     format!("CREATE TABLE {} (\n    {}\n){suffix}", dialect.quote(table), lines.join(",\n    "))

@@ -49,6 +49,31 @@ pub enum RenderError {
 /// # Ok::<(), migrations_core::render::RenderError>(())
 /// ```
 pub fn render(op: &Operation, before: &Schema, dialect: Dialect) -> Result<Vec<String>, RenderError> {
+    let views = views_in_the_way(op, before, dialect);
+    let mut out: Vec<String> = views.iter().rev().map(|v| common::drop_view(v, dialect)).collect();
+    out.extend(render_op(op, before, dialect)?);
+    out.extend(views.iter().map(|v| common::create_view(v, dialect)));
+    Ok(out)
+}
+
+/// The views to drop before `op` and create again after it on `dialect`: those that
+/// read a table `op` changes in a way the database refuses under a view (PostgreSQL: a
+/// column's type; SQLite: a table rebuild, which renames a new table into place).
+pub fn views_in_the_way<'s>(op: &Operation, before: &'s Schema, dialect: Dialect) -> Vec<&'s crate::schema::View> {
+    let Some(table) = op.table() else { return Vec::new() };
+    let refused = match (dialect, op) {
+        (Dialect::Postgres, Operation::AlterField { old, new, .. }) => old.ty != new.ty,
+        (Dialect::Sqlite, _) => sqlite::rebuilds_table(op, before),
+        _ => false,
+    };
+    if !refused {
+        return Vec::new();
+    }
+    before.views.values().filter(|v| v.reads.iter().any(|r| r == table)).collect()
+}
+
+/// The SQL of `op` alone, without the views [`render`] moves out of its way.
+pub fn render_op(op: &Operation, before: &Schema, dialect: Dialect) -> Result<Vec<String>, RenderError> {
     // The renderers look at the tables the operation touches, before and after it; copy
     // just those, not the whole schema (a thousand-table schema would make every
     // operation cost a thousand table copies).
@@ -74,6 +99,9 @@ pub fn touched_tables(op: &Operation, schema: &Schema) -> Vec<String> {
         }
         Operation::AddConstraint { table, constraint: crate::schema::Constraint::ForeignKey(fk) } => {
             own.extend([table.as_str(), fk.ref_table.as_str()]);
+        }
+        Operation::CreateView { view } | Operation::DropView { view } => {
+            own.extend(view.reads.iter().map(String::as_str))
         }
         other => own.extend(other.table()),
     }

@@ -95,6 +95,8 @@ pub(super) fn render(op: &Operation, _before: &Schema, _after: &Schema) -> Vec<S
         Operation::RemoveConstraint { table, constraint } => {
             vec![format!("ALTER TABLE {} DROP CONSTRAINT {}", q(table), q(constraint.name()))]
         }
+        Operation::CreateView { view } => vec![super::common::create_view(view, D)],
+        Operation::DropView { view } => vec![super::common::drop_view(view, D)],
         Operation::RunSql(sql) => sql.forward_sql(D).to_vec(),
     }
 }

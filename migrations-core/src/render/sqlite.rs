@@ -172,6 +172,8 @@ pub(super) fn render(op: &Operation, before: &Schema, after: &Schema) -> Vec<Str
             Some((b, a)) => rebuild(b, a, copy),
             None => Vec::new(),
         },
+        Operation::CreateView { view } => vec![super::common::create_view(view, D)],
+        Operation::DropView { view } => vec![super::common::drop_view(view, D)],
         Operation::RunSql(sql) => sql.forward_sql(D).to_vec(),
     }
 }

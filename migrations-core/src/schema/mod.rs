@@ -3,10 +3,12 @@
 mod default;
 mod index;
 mod types;
+mod view;
 
 pub use default::{canonical_number, DefaultValue, DialectSql, PORTABLE_EXPRS};
 pub use index::{Index, IndexMethod, KeyOptions};
 pub use types::{ColumnType, UnknownType};
+pub use view::View;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,6 +18,9 @@ use std::fmt;
 pub struct Schema {
     /// Tables keyed by table name.
     pub tables: BTreeMap<String, Table>,
+    /// Views keyed by name: migrations create them (`m.create_view`), models do not.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub views: BTreeMap<String, View>,
 }
 
 impl Schema {
@@ -31,7 +36,10 @@ impl Schema {
 
     /// A schema holding copies of just the tables named in `names` (those that exist).
     pub fn subset(&self, names: &[String]) -> Schema {
-        Schema { tables: names.iter().filter_map(|n| self.tables.get(n).map(|t| (n.clone(), t.clone()))).collect() }
+        Schema {
+            tables: names.iter().filter_map(|n| self.tables.get(n).map(|t| (n.clone(), t.clone()))).collect(),
+            views: self.views.clone(),
+        }
     }
 
     /// Every foreign key in the schema that points at `table`, with the table that holds it.
@@ -133,7 +141,10 @@ impl Table {
 impl Schema {
     /// The schema with every table in canonical order (see [`Table::canonical`]).
     pub fn canonical(&self) -> Schema {
-        Schema { tables: self.tables.iter().map(|(k, t)| (k.clone(), t.canonical())).collect() }
+        Schema {
+            tables: self.tables.iter().map(|(k, t)| (k.clone(), t.canonical())).collect(),
+            views: self.views.clone(),
+        }
     }
 }
 

@@ -18,6 +18,18 @@ struct File {
     version: Spanned<i64>,
     #[serde(default)]
     tables: BTreeMap<Spanned<String>, RawTable>,
+    #[serde(default)]
+    views: BTreeMap<Spanned<String>, Spanned<RawView>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawView {
+    sql: String,
+    #[serde(default)]
+    reads: Vec<String>,
+    #[serde(default)]
+    materialized: bool,
 }
 
 #[derive(Deserialize)]
@@ -330,6 +342,19 @@ pub fn from_toml(text: &str) -> Result<Schema, SnapshotError> {
                 ));
             }
         }
+    }
+    for (name, raw) in &file.views {
+        let r = raw.get_ref();
+        if let Some(missing) = r.reads.iter().find(|t| !schema.tables.contains_key(*t)) {
+            return Err(reader.err(raw.span(), format!("view `{}` reads unknown table `{missing}`", name.get_ref())));
+        }
+        let view = crate::schema::View {
+            name: name.get_ref().clone(),
+            sql: r.sql.clone(),
+            reads: r.reads.clone(),
+            materialized: r.materialized,
+        };
+        schema.views.insert(view.name.clone(), view);
     }
     Ok(schema)
 }

@@ -240,6 +240,23 @@ pub fn to_toml(schema: &Schema) -> String {
     for t in schema.tables.values() {
         table(&mut out, t);
     }
+    for v in schema.views.values() {
+        out.push_str("\n[views.");
+        key(&mut out, &v.name);
+        out.push_str("]\nsql = ");
+        lit(&mut out, &v.sql);
+        out.push_str("\nreads = [");
+        for (i, r) in v.reads.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            lit(&mut out, r);
+        }
+        out.push_str("]\n");
+        if v.materialized {
+            out.push_str("materialized = true\n");
+        }
+    }
     out
 }
 

@@ -281,8 +281,9 @@ pub(super) fn replay_with_raw<'a>(
     let mut managed = Managed::default();
     let schema = replay_each(migrations, |ops| {
         for op in ops {
-            if let Operation::RunSql(sql) = op {
-                sql.forward_sql(dialect).iter().for_each(|s| managed.note(s));
+            match op {
+                Operation::RunSql(sql) => sql.forward_sql(dialect).iter().for_each(|s| managed.note(s)),
+                other => managed.note_operation(other),
             }
         }
     })?;

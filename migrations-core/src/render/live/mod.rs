@@ -18,7 +18,7 @@ pub(crate) use postgres::binary_coercible;
 use std::collections::BTreeSet;
 use std::fmt;
 
-use super::{render, RenderError};
+use super::RenderError;
 use crate::dialect::Dialect;
 use crate::operation::Operation;
 use crate::schema::Schema;
@@ -63,6 +63,9 @@ pub enum Work {
 /// A table-level lock of PostgreSQL, weakest first (the ones a migration takes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LockMode {
+    /// Taken by reads, and on the tables it reads by `CREATE VIEW`: conflicts only with
+    /// `ACCESS EXCLUSIVE`.
+    AccessShare,
     /// Taken by `UPDATE`: conflicts with `SHARE` and stronger.
     RowExclusive,
     /// Taken by `VALIDATE CONSTRAINT` and concurrent index builds: lets writes through.
@@ -79,6 +82,7 @@ impl LockMode {
     /// The mode as `LOCK TABLE ... IN <mode> MODE` and the documentation spell it.
     pub fn sql(self) -> &'static str {
         match self {
+            LockMode::AccessShare => "ACCESS SHARE",
             LockMode::RowExclusive => "ROW EXCLUSIVE",
             LockMode::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
             LockMode::Share => "SHARE",
@@ -313,7 +317,7 @@ pub fn migration(
         }
         let fresh = op.table().is_none_or(|t| created.contains(t));
         let online = forms == Forms::Online && !fresh;
-        let plain = render(op, &schema, dialect)?;
+        let plain = super::render_op(op, &schema, dialect)?;
         let mut statements = match dialect {
             Dialect::Postgres => postgres::statements(op, k, plain, online, &schema),
             Dialect::MySql => mysql::statements(op, k, plain, online),
@@ -326,7 +330,26 @@ pub fn migration(
                 s.blocks_writes = false;
             }
         }
+        // The views a change under them needs out of the way: dropped just before it and
+        // created again just after, in its transaction.
+        let views = super::views_in_the_way(op, &schema, dialect);
+        // (On PostgreSQL the change holds its table's strongest lock already.)
+        let view_statement = |sql: String| match dialect {
+            Dialect::Postgres => {
+                let table = op.table().unwrap_or_default();
+                Statement::locking(
+                    sql,
+                    k,
+                    Run::Transaction,
+                    vec![TableLock::new(LockMode::AccessExclusive, table)],
+                    Work::Catalog,
+                )
+            }
+            _ => Statement::new(sql, k, Run::Transaction, "the database's write lock".into(), Work::Catalog),
+        };
+        out.extend(views.iter().rev().map(|v| view_statement(super::common::drop_view(v, dialect))));
         out.extend(statements);
+        out.extend(views.iter().map(|v| view_statement(super::common::create_view(v, dialect))));
         if dialect == Dialect::MySql {
             keys.note(k, op, &schema, &created);
         }

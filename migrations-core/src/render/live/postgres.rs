@@ -111,6 +111,20 @@ pub(super) fn statements(
             }
             out
         }
+        // A view reads its tables: creating or dropping one lets their writers and
+        // readers through (a materialized view is filled by reading every row).
+        Operation::CreateView { view } | Operation::DropView { view } => {
+            let locks: Vec<TableLock> = view.reads.iter().map(|t| TableLock::new(LockMode::AccessShare, t)).collect();
+            let fills = view.materialized && matches!(op, Operation::CreateView { .. });
+            let work = if fills { Work::Scan } else { Work::Catalog };
+            plain
+                .iter()
+                .map(|sql| Statement {
+                    blocks_writes: false,
+                    ..Statement::locking(sql.clone(), k, Run::Transaction, locks.clone(), work)
+                })
+                .collect()
+        }
         other => {
             let table = match other {
                 Operation::RenameModel { old, .. } => old.as_str(),
