@@ -19,11 +19,15 @@ pub use migrations_macros::Model;
 /// | `table = "name"` | the table's SQL name (default: the snake_case plural of the struct name, `BlogPost` → `blog_posts`) |
 /// | `renamed_from = "old"` | the table was called `old`: a rename that keeps its rows, not a drop and a create |
 /// | `comment = "..."` | the table's comment |
-/// | `foreign_key(a, b, references = "table(x, y)")` | a foreign key over several columns (Rust field names), to a primary key or unique of as many; also `name = "..."`, `on_delete`, `on_update`, `deferrable`, `index = false` |
+/// | `foreign_key(a, b, references = "table(x, y)")` | a foreign key over several columns (Rust field names), to a primary key or unique of as many; also `name = "..."`, `on_delete`, `on_update`, `deferrable`, `not_valid`, `index = false` |
 /// | `primary_key(a, b)`, `primary_key(a, name = "...")` | a composite primary key (Rust field names, in order), or one the database names otherwise than `<table>_pkey` (PostgreSQL) |
-/// | `index(a, b)`, `index(a, b, name = "ix_...")` | an index on these columns, in order |
+/// | `index(a, b)`, `index(a, b, name = "ix_...")` | an index on these keys, in order; a key is a field or `expr = "lower(email)"` |
+/// | `index(..., unique)` | a unique index (not a constraint) |
+/// | `index(..., order(a = "desc nulls last"))` | a key's order (`asc`/`desc`; `nulls first`/`nulls last` on PostgreSQL) |
+/// | `index(..., where = "...")` | a partial index (PostgreSQL, SQLite) |
+/// | `index(..., method = "gin", opclass(a = "jsonb_path_ops"), include(b))` | PostgreSQL's methods (`btree`, `hash`, `gin`, `gist`, `brin`, `spgist`), operator classes and covering columns |
 /// | `unique(a, b)`, `unique(a, b, name = "uq_...")` | a unique constraint |
-/// | `check(name = "ck_...", expr = "...")` | a check constraint (SQL; write identifiers in double quotes) |
+/// | `check(name = "ck_...", expr = "...")` | a check constraint (SQL; write identifiers in double quotes); `not_valid` adds it `NOT VALID` and keeps it so (PostgreSQL) |
 ///
 /// ```
 /// use migrations_runtime::Model;
@@ -55,19 +59,22 @@ pub use migrations_macros::Model;
 /// | Option | Meaning |
 /// |---|---|
 /// | `primary_key` | the primary key (one field; see `primary_key(a, b)` for several) |
-/// | `auto_increment` | the database numbers it (an integer primary key) |
+/// | `auto_increment`, `auto_increment = "serial"` | the database numbers it (an integer primary key): an identity column on PostgreSQL, or a `serial` one |
 /// | `unique`, `unique = "name"` | a one-column unique constraint (named otherwise than `uq_<table>_<column>`) |
 /// | `index`, `index = false`, `index = "name"` | an index on it (named otherwise than `ix_<table>_<column>`); `false` leaves out the one a `references` field gets |
 /// | `max_length = N` | `String` as `varchar(N)` (an unbounded `String` is `text`) |
 /// | `precision = P`, `scale = S` | a decimal's digits (required for `Decimal`) |
 /// | `default = <literal>` | a default kept in the schema: a number, `true`/`false`, or a string (a date-time as `"2024-01-31T09:30:00Z"`) |
 /// | `default_expr = "now()"` | a default in SQL; `now()`, `current_date`, `current_time` and `gen_uuid()` map per dialect |
+/// | `default_expr(postgres = "...", mysql = "...", sqlite = "...")` | a default in SQL spelled for each database the crate targets |
 /// | `backfill = <literal>`, `backfill_expr = "..."` | a one-off value for the rows that exist when the column is added or made NOT NULL (not kept as a default) |
 /// | `column = "name"` | the column's SQL name (default: the field's name) |
-/// | `column_type = "..."` | the column's type: a portable name (`"varchar(20)"`, `"bigint"`; `"varchar"` without a length, which MySQL lacks), or `"sql:citext"` for SQL as written |
+/// | `column_type = "..."` | the column's type: a portable name (`"varchar(20)"`, `"bigint"`; `"varchar"` without a length, which MySQL lacks; PostgreSQL's `"json_text"`, `"inet"`, `"cidr"`, `"interval"`, `"tsvector"`, `"timetz"`; an array `"text[]"`), or `"sql:citext"` for SQL as written |
+/// | `column_type(postgres = "...", mysql = "...", sqlite = "...")` | a type in SQL spelled for each database the crate targets |
 /// | `references = Model`, `references = "table(column)"` | a foreign key (another app's: `references = auth::User`, `references = "auth.users(id)"`) |
 /// | `on_delete = "..."`, `on_update = "..."` | `"cascade"`, `"set null"`, `"restrict"` or `"no action"` |
 /// | `deferrable`, `deferrable = "initially deferred"` | the foreign key may be checked at commit (`SET CONSTRAINTS`), or is from the start; PostgreSQL and SQLite |
+/// | `not_valid` | the foreign key is added `NOT VALID` and kept so: rows written later are checked, the ones there are not (PostgreSQL) |
 /// | `foreign_key_name = "..."` | the foreign key's name, instead of `fk_<table>_<column>_<target>` (what `cargo chakra inspect` writes when the database names it otherwise) |
 /// | `renamed_from = "old"` | the column was called `old`: a rename that keeps its data |
 /// | `comment = "..."` | the column's comment |
@@ -75,8 +82,35 @@ pub use migrations_macros::Model;
 ///
 /// `Option<T>` is nullable. Types: `i16`, `i32`, `i64`, `bool`, `f32`, `f64`, `String`,
 /// `Vec<u8>`, `NaiveDate`/`Date`, `NaiveTime`/`Time`, `NaiveDateTime`/`PrimitiveDateTime`,
-/// `DateTime<Tz>`/`OffsetDateTime`, `Uuid`, `Decimal`, `serde_json::Value`/`Json<T>`;
+/// `DateTime<Tz>`/`OffsetDateTime`, `Uuid`, `Decimal`, `serde_json::Value`/`Json<T>`,
+/// `IpAddr` (`inet`), `PgInterval`, `PgTimeTz`; `Vec<T>` of these is a PostgreSQL array;
 /// anything else (an alias, a newtype) is an error that asks for `column_type`.
+///
+/// ```
+/// use migrations_runtime::Model;
+///
+/// // PostgreSQL's vocabulary, in a crate that targets PostgreSQL.
+/// #[derive(Model)]
+/// #[model(index(author_id, published_at, order(published_at = "desc nulls last"), include(title)))]
+/// #[model(index(expr = "lower(title)", unique, where = "deleted_at IS NULL", name = "ux_posts_live_title"))]
+/// #[model(index(tags, method = "gin"))]
+/// pub struct Post {
+///     #[model(primary_key, auto_increment = "serial")]
+///     pub id: i32,
+///     #[model(references = "users(id)", not_valid)]
+///     pub author_id: i64,
+///     pub title: String,
+///     pub tags: Vec<String>,
+///     pub published_at: Option<i64>,
+///     pub deleted_at: Option<i64>,
+///     #[model(default_expr(postgres = "'{}'::jsonb", mysql = "JSON_OBJECT()", sqlite = "'{}'"))]
+///     pub settings: serde_json::Value,
+///     #[model(column_type(postgres = "inet", mysql = "varchar(45)", sqlite = "text"))]
+///     pub last_ip: Option<String>,
+/// }
+/// # mod serde_json { pub struct Value; }
+/// assert_eq!(Post::TABLE, "posts");
+/// ```
 ///
 /// ```
 /// use migrations_runtime::Model;
