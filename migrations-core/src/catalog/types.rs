@@ -146,7 +146,8 @@ mod tests {
         assert_eq!(column_type("json", Dialect::MySql), ColumnType::Json);
         assert_eq!(column_type("time with time zone", Dialect::Postgres), ColumnType::TimeTz);
         assert_eq!(column_type("inet", Dialect::Postgres), ColumnType::Inet);
-        assert_eq!(column_type("text[]", Dialect::Postgres), ColumnType::Custom("text[]".into()));
+        assert_eq!(column_type("text[]", Dialect::Postgres), ColumnType::array_of(ColumnType::Text));
+        assert_eq!(column_type("ltree[]", Dialect::Postgres), ColumnType::Custom("ltree[]".into()));
         assert_eq!(column_type("bigint(20)", Dialect::MySql), ColumnType::BigInt);
         assert_eq!(column_type("int(11)", Dialect::MySql), ColumnType::Integer);
         assert_eq!(column_type("int(10) unsigned", Dialect::MySql), ColumnType::Custom("int(10) unsigned".into()));

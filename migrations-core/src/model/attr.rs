@@ -5,52 +5,49 @@
 use proc_macro2::Span;
 use syn::{Expr, ExprLit, Lit};
 
+use super::column::build_column;
 use super::ctxt::Ctxt;
 use super::naming::default_table_name;
 use super::options::{
     expect_expr, expect_flag, expect_flag_or_name, expect_str, expect_u32, lit_str, literal_value, path_name,
     read_opts, ListItem, OptValue, Seen,
 };
-use super::rust_type::{field_type, RustKind};
+use super::struct_opts::{parse_struct_opts, DEFERRABLE_VALUES};
 use super::{CompositeKey, Field, Model, RefTarget, Reference};
-use crate::schema::{
-    names, Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, Index, IndexMethod, Table, Unique,
-};
+use crate::schema::{names, Check, ColumnType, DefaultValue, Deferrable, FkAction, Index, IndexMethod, Table, Unique};
 
 const FIELD_OPTIONS: &str = "primary_key, auto_increment, unique, index, max_length, default, default_expr, column, references, foreign_key_name, on_delete, on_update, deferrable, not_valid, renamed_from, backfill, backfill_expr, column_type, precision, scale, comment, skip";
-const STRUCT_OPTIONS: &str =
-    "table, renamed_from, comment, index(...), unique(...), check(name = \"...\", expr = \"...\"), primary_key(..., name = \"...\"), foreign_key(a, b, references = \"table(x, y)\")";
 
 /// Options of one field, interpreted.
 #[derive(Default)]
-struct FieldOpts {
-    primary_key: bool,
-    auto_increment: Option<Span>,
+pub(super) struct FieldOpts {
+    pub(super) primary_key: bool,
+    pub(super) auto_increment: Option<Span>,
     /// `auto_increment = "serial"`.
-    serial: bool,
-    unique: bool,
+    pub(super) serial: bool,
+    pub(super) unique: bool,
     /// `unique = "name"`.
-    unique_name: Option<String>,
-    index: Option<bool>,
+    pub(super) unique_name: Option<String>,
+    pub(super) index: Option<bool>,
     /// `index = "name"`.
-    index_name: Option<String>,
-    max_length: Option<(u32, Span)>,
-    default: Option<(DefaultValue, Span)>,
-    column: Option<String>,
-    references: Option<(RefTarget, Span)>,
-    on_delete: Option<(FkAction, Span)>,
-    on_update: Option<(FkAction, Span)>,
-    deferrable: Option<(Deferrable, Span)>,
+    pub(super) index_name: Option<String>,
+    pub(super) max_length: Option<(u32, Span)>,
+    pub(super) default: Option<(DefaultValue, Span)>,
+    pub(super) column: Option<String>,
+    pub(super) references: Option<(RefTarget, Span)>,
+    pub(super) on_delete: Option<(FkAction, Span)>,
+    pub(super) on_update: Option<(FkAction, Span)>,
+    pub(super) deferrable: Option<(Deferrable, Span)>,
     /// `not_valid`, with its span.
-    not_valid: Option<Span>,
-    foreign_key_name: Option<(String, Span)>,
-    renamed_from: Option<String>,
-    backfill: Option<(DefaultValue, Span)>,
-    column_type: Option<ColumnType>,
-    precision: Option<(u32, Span)>,
-    scale: Option<(u32, Span)>,
-    comment: Option<String>,
-    skip: bool,
+    pub(super) not_valid: Option<Span>,
+    pub(super) foreign_key_name: Option<(String, Span)>,
+    pub(super) renamed_from: Option<String>,
+    pub(super) backfill: Option<(DefaultValue, Span)>,
+    pub(super) column_type: Option<ColumnType>,
+    pub(super) precision: Option<(u32, Span)>,
+    pub(super) scale: Option<(u32, Span)>,
+    pub(super) comment: Option<String>,
+    pub(super) skip: bool,
 }
 
 fn parse_field_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldOpts {
@@ -234,201 +231,6 @@ fn parse_reference(e: &Expr) -> Option<RefTarget> {
         }
         _ => None,
     }
-}
-
-/// Options of the struct, interpreted.
-#[derive(Default)]
-struct StructOpts {
-    table: Option<String>,
-    renamed_from: Option<String>,
-    comment: Option<String>,
-    uniques: Vec<(Vec<syn::Path>, Option<String>, Span)>,
-    indexes: Vec<super::index::IndexDecl>,
-    /// Name, expression, `not_valid`, span.
-    checks: Vec<(String, String, bool, Span)>,
-    primary_key: Option<(Vec<syn::Path>, Option<String>, Span)>,
-    foreign_keys: Vec<StructForeignKey>,
-}
-
-/// A struct-level `foreign_key(...)` as written: the fields, and what they reference.
-struct StructForeignKey {
-    fields: Vec<syn::Path>,
-    table: String,
-    ref_columns: Vec<String>,
-    on_delete: FkAction,
-    on_update: FkAction,
-    name: Option<String>,
-    index: bool,
-    deferrable: Deferrable,
-    not_valid: bool,
-    span: Span,
-}
-
-/// What `deferrable = ...` takes.
-const DEFERRABLE_VALUES: &str =
-    "`deferrable` is a flag (checked at each statement unless deferred) or \"initially deferred\" (checked at commit)";
-
-/// `foreign_key(a, b, references = "table(x, y)", name = "...", on_delete = "...",
-/// on_update = "...", deferrable [= "initially deferred"], index = false)`.
-fn parse_foreign_key(cx: &mut Ctxt, items: &[ListItem], span: Span) -> Option<StructForeignKey> {
-    let mut fk = StructForeignKey {
-        fields: Vec::new(),
-        table: String::new(),
-        ref_columns: Vec::new(),
-        on_delete: FkAction::NoAction,
-        on_update: FkAction::NoAction,
-        name: None,
-        index: true,
-        deferrable: Deferrable::No,
-        not_valid: false,
-        span,
-    };
-    let mut references = false;
-    for item in items {
-        match item {
-            // (`deferrable` alone is the flag, not a field.)
-            ListItem::Word(p) if p.is_ident("deferrable") => fk.deferrable = Deferrable::InitiallyImmediate,
-            ListItem::Word(p) if p.is_ident("not_valid") => fk.not_valid = true,
-            ListItem::Word(p) => fk.fields.push(p.clone()),
-            ListItem::KeyValue(k, v) if k.is_ident("references") => {
-                let target = lit_str(v).and_then(|s| {
-                    let (table, rest) = s.split_once('(')?;
-                    let columns: Vec<String> =
-                        rest.strip_suffix(')')?.split(',').map(|c| c.trim().to_string()).collect();
-                    let table = table.trim().to_string();
-                    (!table.is_empty() && !table.contains('.') && columns.iter().all(|c| !c.is_empty()))
-                        .then_some((table, columns))
-                });
-                match target {
-                    Some((table, columns)) => {
-                        fk.table = table;
-                        fk.ref_columns = columns;
-                        references = true;
-                    }
-                    None => cx.error_spanned_by(
-                        v,
-                        "`references` expects `\"table(column_a, column_b)\"`, a table of this crate",
-                    ),
-                }
-            }
-            ListItem::KeyValue(k, v) if k.is_ident("name") => match lit_str(v) {
-                Some(s) => fk.name = Some(s),
-                None => cx.error_spanned_by(v, "`name` expects a string literal"),
-            },
-            ListItem::KeyValue(k, v) if k.is_ident("on_delete") || k.is_ident("on_update") => {
-                match lit_str(v).as_deref().and_then(FkAction::parse) {
-                    Some(a) if k.is_ident("on_delete") => fk.on_delete = a,
-                    Some(a) => fk.on_update = a,
-                    None => cx.error_spanned_by(v, "expected \"cascade\", \"set null\", \"restrict\" or \"no action\""),
-                }
-            }
-            ListItem::KeyValue(k, v) if k.is_ident("deferrable") => {
-                match lit_str(v).as_deref().and_then(Deferrable::parse).filter(|d| *d != Deferrable::No) {
-                    Some(d) => fk.deferrable = d,
-                    None => cx.error_spanned_by(v, DEFERRABLE_VALUES),
-                }
-            }
-            ListItem::KeyValue(k, v) if k.is_ident("index") => match v.as_ref() {
-                Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) => fk.index = b.value,
-                other => cx.error_spanned_by(other, "`index` expects `true` or `false`"),
-            },
-            ListItem::KeyValue(p, _) | ListItem::List(p, _) => {
-                cx.error_spanned_by(p, format!("unexpected `{}` in `foreign_key(...)`; expected fields, then references, name, on_delete, on_update, deferrable, not_valid or index", path_name(p)));
-            }
-        }
-    }
-    if fk.fields.is_empty() {
-        cx.error_at(
-            span,
-            "`foreign_key(...)` needs the fields it is made of: `foreign_key(a, b, references = \"table(x, y)\")`",
-        );
-        return None;
-    }
-    if !references {
-        cx.error_at(span, "`foreign_key(...)` needs `references = \"table(x, y)\"`");
-        return None;
-    }
-    Some(fk)
-}
-
-fn parse_struct_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> StructOpts {
-    let mut o = StructOpts::default();
-    let opts = read_opts(cx, attrs);
-    let mut seen = Seen::default();
-    for opt in &opts {
-        let name = opt.name();
-        let span = opt.span();
-        let repeatable = matches!(name, "index" | "unique" | "check" | "foreign_key");
-        if !repeatable && !seen.first_time(cx, opt) {
-            continue;
-        }
-        match name {
-            "table" => o.table = expect_str(cx, opt),
-            "renamed_from" => o.renamed_from = expect_str(cx, opt),
-            "comment" => o.comment = expect_str(cx, opt),
-            "foreign_key" => match &opt.value {
-                OptValue::List(items) => o.foreign_keys.extend(parse_foreign_key(cx, items, span)),
-                _ => cx.error_at(
-                    span,
-                    "on a struct, `foreign_key` takes a list: `foreign_key(a, b, references = \"table(x, y)\")`",
-                ),
-            },
-            "index" => match &opt.value {
-                OptValue::List(items) => o.indexes.extend(super::index::parse(cx, items, span)),
-                _ => cx.error_at(span, "on a struct, `index` takes a list: `index(field_a, field_b, name = \"...\")`"),
-            },
-            "unique" | "primary_key" | "check" => {
-                let OptValue::List(items) = &opt.value else {
-                    let example = if name == "check" {
-                        "check(name = \"...\", expr = \"...\")".to_string()
-                    } else {
-                        format!("{name}(field_a, field_b)")
-                    };
-                    cx.error_at(span, format!("on a struct, `{name}` takes a list: `{example}`"));
-                    continue;
-                };
-                let mut columns = Vec::new();
-                let mut given_name = None;
-                let mut expr = None;
-                let mut not_valid = false;
-                for item in items {
-                    match item {
-                        ListItem::Word(p) if name == "check" && p.is_ident("not_valid") => not_valid = true,
-                        ListItem::KeyValue(p, _) if name == "check" && p.is_ident("not_valid") => cx.error_spanned_by(
-                            p,
-                            "`not_valid` is a flag: `check(name = \"...\", expr = \"...\", not_valid)`",
-                        ),
-                        ListItem::Word(p) if name != "check" => columns.push(p.clone()),
-                        ListItem::KeyValue(k, v) if k.is_ident("name") => match lit_str(v) {
-                            Some(s) => given_name = Some(s),
-                            None => cx.error_spanned_by(v, "`name` expects a string literal"),
-                        },
-                        ListItem::KeyValue(k, v) if k.is_ident("expr") && name == "check" => match lit_str(v) {
-                            Some(s) => expr = Some(s),
-                            None => cx.error_spanned_by(v, "`expr` expects a string literal with a SQL condition"),
-                        },
-                        ListItem::Word(p) | ListItem::KeyValue(p, _) | ListItem::List(p, _) => {
-                            cx.error_spanned_by(p, format!("unexpected `{}` in `{name}(...)`", path_name(p)));
-                        }
-                    }
-                }
-                match name {
-                    "check" => match (given_name, expr) {
-                        (Some(n), Some(e)) => o.checks.push((n, e, not_valid, span)),
-                        _ => cx.error_at(
-                            span,
-                            "`check` needs both a name and an expression: `check(name = \"...\", expr = \"...\")`",
-                        ),
-                    },
-                    _ if columns.is_empty() => cx.error_at(span, format!("`{name}(...)` needs at least one field")),
-                    "primary_key" => o.primary_key = Some((columns, given_name, span)),
-                    _ => o.uniques.push((columns, given_name, span)),
-                }
-            }
-            other => cx.error_at(span, format!("unknown struct option `{other}`; expected one of: {STRUCT_OPTIONS}")),
-        }
-    }
-    o
 }
 
 /// Reads a whole model. Returns `None` only when the shape is unusable; errors go to `cx`.
@@ -691,124 +493,6 @@ pub(super) fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<Model> {
     })
 }
 
-fn build_column(cx: &mut Ctxt, f: &syn::Field, fo: &FieldOpts) -> Option<Column> {
-    let ident = f.ident.as_ref()?;
-    let ft = match field_type(&f.ty) {
-        Ok(ft) => ft,
-        Err(msg) => {
-            cx.error_spanned_by(&f.ty, msg);
-            return None;
-        }
-    };
-    let name = fo.column.clone().unwrap_or_else(|| ident.to_string());
-    let ty = match (&fo.column_type, ft.kind) {
-        (Some(t), _) => {
-            for (what, span) in [
-                ("max_length", fo.max_length.map(|m| m.1)),
-                ("precision", fo.precision.map(|m| m.1)),
-                ("scale", fo.scale.map(|m| m.1)),
-            ] {
-                if let Some(span) = span {
-                    cx.error_at(
-                        span,
-                        format!(
-                            "`{what}` has no effect with `column_type`; write it into the type, e.g. `varchar(50)`"
-                        ),
-                    );
-                }
-            }
-            t.clone()
-        }
-        (None, None) if is_unsigned_or_odd_int(&f.ty) => {
-            cx.error_spanned_by(
-                &f.ty,
-                format!("field `{ident}`: PostgreSQL has no unsigned or 8/128-bit integers, so this type is not portable; use i16, i32 or i64, or give `column_type = \"...\"`"),
-            );
-            return None;
-        }
-        (None, None) => {
-            cx.error_spanned_by(
-                &f.ty,
-                format!("unknown column type for field `{ident}`: the build cannot resolve type aliases or newtypes; add `#[model(column_type = \"...\")]` (e.g. \"text\", \"bigint\", \"sql:citext\")"),
-            );
-            return None;
-        }
-        (None, Some(kind)) if ft.array => ColumnType::array_of(type_for(cx, kind, fo, ident)?),
-        (None, Some(kind)) => type_for(cx, kind, fo, ident)?,
-    };
-    if let Some(span) = fo.auto_increment {
-        if !ty.is_integer() {
-            cx.error_at(span, format!("`auto_increment` needs an integer field (i16, i32, i64), not {ty}"));
-        }
-    }
-    for (v, span) in fo.default.iter().chain(fo.backfill.iter()) {
-        if let Some(msg) = default_mismatch(v, &ty) {
-            cx.error_at(*span, msg);
-        }
-    }
-    let integer = ty.is_integer();
-    if fo.primary_key && ft.nullable {
-        cx.error_spanned_by(&f.ty, "a primary key column cannot be `Option<_>`");
-    }
-    Some(Column {
-        name,
-        ty,
-        nullable: ft.nullable,
-        default: fo.default.as_ref().map(|(v, _)| v.clone()),
-        auto_increment: fo.auto_increment.is_some() && integer,
-        serial: fo.serial && fo.auto_increment.is_some() && integer,
-        comment: fo.comment.clone(),
-    })
-}
-
-fn type_for(cx: &mut Ctxt, kind: RustKind, fo: &FieldOpts, ident: &syn::Ident) -> Option<ColumnType> {
-    if let (Some((_, span)), false) = (fo.max_length, kind == RustKind::String) {
-        cx.error_at(span, format!("`max_length` applies to `String` fields only; `{ident}` is not a string"));
-    }
-    if kind != RustKind::Decimal {
-        for (what, span) in [("precision", fo.precision.map(|m| m.1)), ("scale", fo.scale.map(|m| m.1))] {
-            if let Some(span) = span {
-                cx.error_at(span, format!("`{what}` applies to decimal fields only"));
-            }
-        }
-    }
-    Some(match kind {
-        RustKind::I16 => ColumnType::SmallInt,
-        RustKind::I32 => ColumnType::Integer,
-        RustKind::I64 => ColumnType::BigInt,
-        RustKind::Bool => ColumnType::Boolean,
-        RustKind::F32 => ColumnType::Real,
-        RustKind::F64 => ColumnType::Double,
-        RustKind::String => match fo.max_length {
-            Some((n, _)) => ColumnType::Varchar(n),
-            None => ColumnType::Text,
-        },
-        RustKind::Bytes => ColumnType::Binary,
-        RustKind::Date => ColumnType::Date,
-        RustKind::Time => ColumnType::Time,
-        RustKind::DateTime => ColumnType::Timestamp,
-        RustKind::DateTimeTz => ColumnType::TimestampTz,
-        RustKind::Uuid => ColumnType::Uuid,
-        RustKind::Json => ColumnType::Json,
-        RustKind::IpAddr => ColumnType::Inet,
-        RustKind::Interval => ColumnType::Interval,
-        RustKind::TimeTz => ColumnType::TimeTz,
-        RustKind::Decimal => match (fo.precision, fo.scale) {
-            (Some((precision, _)), Some((scale, span))) => {
-                if scale > precision {
-                    cx.error_at(span, "`scale` cannot be larger than `precision`");
-                    return None;
-                }
-                ColumnType::Decimal { precision, scale }
-            }
-            _ => {
-                cx.error_at(ident.span(), format!("decimal field `{ident}` needs `precision = N, scale = M` (digits in all, digits after the point)"));
-                return None;
-            }
-        },
-    })
-}
-
 /// `default_expr(postgres = "...", mysql = "...", sqlite = "...")` and `column_type(...)`
 /// likewise: SQL for each dialect, at least one.
 fn per_dialect(cx: &mut Ctxt, items: &[ListItem], option: &str, span: Span) -> Option<crate::schema::DialectSql> {
@@ -839,53 +523,4 @@ fn per_dialect(cx: &mut Ctxt, items: &[ListItem], option: &str, span: Span) -> O
 fn item_dialect(item: &ListItem) -> Option<crate::Dialect> {
     let ListItem::KeyValue(k, _) = item else { return None };
     ["postgres", "mysql", "sqlite"].into_iter().find(|d| k.is_ident(d)).and_then(|d| d.parse().ok())
-}
-
-fn default_mismatch(v: &DefaultValue, ty: &ColumnType) -> Option<String> {
-    match (v, ty) {
-        (DefaultValue::Expr(_) | DefaultValue::PerDialect(_), _) => None,
-        (_, t) if t.is_verbatim() => None,
-        (DefaultValue::Bool(_), ColumnType::Boolean) => None,
-        (DefaultValue::Bool(_), _) => Some(format!("a boolean default does not fit column type {ty}")),
-        (DefaultValue::Number(n), t) if t.is_integer() && n.contains('.') => {
-            Some(format!("`{n}` is not an integer, but the column is {t}"))
-        }
-        (DefaultValue::Number(n), ColumnType::Decimal { precision, scale }) => {
-            let (whole, frac) = n.trim_start_matches('-').split_once('.').unwrap_or((n.trim_start_matches('-'), ""));
-            let whole_digits = if whole == "0" { 0 } else { whole.len() };
-            if frac.len() > *scale as usize || whole_digits + *scale as usize > *precision as usize {
-                Some(format!("`{n}` does not fit decimal({precision},{scale}); the database would round or refuse it"))
-            } else {
-                None
-            }
-        }
-        (DefaultValue::Number(_), t) if t.is_numeric() => None,
-        (DefaultValue::Number(_), _) => {
-            Some(format!("a number default does not fit column type {ty}; for text write it in quotes"))
-        }
-        (DefaultValue::Text(_), t) if t.is_numeric() || *t == ColumnType::Boolean => {
-            Some(format!("a string default does not fit column type {ty}; write the value without quotes"))
-        }
-        (DefaultValue::Text(s), ColumnType::Timestamp | ColumnType::TimestampTz | ColumnType::Date) => {
-            match crate::civil::DateTimeText::parse(s) {
-                Some(t) if *ty == ColumnType::Date && t.has_time => {
-                    Some(format!("`{s}` is a date and time, but the column is a date; write `YYYY-MM-DD`"))
-                }
-                Some(_) => None,
-                None => Some(format!(
-                    "`{s}` is not a date and time every database reads the same way; write `2024-01-31T09:30:00Z` (RFC 3339), `2024-01-31 09:30:00` or `2024-01-31`"
-                )),
-            }
-        }
-        (DefaultValue::Text(_), _) => None,
-    }
-}
-
-fn is_unsigned_or_odd_int(ty: &syn::Type) -> bool {
-    match ty {
-        syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| {
-            ["u8", "u16", "u32", "u64", "u128", "usize", "i8", "i128", "isize"].iter().any(|n| s.ident == n)
-        }),
-        _ => false,
-    }
 }

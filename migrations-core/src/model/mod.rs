@@ -2,12 +2,14 @@
 //! derive (for spanned compile errors) and the build script (for the diff).
 
 mod attr;
+mod column;
 mod ctxt;
 mod index;
 mod naming;
 mod options;
 mod resolve;
 mod rust_type;
+mod struct_opts;
 
 pub use ctxt::Ctxt;
 pub use naming::{default_table_name, plural, singular};
