@@ -2,7 +2,7 @@
 //! each change to a table that already holds rows, which statements must run outside a
 //! transaction (or in one of their own), and what each one locks and reads.
 //!
-//! [`render`] gives the plain SQL of one operation: right for a table the
+//! [`render`](super::render) gives the plain SQL of one operation: right for a table the
 //! migration itself creates, and for running everything in one transaction. On a table
 //! in use, PostgreSQL's plain `CREATE INDEX`, `ADD FOREIGN KEY` or `SET NOT NULL` block
 //! writes (or reads) for as long as they scan the table; [`migration`] gives the forms
