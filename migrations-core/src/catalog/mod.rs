@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::dialect::Dialect;
-use crate::schema::{names, Column, DefaultValue, FkAction, ForeignKey, Index, Schema, Table, Unique};
+use crate::schema::{names, Column, Constraint, DefaultValue, FkAction, ForeignKey, Index, Schema, Table, Unique};
 
 /// `schema` as a database of `dialect` that holds it reports it: types and defaults as
 /// the catalog spells them, and only what the dialect keeps.
@@ -261,9 +261,10 @@ fn compare_tables(d: &Table, l: &Table, scope: Scope, out: &mut Vec<Drift>) {
     objects(t, "foreign key", &d.foreign_keys, &l.foreign_keys, |f| &f.name, describe_fk, same_fk, scope, out);
     // A constraint the migrations keep NOT VALID may have been validated since (the
     // database then checks more, never less); one they validated must be valid.
+    let live_constraints = l.constraints();
     for dc in d.constraints().iter().filter(|c| !c.not_valid()) {
-        let live = l.constraints().into_iter().find(|c| c.name() == dc.name() && c.kind() == dc.kind());
-        if live.is_some_and(|c| c.not_valid()) {
+        let live = live_constraints.iter().find(|c| c.name() == dc.name() && c.kind() == dc.kind());
+        if live.is_some_and(Constraint::not_valid) {
             out.push(drift(
                 t,
                 dc.kind(),

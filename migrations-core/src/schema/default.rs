@@ -52,6 +52,12 @@ impl DialectSql {
         *slot = Some(sql.trim().to_string());
     }
 
+    /// The same spellings with `dialect`'s set to `sql`.
+    pub fn with(mut self, dialect: Dialect, sql: &str) -> Self {
+        self.set(dialect, sql);
+        self
+    }
+
     /// Each dialect with its spelling, in [`Dialect::ALL`]'s order.
     pub fn spellings(&self) -> impl Iterator<Item = (Dialect, &str)> {
         Dialect::ALL.into_iter().filter_map(|d| self.get(d).map(|s| (d, s)))
@@ -72,9 +78,7 @@ impl DefaultValue {
     /// An expression spelled for `dialect` only; add the others with
     /// [`DefaultValue::and_for`].
     pub fn expr_for(dialect: Dialect, sql: &str) -> Self {
-        let mut spellings = DialectSql::default();
-        spellings.set(dialect, sql);
-        Self::PerDialect(spellings)
+        Self::PerDialect(DialectSql::default().with(dialect, sql))
     }
 
     /// This per-dialect expression, spelled for `dialect` as well.
@@ -83,10 +87,7 @@ impl DefaultValue {
     /// If it is not a per-dialect expression (a generated migration never does that).
     pub fn and_for(self, dialect: Dialect, sql: &str) -> Self {
         match self {
-            Self::PerDialect(mut spellings) => {
-                spellings.set(dialect, sql);
-                Self::PerDialect(spellings)
-            }
+            Self::PerDialect(spellings) => Self::PerDialect(spellings.with(dialect, sql)),
             other => panic!("`and_for` follows `DefaultValue::expr_for`, not {other:?}"),
         }
     }

@@ -194,9 +194,7 @@ impl ColumnType {
     /// A type written verbatim for `dialect` only; add the others with
     /// [`ColumnType::and_for`].
     pub fn sql_for(dialect: crate::Dialect, sql: &str) -> Self {
-        let mut spellings = super::DialectSql::default();
-        spellings.set(dialect, sql);
-        Self::PerDialect(spellings)
+        Self::PerDialect(super::DialectSql::default().with(dialect, sql))
     }
 
     /// This per-dialect type, written for `dialect` as well.
@@ -205,10 +203,7 @@ impl ColumnType {
     /// If it is not a per-dialect type (a generated migration never does that).
     pub fn and_for(self, dialect: crate::Dialect, sql: &str) -> Self {
         match self {
-            Self::PerDialect(mut spellings) => {
-                spellings.set(dialect, sql);
-                Self::PerDialect(spellings)
-            }
+            Self::PerDialect(spellings) => Self::PerDialect(spellings.with(dialect, sql)),
             other => panic!("`and_for` follows `ColumnType::sql_for`, not {other:?}"),
         }
     }
