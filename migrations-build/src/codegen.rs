@@ -64,6 +64,10 @@ fn ty(t: &ColumnType) -> TokenStream {
             let element = ty(element);
             quote!(ColumnType::array_of(#element))
         }
+        ColumnType::Enum(e) => {
+            let (name, values) = (&e.name, &e.values);
+            quote!(ColumnType::enumeration(#name, &[#(#values),*]))
+        }
         ColumnType::Custom(sql) => quote!(ColumnType::Custom(#sql.into())),
         ColumnType::PerDialect(spellings) => {
             let mut each = spellings.spellings().map(|(d, sql)| (dialect(d), sql));
@@ -389,6 +393,10 @@ fn statement(op: &Operation, drops: Drops, comments: &mut Vec<String>) -> TokenS
         Operation::RemoveConstraint { table, constraint: c } => {
             let c = constraint(c);
             quote!(m.remove_constraint(#table, #c);)
+        }
+        Operation::AlterEnum { name, from, to, renamed } => {
+            let renamed = renamed.iter().map(|(a, b)| quote!((#a, #b)));
+            quote!(m.alter_enum(#name, &[#(#from),*], &[#(#to),*], &[#(#renamed),*]);)
         }
         Operation::RunSql(sql) => {
             let forward = sql.forward.join(";\n");

@@ -62,6 +62,7 @@ fn single(op: &Operation, model_name: &dyn Fn(&str) -> String) -> String {
         Operation::RemoveConstraint { constraint, .. } => format!("remove_{}", constraint.name()),
         Operation::CreateView { view } => format!("create_view_{}", view.name),
         Operation::DropView { view } => format!("drop_view_{}", view.name),
+        Operation::AlterEnum { name, .. } => format!("alter_enum_{name}"),
         Operation::RunSql(_) => "run_sql".into(),
     }
 }

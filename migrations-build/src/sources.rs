@@ -6,8 +6,10 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use migrations_core::model::{derives_model, parse_model, CompositeKey, Field, Model, RefTarget, Reference};
-use migrations_core::schema::{DefaultValue, Deferrable, FkAction, Table};
+use migrations_core::model::{
+    derives, derives_model, parse_db_enum, parse_model, CompositeKey, DbEnum, Field, Model, RefTarget, Reference,
+};
+use migrations_core::schema::{DefaultValue, Deferrable, EnumType, FkAction, Table};
 use proc_macro2::Span;
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +33,9 @@ pub struct Scan {
     pub files: Vec<PathBuf>,
     /// Every model, in the order found.
     pub models: Vec<FoundModel>,
+    /// Every `#[derive(DbEnum)]` enum, in the order found. Enums read from the cache
+    /// carry no spans.
+    pub enums: Vec<DbEnum>,
     /// A file that does not parse: rustc will report it, the build writes nothing.
     pub unparsable: Option<PathBuf>,
     /// Models with errors, each at its place.
@@ -177,11 +182,36 @@ struct CachedKey {
     not_valid: bool,
 }
 
+/// A `#[derive(DbEnum)]` enum as cached.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CachedEnum {
+    ident: String,
+    ty: EnumType,
+    renamed_from: Vec<(String, String)>,
+}
+
+impl CachedEnum {
+    fn from_enum(e: &DbEnum) -> Self {
+        CachedEnum { ident: e.ident.to_string(), ty: e.ty.clone(), renamed_from: e.renamed_from.clone() }
+    }
+
+    fn into_enum(self) -> Option<DbEnum> {
+        Some(DbEnum {
+            ident: ident(&self.ident)?,
+            ty: self.ty,
+            renamed_from: self.renamed_from,
+            span: Span::call_site(),
+        })
+    }
+}
+
 /// What one file holds.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct FileContents {
     mods: Vec<ModRef>,
     models: Vec<CachedModel>,
+    #[serde(default)]
+    enums: Vec<CachedEnum>,
 }
 
 impl CachedModel {
@@ -317,10 +347,26 @@ pub fn scan(roots: &[PathBuf], cache: &Cache) -> Result<Scan> {
         scan.files.push(path.clone());
         scan.parsed += usize::from(read.parsed);
         scan.errors.extend(read.errors);
-        let Some(FileContents { mods, models }) = read.contents else {
+        let Some(FileContents { mods, models, enums }) = read.contents else {
             scan.unparsable.get_or_insert_with(|| path.clone());
             continue;
         };
+        let unreadable = |what: &str| Located {
+            location: Location { path: path.clone(), line: 1, column: 1 },
+            message: format!("internal error: unreadable cached {what}; run `cargo clean -p <this crate>`"),
+        };
+        match fresh.as_ref().map(|(_, enums)| enums.clone()) {
+            Some(parsed) => scan.enums.extend(parsed),
+            None => {
+                for e in enums {
+                    match e.into_enum() {
+                        Some(e) => scan.enums.push(e),
+                        None => scan.errors.push(unreadable("enum")),
+                    }
+                }
+            }
+        }
+        let fresh = fresh.map(|(models, _)| models);
         match fresh {
             // Parsed just now, on this thread: the models keep their spans.
             Some(models) => {
@@ -330,11 +376,7 @@ pub fn scan(roots: &[PathBuf], cache: &Cache) -> Result<Scan> {
                 for m in models {
                     match m.into_model() {
                         Some(model) => scan.models.push(FoundModel { model, path: path.clone() }),
-                        None => scan.errors.push(Located {
-                            location: Location { path: path.clone(), line: 1, column: 1 },
-                            message: "internal error: unreadable cached model; run `cargo clean -p <this crate>`"
-                                .into(),
-                        }),
+                        None => scan.errors.push(unreadable("model")),
                     }
                 }
             }
@@ -394,10 +436,17 @@ const MIN_CACHED: usize = 1024;
 
 /// What `path` holds, from the cache or by parsing; with `spans`, the models as parsed
 /// (spans and all) when it was parsed.
-fn read_file(path: &Path, text: &str, child_dir: &Path, cache: &Cache, spans: bool) -> (FileRead, Option<Vec<Model>>) {
+#[allow(clippy::type_complexity)]
+fn read_file(
+    path: &Path,
+    text: &str,
+    child_dir: &Path,
+    cache: &Cache,
+    spans: bool,
+) -> (FileRead, Option<(Vec<Model>, Vec<DbEnum>)>) {
     let mut read = FileRead { contents: Some(FileContents::default()), errors: Vec::new(), parsed: false };
-    // Cheap skip: a file that declares no module and no model need not be parsed.
-    if !text.contains("mod ") && !text.contains("Model") {
+    // Cheap skip: a file that declares no module, no model and no enum need not be parsed.
+    if !text.contains("mod ") && !text.contains("Model") && !text.contains("DbEnum") {
         return (read, None);
     }
     // The child folder is part of the key: the same text means other modules elsewhere.
@@ -415,15 +464,22 @@ fn read_file(path: &Path, text: &str, child_dir: &Path, cache: &Cache, spans: bo
         return (read, None);
     };
     let mut contents = FileContents::default();
-    let mut models = Vec::new();
+    let mut found = Found::default();
     if !test_only(&file.attrs) {
-        collect(file.items, path, child_dir, false, &mut contents, &mut models, &mut read.errors);
+        collect(file.items, path, child_dir, false, &mut contents, &mut found, &mut read.errors);
     }
     if read.errors.is_empty() && cached {
         cache.put("src", &key, text, &contents);
     }
     read.contents = Some(contents);
-    (read, spans.then_some(models))
+    (read, spans.then_some((found.models, found.enums)))
+}
+
+/// The models and enums of a file as parsed, spans and all.
+#[derive(Default)]
+struct Found {
+    models: Vec<Model>,
+    enums: Vec<DbEnum>,
 }
 
 /// Takes the items by value: a model struct becomes the `DeriveInput` it is read as
@@ -439,7 +495,7 @@ fn collect(
     dir: &Path,
     inline: bool,
     contents: &mut FileContents,
-    models: &mut Vec<Model>,
+    found: &mut Found,
     errors: &mut Vec<Located>,
 ) {
     for item in items {
@@ -448,7 +504,16 @@ fn collect(
                 match parse_model(&syn::DeriveInput::from(s)) {
                     Ok(model) => {
                         contents.models.push(CachedModel::from_model(&model));
-                        models.push(model);
+                        found.models.push(model);
+                    }
+                    Err(e) => errors.extend(located(path, &e)),
+                }
+            }
+            syn::Item::Enum(e) if derives(&e.attrs, "DbEnum") && !test_only(&e.attrs) => {
+                match parse_db_enum(&syn::DeriveInput::from(e)) {
+                    Ok(parsed) => {
+                        contents.enums.push(CachedEnum::from_enum(&parsed));
+                        found.enums.push(parsed);
                     }
                     Err(e) => errors.extend(located(path, &e)),
                 }
@@ -458,7 +523,7 @@ fn collect(
                 match m.content {
                     Some((_, inner)) => {
                         let sub = dir.join(explicit.unwrap_or_else(|| module_name(&m.ident)));
-                        collect(inner, path, &sub, true, contents, models, errors);
+                        collect(inner, path, &sub, true, contents, found, errors);
                     }
                     None => {
                         let base = match (&explicit, inline) {

@@ -30,6 +30,9 @@ impl Schema {
                 if self.tables.contains_key(&table.name) {
                     return Err(fail(format!("table `{}` already exists", table.name)));
                 }
+                for c in &table.columns {
+                    self.check_enum_agrees(&c.ty).map_err(fail)?;
+                }
                 self.tables.insert(table.name.clone(), table.clone());
             }
             Operation::DeleteModel { table } => {
@@ -58,6 +61,7 @@ impl Schema {
                 self.table_mut(table).map_err(fail)?.comment = new.clone();
             }
             Operation::AddField { table, column, .. } => {
+                self.check_enum_agrees(&column.ty).map_err(fail)?;
                 let t = self.table_mut(table).map_err(fail)?;
                 if t.column(&column.name).is_some() {
                     return Err(fail(format!("column `{}` already exists", column.name)));
@@ -75,6 +79,18 @@ impl Schema {
                 t.columns.retain(|c| c.name != column.name);
             }
             Operation::AlterField { table, old, new, .. } => {
+                if let (Some(a), Some(b)) = (old.ty.enum_type(), new.ty.enum_type()) {
+                    if a.name == b.name && a.values != b.values {
+                        return Err(fail(format!(
+                            "it changes the values of enum `{}`, which is one operation over every column that \
+                             uses it: `m.alter_enum(...)`",
+                            a.name
+                        )));
+                    }
+                }
+                if old.ty.enum_type().map(|e| &e.name) != new.ty.enum_type().map(|e| &e.name) {
+                    self.check_enum_agrees(&new.ty).map_err(fail)?;
+                }
                 let t = self.table_mut(table).map_err(fail)?;
                 let c =
                     t.column_mut(&old.name).ok_or_else(|| fail(format!("no column `{}` in `{table}`", old.name)))?;
@@ -179,7 +195,77 @@ impl Schema {
             Operation::DropView { view } => {
                 self.views.remove(&view.name).ok_or_else(|| fail(format!("no view `{}`", view.name)))?;
             }
+            Operation::AlterEnum { name, from, to, renamed } => {
+                self.alter_enum(name, from, to, renamed).map_err(fail)?
+            }
             Operation::RunSql(_) => {}
+        }
+        Ok(())
+    }
+
+    /// A column of enum type `ty` may join the schema only with the list the columns of
+    /// that type already have.
+    fn check_enum_agrees(&self, ty: &crate::schema::ColumnType) -> Result<(), String> {
+        let Some(e) = ty.enum_type() else { return Ok(()) };
+        if let Some(problem) = e.problem() {
+            return Err(problem);
+        }
+        match self.enum_conflict(e) {
+            Some((column, theirs)) => Err(format!(
+                "`{column}` is {theirs}, and this column is {e}: one enum has one list of values; change it \
+                 with `m.alter_enum(...)`"
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Operation::AlterEnum`]: every column of enum `name` takes the list `to`; a
+    /// default that names a renamed value names the new one.
+    fn alter_enum(
+        &mut self,
+        name: &str,
+        from: &[String],
+        to: &[String],
+        renamed: &[(String, String)],
+    ) -> Result<(), String> {
+        let target = crate::schema::EnumType { name: name.to_string(), values: to.to_vec() };
+        if let Some(problem) = target.problem() {
+            return Err(problem);
+        }
+        let Some((t, c, current)) = self.enum_columns().find(|(_, _, e)| e.name == name) else {
+            return Err(format!("no column uses enum `{name}`"));
+        };
+        if current.values != from {
+            return Err(format!(
+                "`{t}.{c}` is {current}, not ({}) as the operation says it was",
+                crate::schema::quoted_list(from)
+            ));
+        }
+        let changes = crate::schema::ValueChanges::between(from, to, renamed);
+        let uses = |c: &crate::schema::Column| c.ty.enum_type().is_some_and(|e| e.name == name);
+        for table in self.tables.values() {
+            for column in table.columns.iter().filter(|c| uses(c)) {
+                if let Some(crate::schema::DefaultValue::Text(v)) = &column.default {
+                    if changes.removed.contains(v) {
+                        return Err(format!(
+                            "`{}.{}` defaults to '{v}', which it removes: change the default first",
+                            table.name, column.name
+                        ));
+                    }
+                }
+            }
+        }
+        for table in self.tables.values_mut() {
+            for column in table.columns.iter_mut().filter(|c| uses(c)) {
+                if let Some(e) = column.ty.enum_type_mut() {
+                    e.values = to.to_vec();
+                }
+                if let Some(crate::schema::DefaultValue::Text(v)) = &mut column.default {
+                    if let Some((_, new)) = changes.renamed.iter().find(|(old, _)| old == v) {
+                        *v = new.clone();
+                    }
+                }
+            }
         }
         Ok(())
     }

@@ -254,6 +254,25 @@ impl Migration {
         self.push_by_name(Operation::DropView { view }, by_name)
     }
 
+    /// Changes the values of the enumerated type `name` from `from` to `to`, in every
+    /// column of it; `renamed` lists the (old, new) values renamed, so the rows that hold
+    /// one hold the other after. A value in neither `to` nor `renamed` is removed (a row
+    /// that still holds it makes the migration fail, and nothing is changed).
+    ///
+    /// ```
+    /// # let mut m = migrations_core::builder::Migration::new();
+    /// m.alter_enum("account_status", &["active", "paused"], &["active", "on_hold", "closed"], &[("paused", "on_hold")]);
+    /// ```
+    pub fn alter_enum(&mut self, name: &str, from: &[&str], to: &[&str], renamed: &[(&str, &str)]) -> &mut Self {
+        let list = |values: &[&str]| values.iter().map(|v| v.to_string()).collect();
+        self.push(Operation::AlterEnum {
+            name: name.into(),
+            from: list(from),
+            to: list(to),
+            renamed: renamed.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+        })
+    }
+
     /// Renames an index.
     pub fn rename_index(&mut self, table: &str, old: &str, new: &str) -> &mut Self {
         self.push(Operation::RenameIndex { table: table.into(), old: old.into(), new: new.into() })

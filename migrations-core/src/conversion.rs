@@ -106,6 +106,7 @@ pub fn fits(value: &str, ty: &ColumnType) -> bool {
             let max = if address.contains(':') { 128 } else { 32 };
             address.parse::<std::net::IpAddr>().is_ok() && mask.is_none_or(|m| m.parse::<u8>().is_ok_and(|m| m <= max))
         }
+        Enum(e) => e.values.iter().any(|x| x == value),
         UnboundedVarchar | Text | Binary | Json | JsonText | Interval | TsVector | TimeTz | Array(_) | Custom(_)
         | PerDialect(_) => true,
     }

@@ -122,6 +122,18 @@ pub enum Operation {
         /// The view as it was.
         view: View,
     },
+    /// Change the values of an enumerated type, in every column that uses it: rename
+    /// values (rows and all), add values, remove values no row holds, reorder them.
+    AlterEnum {
+        /// The type's name.
+        name: String,
+        /// The values before, in order.
+        from: Vec<String>,
+        /// The values after, in order.
+        to: Vec<String>,
+        /// (old, new): values renamed, so the rows that hold one hold the other after.
+        renamed: Vec<(String, String)>,
+    },
     /// Raw SQL written by a person. Does not change the in-memory schema.
     RunSql(RunSql),
 }
@@ -197,6 +209,12 @@ impl Operation {
             }
             CreateView { view } => DropView { view: view.clone() },
             DropView { view } => CreateView { view: view.clone() },
+            AlterEnum { name, from, to, renamed } => AlterEnum {
+                name: name.clone(),
+                from: to.clone(),
+                to: from.clone(),
+                renamed: renamed.iter().map(|(old, new)| (new.clone(), old.clone())).collect(),
+            },
             RunSql(sql) => match &sql.reverse {
                 Some(reverse) => RunSql(crate::operation::RunSql {
                     forward: reverse.clone(),
@@ -235,7 +253,7 @@ impl Operation {
             | RenameIndex { table, .. }
             | AddConstraint { table, .. }
             | RemoveConstraint { table, .. } => Some(table),
-            CreateView { .. } | DropView { .. } | RunSql(_) => None,
+            CreateView { .. } | DropView { .. } | AlterEnum { .. } | RunSql(_) => None,
         }
     }
 }
@@ -263,6 +281,7 @@ pub fn zero_value(ty: &ColumnType) -> DefaultValue {
         ColumnType::Uuid => DefaultValue::Text("00000000-0000-0000-0000-000000000000".into()),
         ColumnType::Json | ColumnType::JsonText => DefaultValue::Text("null".into()),
         ColumnType::Array(_) => DefaultValue::Text("{}".into()),
+        ColumnType::Enum(e) => DefaultValue::Text(e.values.first().cloned().unwrap_or_default()),
         ColumnType::Inet | ColumnType::Cidr => DefaultValue::Text("0.0.0.0/0".into()),
         ColumnType::Interval => DefaultValue::Text("0".into()),
         ColumnType::TsVector => DefaultValue::Text(String::new()),
@@ -287,6 +306,7 @@ pub fn convertible(old: &ColumnType, new: &ColumnType) -> bool {
         || (temporal(old) && temporal(new))
         || (family(old) != 0 && family(old) == family(new))
         || matches!((old, new), (Array(a), Array(b)) if convertible(a, b))
+        || matches!((old, new), (Enum(_), Enum(_)))
         || old.is_string()
         || new.is_string()
         || old.is_verbatim()
@@ -316,6 +336,10 @@ pub fn narrows(old: &ColumnType, new: &ColumnType) -> bool {
         (Timestamp, TimestampTz) | (TimestampTz, Timestamp) => false,
         (Json, JsonText) | (JsonText, Json) | (Cidr, Inet) | (Time, TimeTz) => false,
         (Array(a), Array(b)) => narrows(a, b),
+        // Every value of the old list must be a value of the new one (or fit the text).
+        (Enum(a), Enum(b)) => a.values.iter().any(|v| !b.values.contains(v)),
+        (Enum(_), Text | UnboundedVarchar) => false,
+        (Enum(a), Varchar(n)) => a.values.iter().any(|v| v.chars().count() > *n as usize),
         _ => true,
     }
 }
@@ -368,6 +392,23 @@ impl fmt::Display for Operation {
             }
             RemoveConstraint { table, constraint } => {
                 write!(f, "RemoveConstraint {table} {} {}", constraint.kind(), constraint.name())
+            }
+            AlterEnum { name, from, to, renamed } => {
+                write!(f, "AlterEnum {name}")?;
+                let changes = crate::schema::ValueChanges::between(from, to, renamed);
+                for (old, new) in &changes.renamed {
+                    write!(f, " '{old}' -> '{new}'")?;
+                }
+                for v in &changes.added {
+                    write!(f, " +'{v}'")?;
+                }
+                for v in &changes.removed {
+                    write!(f, " -'{v}'")?;
+                }
+                if changes.reordered {
+                    write!(f, " (reordered)")?;
+                }
+                Ok(())
             }
             RunSql(_) => f.write_str("RunSQL"),
         }

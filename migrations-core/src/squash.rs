@@ -118,6 +118,8 @@ struct Trace {
     /// Something the rewriting could change the rows of (a column added to a table
     /// with rows, then altered): the segment stays as written.
     unsure: bool,
+    /// (enumerated type, value now) → the value at the start, for values renamed.
+    enum_values: BTreeMap<(String, String), String>,
 }
 
 impl Trace {
@@ -133,6 +135,7 @@ impl Trace {
             fills: BTreeMap::new(),
             added: BTreeSet::new(),
             unsure: false,
+            enum_values: BTreeMap::new(),
         }
     }
 
@@ -178,6 +181,19 @@ impl Trace {
                     self.fills.insert(key, value.clone());
                 }
             }
+            Operation::AlterEnum { name, renamed, .. } => {
+                // (All looked up before any is written: two values may swap names.)
+                let thens: Vec<(String, String)> = renamed
+                    .iter()
+                    .map(|(old, new)| {
+                        let then = self.enum_values.remove(&(name.clone(), old.clone())).unwrap_or_else(|| old.clone());
+                        (new.clone(), then)
+                    })
+                    .collect();
+                for (new, then) in thens {
+                    self.enum_values.insert((name.clone(), new), then);
+                }
+            }
             Operation::RenameField { table, old, new } => {
                 let from = (table.clone(), old.clone());
                 let to = (table.clone(), new.clone());
@@ -211,6 +227,12 @@ impl Trace {
                 .map(|(k, then)| (k.clone(), then.clone()))
                 .collect(),
             backfills: self.fills.clone(),
+            enum_value_renames: self
+                .enum_values
+                .iter()
+                .filter(|((_, now), then)| now != *then)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! and (from the runtime issue on) the embedded registry and the migrator.
 #![warn(missing_docs)]
 
-pub use migrations_macros::Model;
+pub use migrations_macros::{DbEnum, Model};
 
 /// A struct declared as a table with `#[derive(Model)]`.
 ///
@@ -161,6 +161,94 @@ pub trait Model {
     const TABLE: &'static str;
     /// The SQL names of its columns, in field order (skipped fields excluded).
     const COLUMNS: &'static [&'static str];
+}
+
+/// An enum whose values a column holds, declared with `#[derive(DbEnum)]` and used as a
+/// field's type (`pub status: AccountStatus`, or `Option<AccountStatus>`).
+///
+/// On PostgreSQL it is a type of its own (`CREATE TYPE "account_status" AS ENUM
+/// ('active', 'past_due')`), created by the migration that adds its first column and
+/// dropped by the one that drops its last; MySQL writes the list into each column
+/// (`ENUM('active', 'past_due')`); SQLite keeps text with a `CHECK` of the list. A change
+/// of the variants is a migration: a value added, renamed (`renamed_from`, the rows
+/// follow), removed (refused at deploy while a row still holds it) or moved.
+///
+/// PostgreSQL cannot use a value in the transaction that added it: the runtime adds
+/// values in a transaction of their own, before the migration's other statements (so a
+/// default or a data step may use them). Removing or reordering values builds the type
+/// again and rewrites each table with a column of it: the build asks for that to be
+/// acknowledged, as for any blocking rewrite.
+///
+/// # Options
+///
+/// | Option | Meaning |
+/// |---|---|
+/// | `#[db_enum(name = "...")]` on the enum | the type's SQL name (default: the snake_case enum name, `AccountStatus` → `account_status`) |
+/// | `#[db_enum(rename_all = "...")]` on the enum | how variant names become values: `snake_case` (the default), `lowercase`, `UPPERCASE`, `SCREAMING_SNAKE_CASE`, `kebab-case`, `camelCase`, `PascalCase`, `verbatim` |
+/// | `#[db_enum(rename = "...")]` on a variant | the variant's value, as written |
+/// | `#[db_enum(renamed_from = "old")]` on a variant | the value was `old`: a rename that keeps the rows, not a removal and an addition |
+///
+/// Where `db_enum` does not say, `#[sqlx(type_name = "...")]`, `#[sqlx(rename_all =
+/// "...")]` and a variant's `#[sqlx(rename = "...")]` are read: with
+/// `#[derive(sqlx::Type)]` on the same enum, give it those and the database and the
+/// application spell the values alike.
+///
+/// ```
+/// use migrations_runtime::{DbEnum, Model};
+///
+/// #[derive(DbEnum, Debug, PartialEq)]
+/// #[db_enum(name = "account_status")]
+/// pub enum Status {
+///     Active,
+///     PastDue,
+///     #[db_enum(rename = "closed", renamed_from = "cancelled")]
+///     Closed,
+/// }
+///
+/// #[derive(Model)]
+/// pub struct Account {
+///     #[model(primary_key, auto_increment)]
+///     pub id: i64,
+///     #[model(default = "active")]
+///     pub status: Status,
+///     pub previous_status: Option<Status>,
+/// }
+///
+/// assert_eq!(Status::TYPE_NAME, "account_status");
+/// assert_eq!(Status::VALUES, ["active", "past_due", "closed"]);
+/// assert_eq!(Status::PastDue.as_db_str(), "past_due");
+/// assert_eq!(Status::from_db_str("closed"), Some(Status::Closed));
+/// ```
+///
+/// A field whose type is neither a column type nor a `DbEnum` is a compile error at the
+/// type:
+///
+/// ```compile_fail
+/// use migrations_runtime::Model;
+///
+/// pub struct Email(String);
+///
+/// #[derive(Model)]
+/// pub struct User {
+///     #[model(primary_key)]
+///     pub id: i64,
+///     pub email: Email, // `Email` is not a column type
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a column type: a field's type must be one Chakra knows, or a `#[derive(DbEnum)]` enum",
+    label = "not a column type",
+    note = "derive `DbEnum` for an enum of unit variants, or give the field `#[model(column_type = \"...\")]`"
+)]
+pub trait DbEnum: Sized + 'static {
+    /// The type's SQL name.
+    const TYPE_NAME: &'static str;
+    /// The values, in the order the type sorts them.
+    const VALUES: &'static [&'static str];
+    /// The value stored for this variant.
+    fn as_db_str(&self) -> &'static str;
+    /// The variant stored as `value`, if any.
+    fn from_db_str(value: &str) -> Option<Self>;
 }
 
 pub mod schema;

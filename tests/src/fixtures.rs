@@ -446,6 +446,59 @@ pub fn all() -> Vec<Scenario> {
             }
             "#,
         ),
+        // Enumerated types (`#[derive(DbEnum)]`): PostgreSQL's type created before the
+        // first table that uses it (and dropped after the last); MySQL's ENUM; SQLite's
+        // CHECK of the list.
+        scenario(
+            "enum_type_created",
+            "",
+            r#"
+            #[derive(DbEnum)]
+            #[db_enum(name = "account_status")]
+            pub enum Status { Active, PastDue, #[db_enum(rename = "it's closed")] Closed }
+
+            #[derive(Model)]
+            pub struct Account {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+                #[model(default = "active")]
+                pub status: Status,
+                pub previous_status: Option<Status>,
+            }
+            "#,
+        ),
+        // A value renamed (the rows follow), one added (used at once by a new column's
+        // default: added before it, committed on PostgreSQL), one removed after the default
+        // that named it changed.
+        scenario(
+            "enum_values_change",
+            r#"
+            #[derive(DbEnum)]
+            pub enum Status { Active, Paused, Legacy }
+
+            #[derive(Model)]
+            pub struct Account {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+                #[model(default = "legacy")]
+                pub status: Status,
+            }
+            "#,
+            r#"
+            #[derive(DbEnum)]
+            pub enum Status { Active, #[db_enum(renamed_from = "paused")] OnHold, Closed }
+
+            #[derive(Model)]
+            pub struct Account {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+                #[model(default = "active")]
+                pub status: Status,
+                #[model(default = "closed")]
+                pub archived_status: Status,
+            }
+            "#,
+        ),
         // Arrays (`Vec<T>`, PostgreSQL's): an element widened, a new array column and a
         // GIN index over one.
         scenario(

@@ -366,7 +366,8 @@ impl Config {
             let dialects =
                 self.dialects.clone().or_else(|| package.dialects.clone()).unwrap_or_else(|| Dialect::ALL.to_vec());
             let run = Run { paths, dialects: &dialects, mode, from_ci, cargo, cache };
-            self.diff_and_write(&run, std::mem::take(&mut scanned.models), snapshot, files, report)?;
+            let found = (std::mem::take(&mut scanned.models), std::mem::take(&mut scanned.enums));
+            self.diff_and_write(&run, found, snapshot, files, report)?;
         }
         timing.mark("diff and write");
         if let Some(out) = &paths.out {
@@ -393,7 +394,7 @@ impl Config {
     fn diff_and_write(
         &self,
         run: &Run<'_>,
-        found: Vec<FoundModel>,
+        (found, enums): (Vec<FoundModel>, Vec<migrations_core::model::DbEnum>),
         snapshot: SnapshotFile<'_>,
         files: Vec<MigrationFile>,
         report: &mut Report,
@@ -406,21 +407,22 @@ impl Config {
         let (models, files_of): (Vec<_>, Vec<_>) = found.into_iter().map(|f| (f.model, f.path)).unzip();
         // Never freed: the build script exits soon after, and freeing a thousand models
         // one allocation at a time is ~5 % of a build at opt-level 0.
-        let set = resolve_models_indexed(models, &external).map(std::mem::ManuallyDrop::new).map_err(|errors| {
-            Error::Models(
-                errors
-                    .iter()
-                    .map(|(i, e)| {
-                        let start = e.span().start();
-                        let path = files_of.get(*i).cloned().unwrap_or_default();
-                        Located {
-                            location: Location { path, line: start.line, column: start.column + 1 },
-                            message: e.to_string(),
-                        }
-                    })
-                    .collect(),
-            )
-        })?;
+        let set =
+            resolve_models_indexed(models, &enums, &external).map(std::mem::ManuallyDrop::new).map_err(|errors| {
+                Error::Models(
+                    errors
+                        .iter()
+                        .map(|(i, e)| {
+                            let start = e.span().start();
+                            let path = files_of.get(*i).cloned().unwrap_or_default();
+                            Located {
+                                location: Location { path, line: start.line, column: start.column + 1 },
+                                message: e.to_string(),
+                            }
+                        })
+                        .collect(),
+                )
+            })?;
         timing.mark("  resolve models");
         let portability = migrations_core::portability::check(&set.schema, run.dialects);
         if !portability.is_empty() {

@@ -27,6 +27,10 @@ pub fn default_value(reported: &str, ty: &ColumnType, dialect: Dialect) -> Optio
     if let Some(text) = literal(s, dialect).or_else(|| uuid_literal(s, dialect)) {
         return Some(typed(text, ty));
     }
+    // MySQL reports an `ENUM` column's default unquoted.
+    if ty.enum_type().is_some_and(|e| e.values.iter().any(|v| v == s)) {
+        return Some(DefaultValue::Text(s.to_string()));
+    }
     if let Some(n) = canonical_number(s) {
         return Some(match ty {
             ColumnType::Boolean => DefaultValue::Bool(n != "0"),

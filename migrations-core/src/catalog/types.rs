@@ -26,6 +26,15 @@ const PLAIN: [ColumnType; 21] = ColumnType::PARAMETERLESS;
 /// assert_eq!(column_type("ltree", Dialect::Postgres), ColumnType::Custom("ltree".into()));
 /// ```
 pub fn column_type(reported: &str, dialect: Dialect) -> ColumnType {
+    // MySQL's `enum('a','b')`: the list without a type name (MySQL keeps none).
+    if dialect == Dialect::MySql {
+        let trimmed = reported.trim();
+        if trimmed.len() > 5 && trimmed[..5].eq_ignore_ascii_case("enum(") && trimmed.ends_with(')') {
+            if let Some(values) = crate::schema::parse_quoted_list(&trimmed[5..trimmed.len() - 1]) {
+                return ColumnType::Enum(crate::schema::EnumType { name: String::new(), values });
+            }
+        }
+    }
     let name = normal(reported);
     if let Some(element) = reported.trim().strip_suffix("[]").filter(|_| dialect == Dialect::Postgres) {
         let element = column_type(element, dialect);
@@ -62,6 +71,14 @@ pub fn column_type(reported: &str, dialect: Dialect) -> ColumnType {
 /// `ty` is, seen from the database (`sql:int4` is an `integer`; on MySQL a
 /// `timestamptz` is a `timestamp`).
 pub fn as_reported(ty: &ColumnType, dialect: Dialect) -> ColumnType {
+    // An enumerated type: PostgreSQL reports it by name and list; MySQL and SQLite (its
+    // CHECK, read back) by list alone.
+    if let ColumnType::Enum(e) = ty {
+        return match dialect {
+            Dialect::Postgres => ty.clone(),
+            _ => ColumnType::Enum(crate::schema::EnumType { name: String::new(), values: e.values.clone() }),
+        };
+    }
     match column_type(&column_type_sql(ty, dialect), dialect) {
         // Case is not part of a custom type's name.
         ColumnType::Custom(sql) => ColumnType::Custom(normal(&sql)),

@@ -2,6 +2,7 @@
 //! in a fixed order: renames, removals, deletions, creations, additions, alterations, then
 //! constraints and indexes (ARCHITECTURE.md, "Invariants", has the whole contract).
 
+mod enums;
 mod order;
 
 pub use order::{creation_order, FkId};
@@ -21,12 +22,17 @@ pub struct Intent {
     pub column_renames: BTreeMap<(String, String), String>,
     /// (table, column) → the one-off value for existing rows.
     pub backfills: BTreeMap<(String, String), DefaultValue>,
+    /// (enumerated type, new value) → the old value it was renamed from.
+    pub enum_value_renames: BTreeMap<(String, String), String>,
 }
 
 impl Intent {
     /// Whether the models say nothing beyond their schema.
     pub fn is_empty(&self) -> bool {
-        self.table_renames.is_empty() && self.column_renames.is_empty() && self.backfills.is_empty()
+        self.table_renames.is_empty()
+            && self.column_renames.is_empty()
+            && self.backfills.is_empty()
+            && self.enum_value_renames.is_empty()
     }
 }
 
@@ -238,7 +244,14 @@ impl Differ {
     fn steps(&mut self, new: &Schema, intent: &Intent) -> Result<Schema, DiffError> {
         self.rename_tables(new, intent)?;
         self.rename_columns(new, intent)?;
-        let new = resolve_names(&self.cur, new);
+        let target = resolve_names(&self.cur, new);
+        // Between its two steps an enumerated type holds a middle list; the rest of the
+        // diff compares columns with it.
+        let mut new = target.clone();
+        let (first, last) = enums::enum_steps(&self.cur, &mut new, intent);
+        for op in first {
+            self.push(op)?;
+        }
         self.check_primary_keys(&new);
         let renamed_indexes = self.index_renames(&new);
         self.remove_constraints_and_indexes(&new, &renamed_indexes)?;
@@ -256,8 +269,11 @@ impl Differ {
         self.drop_replaced_indexes()?;
         self.add_constraints(&new, true)?;
         self.rename_indexes(&renamed_indexes)?;
+        for op in last {
+            self.push(op)?;
+        }
         self.note_inert_backfills(&new, intent);
-        Ok(new)
+        Ok(target)
     }
 
     fn rename_tables(&mut self, new: &Schema, intent: &Intent) -> Result<(), DiffError> {

@@ -41,6 +41,21 @@ pub(super) fn build_column(cx: &mut Ctxt, f: &syn::Field, fo: &FieldOpts) -> Opt
             );
             return None;
         }
+        (None, None) if !ft.array && enum_candidate(&f.ty).is_some() => {
+            for (what, span) in [
+                ("max_length", fo.max_length.map(|m| m.1)),
+                ("precision", fo.precision.map(|m| m.1)),
+                ("scale", fo.scale.map(|m| m.1)),
+            ] {
+                if let Some(span) = span {
+                    cx.error_at(span, format!("`{what}` does not apply to a `DbEnum` field"));
+                }
+            }
+            // A type this parser does not know is taken for a `#[derive(DbEnum)]` enum,
+            // which the build finds by name among the crate's (the derive checks the
+            // trait): the list is filled in then (see `resolve_models`).
+            ColumnType::Enum(crate::schema::EnumType { name: enum_candidate(&f.ty)?, values: Vec::new() })
+        }
         (None, None) => {
             cx.error_spanned_by(
                 &f.ty,
@@ -170,5 +185,42 @@ fn is_unsigned_or_odd_int(ty: &syn::Type) -> bool {
             ["u8", "u16", "u32", "u64", "u128", "usize", "i8", "i128", "isize"].iter().any(|n| s.ident == n)
         }),
         _ => false,
+    }
+}
+
+/// The name of the type a field of type `ty` (or `Option<ty>`) declares, when it could be
+/// a `#[derive(DbEnum)]` enum: a path without generic arguments.
+pub fn enum_candidate(ty: &syn::Type) -> Option<String> {
+    let inner = enum_type_of(ty)?;
+    match inner {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// The type inside `Option<...>` (or the type itself) when it is a plain path: the one
+/// the derive asks to implement `DbEnum`.
+pub fn enum_type_of(ty: &syn::Type) -> Option<&syn::Type> {
+    let inner = match ty {
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            match &last.arguments {
+                syn::PathArguments::None => return Some(ty),
+                syn::PathArguments::AngleBracketed(a) if last.ident == "Option" && a.args.len() == 1 => {
+                    match a.args.first() {
+                        Some(syn::GenericArgument::Type(t)) => t,
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            }
+        }
+        syn::Type::Group(g) => return enum_type_of(&g.elem),
+        syn::Type::Paren(p) => return enum_type_of(&p.elem),
+        _ => return None,
+    };
+    match inner {
+        syn::Type::Path(p) if p.qself.is_none() && p.path.segments.last()?.arguments.is_none() => Some(inner),
+        _ => None,
     }
 }

@@ -4,6 +4,7 @@
 mod attr;
 mod column;
 mod ctxt;
+mod db_enum;
 mod index;
 mod naming;
 mod options;
@@ -11,7 +12,9 @@ mod resolve;
 mod rust_type;
 mod struct_opts;
 
+pub use column::{enum_candidate, enum_type_of};
 pub use ctxt::Ctxt;
+pub use db_enum::{parse_db_enum, DbEnum};
 pub use naming::{default_table_name, plural, singular};
 pub use resolve::{resolve_models, resolve_models_indexed, ModelSet};
 pub use rust_type::{field_type, FieldType, RustKind};
@@ -132,6 +135,11 @@ pub fn parse_model(input: &syn::DeriveInput) -> Result<Model, syn::Error> {
 
 /// Whether `attrs` holds a derive whose path ends in `Model`.
 pub fn derives_model(attrs: &[syn::Attribute]) -> bool {
+    derives(attrs, "Model")
+}
+
+/// Whether `attrs` holds a derive whose path ends in `name`.
+pub fn derives(attrs: &[syn::Attribute], name: &str) -> bool {
     attrs.iter().any(|a| match &a.meta {
         syn::Meta::List(list) if list.path.is_ident("derive") => {
             // The last identifier before each `,` (or the end) ends a derived path. Read
@@ -143,14 +151,14 @@ pub fn derives_model(attrs: &[syn::Attribute]) -> bool {
                     proc_macro2::TokenTree::Ident(i) => last = Some(i),
                     // (`take`: the next path starts afresh.)
                     proc_macro2::TokenTree::Punct(p)
-                        if p.as_char() == ',' && last.take().is_some_and(|i| i == "Model") =>
+                        if p.as_char() == ',' && last.take().is_some_and(|i| i == name) =>
                     {
                         return true
                     }
                     _ => {}
                 }
             }
-            last.is_some_and(|i| i == "Model")
+            last.is_some_and(|i| i == name)
         }
         _ => false,
     })
@@ -164,19 +172,44 @@ pub fn parse_source(source: &str, external: &crate::schema::Schema) -> Result<Mo
     collect_structs(&file.items, &mut structs);
     let mut models = Vec::new();
     let mut errors: Option<syn::Error> = None;
+    let mut keep = |e: syn::Error| match &mut errors {
+        Some(all) => all.combine(e),
+        None => errors = Some(e),
+    };
     for item in structs {
         match parse_model(&syn::DeriveInput::from(item)) {
             Ok(m) => models.push(m),
-            Err(e) => match &mut errors {
-                Some(all) => all.combine(e),
-                None => errors = Some(e),
-            },
+            Err(e) => keep(e),
+        }
+    }
+    let mut enums = Vec::new();
+    for item in collect_enums(&file.items) {
+        match parse_db_enum(&syn::DeriveInput::from(item)) {
+            Ok(e) => enums.push(e),
+            Err(e) => keep(e),
         }
     }
     if let Some(e) = errors {
         return Err(e);
     }
-    resolve_models(models, external)
+    resolve_models(models, &enums, external)
+}
+
+/// Every enum deriving `DbEnum` in `items`, descending into inline modules.
+pub fn collect_enums(items: &[syn::Item]) -> Vec<syn::ItemEnum> {
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            syn::Item::Enum(e) if derives(&e.attrs, "DbEnum") => out.push(e.clone()),
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    out.extend(collect_enums(inner));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Every struct deriving `Model` in `items`, descending into inline modules.

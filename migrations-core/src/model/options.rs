@@ -45,10 +45,15 @@ impl Opt {
 
 /// Reads every `#[model(...)]` attribute in `attrs`; other attributes are ignored.
 pub(super) fn read_opts(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> Vec<Opt> {
+    read_opts_of(cx, attrs, "model")
+}
+
+/// Reads every `#[<attribute>(...)]` attribute in `attrs`; other attributes are ignored.
+pub(super) fn read_opts_of(cx: &mut Ctxt, attrs: &[syn::Attribute], attribute: &str) -> Vec<Opt> {
     let mut opts = Vec::new();
-    for attr in attrs.iter().filter(|a| a.path().is_ident("model")) {
+    for attr in attrs.iter().filter(|a| a.path().is_ident(attribute)) {
         if let syn::Meta::Path(p) = &attr.meta {
-            cx.error_spanned_by(p, "expected options: `#[model(...)]`");
+            cx.error_spanned_by(p, format!("expected options: `#[{attribute}(...)]`"));
             continue;
         }
         if let syn::Meta::List(list) = &attr.meta {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Model, RefTarget};
+use super::{DbEnum, Model, RefTarget};
 use crate::diff::Intent;
 use crate::schema::{names, ColumnType, Deferrable, FkAction, ForeignKey, Schema};
 
@@ -27,8 +27,8 @@ impl ModelSet {
 
 /// Resolves `models` into one schema. `external` holds tables owned elsewhere (other
 /// apps) that references may point at. Every problem is reported, each at its span.
-pub fn resolve_models(models: Vec<Model>, external: &Schema) -> Result<ModelSet, syn::Error> {
-    resolve_models_indexed(models, external).map_err(|errors| {
+pub fn resolve_models(models: Vec<Model>, enums: &[DbEnum], external: &Schema) -> Result<ModelSet, syn::Error> {
+    resolve_models_indexed(models, enums, external).map_err(|errors| {
         let mut all = errors.into_iter().map(|(_, e)| e);
         let mut first = all.next().unwrap_or_else(|| syn::Error::new(proc_macro2::Span::call_site(), "invalid models"));
         first.extend(all);
@@ -47,8 +47,15 @@ impl Errors {
 
 /// [`resolve_models`], with each error tagged with the index of its model in `models`,
 /// so a caller that read models from several files can say which file.
-pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<ModelSet, Vec<(usize, syn::Error)>> {
+/// `enums` are the crate's `#[derive(DbEnum)]` enums, which fields name by type.
+pub fn resolve_models_indexed(
+    models: Vec<Model>,
+    enums: &[DbEnum],
+    external: &Schema,
+) -> Result<ModelSet, Vec<(usize, syn::Error)>> {
     let mut cx = Errors(Vec::new());
+    let mut models = models;
+    resolve_enums(&mut models, enums, &mut cx);
     let mut schema = Schema::new();
     let mut by_struct: BTreeMap<String, &Model> = BTreeMap::new();
     for (mi, m) in models.iter().enumerate() {
@@ -174,6 +181,11 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
     // `portability::check` (PostgreSQL and SQLite share one namespace per schema).
 
     let mut intent = Intent::default();
+    for e in enums {
+        for (old, new) in &e.renamed_from {
+            intent.enum_value_renames.insert((e.ty.name.clone(), new.clone()), old.clone());
+        }
+    }
     for m in &models {
         if let Some(old) = &m.renamed_from {
             intent.table_renames.insert(m.table.name.clone(), old.clone());
@@ -191,6 +203,66 @@ pub fn resolve_models_indexed(models: Vec<Model>, external: &Schema) -> Result<M
         return Err(cx.0);
     }
     Ok(ModelSet { models, schema, intent })
+}
+
+/// Gives each field whose type is a `DbEnum` its type's name and list, from the enum of
+/// that name; and refuses a field whose type is no enum of the crate, a default that is
+/// none of the values, and a type that has a table's name (PostgreSQL keeps them in one
+/// namespace).
+fn resolve_enums(models: &mut [Model], enums: &[DbEnum], cx: &mut Errors) {
+    for (i, e) in enums.iter().enumerate() {
+        if let Some(other) = enums[..i].iter().find(|o| o.ty.name == e.ty.name || o.ident == e.ident) {
+            cx.error_at(
+                0,
+                e.span,
+                format!(
+                    "enums `{}` and `{}` both declare the type `{}` (or share a name); give one `#[db_enum(name = \"...\")]` or rename it",
+                    other.ident, e.ident, e.ty.name
+                ),
+            );
+        }
+    }
+    let tables: Vec<String> = models.iter().map(|m| m.table.name.clone()).collect();
+    for (mi, m) in models.iter_mut().enumerate() {
+        let fields = m.fields.clone();
+        for column in &mut m.table.columns {
+            let Some(pending) = column.ty.enum_type_mut().filter(|e| e.values.is_empty()) else { continue };
+            let span = fields.iter().find(|f| f.column == column.name).map_or(m.span, |f| f.span);
+            let Some(found) = enums.iter().find(|e| e.ident == pending.name.as_str()) else {
+                cx.error_at(
+                    mi,
+                    span,
+                    format!(
+                        "field `{}`: type `{}` is neither a column type Chakra knows nor a `#[derive(DbEnum)]` enum of \
+                         this crate; derive `DbEnum` for it, or give `#[model(column_type = \"...\")]`",
+                        column.name, pending.name
+                    ),
+                );
+                continue;
+            };
+            *pending = found.ty.clone();
+            if tables.contains(&found.ty.name) {
+                cx.error_at(
+                    mi,
+                    found.span,
+                    format!(
+                        "enum type `{}` has the name of a table, which PostgreSQL refuses (a table's row type has its \
+                         name); give the enum `#[db_enum(name = \"...\")]`",
+                        found.ty.name
+                    ),
+                );
+            }
+            if let Some(crate::schema::DefaultValue::Text(v)) = &column.default {
+                if !found.ty.values.contains(v) {
+                    cx.error_at(
+                        mi,
+                        span,
+                        format!("default '{v}' of `{}` is not a value of `{}`: {}", column.name, found.ident, found.ty),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// The foreign key of `table`'s `columns` to `ref_table(ref_columns)`, as a field's

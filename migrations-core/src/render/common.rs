@@ -14,6 +14,12 @@ pub fn column_type_sql(ty: &ColumnType, dialect: Dialect) -> String {
         (Array(_), MySql) => "JSON",
         (Array(_), Sqlite) => "TEXT",
         (PerDialect(_), _) => return column_type_sql(&ty.on(dialect), dialect),
+        // PostgreSQL's type is created by name (see `postgres::enum_type_statements`);
+        // MySQL writes the list into the column; SQLite keeps text, and `column_def`
+        // adds the CHECK of the list.
+        (Enum(e), Postgres) => return dialect.quote(&e.name),
+        (Enum(e), MySql) => return format!("ENUM({})", enum_values_sql(e, dialect)),
+        (Enum(_), Sqlite) => "TEXT",
         (SmallInt, _) => "SMALLINT",
         (Integer, MySql) => "INT",
         (Integer, _) => "INTEGER",
@@ -130,7 +136,15 @@ pub fn column_def(c: &Column, dialect: Dialect) -> String {
         s.push_str(" DEFAULT ");
         s.push_str(&default_sql(d, &c.ty, dialect));
     }
+    if let (ColumnType::Enum(e), Dialect::Sqlite) = (&c.ty, dialect) {
+        s.push_str(&format!(" CHECK ({} IN ({}))", dialect.quote(&c.name), enum_values_sql(e, dialect)));
+    }
     s
+}
+
+/// An enumerated type's values as a list of SQL strings: `'a', 'b'`.
+pub fn enum_values_sql(e: &crate::schema::EnumType, dialect: Dialect) -> String {
+    e.values.iter().map(|v| quote_str(dialect, v)).collect::<Vec<_>>().join(", ")
 }
 
 /// `"a", "b"`.

@@ -60,20 +60,54 @@ pub fn render(op: &Operation, before: &Schema, dialect: Dialect) -> Result<Vec<S
 /// read a table `op` changes in a way the database refuses under a view (PostgreSQL: a
 /// column's type; SQLite: a table rebuild, which renames a new table into place).
 pub fn views_in_the_way<'s>(op: &Operation, before: &'s Schema, dialect: Dialect) -> Vec<&'s crate::schema::View> {
-    let Some(table) = op.table() else { return Vec::new() };
-    let refused = match (dialect, op) {
-        (Dialect::Postgres, Operation::AlterField { old, new, .. }) => old.ty != new.ty,
-        (Dialect::Sqlite, _) => sqlite::rebuilds_table(op, before),
-        _ => false,
+    // A change of an enumerated type's list changes every table with a column of it:
+    // on PostgreSQL, when the type is built again (see `postgres::alter_enum`).
+    let tables: Vec<&str> = match op {
+        Operation::AlterEnum { name, from, to, renamed } => {
+            let in_place = crate::schema::ValueChanges::between(from, to, renamed).in_place();
+            if dialect == Dialect::MySql || (dialect == Dialect::Postgres && in_place) {
+                return Vec::new();
+            }
+            before.enum_columns().filter(|(_, _, e)| e.name == *name).map(|(t, _, _)| t).collect()
+        }
+        _ => {
+            let Some(table) = op.table() else { return Vec::new() };
+            let refused = match (dialect, op) {
+                (Dialect::Postgres, Operation::AlterField { old, new, .. }) => old.ty != new.ty,
+                (Dialect::Sqlite, _) => sqlite::rebuilds_table(op, before),
+                _ => false,
+            };
+            if !refused {
+                return Vec::new();
+            }
+            vec![table]
+        }
     };
-    if !refused {
-        return Vec::new();
-    }
-    before.views.values().filter(|v| v.reads.iter().any(|r| r == table)).collect()
+    before.views.values().filter(|v| v.reads.iter().any(|r| tables.contains(&r.as_str()))).collect()
 }
 
-/// The SQL of `op` alone, without the views [`render`] moves out of its way.
+/// The SQL of `op` alone, without the views [`render`] moves out of its way: on
+/// PostgreSQL with the `CREATE TYPE` of an enumerated type it brings into use and the
+/// `DROP TYPE` of one it leaves unused.
 pub fn render_op(op: &Operation, before: &Schema, dialect: Dialect) -> Result<Vec<String>, RenderError> {
+    let (create, drop) = enum_types_around(op, before, dialect);
+    let mut out = create;
+    out.extend(render_dialect(op, before, dialect)?);
+    out.extend(drop);
+    Ok(out)
+}
+
+/// PostgreSQL: the `CREATE TYPE` statements to run before `op` and the `DROP TYPE`
+/// statements to run after it (see [`render_op`]); none elsewhere.
+pub fn enum_types_around(op: &Operation, before: &Schema, dialect: Dialect) -> (Vec<String>, Vec<String>) {
+    match dialect {
+        Dialect::Postgres => postgres::enum_types_around(op, before),
+        _ => (Vec::new(), Vec::new()),
+    }
+}
+
+/// The SQL of `op` in `dialect`, and nothing around it.
+pub(crate) fn render_dialect(op: &Operation, before: &Schema, dialect: Dialect) -> Result<Vec<String>, RenderError> {
     // The renderers look at the tables the operation touches, before and after it; copy
     // just those, not the whole schema (a thousand-table schema would make every
     // operation cost a thousand table copies).
@@ -102,6 +136,13 @@ pub fn touched_tables(op: &Operation, schema: &Schema) -> Vec<String> {
         }
         Operation::CreateView { view } | Operation::DropView { view } => {
             own.extend(view.reads.iter().map(String::as_str))
+        }
+        Operation::AlterEnum { name, .. } => {
+            for (table, _, e) in schema.enum_columns() {
+                if e.name == *name && !own.contains(&table) {
+                    own.push(table);
+                }
+            }
         }
         other => own.extend(other.table()),
     }

@@ -104,6 +104,7 @@ fn add_index(table: &str, index: &crate::schema::Index, before: &Schema) -> Stri
 
 pub(super) fn render(op: &Operation, before: &Schema, after: &Schema) -> Vec<String> {
     match op {
+        Operation::AlterEnum { name, from, to, renamed } => alter_enum(name, from, to, renamed, before, after),
         Operation::CreateModel { table } => create_table_sql(table),
         Operation::DeleteModel { table } => vec![format!("DROP TABLE {}", q(&table.name))],
         Operation::RenameModel { old, new } => vec![format!("RENAME TABLE {} TO {}", q(old), q(new))],
@@ -162,4 +163,75 @@ pub(super) fn render(op: &Operation, before: &Schema, after: &Schema) -> Vec<Str
         Operation::DropView { view } => vec![super::common::drop_view(view, D)],
         Operation::RunSql(sql) => sql.forward_sql(D).to_vec(),
     }
+}
+
+/// A change of an enumerated type's values: each column's `ENUM(...)` written again, all
+/// of a table's columns in one statement. A renamed value is renamed in the rows: the
+/// column first takes both lists, the rows are updated, then it takes the new list. A
+/// row that holds a removed value fails the change (strict mode) and the table stays.
+fn alter_enum(
+    name: &str,
+    from: &[String],
+    to: &[String],
+    renamed: &[(String, String)],
+    before: &Schema,
+    after: &Schema,
+) -> Vec<String> {
+    let changes = crate::schema::ValueChanges::between(from, to, renamed);
+    // Both lists, for while the rows are renamed (MySQL compares ENUM values without
+    // case: a value renamed only in case is one value to it, and needs no update).
+    let mut both: Vec<String> = from.to_vec();
+    for v in to {
+        if both.iter().all(|b| !b.eq_ignore_ascii_case(v)) {
+            both.push(v.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for (b, a) in before.tables.values().filter_map(|b| Some((b, after.table(&b.name)?))) {
+        let columns: Vec<(&Column, &Column)> = b
+            .columns
+            .iter()
+            .filter(|c| c.ty.enum_type().is_some_and(|e| e.name == name))
+            .filter_map(|c| Some((c, a.column(&c.name)?)))
+            .collect();
+        if columns.is_empty() {
+            continue;
+        }
+        let modify = |cols: Vec<Column>| {
+            let parts: Vec<String> = cols.iter().map(|c| format!("MODIFY COLUMN {}", column_line(c))).collect();
+            format!("ALTER TABLE {} {}", q(&b.name), parts.join(", "))
+        };
+        let renames: Vec<&(String, String)> =
+            changes.renamed.iter().filter(|(old, new)| !old.eq_ignore_ascii_case(new)).collect();
+        if !renames.is_empty() {
+            let widened = columns
+                .iter()
+                .map(|(old, _)| {
+                    let mut c = (*old).clone();
+                    c.ty = crate::schema::ColumnType::Enum(crate::schema::EnumType {
+                        name: name.to_string(),
+                        values: both.clone(),
+                    });
+                    c
+                })
+                .collect();
+            out.push(modify(widened));
+            for (old, _) in &columns {
+                let c = q(&old.name);
+                let cases: Vec<String> = renames
+                    .iter()
+                    .map(|(from, to)| format!("WHEN {} THEN {}", quote_str(D, from), quote_str(D, to)))
+                    .collect();
+                let olds: Vec<String> = renames.iter().map(|(from, _)| quote_str(D, from)).collect();
+                out.push(format!(
+                    "UPDATE {} SET {c} = CASE {c} {} END WHERE {c} IN ({})",
+                    q(&b.name),
+                    cases.join(" "),
+                    olds.join(", ")
+                ));
+            }
+        }
+        out.push(modify(columns.iter().map(|(_, new)| (*new).clone()).collect()));
+    }
+    out
 }

@@ -55,8 +55,9 @@ pub(super) fn create_table_sql(t: &Table) -> Vec<String> {
     out
 }
 
-pub(super) fn render(op: &Operation, _before: &Schema, _after: &Schema) -> Vec<String> {
+pub(super) fn render(op: &Operation, before: &Schema, _after: &Schema) -> Vec<String> {
     match op {
+        Operation::AlterEnum { name, from, to, renamed } => alter_enum(name, from, to, renamed, before),
         Operation::CreateModel { table } => create_table_sql(table),
         Operation::DeleteModel { table } => vec![format!("DROP TABLE {}", q(&table.name))],
         Operation::RenameModel { old, new } => vec![format!("ALTER TABLE {} RENAME TO {}", q(old), q(new))],
@@ -123,6 +124,9 @@ pub(super) fn alter_field(
         if super::live::binary_coercible(&old.ty, &new.ty) {
             // No `USING`: the rows stay as they are, and PostgreSQL does not rewrite them.
             out.push(alter(format!("TYPE {ty}")));
+        } else if matches!(old.ty, ColumnType::Enum(_)) {
+            // No cast leads from one enumerated type to another: through text.
+            out.push(alter(format!("TYPE {ty} USING {c}::text::{ty}")));
         } else {
             out.push(alter(format!("TYPE {ty} USING {c}::{ty}")));
         }
@@ -154,5 +158,112 @@ pub(super) fn alter_field(
     if old.comment != new.comment {
         out.push(comment_sql(&format!("COLUMN {t}.{c}"), &new.comment));
     }
+    out
+}
+
+/// The `CREATE TYPE` of each enumerated type `op` brings into use (no column used it
+/// before), and the `DROP TYPE` of each it leaves unused: PostgreSQL's type lives as long
+/// as a column uses it.
+pub(crate) fn enum_types_around(op: &Operation, before: &Schema) -> (Vec<String>, Vec<String>) {
+    let (added, removed): (Vec<&Column>, Vec<&Column>) = match op {
+        Operation::CreateModel { table } => (table.columns.iter().collect(), Vec::new()),
+        Operation::DeleteModel { table } => (Vec::new(), table.columns.iter().collect()),
+        Operation::AddField { column, .. } => (vec![column], Vec::new()),
+        Operation::RemoveField { column, .. } => (Vec::new(), vec![column]),
+        Operation::AlterField { old, new, .. }
+            if old.ty.enum_type().map(|e| &e.name) != new.ty.enum_type().map(|e| &e.name) =>
+        {
+            (vec![new], vec![old])
+        }
+        _ => return (Vec::new(), Vec::new()),
+    };
+    let enums = |columns: &[&Column]| -> Vec<crate::schema::EnumType> {
+        let mut out: Vec<crate::schema::EnumType> = Vec::new();
+        for e in columns.iter().filter_map(|c| c.ty.enum_type()) {
+            if out.iter().all(|o| o.name != e.name) {
+                out.push(e.clone());
+            }
+        }
+        out
+    };
+    let (new_types, old_types) = (enums(&added), enums(&removed));
+    let create = new_types
+        .iter()
+        .filter(|e| before.enum_uses(&e.name) == 0)
+        .map(|e| format!("CREATE TYPE {} AS ENUM ({})", q(&e.name), super::common::enum_values_sql(e, D)))
+        .collect();
+    let drop = old_types
+        .iter()
+        .filter(|e| new_types.iter().all(|n| n.name != e.name))
+        .filter(|e| {
+            let gone = removed.iter().filter(|c| c.ty.enum_type().is_some_and(|x| x.name == e.name)).count();
+            before.enum_uses(&e.name) <= gone
+        })
+        .map(|e| format!("DROP TYPE {}", q(&e.name)))
+        .collect();
+    (create, drop)
+}
+
+/// A change of an enumerated type's values. Renames and additions change the type in
+/// place (`RENAME VALUE`, `ADD VALUE`: the catalog only). PostgreSQL cannot remove a
+/// value or reorder them: the type is built again under its name, each column that
+/// uses it converted through text (a rewrite of its table; a row that holds a removed
+/// value fails the conversion, and the transaction with it), and the old type dropped.
+fn alter_enum(
+    name: &str,
+    from: &[String],
+    to: &[String],
+    renamed: &[(String, String)],
+    before: &Schema,
+) -> Vec<String> {
+    let ty = q(name);
+    let changes = crate::schema::ValueChanges::between(from, to, renamed);
+    let mut out: Vec<String> = changes
+        .renamed
+        .iter()
+        .map(|(old, new)| format!("ALTER TYPE {ty} RENAME VALUE {} TO {}", quote_str(D, old), quote_str(D, new)))
+        .collect();
+    if changes.in_place() {
+        for (i, value) in to.iter().enumerate().filter(|(_, v)| changes.added.contains(v)) {
+            // At the end, or after the value before it, as the list says.
+            let at_end = to[i..].iter().all(|v| changes.added.contains(v));
+            let place = match i.checked_sub(1) {
+                _ if at_end => String::new(),
+                Some(p) => format!(" AFTER {}", quote_str(D, &to[p])),
+                None => format!(" BEFORE {}", quote_str(D, &to[1])),
+            };
+            // `IF NOT EXISTS`: run again after an interruption, it does nothing.
+            out.push(format!("ALTER TYPE {ty} ADD VALUE IF NOT EXISTS {}{place}", quote_str(D, value)));
+        }
+        return out;
+    }
+    let taken: Vec<String> = before.enums().into_keys().collect();
+    let mut old_name = format!("{name}_old");
+    while taken.contains(&old_name) || before.tables.contains_key(&old_name) {
+        old_name.push('_');
+    }
+    out.push(format!("ALTER TYPE {ty} RENAME TO {}", q(&old_name)));
+    let target = crate::schema::EnumType { name: name.to_string(), values: to.to_vec() };
+    out.push(format!("CREATE TYPE {ty} AS ENUM ({})", super::common::enum_values_sql(&target, D)));
+    for table in before.tables.values() {
+        let mut parts = Vec::new();
+        for c in table.columns.iter().filter(|c| c.ty.enum_type().is_some_and(|e| e.name == name)) {
+            let col = q(&c.name);
+            if c.default.is_some() {
+                parts.push(format!("ALTER COLUMN {col} DROP DEFAULT"));
+            }
+            parts.push(format!("ALTER COLUMN {col} TYPE {ty} USING {col}::text::{ty}"));
+            if let Some(crate::schema::DefaultValue::Text(v)) = &c.default {
+                let v = changes.renamed.iter().find(|(old, _)| old == v).map_or(v, |(_, new)| new);
+                parts.push(format!("ALTER COLUMN {col} SET DEFAULT {}", quote_str(D, v)));
+            } else if let Some(d) = &c.default {
+                parts.push(format!("ALTER COLUMN {col} SET DEFAULT {}", default_sql(d, &c.ty, D)));
+            }
+        }
+        if !parts.is_empty() {
+            out.push(format!("ALTER TABLE {} {}", q(&table.name), parts.join(", ")));
+        }
+    }
+    out.push(format!("DROP TYPE {}", q(&old_name)));
     out
 }

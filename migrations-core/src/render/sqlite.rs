@@ -5,7 +5,7 @@
 //! before committing (see [`rebuilds_table`]).
 
 use super::common::{check_def, column_def, column_list, create_index, create_table, default_sql, foreign_key_def};
-use crate::dialect::Dialect;
+use crate::dialect::{quote_str, Dialect};
 use crate::operation::Operation;
 use crate::schema::{Column, Constraint, Index, Schema, Table};
 
@@ -22,6 +22,7 @@ pub fn rebuilds_table(op: &Operation, before: &Schema) -> bool {
         Operation::AddField { column, fill, .. } => !simple_add(column, fill.is_some()),
         Operation::RemoveField { table, .. } => before.table(table).is_some_and(|t| !t.checks.is_empty()),
         Operation::AlterField { old, new, .. } => !comment_only(old, new),
+        Operation::AlterEnum { name, .. } => before.enum_uses(name) > 0,
         Operation::AddConstraint { constraint, .. } | Operation::RemoveConstraint { constraint, .. } => {
             !matches!(constraint, Constraint::Unique(_))
         }
@@ -110,6 +111,31 @@ fn copy(c: &Column) -> String {
 pub(super) fn render(op: &Operation, before: &Schema, after: &Schema) -> Vec<String> {
     let tables = |name: &str| before.table(name).zip(after.table(name));
     match op {
+        Operation::AlterEnum { name, from, to, renamed } => {
+            // The list is each column's CHECK: every table with such a column is rebuilt,
+            // renamed values renamed as the rows are copied. A row that holds a removed
+            // value fails the CHECK, and the transaction with it.
+            let changes = crate::schema::ValueChanges::between(from, to, renamed);
+            let mut out = Vec::new();
+            for (b, a) in before.tables.values().filter_map(|b| Some((b, after.table(&b.name)?))) {
+                let uses = |c: &Column| c.ty.enum_type().is_some_and(|e| e.name == *name);
+                if !b.columns.iter().any(uses) {
+                    continue;
+                }
+                out.extend(rebuild(b, a, |c| {
+                    if !uses(c) || changes.renamed.is_empty() {
+                        return copy(c);
+                    }
+                    let cases: Vec<String> = changes
+                        .renamed
+                        .iter()
+                        .map(|(old, new)| format!("WHEN {} THEN {}", quote_str(D, old), quote_str(D, new)))
+                        .collect();
+                    format!("CASE {} {} ELSE {} END", q(&c.name), cases.join(" "), q(&c.name))
+                }));
+            }
+            out
+        }
         Operation::CreateModel { table } => create_table_sql(table),
         Operation::DeleteModel { table } => vec![format!("DROP TABLE {}", q(&table.name))],
         Operation::RenameModel { old, new } => vec![format!("ALTER TABLE {} RENAME TO {}", q(old), q(new))],

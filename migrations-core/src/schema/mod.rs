@@ -1,11 +1,13 @@
 //! The schema IR: what a database should look like, independent of any dialect.
 
 mod default;
+mod enums;
 mod index;
 mod types;
 mod view;
 
 pub use default::{canonical_number, DefaultValue, DialectSql, PORTABLE_EXPRS};
+pub use enums::{parse_quoted_list, quoted_list, EnumType, ValueChanges};
 pub use index::{Index, IndexMethod, KeyOptions};
 pub use types::{ColumnType, UnknownType};
 pub use view::View;

@@ -63,6 +63,9 @@ pub enum ColumnType {
     /// A PostgreSQL array of a portable type (`Vec<T>`, written `text[]`); the other
     /// databases have none.
     Array(Box<ColumnType>),
+    /// An enumerated type (`#[derive(DbEnum)]`): PostgreSQL's `CREATE TYPE ... AS ENUM`,
+    /// MySQL's `ENUM(...)`, text with a `CHECK` of the values on SQLite.
+    Enum(super::EnumType),
     /// A type written verbatim by the user (`column_type = "..."`), passed to every dialect as is.
     Custom(String),
     /// A type written verbatim for each dialect (`column_type(postgres = "citext", mysql
@@ -139,9 +142,12 @@ impl ColumnType {
             Self::Interval => "interval",
             Self::TsVector => "tsvector",
             Self::TimeTz => "timetz",
-            Self::Decimal { .. } | Self::Varchar(_) | Self::Array(_) | Self::Custom(_) | Self::PerDialect(_) => {
-                return None
-            }
+            Self::Decimal { .. }
+            | Self::Varchar(_)
+            | Self::Array(_)
+            | Self::Enum(_)
+            | Self::Custom(_)
+            | Self::PerDialect(_) => return None,
         })
     }
 }
@@ -152,6 +158,7 @@ impl fmt::Display for ColumnType {
             Self::Decimal { precision, scale } => write!(f, "decimal({precision},{scale})"),
             Self::Varchar(n) => write!(f, "varchar({n})"),
             Self::Array(element) => write!(f, "{element}[]"),
+            Self::Enum(ty) => write!(f, "{ty}"),
             Self::Custom(sql) => write!(f, "sql:{sql}"),
             Self::PerDialect(spellings) => {
                 let each: Vec<String> = spellings.spellings().map(|(d, sql)| format!("{d}={sql}")).collect();
@@ -213,9 +220,10 @@ impl ColumnType {
         Self::Array(Box::new(element))
     }
 
-    /// Whether an array may hold it: a portable type that is not an array itself.
+    /// Whether an array may hold it: a portable type that is not an array or an
+    /// enumerated type itself.
     pub fn can_be_an_array_element(&self) -> bool {
-        !matches!(self, Self::Array(_)) && !self.is_verbatim()
+        !matches!(self, Self::Array(_) | Self::Enum(_)) && !self.is_verbatim()
     }
 
     /// Whether it is SQL written by a person rather than a portable type.
@@ -226,7 +234,7 @@ impl ColumnType {
 
 /// A type name that is not one of the portable names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown column type `{0}`: expected one of smallint, integer, bigint, boolean, real, double, decimal(P,S), varchar(N), varchar, text, binary, date, time, timestamp, timestamptz, uuid, json, json_text, inet, cidr, interval, tsvector, timetz, an array of one of these (text[]), or sql:<verbatim SQL type>")]
+#[error("unknown column type `{0}`: expected one of smallint, integer, bigint, boolean, real, double, decimal(P,S), varchar(N), varchar, text, binary, date, time, timestamp, timestamptz, uuid, json, json_text, inet, cidr, interval, tsvector, timetz, an array of one of these (text[]), enum name('a', 'b'), or sql:<verbatim SQL type>")]
 pub struct UnknownType(pub String);
 
 impl FromStr for ColumnType {
@@ -239,6 +247,9 @@ impl FromStr for ColumnType {
                 return Ok(Self::PerDialect(spellings));
             }
             return if sql.trim().is_empty() { Err(unknown()) } else { Ok(Self::Custom(sql.to_string())) };
+        }
+        if s.trim_start().starts_with("enum ") {
+            return super::EnumType::parse(s).map(Self::Enum).ok_or_else(unknown);
         }
         if let Some(element) = s.trim().strip_suffix("[]") {
             return match element.parse::<ColumnType>()? {
@@ -307,6 +318,7 @@ mod tests {
             ColumnType::Decimal { precision: 10, scale: 2 },
             ColumnType::Varchar(50),
             ColumnType::Custom("citext".into()),
+            ColumnType::enumeration("mood", &["happy", "it's ok"]),
         ]);
         for t in all {
             assert_eq!(t.to_string().parse::<ColumnType>(), Ok(t));

@@ -93,7 +93,9 @@ fn column(out: &mut String, c: &Column) {
     match &c.ty {
         // The portable names are plain ASCII: written as they are, without a copy, and
         // most without the formatting machinery.
-        ColumnType::Custom(_) | ColumnType::PerDialect(_) => field(out, "type", &c.ty.to_string()),
+        ColumnType::Custom(_) | ColumnType::PerDialect(_) | ColumnType::Enum(_) => {
+            field(out, "type", &c.ty.to_string())
+        }
         ty => match ty.plain_name() {
             Some(name) => {
                 out.push_str(", type = \"");

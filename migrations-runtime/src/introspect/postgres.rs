@@ -3,7 +3,8 @@
 use migrations_core::catalog::{column_type, default_value};
 use migrations_core::dialect::quote_str;
 use migrations_core::schema::{
-    names, Check, Column, Deferrable, FkAction, ForeignKey, Index, IndexMethod, KeyOptions, Table, Unique,
+    names, Check, Column, ColumnType, Deferrable, EnumType, FkAction, ForeignKey, Index, IndexMethod, KeyOptions,
+    Table, Unique,
 };
 use migrations_core::Dialect;
 
@@ -43,7 +44,9 @@ async fn columns<C: Connection>(conn: &mut C, ns: &str, table: &mut Table) -> Re
         .query_rows(&format!(
             "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid),
                     a.attidentity <> '' OR pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname) IS NOT NULL,
-                    col_description(a.attrelid, a.attnum), a.attgenerated <> '', a.attidentity = ''
+                    col_description(a.attrelid, a.attnum), a.attgenerated <> '', a.attidentity = '',
+                    (SELECT t.typname::text FROM pg_type t WHERE t.oid = a.atttypid AND t.typtype = 'e'),
+                    (SELECT string_agg(e.enumlabel, chr(31) ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = a.atttypid)
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
              WHERE n.nspname = {ns} AND c.relname = {} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
@@ -51,7 +54,13 @@ async fn columns<C: Connection>(conn: &mut C, ns: &str, table: &mut Table) -> Re
         ))
         .await?;
     for row in rows {
-        let ty = column_type(&text(&row, 1), D);
+        let ty = match (opt(&row, 8), opt(&row, 9)) {
+            // An enumerated type: its name and its labels, in order.
+            (Some(name), Some(labels)) => {
+                ColumnType::Enum(EnumType { name, values: labels.split('\u{1f}').map(str::to_string).collect() })
+            }
+            _ => column_type(&text(&row, 1), D),
+        };
         let auto_increment = yes(&row, 4);
         // A serial column's default is its sequence: auto-increment says that.
         let default = match opt(&row, 3) {
@@ -311,6 +320,8 @@ async fn raw_objects<C: Connection>(conn: &mut C, ns: &str, raw: &mut Vec<RawObj
                             FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0) || ')' END
                  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
                  WHERE n.nspname = {ns} AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+                   AND NOT (t.typtype = 'e' AND EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+                                                        WHERE a.atttypid = t.oid AND c.relkind IN ('r', 'p') AND NOT a.attisdropped))
                    AND {}",
                 not_from_extension("t.oid", "pg_type")
             ),

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use migrations_core::catalog::{column_type, default_value};
 use migrations_core::dialect::quote_str;
 use migrations_core::schema::{
-    names, Check, Column, ColumnType, Deferrable, FkAction, ForeignKey, Index, KeyOptions, Table, Unique,
+    names, parse_quoted_list, Check, Column, ColumnType, Deferrable, EnumType, FkAction, ForeignKey, Index, KeyOptions,
+    Table, Unique,
 };
 use migrations_core::Dialect;
 
@@ -61,6 +62,11 @@ async fn read_table<C: Connection>(
         // The rowid key: a 64-bit integer whatever the declared width.
         let rowid = position > 0 && autoincrement && declared.eq_ignore_ascii_case("integer");
         let ty = if rowid { ColumnType::BigInt } else { column_type(&declared, D) };
+        // An enumerated type: text with a CHECK of its list on the column.
+        let ty = match enum_check(sql, &text(row, 0)) {
+            Some(values) if ty == ColumnType::Text => ColumnType::Enum(EnumType { name: String::new(), values }),
+            _ => ty,
+        };
         table.columns.push(Column {
             name: text(row, 0),
             default: opt(row, 3).and_then(|d| default_value(&d, &ty, D)),
@@ -137,6 +143,25 @@ async fn read_table<C: Connection>(
     }
     table.checks = named_checks(sql);
     Ok(table)
+}
+
+/// The list of a column's `CHECK ("column" IN ('a', 'b'))` in a table's SQL: what an
+/// enumerated type is on SQLite.
+fn enum_check(sql: &str, column: &str) -> Option<Vec<String>> {
+    let start = format!("CHECK ({} IN (", D.quote(column));
+    let rest = &sql[sql.find(&start)? + start.len()..];
+    // The list ends at the first `)` outside a quoted value.
+    let mut quoted = false;
+    let end = rest.char_indices().find_map(|(i, c)| match c {
+        '\'' => {
+            quoted = !quoted;
+            None
+        }
+        ')' if !quoted => Some(i),
+        _ => None,
+    })?;
+    rest[end..].starts_with("))").then_some(())?;
+    parse_quoted_list(&rest[..end])
 }
 
 /// The `CONSTRAINT "name" CHECK (expr)` clauses of a table's SQL.

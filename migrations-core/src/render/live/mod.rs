@@ -174,6 +174,12 @@ impl Statement {
         Self { blocks_writes: false, ..Self::new(sql, 0, Run::Transaction, "as written".into(), Work::AsWritten) }
     }
 
+    /// A PostgreSQL statement on a type (`CREATE TYPE`, `ALTER TYPE`): it locks the type,
+    /// not a table.
+    fn on_type(sql: String, operation: usize, run: Run) -> Self {
+        Self::new(sql, operation, run, "no table lock".into(), Work::Catalog)
+    }
+
     /// A statement that changes the catalog only, under `lock`, in the transaction.
     fn brief(sql: String, operation: usize, locks: Vec<TableLock>) -> Self {
         Self::locking(sql, operation, Run::Transaction, locks, Work::Catalog)
@@ -243,6 +249,13 @@ pub fn blocking_rewrite(op: &Operation) -> Option<String> {
             "BLOCKING REWRITE: numbers `{table}.{}` as an identity column; the table is rewritten while writes to it wait.",
             new.name
         )),
+        Operation::AlterEnum { name, from, to, renamed }
+            if !crate::schema::ValueChanges::between(from, to, renamed).in_place() =>
+        {
+            Some(format!(
+                "BLOCKING REWRITE: removes or reorders values of enum `{name}`; PostgreSQL builds the type again and rewrites every table with a column of it (MySQL copies them, SQLite rebuilds them) while writes to them wait. A row that still holds a removed value makes it fail, and nothing changes."
+            ))
+        }
         Operation::AddField { table, column, .. } if column.auto_increment => Some(format!(
             "BLOCKING REWRITE: adds the identity column `{table}.{}`, which numbers every row; the table is rewritten while writes to it wait.",
             column.name
@@ -315,9 +328,18 @@ pub fn migration(
             }
             _ => {}
         }
-        let fresh = op.table().is_none_or(|t| created.contains(t));
+        let fresh = match op {
+            // A change of an enumerated type's list changes the tables with a column of it.
+            Operation::AlterEnum { name, .. } => {
+                schema.enum_columns().all(|(table, _, e)| e.name != *name || created.contains(table))
+            }
+            _ => op.table().is_none_or(|t| created.contains(t)),
+        };
         let online = forms == Forms::Online && !fresh;
-        let plain = super::render_op(op, &schema, dialect)?;
+        let plain = super::render_dialect(op, &schema, dialect)?;
+        // PostgreSQL: the enumerated types the operation brings into use and leaves unused.
+        let (create_types, drop_types) = super::enum_types_around(op, &schema, dialect);
+        let type_statement = |sql: String| Statement::on_type(sql, k, Run::Transaction);
         let mut statements = match dialect {
             Dialect::Postgres => postgres::statements(op, k, plain, online, &schema),
             Dialect::MySql => mysql::statements(op, k, plain, online),
@@ -348,7 +370,9 @@ pub fn migration(
             _ => Statement::new(sql, k, Run::Transaction, "the database's write lock".into(), Work::Catalog),
         };
         out.extend(views.iter().rev().map(|v| view_statement(super::common::drop_view(v, dialect))));
+        out.extend(create_types.into_iter().map(type_statement));
         out.extend(statements);
+        out.extend(drop_types.into_iter().map(type_statement));
         out.extend(views.iter().map(|v| view_statement(super::common::create_view(v, dialect))));
         if dialect == Dialect::MySql {
             keys.note(k, op, &schema, &created);

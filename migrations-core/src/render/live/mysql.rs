@@ -50,6 +50,7 @@ pub(super) fn statements(op: &Operation, k: usize, plain: Vec<String>, online: b
     };
     match op {
         Operation::RunSql(sql) => run_sql_statements(sql, k, D),
+        Operation::AlterEnum { from, to, renamed, .. } => alter_enum((from, to, renamed), k, plain, online),
         Operation::CreateIndex { .. } | Operation::AddConstraint { constraint: Constraint::Unique(_), .. }
             if online =>
         {
@@ -88,8 +89,59 @@ fn rebuilds_for(column: &Column) -> bool {
 fn in_place_type_change(old: &ColumnType, new: &ColumnType) -> bool {
     match (old, new) {
         (ColumnType::Varchar(a), ColumnType::Varchar(b)) => b >= a && ((a * 4 <= 255) == (b * 4 <= 255)),
+        (ColumnType::Enum(a), ColumnType::Enum(b)) => enum_appends(&a.values, &b.values),
         (a, b) => a == b,
     }
+}
+
+/// Whether InnoDB changes an `ENUM` column from list `old` to `new` without copying the
+/// table: values added at the end, and the list stays within one byte's 255 values.
+fn enum_appends(old: &[String], new: &[String]) -> bool {
+    new.starts_with(old) && (old.len() <= 255) == (new.len() <= 255)
+}
+
+/// A change of an enumerated type's list: per table, with renames, the column widened
+/// to both lists, the rows updated, and the column narrowed to the new list; without,
+/// the new list at once.
+fn alter_enum(
+    (from, to, renamed): (&[String], &[String], &[(String, String)]),
+    k: usize,
+    plain: Vec<String>,
+    online: bool,
+) -> Vec<Statement> {
+    let renames =
+        crate::schema::ValueChanges::between(from, to, renamed).renamed.iter().any(|(a, b)| !a.eq_ignore_ascii_case(b));
+    let mut widened = false;
+    plain
+        .into_iter()
+        .map(|sql| {
+            if sql.starts_with("UPDATE ") {
+                // A renamed row no longer matches: in batches, until none is left.
+                return match online {
+                    true => Statement::new(
+                        format!("{sql} LIMIT {BATCH_ROWS}"),
+                        k,
+                        Run::Batches,
+                        "row locks".into(),
+                        Work::Rows,
+                    ),
+                    false => Statement::new(sql, k, Run::Transaction, "row locks".into(), Work::Rows),
+                };
+            }
+            // (The widening appends to the old list; the narrowing after it does not.)
+            let appends = if renames {
+                widened = !widened;
+                widened
+            } else {
+                enum_appends(from, to)
+            };
+            if appends {
+                Statement::new(sql, k, Run::Transaction, INSTANT.into(), Work::Catalog)
+            } else {
+                Statement::new(sql, k, Run::Transaction, COPY.into(), Work::Rewrite)
+            }
+        })
+        .collect()
 }
 
 fn alter_field(

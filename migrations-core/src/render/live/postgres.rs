@@ -70,6 +70,7 @@ pub(super) fn statements(
     };
     match op {
         Operation::RunSql(sql) => run_sql_statements(sql, k, D),
+        Operation::AlterEnum { .. } => alter_enum(plain, k),
         Operation::CreateIndex { table, index } if online => {
             vec![concurrent_build(create_index_concurrently(table, index), k, table, &index.name)]
         }
@@ -133,6 +134,44 @@ pub(super) fn statements(
             all(with_referenced(AccessExclusive, table, other, before), Work::Catalog)
         }
     }
+}
+
+/// A change of an enumerated type's list. `ADD VALUE` runs in a transaction of its own,
+/// committed before the statements after it: PostgreSQL refuses a value in the
+/// transaction that added it (a default, a backfill, a data step). Building the type
+/// again converts each table's columns (`ALTER TABLE ... TYPE`): a rewrite, under the
+/// table's strongest lock.
+fn alter_enum(plain: Vec<String>, k: usize) -> Vec<Statement> {
+    plain
+        .into_iter()
+        .map(|sql| {
+            if sql.starts_with("ALTER TYPE ") && sql.contains(" ADD VALUE ") {
+                Statement::on_type(sql, k, Run::OwnTransaction)
+            } else if let Some(table) = altered_table(&sql) {
+                Statement::locking(sql, k, Run::Transaction, on(AccessExclusive, &table), Work::Rewrite)
+            } else {
+                Statement::on_type(sql, k, Run::Transaction)
+            }
+        })
+        .collect()
+}
+
+/// The table of an `ALTER TABLE "name" ...` statement this module wrote.
+fn altered_table(sql: &str) -> Option<String> {
+    let rest = sql.strip_prefix("ALTER TABLE \"")?;
+    let mut name = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if chars.as_str().starts_with('"') => {
+                chars.next();
+                name.push('"');
+            }
+            '"' => return Some(name),
+            c => name.push(c),
+        }
+    }
+    None
 }
 
 /// What adding a foreign key takes: `SHARE ROW EXCLUSIVE` on its table, then on the
