@@ -30,6 +30,8 @@ fixture!(m0201, "0201_create_accounts.rs");
 fixture!(m0202, "0202_online.rs");
 fixture!(m0301, "0301_create_parents.rs");
 fixture!(m0302, "0302_widen_keys.rs");
+fixture!(m0401, "0401_create_members.rs");
+fixture!(m0402, "0402_member_status.rs");
 
 macro_rules! embedded {
     ($m:ident, $checksum:literal) => {
@@ -158,6 +160,11 @@ pub static SEALED_SEMANTIC: Migrations = Migrations {
     migrations: &[embedded!(m0001, "2:s0001 c0001"), embedded!(m0006a, "2:s0006 c0006-sealed-text")],
     snapshot: "",
 };
+
+/// 0401–0402: `members`, whose enumerated `status` 0402 changes (a value renamed, one
+/// added, one removed).
+pub static MEMBERS: Migrations =
+    Migrations { app: "club", migrations: &[embedded!(m0401, "c0401"), embedded!(m0402, "c0402")], snapshot: "" };
 
 /// 0201's `up` and `down` (`accounts` and `orders`), for `bench_online`'s migration sets.
 pub const ACCOUNTS_UP: fn(&mut migrations_runtime::schema::Migration) = m0201::up;

@@ -4,7 +4,7 @@
 
 use migrations_core::render::live::{self, Forms, Run, Statement};
 use migrations_core::render::render_all;
-use migrations_core::{Dialect, Operation, Schema};
+use migrations_core::{ColumnType, Dialect, Operation, Schema};
 
 use crate::backend::Connection;
 use crate::error::MigrateError;
@@ -96,7 +96,9 @@ pub(super) fn units_of(
     let schema = before.subset(&touched);
     let statements = live::migration(&ops, &schema, dialect, forms)
         .map_err(|source| MigrateError::Render { id: id.to_string(), source: Box::new(source) })?;
-    let mut units: Vec<Unit> = conversion_checks(&ops, before, dialect).into_iter().map(Unit::Check).collect();
+    let first_data = data.iter().map(|(at, _, _)| *at).min().unwrap_or(usize::MAX);
+    let mut units: Vec<Unit> =
+        conversion_checks(&ops, first_data, before, dialect).into_iter().map(Unit::Check).collect();
     let mut data = data.into_iter().peekable();
     for statement in statements {
         while let Some((_, name, step)) = data.next_if(|(at, _, _)| *at <= statement.operation) {
@@ -111,13 +113,26 @@ pub(super) fn units_of(
 /// The conversion checks `ops` need, each naming the table and column as they are
 /// before the migration (a rename earlier in it is followed back), so that all of them
 /// run before its first statement. A column the migration itself adds needs none.
+///
+/// A value an enumerated type loses is looked for likewise in each column of the type:
+/// on PostgreSQL the values added before it are committed by then, so the row that
+/// holds it must stop the migration before anything runs. Not after hand-written SQL or
+/// a data step (from operation `first_data` on), which may have moved those rows.
 pub(super) fn conversion_checks(
     ops: &[Operation],
+    first_data: usize,
     before: &Schema,
     dialect: Dialect,
 ) -> Vec<migrations_core::conversion::ConversionCheck> {
     let mut checks = Vec::new();
     for (k, op) in ops.iter().enumerate() {
+        if let Operation::AlterEnum { name, from, to, renamed } = op {
+            let by_hand = k >= first_data || ops[..k].iter().any(|o| matches!(o, Operation::RunSql(_)));
+            if !by_hand {
+                checks.extend(enum_checks(&ops[..k], (name, from, to, renamed), before, dialect));
+            }
+            continue;
+        }
         let Operation::AlterField { table, old, new, .. } = op else { continue };
         let (mut table, mut column) = (table.clone(), old.name.clone());
         for earlier in ops[..k].iter().rev() {
@@ -131,6 +146,67 @@ pub(super) fn conversion_checks(
             continue;
         }
         checks.extend(migrations_core::conversion::check_column(&table, &column, &old.ty, &new.ty, dialect));
+    }
+    checks
+}
+
+/// The checks that no row holds a value `change` removes, in each column of its type
+/// in `before`, with the values as they are called before `earlier` renamed them.
+fn enum_checks(
+    earlier: &[Operation],
+    (name, from, to, renamed): (&str, &[String], &[String], &[(String, String)]),
+    before: &Schema,
+    dialect: Dialect,
+) -> Vec<migrations_core::conversion::ConversionCheck> {
+    let removed = migrations_core::schema::ValueChanges::between(from, to, renamed).removed;
+    if removed.is_empty() {
+        return Vec::new();
+    }
+    // A value's name by the time of the change.
+    let then = |value: &String| {
+        let mut v = value.clone();
+        for op in earlier {
+            if let Operation::AlterEnum { name: n, renamed, .. } = op {
+                if n == name {
+                    if let Some((_, new)) = renamed.iter().find(|(old, _)| *old == v) {
+                        v = new.clone();
+                    }
+                }
+            }
+        }
+        v
+    };
+    // The columns of the type when the change runs (a column dropped before it holds
+    // nothing then), named as they are before the migration.
+    let mut at_change = before.clone();
+    if at_change.apply_all(earlier).is_err() {
+        return Vec::new();
+    }
+    let mut checks = Vec::new();
+    for (table, column, _) in at_change.enum_columns().filter(|(_, _, e)| e.name == name) {
+        let (mut table, mut column) = (table.to_string(), column.to_string());
+        for op in earlier.iter().rev() {
+            match op {
+                Operation::RenameField { table: t, old, new } if *t == table && *new == column => column = old.clone(),
+                Operation::RenameModel { old, new } if *new == table => table = old.clone(),
+                _ => {}
+            }
+        }
+        let Some(ty) = before.table(&table).and_then(|t| t.column(&column)).and_then(|c| c.ty.enum_type()) else {
+            continue;
+        };
+        if ty.name != name {
+            continue;
+        }
+        let kept = ty.values.iter().filter(|v| !removed.contains(&then(v))).cloned().collect();
+        let target = ColumnType::Enum(migrations_core::schema::EnumType { name: name.to_string(), values: kept });
+        checks.extend(migrations_core::conversion::check_column(
+            &table,
+            &column,
+            &ColumnType::Enum(ty.clone()),
+            &target,
+            dialect,
+        ));
     }
     checks
 }

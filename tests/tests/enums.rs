@@ -1,0 +1,78 @@
+//! An enumerated type's values changed under rows, on each backend, by the runtime: a
+//! value renamed (the rows follow), one added and used at once by a new column's default
+//! (PostgreSQL: in a transaction of its own first), one removed. A row that still holds
+//! the removed value stops the migration before any of its statements, naming it; moved
+//! away, the migration applies, and rolls back with the rows renamed back.
+
+use chakra_tests::db::TestDb;
+use chakra_tests::introspect::check_live_ignoring;
+use chakra_tests::items::{schema_after, text};
+use chakra_tests::runtime_fixture::MEMBERS;
+use migrations_core::Dialect;
+use migrations_runtime::{AnyConnection, ApplyOptions, MigrateError, Migrator, RollbackTarget};
+
+async fn statuses(db: &mut TestDb, column: &str) -> Vec<String> {
+    let dialect = db.dialect;
+    db.query_strings(&format!("SELECT {} FROM members ORDER BY id", text(dialect, column))).await
+}
+
+async fn values_change_under_rows(dialect: Dialect) {
+    let Some(mut db) = TestDb::create(dialect, "enums").await else { return };
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let migrator = Migrator::new(&MEMBERS);
+    let first = ApplyOptions { target: Some("0401_create_members".into()), ..Default::default() };
+    migrator.apply_with(&mut conn, &first).await.expect("create members");
+    db.execute("INSERT INTO members (status) VALUES ('active'), ('paused'), ('legacy')").await.expect("rows");
+    let refused = db.execute("INSERT INTO members (status) VALUES ('nonsense')").await;
+    assert!(refused.is_err(), "{dialect}: a value not in the list is refused");
+
+    // A row holds `legacy`, which 0402 removes: refused before anything runs.
+    match migrator.apply(&mut conn).await {
+        Err(MigrateError::Misfit { table, column, value, .. }) => {
+            assert_eq!((table.as_str(), column.as_str(), value.as_str()), ("members", "status", "legacy"), "{dialect}")
+        }
+        other => panic!("{dialect}: expected the removed value to be refused, got {other:?}"),
+    }
+    check_live_ignoring(&mut db, &schema_after(&MEMBERS, 1), &["_chakra_migrations"])
+        .await
+        .unwrap_or_else(|e| panic!("{dialect}: the refused migration changed the schema:\n{e}"));
+    assert_eq!(statuses(&mut db, "status").await, ["active", "paused", "legacy"], "{dialect}");
+
+    // Moved away, it applies: `paused` is `on_hold` now, and the new defaults work.
+    db.execute("UPDATE members SET status = 'active' WHERE status = 'legacy'").await.expect("move rows");
+    migrator.apply(&mut conn).await.unwrap_or_else(|e| panic!("{dialect}: apply: {e}"));
+    check_live_ignoring(&mut db, &schema_after(&MEMBERS, 2), &["_chakra_migrations"])
+        .await
+        .unwrap_or_else(|e| panic!("{dialect}: schema after apply:\n{e}"));
+    db.execute("INSERT INTO members (id) VALUES (10)").await.expect("a row with the defaults");
+    assert_eq!(statuses(&mut db, "status").await, ["active", "on_hold", "active", "active"], "{dialect}");
+    assert_eq!(statuses(&mut db, "archived_status").await, ["closed", "closed", "closed", "closed"], "{dialect}");
+    assert!(db.execute("INSERT INTO members (status) VALUES ('legacy')").await.is_err(), "{dialect}: removed");
+
+    // Back: `on_hold` is `paused` again.
+    migrator
+        .rollback(&mut conn, &RollbackTarget::To("0401_create_members".into()), false)
+        .await
+        .unwrap_or_else(|e| panic!("{dialect}: rollback: {e}"));
+    check_live_ignoring(&mut db, &schema_after(&MEMBERS, 1), &["_chakra_migrations"])
+        .await
+        .unwrap_or_else(|e| panic!("{dialect}: schema after rollback:\n{e}"));
+    assert_eq!(statuses(&mut db, "status").await, ["active", "paused", "active", "active"], "{dialect}");
+    drop(conn);
+    db.destroy().await;
+}
+
+#[tokio::test]
+async fn values_change_under_rows_on_postgres() {
+    values_change_under_rows(Dialect::Postgres).await;
+}
+
+#[tokio::test]
+async fn values_change_under_rows_on_mariadb() {
+    values_change_under_rows(Dialect::MySql).await;
+}
+
+#[tokio::test]
+async fn values_change_under_rows_on_sqlite() {
+    values_change_under_rows(Dialect::Sqlite).await;
+}
