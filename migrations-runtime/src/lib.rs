@@ -236,9 +236,9 @@ pub trait Model {
 /// }
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a column type: a field's type must be one Chakra knows, or a `#[derive(DbEnum)]` enum",
-    label = "not a column type",
-    note = "derive `DbEnum` for an enum of unit variants, or give the field `#[model(column_type = \"...\")]`"
+    message = "`{Self}` is neither a column type Chakra knows nor a `#[derive(DbEnum)]` enum",
+    label = "the type of this field",
+    note = "the build reads a field's type by its name: for a type alias or a newtype, give the field `#[model(column_type = \"...\")]` (e.g. \"text\", \"bigint\"); for an enum of unit variants, derive `DbEnum`"
 )]
 pub trait DbEnum: Sized + 'static {
     /// The type's SQL name.

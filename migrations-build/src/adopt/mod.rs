@@ -18,7 +18,7 @@ use migrations_core::catalog::{self, Scope};
 use migrations_core::schema::{Schema, Table};
 use migrations_core::Dialect;
 
-pub use models::{model_source, struct_name, TypeCrates};
+pub use models::{enums_source, model_source, struct_name, TypeCrates};
 use split::split;
 
 use crate::config::{Config, Mode};
@@ -71,7 +71,17 @@ impl Adoption {
                 before_tables: o.comes_before_tables(),
             })
             .collect();
-        Adoption { dialect, schema: inspected.schema, raw }
+        let mut schema = inspected.schema;
+        // MySQL and SQLite keep no name for an enumerated type: each column's is its own.
+        for table in schema.tables.values_mut() {
+            let name = table.name.clone();
+            for column in &mut table.columns {
+                if let Some(e) = column.ty.enum_type_mut().filter(|e| e.name.is_empty()) {
+                    e.name = format!("{name}_{}", column.name);
+                }
+            }
+        }
+        Adoption { dialect, schema, raw }
     }
 }
 
@@ -225,9 +235,16 @@ impl Config {
         let mut module = String::from(
             "//! The tables of the database this crate adopted (`cargo chakra inspect`), one model per file.\n\n",
         );
+        let enums = models::enum_idents(&schema, &names);
+        if !enums.is_empty() {
+            let file = models_dir.join("enums.rs");
+            std::fs::write(&file, enums_source(&schema, &enums)).map_err(Error::io("writing", &file))?;
+            module.push_str("pub mod enums;\n");
+            written.push(file);
+        }
         for (table, name) in &names {
             let file = models_dir.join(format!("{}.rs", module_name(table)));
-            let source = model_source(&schema.tables[table], name, crates);
+            let source = model_source(&schema.tables[table], name, crates, &enums);
             std::fs::write(&file, source).map_err(Error::io("writing", &file))?;
             module.push_str(&format!("mod {0};\npub use {0}::{1};\n", module_name(table), name));
             written.push(file);

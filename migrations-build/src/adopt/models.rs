@@ -185,9 +185,69 @@ fn deferrable(d: Deferrable) -> Option<String> {
     }
 }
 
-/// The source of one model file: `table` as a struct named `name`.
-pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
+/// The Rust name of every enumerated type of `schema` (type name → enum name): its
+/// UpperCamelCase, made different from the structs' names and each other's.
+pub fn enum_idents(schema: &migrations_core::Schema, structs: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for name in schema.enums().into_keys() {
+        let mut ident: String = name.to_upper_camel_case().chars().filter(|c| c.is_alphanumeric()).collect();
+        if ident.is_empty()
+            || ident.starts_with(|c: char| c.is_ascii_digit())
+            || syn::parse_str::<syn::Ident>(&ident).is_err()
+        {
+            ident = format!("Enum{ident}");
+        }
+        while structs.values().any(|s| *s == ident) || out.values().any(|o| *o == ident) {
+            ident.push_str("Kind");
+        }
+        out.insert(name, ident);
+    }
+    out
+}
+
+/// The source of the `enums` module: each enumerated type of `schema` as a
+/// `#[derive(DbEnum)]` enum named as in `idents`, a variant per value (a value that its
+/// variant's name does not give is written out).
+pub fn enums_source(schema: &migrations_core::Schema, idents: &BTreeMap<String, String>) -> String {
+    let mut out = String::from(
+        "//! The enumerated types of the database this crate adopted (`cargo chakra inspect`).\n\nuse migrations_runtime::DbEnum;\n",
+    );
+    for (name, ty) in schema.enums() {
+        let Some(ident) = idents.get(&name) else { continue };
+        out.push_str("\n#[derive(DbEnum)]\n");
+        if ident.to_snake_case() != name {
+            out.push_str(&format!("#[db_enum(name = {})]\n", lit(&name)));
+        }
+        out.push_str(&format!("pub enum {ident} {{\n"));
+        let mut variants: Vec<String> = Vec::new();
+        for value in &ty.values {
+            let mut variant: String =
+                value.to_upper_camel_case().chars().filter(|c| c.is_alphanumeric() || *c == '_').collect();
+            if variant.is_empty()
+                || variant.starts_with(|c: char| c.is_ascii_digit())
+                || syn::parse_str::<syn::Ident>(&variant).is_err()
+            {
+                variant = format!("V{variant}");
+            }
+            while variants.contains(&variant) {
+                variant.push('_');
+            }
+            if variant.to_snake_case() != *value {
+                out.push_str(&format!("    #[db_enum(rename = {})]\n", lit(value)));
+            }
+            out.push_str(&format!("    {variant},\n"));
+            variants.push(variant);
+        }
+        out.push_str("}\n");
+    }
+    out
+}
+
+/// The source of one model file: `table` as a struct named `name`; a column of an
+/// enumerated type has the enum `enums` names (written by [`enums_source`]).
+pub fn model_source(table: &Table, name: &str, crates: TypeCrates, enums: &BTreeMap<String, String>) -> String {
     let mut uses: Vec<&str> = vec!["migrations_runtime::Model"];
+    let mut enum_uses: Vec<String> = Vec::new();
     let mut struct_opts: Vec<String> = Vec::new();
     if default_table_name(name) != table.name {
         struct_opts.push(format!("table = {}", lit(&table.name)));
@@ -279,7 +339,13 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
     let mut fields = String::new();
     for column in &table.columns {
         let ident = field_name(&column.name);
-        let (ty, mut opts, import) = rust_type(&column.ty, crates);
+        let (ty, mut opts, import) = match column.ty.enum_type().and_then(|e| enums.get(&e.name)) {
+            Some(enum_ident) => {
+                enum_uses.push(format!("super::enums::{enum_ident}"));
+                (enum_ident.clone(), Vec::new(), None)
+            }
+            None => rust_type(&column.ty, crates),
+        };
         uses.extend(import);
         if single_pk && table.primary_key[0] == column.name {
             opts.insert(0, "primary_key".into());
@@ -341,6 +407,7 @@ pub fn model_source(table: &Table, name: &str, crates: TypeCrates) -> String {
         fields.push_str(&format!("    pub {ident}: {ty},\n"));
     }
 
+    uses.extend(enum_uses.iter().map(String::as_str));
     uses.sort_unstable();
     uses.dedup();
     let mut out = String::new();
@@ -385,9 +452,10 @@ mod tests {
         assert_eq!(struct_name("2fa"), "Table2fa");
         let users =
             Table::new("users").field(Column::new("id", ColumnType::BigInt).auto_increment()).primary_key(&["id"]);
-        assert!(!model_source(&users, "User", TypeCrates::default()).contains("table ="));
+        assert!(!model_source(&users, "User", TypeCrates::default(), &BTreeMap::new()).contains("table ="));
         let people = Table { name: "people".into(), ..users };
-        assert!(model_source(&people, "People", TypeCrates::default()).contains(r#"#[model(table = "people")]"#));
+        assert!(model_source(&people, "People", TypeCrates::default(), &BTreeMap::new())
+            .contains(r#"#[model(table = "people")]"#));
     }
 
     #[test]
@@ -413,7 +481,7 @@ mod tests {
             explicit_name: true,
         });
         let crates = TypeCrates { chrono: true, rust_decimal: true, ..TypeCrates::default() };
-        let source = model_source(&t, "Order", crates);
+        let source = model_source(&t, "Order", crates, &BTreeMap::new());
         assert_eq!(
             source,
             r#"use chrono::{DateTime, Utc};
@@ -438,7 +506,7 @@ pub struct Order {
 }
 "#
         );
-        let plain = model_source(&t, "Order", TypeCrates::default());
+        let plain = model_source(&t, "Order", TypeCrates::default(), &BTreeMap::new());
         assert!(
             plain.contains("#[model(default_expr = \"now()\", column_type = \"timestamptz\")]")
                 || plain.contains("column_type = \"timestamptz\""),
