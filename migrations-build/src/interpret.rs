@@ -68,6 +68,8 @@ fn eval(e: &Expr) -> Result<Value, ReadError> {
         Expr::Paren(p) => eval(&p.expr),
         Expr::Reference(r) => eval(&r.expr),
         Expr::Array(a) => a.elems.iter().map(eval).collect::<Result<_, _>>().map(Value::List),
+        // `("old", "new")`: a pair, read as a list of two.
+        Expr::Tuple(t) => t.elems.iter().map(eval).collect::<Result<_, _>>().map(Value::List),
         Expr::Path(p) => path_value(&qualified(&p.path))
             .map_or_else(|| fail(e, format!("unknown name `{}`", qualified(&p.path))), Ok),
         Expr::Struct(s) if qualified(&s.path).ends_with("Decimal") => {
@@ -211,6 +213,16 @@ fn call(path: &str, mut args: Vec<Value>) -> Result<Value, String> {
             }
         }
         ("ColumnType", "Custom") => Value::Type(ColumnType::Custom(string(take(1)?.remove(0))?)),
+        ("ColumnType", "enumeration") => {
+            let mut a = take(2)?.into_iter();
+            let name = string(a.next().ok_or("missing name")?)?;
+            let values = strings(a.next().ok_or("missing values")?)?;
+            let ty = migrations_core::schema::EnumType { name, values };
+            if let Some(problem) = ty.problem() {
+                return Err(problem);
+            }
+            Value::Type(ColumnType::Enum(ty))
+        }
         ("DefaultValue", "Bool") => match take(1)?.pop() {
             Some(Value::Bool(b)) => Value::Default(DefaultValue::Bool(b)),
             _ => return Err("Bool takes true or false".into()),
@@ -425,6 +437,22 @@ fn record(m: &mut Migration, op: &str, args: Vec<Value>) -> Result<(), String> {
             let forward = string(next()?)?;
             let reverse = opt_string(next()?)?;
             m.run_sql(&forward, reverse.as_deref())
+        }
+        "alter_enum" => {
+            let name = string(next()?)?;
+            let (from, to) = (strings(next()?)?, strings(next()?)?);
+            let renamed = match next()? {
+                Value::List(pairs) => pairs
+                    .into_iter()
+                    .map(|pair| match strings(pair)?.as_slice() {
+                        [old, new] => Ok((old.clone(), new.clone())),
+                        _ => Err("a rename is a pair: (\"old\", \"new\")".to_string()),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                other => return Err(format!("expected a list of (old, new) pairs, found {other:?}")),
+            };
+            let pairs: Vec<(&str, &str)> = renamed.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            m.alter_enum(&name, &strs(&from), &strs(&to), &pairs)
         }
         "irreversible" => m.irreversible(),
         "run_sql_for" | "run_sql_outside_transaction" => {

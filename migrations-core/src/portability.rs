@@ -136,6 +136,16 @@ fn check_table(t: &Table, dialect: Dialect, errors: &mut Vec<PortabilityError>) 
         }
     }
     for c in &t.columns {
+        // PostgreSQL keeps a type's name and each of its labels in 63 bytes.
+        if let (Some(e), Dialect::Postgres) = (c.ty.enum_type(), dialect) {
+            let long = std::iter::once(&e.name).chain(&e.values).find(|v| v.len() > 63);
+            if let Some(v) = long {
+                fail(
+                    Some(&c.name),
+                    format!("enum `{}`: '{v}' is {} bytes; PostgreSQL allows 63 in a type's name and in each value: choose a shorter one (`#[db_enum(rename = \"...\")]`)", e.name, v.len()),
+                );
+            }
+        }
         if let Some(advice) = missing_type(&c.ty, dialect) {
             fail(Some(&c.name), format!("{dialect} has no {} type: {advice}", c.ty));
         }

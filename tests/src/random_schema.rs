@@ -6,8 +6,8 @@
 use migrations_core::diff::Intent;
 use migrations_core::operation::zero_value;
 use migrations_core::schema::{
-    names, Check, Column, ColumnType, DefaultValue, Deferrable, FkAction, ForeignKey, Index, KeyOptions, Schema, Table,
-    Unique,
+    names, Check, Column, ColumnType, DefaultValue, Deferrable, EnumType, FkAction, ForeignKey, Index, KeyOptions,
+    Schema, Table, Unique,
 };
 use migrations_core::Dialect;
 use proptest::prelude::*;
@@ -15,8 +15,9 @@ use proptest::prelude::*;
 const TABLES: [&str; 4] = ["alpha", "beta", "gamma", "select"];
 const COLUMNS: [&str; 6] = ["name", "size", "Mixed Case", "order", "at", "quo\"te"];
 
-/// Reads choices from bytes; past the end every choice is 0.
-struct Bytes<'a>(&'a [u8], usize, Types);
+/// Reads choices from bytes; past the end every choice is 0. The last field is the
+/// schema's enumerated type: every column of it has the one list.
+struct Bytes<'a>(&'a [u8], usize, Types, EnumType);
 
 /// Which types the schemas may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +53,9 @@ impl Bytes<'_> {
 /// into each other, so random pairs change types the way people do.
 fn column_type(name: &str, b: &mut Bytes) -> ColumnType {
     match name {
-        "name" => match b.below(3) {
+        "name" => match b.below(4) {
+            // An enumerated type converts to and from text.
+            3 => ColumnType::Enum(b.3.clone()),
             0 if b.2 != Types::Portable && b.flag() => ColumnType::UnboundedVarchar,
             0 => ColumnType::Text,
             _ => ColumnType::Varchar(20 + 10 * u32::from(b.below(3))),
@@ -98,6 +101,7 @@ fn default_for(ty: &ColumnType, b: &mut Bytes) -> Option<DefaultValue> {
         ColumnType::Varchar(_) | ColumnType::UnboundedVarchar | ColumnType::Text => {
             DefaultValue::Text(["", "x", "it's", "naïve"][usize::from(b.below(4))].into())
         }
+        ColumnType::Enum(e) => DefaultValue::Text(e.values[usize::from(b.next()) % e.values.len()].clone()),
         ColumnType::Date => DefaultValue::Expr("current_date".into()),
         // Either the portable name, or each database's own clock.
         ColumnType::Timestamp | ColumnType::TimestampTz if b.flag() => {
@@ -116,7 +120,17 @@ pub fn build(bytes: &[u8]) -> Schema {
 }
 
 fn build_with(bytes: &[u8], types: Types) -> Schema {
-    let mut b = Bytes(bytes, 0, types);
+    let mut b = Bytes(bytes, 0, types, EnumType::default());
+    // The list: some of four values (one at least), in this order or the other.
+    let mut values: Vec<String> =
+        ["happy", "sad", "it's ok", "meh"].iter().filter(|_| b.chance(3)).map(|v| v.to_string()).collect();
+    if values.is_empty() {
+        values.push("meh".into());
+    }
+    if b.chance(1) {
+        values.reverse();
+    }
+    b.3 = EnumType { name: "mood".into(), values };
     let present: Vec<&str> = TABLES.iter().copied().filter(|_| b.chance(3)).collect();
     let mut schema = Schema::new();
     for name in &present {

@@ -198,7 +198,7 @@ async fn inspect_reads_what_it_is_asked_and_refuses_what_it_cannot_adopt() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     files.sort();
-    assert_eq!(files, ["mod.rs", "projects.rs", "users.rs"]);
+    assert_eq!(files, ["enums.rs", "mod.rs", "projects.rs", "users.rs"], "users.current_mood is a `mood`");
     let again = some.chakra(&["inspect", "--url", &db.url]);
     assert!(!again.ok && again.stderr.contains("already holds migrations"), "{}", again.stderr);
 

@@ -328,3 +328,62 @@ fn views_stay_and_block_what_would_break_them() {
         assert!(text.contains("m.drop_view(\"top_users\")"), "{text}");
     }
 }
+
+const WITH_ENUM: &str = r#"
+    #[derive(DbEnum)]
+    pub enum Mood { Happy, Sad }
+
+    #[derive(Model)]
+    pub struct Person {
+        #[model(primary_key, auto_increment)]
+        pub id: i64,
+        pub mood: Mood,
+    }
+"#;
+
+#[test]
+fn an_enum_value_added_at_the_end_is_one_alter_enum() {
+    let new = WITH_ENUM.replace("Happy, Sad }", "Happy, Sad, Meh }");
+    assert_eq!(ops(WITH_ENUM, &new), ["AlterEnum mood +'meh'"]);
+}
+
+#[test]
+fn an_enum_value_renamed_keeps_its_rows_and_one_removed_goes_last() {
+    let new = WITH_ENUM
+        .replace("Happy, Sad }", "Happy, #[db_enum(renamed_from = \"sad\")] Blue }")
+        .replace("pub mood: Mood,", "pub mood: Mood,\n        #[model(default = \"blue\")]\n        pub was: Mood,");
+    assert_eq!(
+        ops(WITH_ENUM, &new),
+        ["AlterEnum mood 'sad' -> 'blue'", "AddField persons.was enum mood('happy', 'blue') NOT NULL DEFAULT \"blue\""]
+    );
+    let fewer = WITH_ENUM.replace("Happy, Sad }", "Happy }");
+    assert_eq!(ops(WITH_ENUM, &fewer), ["AlterEnum mood -'sad'"]);
+    // Added and removed: the new value first (a default may name it), the old one last.
+    let swapped = WITH_ENUM
+        .replace("Happy, Sad }", "Happy, Meh }")
+        .replace("pub mood: Mood,", "#[model(default = \"meh\")]\n        pub mood: Mood,");
+    assert_eq!(
+        ops(WITH_ENUM, &swapped),
+        [
+            "AlterEnum mood +'meh'",
+            "AlterField persons.mood enum mood('happy', 'meh', 'sad') NOT NULL -> enum mood('happy', 'meh', 'sad') NOT NULL DEFAULT \"meh\"",
+            "AlterEnum mood -'sad'",
+        ]
+    );
+}
+
+#[test]
+fn a_field_of_an_unknown_type_names_it_and_what_to_do() {
+    let err = parse_source(&WITH_ENUM.replace("pub mood: Mood", "pub mood: Feeling"), &Schema::new()).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("type `Feeling` is neither a column type Chakra knows nor a `#[derive(DbEnum)]` enum"),
+        "{message}"
+    );
+    let default = WITH_ENUM.replace("pub mood: Mood", "#[model(default = \"angry\")]\n        pub mood: Mood");
+    let message = parse_source(&default, &Schema::new()).unwrap_err().to_string();
+    assert!(message.contains("default 'angry' of `mood` is not a value of `Mood`"), "{message}");
+    let clash = WITH_ENUM.replace("pub enum Mood", "#[db_enum(name = \"persons\")]\n    pub enum Mood");
+    let message = parse_source(&clash, &Schema::new()).unwrap_err().to_string();
+    assert!(message.contains("has the name of a table"), "{message}");
+}

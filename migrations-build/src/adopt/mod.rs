@@ -88,8 +88,10 @@ impl Adoption {
 /// What [`Config::adopt`] wrote.
 #[derive(Debug, Clone)]
 pub struct Adopted {
-    /// The model files.
+    /// The model files, one per table.
     pub models: Vec<PathBuf>,
+    /// The file of the enumerated types, if the database has any.
+    pub enums: Option<PathBuf>,
     /// The sealed baseline migration.
     pub migration: PathBuf,
     /// How many objects became model state (tables, columns, keys, indexes, constraints).
@@ -236,11 +238,12 @@ impl Config {
             "//! The tables of the database this crate adopted (`cargo chakra inspect`), one model per file.\n\n",
         );
         let enums = models::enum_idents(&schema, &names);
+        let mut enums_file = None;
         if !enums.is_empty() {
             let file = models_dir.join("enums.rs");
             std::fs::write(&file, enums_source(&schema, &enums)).map_err(Error::io("writing", &file))?;
             module.push_str("pub mod enums;\n");
-            written.push(file);
+            enums_file = Some(file);
         }
         for (table, name) in &names {
             let file = models_dir.join(format!("{}.rs", module_name(table)));
@@ -304,6 +307,7 @@ impl Config {
         }
         Ok(Adopted {
             models: written,
+            enums: enums_file,
             migration,
             in_models: schema.tables.values().map(objects).sum(),
             as_sql: first.iter().chain(&last).map(|s| s.what.clone()).collect(),

@@ -133,7 +133,7 @@ fn inspect(
         redact(url),
         adopted.models.len(),
         if adopted.models.len() == 1 { "" } else { "s" },
-        adopted.models.len() + 1,
+        adopted.models.len() + 1 + usize::from(adopted.enums.is_some()),
         shown(&adopted.migration)
     )];
     if !adopted.as_sql.is_empty() {
