@@ -9,7 +9,7 @@
 #![warn(missing_docs)]
 
 use proc_macro::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{parse_macro_input, DeriveInput};
 
@@ -22,7 +22,7 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
         Ok(model) => {
             let columns: Vec<&str> = model.table.columns.iter().map(|c| c.name.as_str()).collect();
             let implementation = implement(&input, &model.table.name, &columns);
-            let enums = enum_fields_are_db_enums(&input, &model);
+            let enums = enum_fields_are_db_enums(&input, Some(&model));
             quote!(#implementation #enums).into()
         }
         // The errors plus a stub impl, so the user sees only the errors that matter
@@ -30,7 +30,8 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
         Err(errors) => {
             let errors = errors.to_compile_error();
             let stub = implement(&input, "", &[]);
-            quote!(#errors #stub).into()
+            let enums = enum_fields_are_db_enums(&input, None);
+            quote!(#errors #stub #enums).into()
         }
     }
 }
@@ -49,8 +50,13 @@ fn implement(input: &DeriveInput, table: &str, columns: &[&str]) -> proc_macro2:
 
 /// A field whose type the parser does not know is taken for a `#[derive(DbEnum)]` enum
 /// (the build finds it by name): the compiler checks it is one, and says so at the
-/// field's type when it is not.
-fn enum_fields_are_db_enums(input: &DeriveInput, model: &migrations_core::model::Model) -> proc_macro2::TokenStream {
+/// field's type when it is not. Without a model (it has errors of its own), every field
+/// of an unknown type without `column_type` or `skip` is checked, so that its error
+/// comes with the others.
+fn enum_fields_are_db_enums(
+    input: &DeriveInput,
+    model: Option<&migrations_core::model::Model>,
+) -> proc_macro2::TokenStream {
     let syn::Data::Struct(data) = &input.data else { return quote!() };
     let generic = |ty: &syn::Type| {
         input.generics.type_params().any(|p| matches!(ty, syn::Type::Path(t) if t.path.is_ident(&p.ident)))
@@ -58,8 +64,20 @@ fn enum_fields_are_db_enums(input: &DeriveInput, model: &migrations_core::model:
     let mut checks = Vec::new();
     for field in &data.fields {
         let Some(ident) = &field.ident else { continue };
-        let Some(f) = model.fields.iter().find(|f| ident == f.ident.as_str()) else { continue };
-        let pending = model.table.column(&f.column).and_then(|c| c.ty.enum_type()).is_some_and(|e| e.values.is_empty());
+        let pending = match model {
+            Some(model) => {
+                let Some(f) = model.fields.iter().find(|f| ident == f.ident.as_str()) else { continue };
+                model.table.column(&f.column).and_then(|c| c.ty.enum_type()).is_some_and(|e| e.values.is_empty())
+            }
+            None => {
+                let typed_otherwise = field.attrs.iter().filter(|a| a.path().is_ident("model")).any(|a| {
+                    let tokens = a.meta.to_token_stream().to_string();
+                    tokens.contains("column_type") || tokens.contains("skip")
+                });
+                let known = migrations_core::model::field_type(&field.ty).is_ok_and(|t| t.kind.is_some());
+                !typed_otherwise && !known && migrations_core::model::enum_candidate(&field.ty).is_some()
+            }
+        };
         let Some(ty) = migrations_core::model::enum_type_of(&field.ty).filter(|_| pending) else { continue };
         if generic(ty) {
             continue;

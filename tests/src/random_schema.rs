@@ -289,6 +289,15 @@ pub fn with_renames(old: &Schema, new: &Schema) -> Intent {
             intent.column_renames.insert((t.name.clone(), to.name.clone()), from.name.clone());
         }
     }
+    // The enumerated type's values that go, renamed to the ones that come.
+    let (before, after) = (old.enums(), new.enums());
+    if let (Some(a), Some(b)) = (before.get("mood"), after.get("mood")) {
+        let gone = a.values.iter().filter(|v| !b.values.contains(v));
+        let come = b.values.iter().filter(|v| !a.values.contains(v));
+        for (from, to) in gone.zip(come) {
+            intent.enum_value_renames.insert(("mood".into(), to.clone()), from.clone());
+        }
+    }
     intent
 }
 

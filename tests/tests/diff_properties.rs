@@ -82,6 +82,7 @@ fn random_pairs_cover_every_operation_kind() {
     let expected = [
         "AddConstraint",
         "AddField",
+        "AlterEnum",
         "AlterField",
         "AlterModelComment",
         "CreateIndex",

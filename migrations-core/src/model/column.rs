@@ -191,9 +191,12 @@ fn is_unsigned_or_odd_int(ty: &syn::Type) -> bool {
 /// The name of the type a field of type `ty` (or `Option<ty>`) declares, when it could be
 /// a `#[derive(DbEnum)]` enum: a path without generic arguments.
 pub fn enum_candidate(ty: &syn::Type) -> Option<String> {
+    const PRIMITIVES: [&str; 11] = ["u8", "u16", "u32", "u64", "u128", "usize", "i8", "i128", "isize", "char", "str"];
     let inner = enum_type_of(ty)?;
     match inner {
-        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Type::Path(p) => {
+            p.path.segments.last().map(|s| s.ident.to_string()).filter(|name| !PRIMITIVES.contains(&name.as_str()))
+        }
         _ => None,
     }
 }
