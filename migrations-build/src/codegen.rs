@@ -81,6 +81,24 @@ fn ty(t: &ColumnType) -> TokenStream {
     }
 }
 
+/// `RawSql::new(kind, name)` with its table and its SQL.
+fn raw_sql(o: &migrations_core::schema::RawSql) -> TokenStream {
+    let (kind, name) = (&o.kind, &o.name);
+    let mut out = quote!(RawSql::new(#kind, #name));
+    if let Some(t) = &o.table {
+        out = quote!(#out.on_table(#t));
+    }
+    if let Some(sql) = &o.sql {
+        let (create, drop) = (&sql.create, &sql.drop);
+        out = quote!(#out.sql(#create, #drop));
+    }
+    for (d, sql) in &o.per_dialect {
+        let (d, create, drop) = (dialect(*d), &sql.create, &sql.drop);
+        out = quote!(#out.sql_for(#d, #create, #drop));
+    }
+    out
+}
+
 fn dialect(d: migrations_core::Dialect) -> TokenStream {
     match d {
         migrations_core::Dialect::Postgres => quote!(Dialect::Postgres),
@@ -393,6 +411,18 @@ fn statement(op: &Operation, drops: Drops, comments: &mut Vec<String>) -> TokenS
         Operation::RemoveConstraint { table, constraint: c } => {
             let c = constraint(c);
             quote!(m.remove_constraint(#table, #c);)
+        }
+        Operation::CreateRaw { object } => {
+            let o = raw_sql(object);
+            quote!(m.create_raw(#o);)
+        }
+        Operation::DropRaw { object } if named => {
+            let (kind, name) = (&object.kind, &object.name);
+            quote!(m.drop_raw_named(#kind, #name);)
+        }
+        Operation::DropRaw { object } => {
+            let o = raw_sql(object);
+            quote!(m.drop_raw(#o);)
         }
         Operation::AlterEnum { name, from, to, renamed } => {
             let renamed = renamed.iter().map(|(a, b)| quote!((#a, #b)));

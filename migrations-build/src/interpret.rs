@@ -31,6 +31,7 @@ enum Value {
     Bool(bool),
     Opt(Option<Box<Value>>),
     List(Vec<Value>),
+    Raw(migrations_core::schema::RawSql),
     Type(ColumnType),
     Default(DefaultValue),
     Action(FkAction),
@@ -246,6 +247,10 @@ fn call(path: &str, mut args: Vec<Value>) -> Result<Value, String> {
             }
         }
         ("Table", "new") => Value::Table(Table::new(string(take(1)?.remove(0))?)),
+        ("RawSql", "new") => {
+            let a: Vec<String> = take(2)?.into_iter().map(string).collect::<Result<_, _>>()?;
+            Value::Raw(migrations_core::schema::RawSql::new(&a[0], &a[1]))
+        }
         ("Index", "new") => {
             let (name, cols) = name_and_columns(&mut take(2)?.into_iter(), "name", "columns")?;
             Value::Index(Index::new(&name, &strs(&cols)))
@@ -303,6 +308,12 @@ fn method(receiver: Value, name: &str, args: Vec<Value>) -> Result<Value, String
             _ => return Err("`.and_for()` takes a Dialect and the SQL".into()),
         },
         (Value::Column(c), "comment") => Value::Column(c.comment(string(arg()?)?)),
+        (Value::Raw(o), "on_table") => Value::Raw(o.on_table(&string(arg()?)?)),
+        (Value::Raw(o), "sql") => Value::Raw(o.sql(&string(arg()?)?, &string(arg()?)?)),
+        (Value::Raw(o), "sql_for") => match arg()? {
+            Value::Dialect(d) => Value::Raw(o.sql_for(d, &string(arg()?)?, &string(arg()?)?)),
+            _ => return Err("`.sql_for()` takes a Dialect and two statements".into()),
+        },
         (Value::Table(t), "field") => match arg()? {
             Value::Column(c) => Value::Table(t.field(c)),
             _ => return Err("`.field()` takes a Column".into()),
@@ -405,6 +416,10 @@ fn record(m: &mut Migration, op: &str, args: Vec<Value>) -> Result<(), String> {
         Value::View(v) => Ok(v),
         other => Err(format!("expected a View, found {other:?}")),
     };
+    let raw = |v: Value| match v {
+        Value::Raw(o) => Ok(o),
+        other => Err(format!("expected a RawSql, found {other:?}")),
+    };
     let default = |v: Value| match v {
         Value::Default(d) => Ok(d),
         other => Err(format!("expected a DefaultValue, found {other:?}")),
@@ -438,6 +453,9 @@ fn record(m: &mut Migration, op: &str, args: Vec<Value>) -> Result<(), String> {
             let reverse = opt_string(next()?)?;
             m.run_sql(&forward, reverse.as_deref())
         }
+        "create_raw" => m.create_raw(raw(next()?)?),
+        "drop_raw" => m.drop_raw(raw(next()?)?),
+        "drop_raw_named" => m.drop_raw_named(&string(next()?)?, &string(next()?)?),
         "alter_enum" => {
             let name = string(next()?)?;
             let (from, to) = (strings(next()?)?, strings(next()?)?);

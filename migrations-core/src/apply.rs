@@ -37,6 +37,12 @@ impl Schema {
             }
             Operation::DeleteModel { table } => {
                 self.table(&table.name).ok_or_else(|| fail(no_table(&table.name)))?;
+                if let Some(o) = self.raw.values().find(|o| o.table.as_ref() == Some(&table.name)) {
+                    return Err(fail(format!(
+                        "{} `{}` belongs to it: drop it first (`m.drop_raw(...)`), so that a rollback creates it again",
+                        o.kind, o.name
+                    )));
+                }
                 if let Some((from, fk)) = self.foreign_keys_to(&table.name).find(|(t, _)| t.name != table.name) {
                     return Err(fail(format!("foreign key `{}` of `{}` still references it", fk.name, from.name)));
                 }
@@ -48,6 +54,9 @@ impl Schema {
                 }
                 let mut table = self.tables.remove(old).ok_or_else(|| fail(no_table(old)))?;
                 table.name = new.clone();
+                for o in self.raw.values_mut().filter(|o| o.table.as_ref() == Some(old)) {
+                    o.table = Some(new.clone());
+                }
                 self.tables.insert(new.clone(), table);
                 for t in self.tables.values_mut() {
                     for fk in &mut t.foreign_keys {
@@ -197,6 +206,21 @@ impl Schema {
             }
             Operation::AlterEnum { name, from, to, renamed } => {
                 self.alter_enum(name, from, to, renamed).map_err(fail)?
+            }
+            Operation::CreateRaw { object } => {
+                if let Some(problem) = object.problem() {
+                    return Err(fail(problem));
+                }
+                if let Some(t) = object.table.as_ref().filter(|t| !self.tables.contains_key(*t)) {
+                    return Err(fail(format!("it belongs to `{t}`, which is no table")));
+                }
+                if self.raw.contains_key(&object.key()) {
+                    return Err(fail(format!("{} `{}` already exists", object.kind, object.name)));
+                }
+                self.raw.insert(object.key(), object.clone());
+            }
+            Operation::DropRaw { object } => {
+                self.raw.remove(&object.key()).ok_or_else(|| fail(format!("no {} `{}`", object.kind, object.name)))?;
             }
             Operation::RunSql(_) => {}
         }

@@ -19,7 +19,7 @@ use crate::apply::ApplyError;
 pub use crate::operation::{Operation, RunSql};
 pub use crate::schema::{
     Check, Column, ColumnType, Constraint, DefaultValue, Deferrable, FkAction, ForeignKey, Index, IndexMethod,
-    KeyOptions, Table, Unique, View,
+    KeyOptions, RawSql, Table, Unique, View,
 };
 use crate::Schema;
 
@@ -254,6 +254,36 @@ impl Migration {
         self.push_by_name(Operation::DropView { view }, by_name)
     }
 
+    /// Creates an object with hand-written SQL and keeps it by kind and name, so that
+    /// the snapshot, `migrate verify` and a rollback know it (a trigger, a function, an
+    /// extension: see [`RawSql`](crate::schema::RawSql)).
+    ///
+    /// ```
+    /// use migrations_core::builder::*;
+    /// use migrations_core::Dialect;
+    ///
+    /// let mut m = Migration::new();
+    /// m.create_raw(RawSql::new("function", "touch_updated_at()").sql_for(
+    ///     Dialect::Postgres,
+    ///     "CREATE FUNCTION touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at = now(); RETURN NEW; END $$",
+    ///     "DROP FUNCTION touch_updated_at()",
+    /// ));
+    /// ```
+    pub fn create_raw(&mut self, object: RawSql) -> &mut Self {
+        self.push(Operation::CreateRaw { object })
+    }
+
+    /// Drops an object made by [`Migration::create_raw`], spelled out as it was created.
+    pub fn drop_raw(&mut self, object: RawSql) -> &mut Self {
+        self.push(Operation::DropRaw { object })
+    }
+
+    /// Drops the object of `kind` named `name` made by [`Migration::create_raw`], looked
+    /// up in the schema the migration meets.
+    pub fn drop_raw_named(&mut self, kind: &str, name: &str) -> &mut Self {
+        self.push_by_name(Operation::DropRaw { object: RawSql::new(kind, name) }, true)
+    }
+
     /// Changes the values of the enumerated type `name` from `from` to `to`, in every
     /// column of it; `renamed` lists the (old, new) values renamed, so the rows that hold
     /// one hold the other after. A value in neither `to` nor `renamed` is removed (a row
@@ -406,6 +436,10 @@ fn look_up(op: &mut Operation, schema: &Schema) -> Result<(), ApplyError> {
         Operation::DropView { view } => match schema.views.get(&view.name) {
             Some(v) => Ok(Operation::DropView { view: v.clone() }),
             None => Err(format!("view `{}`", view.name)),
+        },
+        Operation::DropRaw { object } => match schema.raw.get(&object.key()) {
+            Some(o) => Ok(Operation::DropRaw { object: o.clone() }),
+            None => Err(format!("{} `{}`", object.kind, object.name)),
         },
         _ => return Ok(()),
     };

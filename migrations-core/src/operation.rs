@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::dialect::Dialect;
-use crate::schema::{Column, ColumnType, Constraint, DefaultValue, Index, Table, View};
+use crate::schema::{Column, ColumnType, Constraint, DefaultValue, Index, RawSql, Table, View};
 
 /// One schema change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,6 +122,16 @@ pub enum Operation {
         /// The view as it was.
         view: View,
     },
+    /// Create an object with hand-written SQL, kept by kind and name.
+    CreateRaw {
+        /// The object and its SQL.
+        object: RawSql,
+    },
+    /// Drop an object made by hand-written SQL. Carries it as it was.
+    DropRaw {
+        /// The object as it was.
+        object: RawSql,
+    },
     /// Change the values of an enumerated type, in every column that uses it: rename
     /// values (rows and all), add values, remove values no row holds, reorder them.
     AlterEnum {
@@ -209,6 +219,8 @@ impl Operation {
             }
             CreateView { view } => DropView { view: view.clone() },
             DropView { view } => CreateView { view: view.clone() },
+            CreateRaw { object } => DropRaw { object: object.clone() },
+            DropRaw { object } => CreateRaw { object: object.clone() },
             AlterEnum { name, from, to, renamed } => AlterEnum {
                 name: name.clone(),
                 from: to.clone(),
@@ -226,6 +238,11 @@ impl Operation {
                 None => return Err(Irreversible(self.to_string())),
             },
         })
+    }
+
+    /// Whether its SQL is written by a person (hand-written SQL, an object made by it).
+    pub fn is_hand_written(&self) -> bool {
+        matches!(self, Operation::RunSql(_) | Operation::CreateRaw { .. } | Operation::DropRaw { .. })
     }
 
     /// Whether applying this operation can lose data that its reverse cannot restore.
@@ -254,6 +271,7 @@ impl Operation {
             | AddConstraint { table, .. }
             | RemoveConstraint { table, .. } => Some(table),
             CreateView { .. } | DropView { .. } | AlterEnum { .. } | RunSql(_) => None,
+            CreateRaw { object } | DropRaw { object } => object.table.as_deref(),
         }
     }
 }
@@ -393,6 +411,8 @@ impl fmt::Display for Operation {
             RemoveConstraint { table, constraint } => {
                 write!(f, "RemoveConstraint {table} {} {}", constraint.kind(), constraint.name())
             }
+            CreateRaw { object } => write!(f, "CreateRaw {} {}", object.kind, object.name),
+            DropRaw { object } => write!(f, "DropRaw {} {}", object.kind, object.name),
             AlterEnum { name, from, to, renamed } => {
                 write!(f, "AlterEnum {name}")?;
                 let changes = crate::schema::ValueChanges::between(from, to, renamed);

@@ -50,8 +50,9 @@ pub fn squash(start: &Schema, ops: &[Operation]) -> Result<Squashed, ApplyError>
     let mut schema = start.clone();
     let mut kept_as_written = 0;
     // Hand-written SQL and views (which the autodetector never writes) stay in place.
-    let as_written =
-        |op: &Operation| matches!(op, Operation::RunSql(_) | Operation::CreateView { .. } | Operation::DropView { .. });
+    let as_written = |op: &Operation| {
+        op.is_hand_written() || matches!(op, Operation::CreateView { .. } | Operation::DropView { .. })
+    };
     for segment in ops.split_inclusive(as_written) {
         let (plain, sql) = match segment.split_last() {
             Some((last, rest)) if as_written(last) => (rest, Some(last)),

@@ -34,7 +34,7 @@ use std::pin::Pin;
 pub use crate::backend::DataConnection;
 pub use migrations_core::builder::{
     Check, Column, ColumnType, Constraint, DefaultValue, Deferrable, Dropped, FkAction, ForeignKey, ForeignKeyFrom,
-    Index, IndexMethod, Operation, RunSql, Table, Unique, View,
+    Index, IndexMethod, Operation, RawSql, RunSql, Table, Unique, View,
 };
 /// For `m.run_sql_for(Dialect::Postgres, ...)` in a hand-written migration.
 pub use migrations_core::Dialect;

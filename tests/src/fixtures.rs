@@ -47,6 +47,21 @@ pub fn scenario(name: &'static str, before: &str, after: &str) -> Scenario {
     Scenario { name, before: old, operations: d.operations, dialects: Dialect::ALL.to_vec() }
 }
 
+/// The operations of `runtime_fixture::TRIGGERS` (a table, and a trigger and function
+/// kept by name), from the empty schema.
+fn triggers() -> Vec<Operation> {
+    let mut m = migrations_runtime::schema::Migration::new();
+    (crate::runtime_fixture::TRIGGERS.migrations[0].up)(&mut m);
+    m.into_operations(&Schema::new()).expect("the triggers fixture resolves")
+}
+
+/// The schema after [`triggers`].
+pub fn after_triggers() -> Schema {
+    let mut schema = Schema::new();
+    schema.apply_all(&triggers()).expect("the triggers fixture applies");
+    schema
+}
+
 /// A schema from models, as it would be after its own migration (names resolved).
 pub fn resolved(source: &str) -> Schema {
     if source.trim().is_empty() {
@@ -413,6 +428,14 @@ pub fn all() -> Vec<Scenario> {
                 ],
                 dialects: Dialect::ALL.to_vec(),
             }
+        },
+        // A trigger (and on PostgreSQL its function) kept by name, its SQL each database's.
+        {
+            let mut ops = triggers();
+            let table = ops.remove(0);
+            let mut before = Schema::new();
+            before.apply(&table).expect("the table");
+            Scenario { name: "raw_trigger_per_dialect", before, operations: ops, dialects: Dialect::ALL.to_vec() }
         },
         // A serial key (PostgreSQL's older numbering; the others number it as any).
         scenario(

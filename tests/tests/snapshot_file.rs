@@ -65,6 +65,23 @@ fn views_round_trip_and_name_their_tables() {
     assert!(err.contains("reads unknown table `nowhere`"), "{err}");
 }
 
+/// Objects made by hand-written SQL (`m.create_raw`) are kept by kind and name, with
+/// their SQL for every database or each its own; one on a table the snapshot lacks is
+/// refused where it is.
+#[test]
+fn raw_objects_round_trip_with_their_sql() {
+    let schema = chakra_tests::fixtures::after_triggers();
+    let text = to_toml(&schema);
+    assert!(
+        text.contains("\n[raw.\"trigger accounts_touch\"]\nkind = \"trigger\"\nname = \"accounts_touch\"\ntable = \"accounts\"\nper_dialect.postgres = { create = "),
+        "{text}"
+    );
+    assert_eq!(from_toml(&text), Ok(schema));
+    let broken = text.replace("table = \"accounts\"", "table = \"nowhere\"");
+    let err = from_toml(&broken).expect_err("an unknown table").to_string();
+    assert!(err.contains("belongs to unknown table `nowhere`"), "{err}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 

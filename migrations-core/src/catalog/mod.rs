@@ -28,6 +28,7 @@ pub fn as_seen(schema: &Schema, dialect: Dialect) -> Schema {
     Schema {
         tables: schema.tables.iter().map(|(name, t)| (name.clone(), table_as_seen(t, dialect))).collect(),
         views: schema.views.clone(),
+        raw: schema.raw.clone(),
     }
 }
 

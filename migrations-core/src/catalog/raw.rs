@@ -141,14 +141,21 @@ impl Managed {
     }
 
     /// Takes into account what an operation other than hand-written SQL creates or drops
-    /// by name outside the tables (a view).
-    pub fn note_operation(&mut self, op: &crate::Operation) {
+    /// by name outside the tables (a view; an object of `m.create_raw` that exists on
+    /// `dialect`).
+    pub fn note_operation(&mut self, op: &crate::Operation, dialect: crate::Dialect) {
         match op {
             crate::Operation::CreateView { view } => {
                 self.0.insert(RawName::new(view.kind(), &view.name));
             }
             crate::Operation::DropView { view } => {
                 self.0.remove(&RawName::new(view.kind(), &view.name));
+            }
+            crate::Operation::CreateRaw { object } if object.is_on(dialect) => {
+                self.0.insert(RawName::new(&object.kind, &object.name));
+            }
+            crate::Operation::DropRaw { object } => {
+                self.0.remove(&RawName::new(&object.kind, &object.name));
             }
             _ => {}
         }

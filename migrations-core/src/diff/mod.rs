@@ -691,6 +691,7 @@ pub fn resolve_names(cur: &Schema, new: &Schema) -> Schema {
     let mut out = new.clone();
     // Views are the migrations' own (models declare none): they stay as they are.
     out.views.clone_from(&cur.views);
+    out.raw.clone_from(&cur.raw);
     for t in out.tables.values_mut() {
         let Some(c) = cur.table(&t.name) else { continue };
         for i in t.indexes.iter_mut().filter(|i| !i.explicit_name) {

@@ -142,6 +142,16 @@ pub fn column_def(c: &Column, dialect: Dialect) -> String {
     s
 }
 
+/// The statement that creates (or, not `create`, drops) a hand-written object on
+/// `dialect`; none where the object does not exist.
+pub fn raw_statement(object: &crate::schema::RawSql, create: bool, dialect: Dialect) -> Vec<String> {
+    match object.on(dialect) {
+        Some(sql) if create => vec![sql.create.clone()],
+        Some(sql) => vec![sql.drop.clone()],
+        None => Vec::new(),
+    }
+}
+
 /// An enumerated type's values as a list of SQL strings: `'a', 'b'`.
 pub fn enum_values_sql(e: &crate::schema::EnumType, dialect: Dialect) -> String {
     e.values.iter().map(|v| quote_str(dialect, v)).collect::<Vec<_>>().join(", ")

@@ -161,6 +161,8 @@ pub(super) fn render(op: &Operation, before: &Schema, after: &Schema) -> Vec<Str
         }
         Operation::CreateView { view } => vec![super::common::create_view(view, D)],
         Operation::DropView { view } => vec![super::common::drop_view(view, D)],
+        Operation::CreateRaw { object } => super::common::raw_statement(object, true, D),
+        Operation::DropRaw { object } => super::common::raw_statement(object, false, D),
         Operation::RunSql(sql) => sql.forward_sql(D).to_vec(),
     }
 }

@@ -3,12 +3,14 @@
 mod default;
 mod enums;
 mod index;
+mod raw;
 mod types;
 mod view;
 
 pub use default::{canonical_number, DefaultValue, DialectSql, PORTABLE_EXPRS};
 pub use enums::{parse_quoted_list, quoted_list, EnumType, ValueChanges};
 pub use index::{Index, IndexMethod, KeyOptions};
+pub use raw::{CreateDrop, RawSql, RAW_KINDS};
 pub use types::{ColumnType, UnknownType};
 pub use view::View;
 
@@ -23,6 +25,10 @@ pub struct Schema {
     /// Views keyed by name: migrations create them (`m.create_view`), models do not.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub views: BTreeMap<String, View>,
+    /// Objects made by hand-written SQL, keyed by `kind name` (`m.create_raw`): models
+    /// do not declare them either.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub raw: BTreeMap<String, RawSql>,
 }
 
 impl Schema {
@@ -41,6 +47,7 @@ impl Schema {
         Schema {
             tables: names.iter().filter_map(|n| self.tables.get(n).map(|t| (n.clone(), t.clone()))).collect(),
             views: self.views.clone(),
+            raw: self.raw.clone(),
         }
     }
 
@@ -146,6 +153,7 @@ impl Schema {
         Schema {
             tables: self.tables.iter().map(|(k, t)| (k.clone(), t.canonical())).collect(),
             views: self.views.clone(),
+            raw: self.raw.clone(),
         }
     }
 }

@@ -22,7 +22,7 @@ pub fn changed_part(text: &str, schema: &Schema, intent: &Intent) -> Option<(Sch
     let body = text.strip_prefix(header().as_str())?;
     // Views read tables, and the autodetector checks every change against them: a
     // snapshot with views is compared whole.
-    if body.contains("\n[views.") {
+    if body.contains("\n[views.") || body.contains("\n[raw.") {
         return None;
     }
     // Each table's text starts with "\n[tables.<name>]\n" (a value cannot hold a line

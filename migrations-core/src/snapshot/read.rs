@@ -20,6 +20,8 @@ struct File {
     tables: BTreeMap<Spanned<String>, RawTable>,
     #[serde(default)]
     views: BTreeMap<Spanned<String>, Spanned<RawView>>,
+    #[serde(default)]
+    raw: BTreeMap<Spanned<String>, Spanned<crate::schema::RawSql>>,
 }
 
 #[derive(Deserialize)]
@@ -355,6 +357,20 @@ pub fn from_toml(text: &str) -> Result<Schema, SnapshotError> {
             materialized: r.materialized,
         };
         schema.views.insert(view.name.clone(), view);
+    }
+    for (key, object) in &file.raw {
+        let o = object.get_ref();
+        if let Some(problem) = o.problem() {
+            return Err(reader.err(object.span(), problem));
+        }
+        if o.key() != *key.get_ref() {
+            return Err(reader
+                .err(key.span(), format!("`{}` is keyed `{}`: the key is its kind and name", o.key(), key.get_ref())));
+        }
+        if let Some(t) = o.table.as_ref().filter(|t| !schema.tables.contains_key(*t)) {
+            return Err(reader.err(object.span(), format!("{} `{}` belongs to unknown table `{t}`", o.kind, o.name)));
+        }
+        schema.raw.insert(o.key(), o.clone());
     }
     Ok(schema)
 }

@@ -259,6 +259,34 @@ pub fn to_toml(schema: &Schema) -> String {
             out.push_str("materialized = true\n");
         }
     }
+    for r in schema.raw.values() {
+        out.push_str("\n[raw.");
+        key(&mut out, &r.key());
+        out.push_str("]\nkind = ");
+        lit(&mut out, &r.kind);
+        out.push_str("\nname = ");
+        lit(&mut out, &r.name);
+        if let Some(t) = &r.table {
+            out.push_str("\ntable = ");
+            lit(&mut out, t);
+        }
+        let mut each = |name: &str, sql: &crate::schema::CreateDrop| {
+            out.push('\n');
+            out.push_str(name);
+            out.push_str(" = { create = ");
+            lit(&mut out, &sql.create);
+            out.push_str(", drop = ");
+            lit(&mut out, &sql.drop);
+            out.push_str(" }");
+        };
+        if let Some(sql) = &r.sql {
+            each("sql", sql);
+        }
+        for (d, sql) in &r.per_dialect {
+            each(&format!("per_dialect.{d}"), sql);
+        }
+        out.push('\n');
+    }
     out
 }
 

@@ -283,7 +283,7 @@ pub(super) fn replay_with_raw<'a>(
         for op in ops {
             match op {
                 Operation::RunSql(sql) => sql.forward_sql(dialect).iter().for_each(|s| managed.note(s)),
-                other => managed.note_operation(other),
+                other => managed.note_operation(other, dialect),
             }
         }
     })?;

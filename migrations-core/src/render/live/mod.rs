@@ -341,11 +341,14 @@ pub fn migration(
         let (create_types, drop_types) = super::enum_types_around(op, &schema, dialect);
         let type_statement = |sql: String| Statement::on_type(sql, k, Run::Transaction);
         let mut statements = match dialect {
+            _ if matches!(op, Operation::CreateRaw { .. } | Operation::DropRaw { .. }) => {
+                raw_statements(plain, k, dialect)
+            }
             Dialect::Postgres => postgres::statements(op, k, plain, online, &schema),
             Dialect::MySql => mysql::statements(op, k, plain, online),
             Dialect::Sqlite => sqlite_statements(op, k, &schema, plain),
         };
-        if fresh && !matches!(op, Operation::RunSql(_)) {
+        if fresh && !op.is_hand_written() {
             // A table this migration creates holds no rows yet: nothing to scan or wait for.
             for s in &mut statements {
                 s.work = Work::Catalog;
@@ -491,7 +494,7 @@ fn referencing_first(held: Vec<TableLock>, references: &BTreeSet<(String, String
 fn sqlite_statements(op: &Operation, k: usize, before: &Schema, plain: Vec<String>) -> Vec<Statement> {
     let rebuild = super::sqlite_rebuilds_table(op, before);
     let work = match op {
-        Operation::RunSql(_) => Work::AsWritten,
+        _ if op.is_hand_written() => Work::AsWritten,
         _ if rebuild => Work::Rewrite,
         Operation::CreateIndex { .. } | Operation::AddConstraint { .. } => Work::Scan,
         _ => Work::Catalog,
@@ -514,6 +517,22 @@ fn run_sql_statements(sql: &crate::operation::RunSql, k: usize, dialect: Dialect
                 blocks_writes: false,
                 ..Statement::new(s.clone(), k, run, "as written".into(), Work::AsWritten)
             }
+        })
+        .collect()
+}
+
+/// The statements of an object made by hand-written SQL (`m.create_raw`): as written,
+/// outside a transaction where PostgreSQL refuses one (`CREATE INDEX CONCURRENTLY`).
+fn raw_statements(plain: Vec<String>, k: usize, dialect: Dialect) -> Vec<Statement> {
+    plain
+        .into_iter()
+        .map(|s| {
+            let run = if dialect == Dialect::Postgres && refuses_transaction(&s) {
+                Run::NoTransaction
+            } else {
+                Run::Transaction
+            };
+            Statement { blocks_writes: false, ..Statement::new(s, k, run, "as written".into(), Work::AsWritten) }
         })
         .collect()
 }
