@@ -37,12 +37,6 @@ impl Schema {
             }
             Operation::DeleteModel { table } => {
                 self.table(&table.name).ok_or_else(|| fail(no_table(&table.name)))?;
-                if let Some(o) = self.raw.values().find(|o| o.table.as_ref() == Some(&table.name)) {
-                    return Err(fail(format!(
-                        "{} `{}` belongs to it: drop it first (`m.drop_raw(...)`), so that a rollback creates it again",
-                        o.kind, o.name
-                    )));
-                }
                 if let Some((from, fk)) = self.foreign_keys_to(&table.name).find(|(t, _)| t.name != table.name) {
                     return Err(fail(format!("foreign key `{}` of `{}` still references it", fk.name, from.name)));
                 }
@@ -298,11 +292,21 @@ impl Schema {
         self.tables.get_mut(name).ok_or_else(|| no_table(name))
     }
 
-    /// Index and constraint names must be unique across the schema (PostgreSQL and
-    /// SQLite keep them in one namespace per schema).
     /// Why `op` cannot run while a view reads its table, if it cannot: it drops or
-    /// renames the table or a column of it, which the view would go on naming.
+    /// renames the table or a column of it, which the view would go on naming. Or while
+    /// an object kept by name (a trigger) belongs to the table it drops.
     pub(crate) fn view_in_the_way(&self, op: &Operation) -> Option<String> {
+        // An object kept by name that belongs to a dropped table would go with it, and a
+        // rollback would not make it again.
+        if let Operation::DeleteModel { table } = op {
+            if let Some(o) = self.raw.values().find(|o| o.table.as_ref() == Some(&table.name)) {
+                return Some(format!(
+                    "{} `{}` belongs to `{}`, and this drops the table: drop it first (`m.drop_raw_named(\"{}\", \"{}\")` \
+                     in a migration before this one), so that a rollback makes it again",
+                    o.kind, o.name, table.name, o.kind, o.name
+                ));
+            }
+        }
         let (table, what) = match op {
             Operation::DeleteModel { table } => (table.name.as_str(), "drops the table".to_string()),
             Operation::RenameModel { old, .. } => (old.as_str(), "renames the table".to_string()),
@@ -320,6 +324,8 @@ impl Schema {
         ))
     }
 
+    /// Index and constraint names must be unique across the schema (PostgreSQL and
+    /// SQLite keep them in one namespace per schema).
     fn check_free_name(&self, table: &str, name: &str) -> Result<(), String> {
         match self.tables.values().find(|t| t.object_names().any(|n| n == name)) {
             Some(t) => Err(format!("the name `{name}` is already used on `{}` (adding to `{table}`)", t.name)),

@@ -387,3 +387,23 @@ fn a_field_of_an_unknown_type_names_it_and_what_to_do() {
     let message = parse_source(&clash, &Schema::new()).unwrap_err().to_string();
     assert!(message.contains("has the name of a table"), "{message}");
 }
+
+/// A table with a trigger kept by name (`m.create_raw`) is not dropped from under it:
+/// the build says which object, and what to do.
+#[test]
+fn a_table_is_not_dropped_from_under_its_trigger() {
+    use migrations_core::schema::RawSql;
+    use migrations_core::Operation;
+    let mut old = resolved(USER);
+    let trigger = RawSql::new("trigger", "users_touch")
+        .on_table("users")
+        .sql("CREATE TRIGGER users_touch ...", "DROP TRIGGER users_touch");
+    old.apply(&Operation::CreateRaw { object: trigger }).expect("the trigger");
+    let errors = diff(&old, &Schema::new(), &Default::default()).expect_err("refused");
+    let said: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(
+        said.iter().any(|e| e.contains("trigger `users_touch` belongs to `users`")
+            && e.contains("m.drop_raw_named(\"trigger\", \"users_touch\")")),
+        "{said:?}"
+    );
+}

@@ -215,6 +215,7 @@ fn adopted_models_and_baseline() {
             drop: "DROP FUNCTION \"touch\"()".into(),
             table: None,
             before_tables: true,
+            kept: Some(("function".into(), "touch()".into())),
         },
         RawStep {
             what: "view big_orders".into(),
@@ -222,6 +223,7 @@ fn adopted_models_and_baseline() {
             drop: "DROP VIEW \"big_orders\"".into(),
             table: None,
             before_tables: false,
+            kept: None,
         },
         RawStep {
             what: "trigger accounts_touch on accounts".into(),
@@ -229,6 +231,7 @@ fn adopted_models_and_baseline() {
             drop: "DROP TRIGGER \"accounts_touch\" ON \"accounts\"".into(),
             table: Some("accounts".into()),
             before_tables: false,
+            kept: Some(("trigger".into(), "accounts_touch".into())),
         },
     ];
     let dir = std::env::temp_dir().join(chakra_tests::db::unique_name("adoptgen"));

@@ -41,6 +41,10 @@ pub struct RawStep {
     /// Whether tables may need it (an extension, a type, a sequence, a function), so it
     /// comes before them.
     pub before_tables: bool,
+    /// Its kind and name, when it is kept by name (`m.create_raw`: a trigger, a function,
+    /// an index, ...), so that the snapshot and `verify` know it; `None` for what the
+    /// baseline runs as SQL only (a view, a constraint).
+    pub kept: Option<(String, String)>,
 }
 
 /// A database's schema as read, to adopt.
@@ -69,6 +73,9 @@ impl Adoption {
                 drop: o.drop_sql(dialect),
                 table: o.table.clone().filter(|_| matches!(o.kind, RawKind::Index | RawKind::Trigger)),
                 before_tables: o.comes_before_tables(),
+                kept: migrations_core::schema::RAW_KINDS
+                    .contains(&o.kind.as_str())
+                    .then(|| (o.kind.as_str().to_string(), o.name.clone())),
             })
             .collect();
         let mut schema = inspected.schema;
@@ -162,13 +169,27 @@ fn insert_in_fn(text: &str, name: &str, lines: &[String], at_start: bool) -> Opt
     Some(format!("{}{block}{}", &text[..at], &text[at..]))
 }
 
-/// The `m.run_sql_for(...)` line of a raw step.
+/// The line of a raw step: `m.create_raw(...)` (or, backward, `m.drop_raw_named`) for
+/// one kept by name, `m.run_sql_for(...)` for the rest.
 fn run_sql_line(dialect: Dialect, step: &RawStep, forward: bool) -> String {
     let d = match dialect {
         Dialect::Postgres => "Postgres",
         Dialect::MySql => "MySql",
         Dialect::Sqlite => "Sqlite",
     };
+    if let Some((kind, name)) = &step.kept {
+        let (kind, name) = (models::lit(kind), models::lit(name));
+        if !forward {
+            return format!("    m.drop_raw_named({kind}, {name});");
+        }
+        let table =
+            step.table.as_ref().map(|t| format!("\n            .on_table({})", models::lit(t))).unwrap_or_default();
+        return format!(
+            "    m.create_raw(\n        RawSql::new({kind}, {name}){table}\n            .sql_for(\n                Dialect::{d},\n                {},\n                {},\n            ),\n    );",
+            sql_literal(&step.create),
+            sql_literal(&step.drop)
+        );
+    }
     let (sql, undo, note) = match (forward, &step.table) {
         // Its table's creation and drop come after and before it: nothing to undo alone.
         (true, Some(_)) => (&step.create, String::new(), " (its table's drop drops it)"),
@@ -270,7 +291,9 @@ impl Config {
         let up_first: Vec<String> = first.iter().map(|s| line(s, true)).collect();
         let up_last: Vec<String> = last.iter().map(|s| line(s, true)).collect();
         // The rollback drops the tables, and with them what belongs to them.
-        let down_first: Vec<String> = last.iter().rev().filter(|s| s.table.is_none()).map(|s| line(s, false)).collect();
+        // (One kept by name goes before its table: a table is not dropped under it.)
+        let down_first: Vec<String> =
+            last.iter().rev().filter(|s| s.table.is_none() || s.kept.is_some()).map(|s| line(s, false)).collect();
         let down_last: Vec<String> = first.iter().rev().map(|s| line(s, false)).collect();
         let mut text = std::fs::read_to_string(&migration).map_err(Error::io("reading", &migration))?;
         let edits = [
@@ -291,6 +314,10 @@ impl Config {
             )));
         }
         std::fs::write(&migration, text).map_err(Error::io("writing", &migration))?;
+        if raw.iter().any(|s| s.kept.is_some()) {
+            // The objects kept by name belong in the snapshot, as the baseline now makes them.
+            self.rebuild_snapshot()?;
+        }
 
         // The models must build exactly the tables that were read.
         let snapshot = std::fs::read_to_string(&paths.snapshot).map_err(Error::io("reading", &paths.snapshot))?;

@@ -68,7 +68,7 @@ fn field_name(column: &str) -> String {
 }
 
 /// A Rust string literal of `text` (raw where it holds quotes or backslashes).
-fn lit(text: &str) -> String {
+pub(crate) fn lit(text: &str) -> String {
     if !text.contains(['"', '\\']) {
         return format!("\"{text}\"");
     }

@@ -120,6 +120,7 @@ pub(super) fn split(schema: &Schema, dialect: Dialect) -> Result<(Schema, Vec<Ra
             drop: sql(drop, &drops_on)?,
             table: table.clone(),
             before_tables: false,
+            kept: None,
         });
     }
     Ok((kept, raw))
