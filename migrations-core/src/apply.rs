@@ -190,12 +190,21 @@ impl Schema {
                 if self.tables.contains_key(&view.name) || self.views.contains_key(&view.name) {
                     return Err(fail(format!("the name `{}` is already a table's or a view's", view.name)));
                 }
-                if let Some(missing) = view.reads.iter().find(|t| !self.tables.contains_key(*t)) {
-                    return Err(fail(format!("it reads `{missing}`, which is no table")));
+                let known = |t: &String| self.tables.contains_key(t) || self.views.contains_key(t);
+                if let Some(missing) = view.reads.iter().find(|t| !known(t)) {
+                    return Err(fail(format!("it reads `{missing}`, which is no table or view")));
                 }
                 self.views.insert(view.name.clone(), view.clone());
             }
             Operation::DropView { view } => {
+                if let Some(reader) = self.views.values().find(|v| v.reads.contains(&view.name)) {
+                    return Err(fail(format!(
+                        "{} `{}` reads it: drop that first (`m.drop_view(\"{}\")`)",
+                        reader.kind(),
+                        reader.name,
+                        reader.name
+                    )));
+                }
                 self.views.remove(&view.name).ok_or_else(|| fail(format!("no view `{}`", view.name)))?;
             }
             Operation::AlterEnum { name, from, to, renamed } => {

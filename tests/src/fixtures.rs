@@ -55,7 +55,7 @@ fn triggers() -> Vec<Operation> {
     m.into_operations(&Schema::new()).expect("the triggers fixture resolves")
 }
 
-/// The schema after [`triggers`].
+/// The schema after the migration of `runtime_fixture::TRIGGERS`.
 pub fn after_triggers() -> Schema {
     let mut schema = Schema::new();
     schema.apply_all(&triggers()).expect("the triggers fixture applies");
@@ -411,19 +411,23 @@ pub fn all() -> Vec<Scenario> {
             ).replace("pub struct Post {", "#[model(check(name = \"ck_posts_title\", expr = \"title <> ''\", not_valid))]\n    pub struct Post {")),
         )
         .on(&[Dialect::Postgres]),
-        // A view over a table, then a change under it that PostgreSQL refuses under a
-        // view (a column's type) and SQLite makes by a table rebuild: the view is dropped
-        // just before and created again just after.
+        // A view over a table and a view over that view, then a change under them that
+        // PostgreSQL refuses under a view (a column's type) and SQLite makes by a table
+        // rebuild: the views are dropped just before (the one over the other first) and
+        // created again just after.
         {
             let before = resolved(&users);
             let view = View::new("active_users", "SELECT \"id\", \"username\" FROM \"users\" WHERE \"is_active\"")
                 .reads(&["users"]);
+            let names = View::new("active_user_names", "SELECT \"username\" FROM \"active_users\"")
+                .reads(&["active_users"]);
             let username = |n| Column::new("username", ColumnType::Varchar(n));
             Scenario {
                 name: "view_over_a_changed_table",
                 before,
                 operations: vec![
                     Operation::CreateView { view },
+                    Operation::CreateView { view: names },
                     Operation::AlterField { table: "users".into(), old: username(50), new: username(80), fill: None },
                 ],
                 dialects: Dialect::ALL.to_vec(),

@@ -83,7 +83,39 @@ pub fn views_in_the_way<'s>(op: &Operation, before: &'s Schema, dialect: Dialect
             vec![table]
         }
     };
-    before.views.values().filter(|v| v.reads.iter().any(|r| tables.contains(&r.as_str()))).collect()
+    let direct: Vec<&str> = tables;
+    views_reading(before, &direct)
+}
+
+/// The views that read any of `names`, and the views that read those, and so on, each
+/// after every view it reads (the order to create them in; reversed, to drop them).
+fn views_reading<'s>(schema: &'s Schema, names: &[&str]) -> Vec<&'s crate::schema::View> {
+    let mut found: Vec<&crate::schema::View> = Vec::new();
+    let reads_found = |v: &crate::schema::View, found: &[&crate::schema::View], names: &[&str]| {
+        v.reads.iter().any(|r| names.contains(&r.as_str()) || found.iter().any(|f| f.name == *r))
+    };
+    // Every view that depends on `names`, however indirectly.
+    loop {
+        let more: Vec<&crate::schema::View> = schema
+            .views
+            .values()
+            .filter(|v| !found.iter().any(|f| f.name == v.name) && reads_found(v, &found, names))
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        found.extend(more);
+    }
+    // Each after the views among them it reads.
+    let mut ordered: Vec<&crate::schema::View> = Vec::with_capacity(found.len());
+    while !found.is_empty() {
+        let ready = found
+            .iter()
+            .position(|v| v.reads.iter().all(|r| !found.iter().any(|f| f.name == *r && f.name != v.name)))
+            .unwrap_or(0);
+        ordered.push(found.remove(ready));
+    }
+    ordered
 }
 
 /// The SQL of `op` alone, without the views [`render`] moves out of its way: on

@@ -347,7 +347,8 @@ pub fn from_toml(text: &str) -> Result<Schema, SnapshotError> {
     }
     for (name, raw) in &file.views {
         let r = raw.get_ref();
-        if let Some(missing) = r.reads.iter().find(|t| !schema.tables.contains_key(*t)) {
+        let known = |t: &String| schema.tables.contains_key(t) || file.views.keys().any(|v| v.get_ref() == t);
+        if let Some(missing) = r.reads.iter().find(|t| !known(t)) {
             return Err(reader.err(raw.span(), format!("view `{}` reads unknown table `{missing}`", name.get_ref())));
         }
         let view = crate::schema::View {

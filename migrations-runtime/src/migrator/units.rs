@@ -126,10 +126,10 @@ pub(super) fn conversion_checks(
 ) -> Vec<migrations_core::conversion::ConversionCheck> {
     let mut checks = Vec::new();
     for (k, op) in ops.iter().enumerate() {
-        if let Operation::AlterEnum { name, from, to, renamed } = op {
+        if let Operation::AlterEnum { .. } = op {
             let by_hand = k >= first_data || ops[..k].iter().any(|o| matches!(o, Operation::RunSql(_)));
             if !by_hand {
-                checks.extend(enum_checks(&ops[..k], (name, from, to, renamed), before, dialect));
+                checks.extend(enum_checks(&ops[..k], op, before, dialect));
             }
             continue;
         }
@@ -150,14 +150,16 @@ pub(super) fn conversion_checks(
     checks
 }
 
-/// The checks that no row holds a value `change` removes, in each column of its type
-/// in `before`, with the values as they are called before `earlier` renamed them.
+/// The checks that no row holds a value `change` (an `AlterEnum`) removes, in each
+/// column of its type in `before`, with the values as they are called before `earlier`
+/// renamed them.
 fn enum_checks(
     earlier: &[Operation],
-    (name, from, to, renamed): (&str, &[String], &[String], &[(String, String)]),
+    change: &Operation,
     before: &Schema,
     dialect: Dialect,
 ) -> Vec<migrations_core::conversion::ConversionCheck> {
+    let Operation::AlterEnum { name, from, to, renamed } = change else { return Vec::new() };
     let removed = migrations_core::schema::ValueChanges::between(from, to, renamed).removed;
     if removed.is_empty() {
         return Vec::new();
@@ -183,7 +185,7 @@ fn enum_checks(
         return Vec::new();
     }
     let mut checks = Vec::new();
-    for (table, column, _) in at_change.enum_columns().filter(|(_, _, e)| e.name == name) {
+    for (table, column, _) in at_change.enum_columns().filter(|(_, _, e)| e.name == *name) {
         let (mut table, mut column) = (table.to_string(), column.to_string());
         for op in earlier.iter().rev() {
             match op {
@@ -195,7 +197,7 @@ fn enum_checks(
         let Some(ty) = before.table(&table).and_then(|t| t.column(&column)).and_then(|c| c.ty.enum_type()) else {
             continue;
         };
-        if ty.name != name {
+        if ty.name != *name {
             continue;
         }
         let kept = ty.values.iter().filter(|v| !removed.contains(&then(v))).cloned().collect();

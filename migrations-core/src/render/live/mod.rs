@@ -326,6 +326,10 @@ pub fn migration(
                 }
                 not_there_yet.insert(new.clone());
             }
+            // (A view over a view this migration creates is not there to lock first.)
+            Operation::CreateView { view } => {
+                not_there_yet.insert(view.name.clone());
+            }
             _ => {}
         }
         let fresh = match op {
