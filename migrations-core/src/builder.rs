@@ -256,7 +256,7 @@ impl Migration {
 
     /// Creates an object with hand-written SQL and keeps it by kind and name, so that
     /// the snapshot, `migrate verify` and a rollback know it (a trigger, a function, an
-    /// extension: see [`RawSql`](crate::schema::RawSql)).
+    /// extension: see [`RawSql`]).
     ///
     /// ```
     /// use migrations_core::builder::*;
