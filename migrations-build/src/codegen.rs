@@ -60,6 +60,7 @@ fn ty(t: &ColumnType) -> TokenStream {
         ColumnType::Interval => quote!(ColumnType::Interval),
         ColumnType::TsVector => quote!(ColumnType::TsVector),
         ColumnType::TimeTz => quote!(ColumnType::TimeTz),
+        ColumnType::CiText => quote!(ColumnType::CiText),
         ColumnType::Array(element) => {
             let element = ty(element);
             quote!(ColumnType::array_of(#element))

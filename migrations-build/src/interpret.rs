@@ -131,6 +131,7 @@ fn path_value(path: &str) -> Option<Value> {
         (_, "Double") => ty(ColumnType::Double),
         (_, "UnboundedVarchar") => ty(ColumnType::UnboundedVarchar),
         (_, "Text") => ty(ColumnType::Text),
+        (_, "CiText") => ty(ColumnType::CiText),
         (_, "Binary") => ty(ColumnType::Binary),
         (_, "Date") => ty(ColumnType::Date),
         (_, "Time") => ty(ColumnType::Time),

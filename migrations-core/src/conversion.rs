@@ -107,8 +107,8 @@ pub fn fits(value: &str, ty: &ColumnType) -> bool {
             address.parse::<std::net::IpAddr>().is_ok() && mask.is_none_or(|m| m.parse::<u8>().is_ok_and(|m| m <= max))
         }
         Enum(e) => e.values.iter().any(|x| x == value),
-        UnboundedVarchar | Text | Binary | Json | JsonText | Interval | TsVector | TimeTz | Array(_) | Custom(_)
-        | PerDialect(_) => true,
+        UnboundedVarchar | Text | CiText | Binary | Json | JsonText | Interval | TsVector | TimeTz | Array(_)
+        | Custom(_) | PerDialect(_) => true,
     }
 }
 

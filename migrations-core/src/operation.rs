@@ -290,6 +290,7 @@ pub fn zero_value(ty: &ColumnType) -> DefaultValue {
         ColumnType::Varchar(_)
         | ColumnType::UnboundedVarchar
         | ColumnType::Text
+        | ColumnType::CiText
         | ColumnType::Binary
         | ColumnType::Custom(_)
         | ColumnType::PerDialect(_) => DefaultValue::Text(String::new()),
@@ -346,7 +347,8 @@ pub fn narrows(old: &ColumnType, new: &ColumnType) -> bool {
     match (old, new) {
         (a, b) if int_rank(a).is_some() && int_rank(b).is_some() => int_rank(a) > int_rank(b),
         (Varchar(a), Varchar(b)) => b < a,
-        (Varchar(_), Text | UnboundedVarchar) | (Text, UnboundedVarchar) | (UnboundedVarchar, Text) => false,
+        (Varchar(_), Text | UnboundedVarchar | CiText) | (Text, UnboundedVarchar) | (UnboundedVarchar, Text) => false,
+        (Text | UnboundedVarchar, CiText) | (CiText, Text | UnboundedVarchar) => false,
         (SmallInt | Integer, Double) | (Real, Double) => false,
         (Decimal { precision: p1, scale: s1 }, Decimal { precision: p2, scale: s2 }) => {
             s2 < s1 || (p2 - s2) < (p1 - s1)

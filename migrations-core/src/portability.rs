@@ -209,6 +209,16 @@ fn check_table(t: &Table, dialect: Dialect, errors: &mut Vec<PortabilityError>) 
             .chain(t.foreign_keys.iter().flat_map(|f| &f.columns))
             .collect();
         for c in &t.columns {
+            if c.ty == ColumnType::CiText && keyed.contains(&&c.name) {
+                fail(
+                    Some(&c.name),
+                    "MySQL cannot index an unbounded citext column (its text): on MySQL a `String` with \
+                     `max_length` compares without regard to case already; spell the type for each database \
+                     (`column_type(postgres = \"citext\", mysql = \"varchar(255)\", sqlite = \"text collate nocase\")`)"
+                        .into(),
+                );
+                continue;
+            }
             let unbounded = matches!(c.ty, ColumnType::Text | ColumnType::Binary | ColumnType::Json);
             if unbounded && keyed.contains(&&c.name) {
                 fail(

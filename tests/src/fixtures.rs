@@ -401,6 +401,30 @@ pub fn all() -> Vec<Scenario> {
         pub last_ip: Option<String>,"#,
             ),
         ),
+        // Text compared without regard to case: PostgreSQL's `citext` (its extension made
+        // first), MySQL's text, SQLite's `COLLATE NOCASE`; a text column made one.
+        scenario(
+            "case_insensitive_text",
+            r#"
+            #[derive(Model)]
+            pub struct Tag {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+                pub label: String,
+            }
+            "#,
+            r#"
+            #[derive(Model)]
+            pub struct Tag {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+                #[model(column_type = "citext")]
+                pub label: String,
+                #[model(column_type = "citext")]
+                pub note: Option<String>,
+            }
+            "#,
+        ),
         // Constraints kept NOT VALID (PostgreSQL): added without checking the rows there.
         scenario(
             "not_valid_constraints",

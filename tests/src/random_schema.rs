@@ -57,6 +57,8 @@ fn column_type(name: &str, b: &mut Bytes) -> ColumnType {
             // An enumerated type converts to and from text.
             3 => ColumnType::Enum(b.3.clone()),
             0 if b.2 != Types::Portable && b.flag() => ColumnType::UnboundedVarchar,
+            // (MySQL cannot index its stand-in for `citext`.)
+            1 if b.2 != Types::Portable && b.flag() => ColumnType::CiText,
             0 => ColumnType::Text,
             _ => ColumnType::Varchar(20 + 10 * u32::from(b.below(3))),
         },
@@ -98,7 +100,7 @@ fn default_for(ty: &ColumnType, b: &mut Bytes) -> Option<DefaultValue> {
         ColumnType::Decimal { scale: 0, .. } => DefaultValue::Number(format!("{}", b.below(50))),
         ColumnType::Double | ColumnType::Decimal { .. } => DefaultValue::Number(format!("{}.5", b.below(50))),
         ColumnType::Boolean => DefaultValue::Bool(b.flag()),
-        ColumnType::Varchar(_) | ColumnType::UnboundedVarchar | ColumnType::Text => {
+        ColumnType::Varchar(_) | ColumnType::UnboundedVarchar | ColumnType::Text | ColumnType::CiText => {
             DefaultValue::Text(["", "x", "it's", "naïve"][usize::from(b.below(4))].into())
         }
         ColumnType::Enum(e) => DefaultValue::Text(e.values[usize::from(b.next()) % e.values.len()].clone()),

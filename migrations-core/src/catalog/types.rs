@@ -11,7 +11,7 @@ use crate::schema::ColumnType;
 /// Every portable type without parameters, tried in order against a reported name (the
 /// first whose spelling matches wins): MySQL spells a timestamp and a timestamp with
 /// time zone both `DATETIME(6)`, and a value without a zone is what that column holds.
-const PLAIN: [ColumnType; 21] = ColumnType::PARAMETERLESS;
+const PLAIN: [ColumnType; 22] = ColumnType::PARAMETERLESS;
 
 /// The type a catalog reports as `reported`, in `dialect`.
 ///

@@ -60,6 +60,10 @@ pub fn column_type_sql(ty: &ColumnType, dialect: Dialect) -> String {
         (Interval, Postgres) => "INTERVAL",
         (TsVector, Postgres) => "TSVECTOR",
         (TimeTz, Postgres) => "TIMETZ",
+        (CiText, Postgres) => "CITEXT",
+        // MySQL's default collations compare text without regard to case already.
+        (CiText, MySql) => "LONGTEXT",
+        (CiText, Sqlite) => "TEXT COLLATE NOCASE",
         (Inet | Cidr | Interval | TsVector, MySql) => "LONGTEXT",
         (Inet | Cidr | Interval | TsVector, Sqlite) => "TEXT",
         (TimeTz, MySql) => "TIME(6)",

@@ -129,11 +129,12 @@ pub fn render_op(op: &Operation, before: &Schema, dialect: Dialect) -> Result<Ve
     Ok(out)
 }
 
-/// PostgreSQL: the `CREATE TYPE` statements to run before `op` and the `DROP TYPE`
-/// statements to run after it (see [`render_op`]); none elsewhere.
+/// PostgreSQL: the `CREATE TYPE` (and `CREATE EXTENSION IF NOT EXISTS citext`)
+/// statements to run before `op` and the `DROP TYPE` statements to run after it (see
+/// [`render_op`]); none elsewhere.
 pub fn enum_types_around(op: &Operation, before: &Schema, dialect: Dialect) -> (Vec<String>, Vec<String>) {
     match dialect {
-        Dialect::Postgres => postgres::enum_types_around(op, before),
+        Dialect::Postgres => postgres::types_around(op, before),
         _ => (Vec::new(), Vec::new()),
     }
 }

@@ -124,6 +124,8 @@ pub(super) fn render(op: &Operation, before: &Schema, after: &Schema) -> Vec<Str
         Operation::RemoveField { table, column } => {
             vec![format!("ALTER TABLE {} DROP COLUMN {}", q(table), q(&column.name))]
         }
+        // A change MySQL cannot see (`citext` is its text): nothing to do.
+        Operation::AlterField { old, new, fill: None, .. } if column_line(old) == column_line(new) => Vec::new(),
         Operation::AlterField { table, old, new, fill } => {
             let mut out = Vec::new();
             if let (true, false, Some(v)) = (old.nullable, new.nullable, fill) {

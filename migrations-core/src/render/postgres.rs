@@ -165,15 +165,17 @@ pub(super) fn alter_field(
 
 /// The `CREATE TYPE` of each enumerated type `op` brings into use (no column used it
 /// before), and the `DROP TYPE` of each it leaves unused: PostgreSQL's type lives as long
-/// as a column uses it.
-pub(crate) fn enum_types_around(op: &Operation, before: &Schema) -> (Vec<String>, Vec<String>) {
+/// as a column uses it. The first `citext` column brings its extension (`CREATE
+/// EXTENSION IF NOT EXISTS`, which stays: other schemas may use it).
+pub(crate) fn types_around(op: &Operation, before: &Schema) -> (Vec<String>, Vec<String>) {
     let (added, removed): (Vec<&Column>, Vec<&Column>) = match op {
         Operation::CreateModel { table } => (table.columns.iter().collect(), Vec::new()),
         Operation::DeleteModel { table } => (Vec::new(), table.columns.iter().collect()),
         Operation::AddField { column, .. } => (vec![column], Vec::new()),
         Operation::RemoveField { column, .. } => (Vec::new(), vec![column]),
         Operation::AlterField { old, new, .. }
-            if old.ty.enum_type().map(|e| &e.name) != new.ty.enum_type().map(|e| &e.name) =>
+            if old.ty.enum_type().map(|e| &e.name) != new.ty.enum_type().map(|e| &e.name)
+                || (new.ty == ColumnType::CiText && old.ty != ColumnType::CiText) =>
         {
             (vec![new], vec![old])
         }
@@ -189,10 +191,17 @@ pub(crate) fn enum_types_around(op: &Operation, before: &Schema) -> (Vec<String>
         out
     };
     let (new_types, old_types) = (enums(&added), enums(&removed));
-    let create = new_types
-        .iter()
-        .filter(|e| before.enum_uses(&e.name) == 0)
-        .map(|e| format!("CREATE TYPE {} AS ENUM ({})", q(&e.name), super::common::enum_values_sql(e, D)))
+    let citext_before = || before.tables.values().flat_map(|t| &t.columns).any(|c| c.ty == ColumnType::CiText);
+    let extension = added.iter().any(|c| c.ty == ColumnType::CiText) && !citext_before();
+    let create = extension
+        .then(|| "CREATE EXTENSION IF NOT EXISTS citext".to_string())
+        .into_iter()
+        .chain(
+            new_types
+                .iter()
+                .filter(|e| before.enum_uses(&e.name) == 0)
+                .map(|e| format!("CREATE TYPE {} AS ENUM ({})", q(&e.name), super::common::enum_values_sql(e, D))),
+        )
         .collect();
     let drop = old_types
         .iter()

@@ -60,6 +60,10 @@ pub enum ColumnType {
     TsVector,
     /// Time of day with a time zone (PostgreSQL's `time with time zone`).
     TimeTz,
+    /// Text compared without regard to case (PostgreSQL's `citext`, from the extension of
+    /// that name; MySQL's text, whose collation already ignores case; SQLite's text
+    /// `COLLATE NOCASE`).
+    CiText,
     /// A PostgreSQL array of a portable type (`Vec<T>`, written `text[]`); the other
     /// databases have none.
     Array(Box<ColumnType>),
@@ -76,7 +80,7 @@ pub enum ColumnType {
 impl ColumnType {
     /// Every portable type without parameters, in declaration order (a timestamp
     /// before a timestamp with time zone).
-    pub const PARAMETERLESS: [ColumnType; 21] = [
+    pub const PARAMETERLESS: [ColumnType; 22] = [
         Self::SmallInt,
         Self::Integer,
         Self::BigInt,
@@ -98,6 +102,7 @@ impl ColumnType {
         Self::Interval,
         Self::TsVector,
         Self::TimeTz,
+        Self::CiText,
     ];
 
     /// Whether the type is an integer type (may carry `auto_increment`).
@@ -107,7 +112,7 @@ impl ColumnType {
 
     /// Whether the type holds text.
     pub fn is_string(&self) -> bool {
-        matches!(self, Self::Varchar(_) | Self::UnboundedVarchar | Self::Text)
+        matches!(self, Self::Varchar(_) | Self::UnboundedVarchar | Self::Text | Self::CiText)
     }
 
     /// Whether the type holds a number (integer, float or decimal).
@@ -142,6 +147,7 @@ impl ColumnType {
             Self::Interval => "interval",
             Self::TsVector => "tsvector",
             Self::TimeTz => "timetz",
+            Self::CiText => "citext",
             Self::Decimal { .. }
             | Self::Varchar(_)
             | Self::Array(_)
@@ -234,7 +240,7 @@ impl ColumnType {
 
 /// A type name that is not one of the portable names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown column type `{0}`: expected one of smallint, integer, bigint, boolean, real, double, decimal(P,S), varchar(N), varchar, text, binary, date, time, timestamp, timestamptz, uuid, json, json_text, inet, cidr, interval, tsvector, timetz, an array of one of these (text[]), enum name('a', 'b'), or sql:<verbatim SQL type>")]
+#[error("unknown column type `{0}`: expected one of smallint, integer, bigint, boolean, real, double, decimal(P,S), varchar(N), varchar, text, binary, date, time, timestamp, timestamptz, uuid, json, json_text, inet, cidr, interval, tsvector, timetz, citext, an array of one of these (text[]), enum name('a', 'b'), or sql:<verbatim SQL type>")]
 pub struct UnknownType(pub String);
 
 impl FromStr for ColumnType {
@@ -280,6 +286,7 @@ impl FromStr for ColumnType {
             "interval" => Some(Self::Interval),
             "tsvector" => Some(Self::TsVector),
             "timetz" => Some(Self::TimeTz),
+            "citext" => Some(Self::CiText),
             _ => None,
         };
         if let Some(t) = simple {

@@ -62,9 +62,13 @@ async fn read_table<C: Connection>(
         // The rowid key: a 64-bit integer whatever the declared width.
         let rowid = position > 0 && autoincrement && declared.eq_ignore_ascii_case("integer");
         let ty = if rowid { ColumnType::BigInt } else { column_type(&declared, D) };
-        // An enumerated type: text with a CHECK of its list on the column.
+        // An enumerated type: text with a CHECK of its list on the column. Text compared
+        // without case: `COLLATE NOCASE` right after the type (which the pragma leaves out).
         let ty = match enum_check(sql, &text(row, 0)) {
             Some(values) if ty == ColumnType::Text => ColumnType::Enum(EnumType { name: String::new(), values }),
+            _ if ty == ColumnType::Text && sql.contains(&format!("{} TEXT COLLATE NOCASE", D.quote(&text(row, 0)))) => {
+                ColumnType::CiText
+            }
             _ => ty,
         };
         table.columns.push(Column {
@@ -91,7 +95,9 @@ async fn read_table<C: Connection>(
         .await?;
     for row in indexes {
         let (index, origin) = (text(&row, 0), text(&row, 2));
-        let read = index_of(name, &index, yes(&row, 1), &text(&row, 4), &list(&row, 5));
+        let nocase: Vec<String> =
+            table.columns.iter().filter(|c| c.ty == ColumnType::CiText).map(|c| c.name.clone()).collect();
+        let read = index_of(name, &index, yes(&row, 1), &text(&row, 4), &list(&row, 5), &nocase);
         match (origin.as_str(), read) {
             ("pk", _) => {}
             // `UNIQUE (a, b)` in the table's SQL: an automatic index without a name of its own.
@@ -223,13 +229,16 @@ fn identifier(s: &str) -> Option<(String, &str)> {
 /// The index `name` on `table` from its keys as `pragma_index_xinfo` lists them
 /// (`cid`, column, descending, collation) and, for expressions and a `WHERE`, its SQL;
 /// `None` when the IR cannot hold it (a collation of its own).
-fn index_of(table: &str, name: &str, unique: bool, sql: &str, keys: &[String]) -> Option<Index> {
+///
+/// A key on a `citext` column (among `nocase`) has that column's `NOCASE` collation.
+fn index_of(table: &str, name: &str, unique: bool, sql: &str, keys: &[String], nocase: &[String]) -> Option<Index> {
     let written = (!sql.is_empty()).then(|| index_parts(sql)).flatten();
     let mut index = Index { name: name.to_string(), unique, ..Index::default() };
     let mut options = Vec::new();
     for (position, key) in keys.iter().enumerate() {
         let [cid, column, desc, collation] = key.split('\u{1e}').collect::<Vec<_>>()[..] else { return None };
-        if !collation.eq_ignore_ascii_case("BINARY") {
+        let own = if nocase.iter().any(|c| c == column) { "NOCASE" } else { "BINARY" };
+        if !collation.eq_ignore_ascii_case(own) {
             return None;
         }
         let key = if cid == "-2" {

@@ -346,6 +346,8 @@ pub(crate) fn binary_coercible(old: &ColumnType, new: &ColumnType) -> bool {
         (Varchar(a), Varchar(b)) => b >= a,
         (Varchar(_), Text | UnboundedVarchar) | (Text, UnboundedVarchar) | (UnboundedVarchar, Text) => true,
         (Cidr, Inet) => true,
+        // citext's casts from and to text are binary (its extension says so).
+        (Text | Varchar(_) | UnboundedVarchar, CiText) | (CiText, Text | UnboundedVarchar) => true,
         (Decimal { precision: p1, scale: s1 }, Decimal { precision: p2, scale: s2 }) => s1 == s2 && p2 >= p1,
         (a, b) => a == b,
     }
