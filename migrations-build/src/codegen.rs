@@ -413,6 +413,10 @@ fn statement(op: &Operation, drops: Drops, comments: &mut Vec<String>) -> TokenS
             let c = constraint(c);
             quote!(m.remove_constraint(#table, #c);)
         }
+        Operation::AlterConstraint { table, old, new } => {
+            let (o, n) = (constraint(old), constraint(new));
+            quote!(m.alter_constraint(#table, #o, #n);)
+        }
         Operation::CreateRaw { object } => {
             let o = raw_sql(object);
             quote!(m.create_raw(#o);)

@@ -449,6 +449,7 @@ fn record(m: &mut Migration, op: &str, args: Vec<Value>) -> Result<(), String> {
         "rename_index" => m.rename_index(&string(next()?)?, &string(next()?)?, &string(next()?)?),
         "add_constraint" => m.add_constraint(&string(next()?)?, constraint(next()?)?),
         "remove_constraint" => m.remove_constraint(&string(next()?)?, dropped(next()?, constraint)?),
+        "alter_constraint" => m.alter_constraint(&string(next()?)?, constraint(next()?)?, constraint(next()?)?),
         "run_sql" => {
             let forward = string(next()?)?;
             let reverse = opt_string(next()?)?;

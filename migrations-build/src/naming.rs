@@ -60,6 +60,10 @@ fn single(op: &Operation, model_name: &dyn Fn(&str) -> String) -> String {
         Operation::RenameIndex { new, .. } => format!("rename_index_{new}"),
         Operation::AddConstraint { constraint, .. } => format!("add_{}", constraint.name()),
         Operation::RemoveConstraint { constraint, .. } => format!("remove_{}", constraint.name()),
+        Operation::AlterConstraint { old, new, .. } if old.not_valid() && !new.not_valid() => {
+            format!("validate_{}", new.name())
+        }
+        Operation::AlterConstraint { new, .. } => format!("alter_{}", new.name()),
         Operation::CreateView { view } => format!("create_view_{}", view.name),
         Operation::DropView { view } => format!("drop_view_{}", view.name),
         Operation::AlterEnum { name, .. } => format!("alter_enum_{name}"),

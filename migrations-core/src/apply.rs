@@ -174,6 +174,25 @@ impl Schema {
                     }
                 }
             }
+            Operation::AlterConstraint { table, old, new } => {
+                if !Operation::only_state_differs(old, new) {
+                    return Err(fail(
+                        "it changes more than a constraint's state: remove it and add the new one".into(),
+                    ));
+                }
+                let t = self.table_mut(table).map_err(fail)?;
+                let name = old.name();
+                let found = match new {
+                    Constraint::Unique(_) => None,
+                    Constraint::Check(c) => t.checks.iter_mut().find(|x| x.name == name).map(|x| *x = c.clone()),
+                    Constraint::ForeignKey(f) => {
+                        t.foreign_keys.iter_mut().find(|x| x.name == name).map(|x| *x = f.clone())
+                    }
+                };
+                if found.is_none() {
+                    return Err(fail(format!("no {} constraint `{name}` on `{table}`", old.kind())));
+                }
+            }
             Operation::RemoveConstraint { table, constraint } => {
                 let t = self.table_mut(table).map_err(fail)?;
                 let name = constraint.name();

@@ -254,6 +254,18 @@ impl Migration {
         self.push_by_name(Operation::DropView { view }, by_name)
     }
 
+    /// Changes a check's or foreign key's state in place: validates one kept `NOT VALID`,
+    /// or changes when a foreign key is checked (`old` and `new` are the constraint
+    /// before and after; nothing else of it may differ).
+    pub fn alter_constraint(
+        &mut self,
+        table: &str,
+        old: impl Into<Constraint>,
+        new: impl Into<Constraint>,
+    ) -> &mut Self {
+        self.push(Operation::AlterConstraint { table: table.into(), old: old.into(), new: new.into() })
+    }
+
     /// Creates an object with hand-written SQL and keeps it by kind and name, so that
     /// the snapshot, `migrate verify` and a rollback know it (a trigger, a function, an
     /// extension: see [`RawSql`]).

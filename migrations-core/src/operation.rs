@@ -112,6 +112,16 @@ pub enum Operation {
         /// The constraint as it was.
         constraint: Constraint,
     },
+    /// Change a check's or foreign key's state in place (PostgreSQL): validate one kept
+    /// `NOT VALID`, or change when a foreign key is checked (`DEFERRABLE`).
+    AlterConstraint {
+        /// Table name.
+        table: String,
+        /// The constraint before.
+        old: Constraint,
+        /// The constraint after (the same name, kind and definition).
+        new: Constraint,
+    },
     /// Create a view (or a materialized view).
     CreateView {
         /// The view.
@@ -219,6 +229,9 @@ impl Operation {
             }
             CreateView { view } => DropView { view: view.clone() },
             DropView { view } => CreateView { view: view.clone() },
+            AlterConstraint { table, old, new } => {
+                AlterConstraint { table: table.clone(), old: new.clone(), new: old.clone() }
+            }
             CreateRaw { object } => DropRaw { object: object.clone() },
             DropRaw { object } => CreateRaw { object: object.clone() },
             AlterEnum { name, from, to, renamed } => AlterEnum {
@@ -245,6 +258,22 @@ impl Operation {
         matches!(self, Operation::RunSql(_) | Operation::CreateRaw { .. } | Operation::DropRaw { .. })
     }
 
+    /// Whether `old` and `new` are one constraint in another state: the same name, kind
+    /// and definition, and only whether it is validated (a check or foreign key) or when
+    /// it is checked (a foreign key) differs. What [`Operation::AlterConstraint`] changes.
+    pub fn only_state_differs(old: &Constraint, new: &Constraint) -> bool {
+        let plain = |c: &Constraint| match c {
+            Constraint::Check(ch) => Constraint::Check(crate::schema::Check { not_valid: false, ..ch.clone() }),
+            Constraint::ForeignKey(fk) => Constraint::ForeignKey(crate::schema::ForeignKey {
+                not_valid: false,
+                deferrable: crate::schema::Deferrable::No,
+                ..fk.clone()
+            }),
+            other => other.clone(),
+        };
+        old != new && plain(old) == plain(new)
+    }
+
     /// Whether applying this operation can lose data that its reverse cannot restore.
     pub fn is_destructive(&self) -> bool {
         match self {
@@ -269,6 +298,7 @@ impl Operation {
             | DropIndex { table, .. }
             | RenameIndex { table, .. }
             | AddConstraint { table, .. }
+            | AlterConstraint { table, .. }
             | RemoveConstraint { table, .. } => Some(table),
             CreateView { .. } | DropView { .. } | AlterEnum { .. } | RunSql(_) => None,
             CreateRaw { object } | DropRaw { object } => object.table.as_deref(),
@@ -412,6 +442,18 @@ impl fmt::Display for Operation {
             }
             RemoveConstraint { table, constraint } => {
                 write!(f, "RemoveConstraint {table} {} {}", constraint.kind(), constraint.name())
+            }
+            AlterConstraint { table, old, new } => {
+                write!(f, "AlterConstraint {table} {} {}", new.kind(), new.name())?;
+                if old.not_valid() != new.not_valid() {
+                    f.write_str(if new.not_valid() { " not valid" } else { " validated" })?;
+                }
+                if let (Constraint::ForeignKey(a), Constraint::ForeignKey(b)) = (old, new) {
+                    if a.deferrable != b.deferrable {
+                        write!(f, " {} -> {}", a.deferrable.as_str(), b.deferrable.as_str())?;
+                    }
+                }
+                Ok(())
             }
             CreateRaw { object } => write!(f, "CreateRaw {} {}", object.kind, object.name),
             DropRaw { object } => write!(f, "DropRaw {} {}", object.kind, object.name),

@@ -435,6 +435,21 @@ pub fn all() -> Vec<Scenario> {
             ).replace("pub struct Post {", "#[model(check(name = \"ck_posts_title\", expr = \"title <> ''\", not_valid))]\n    pub struct Post {")),
         )
         .on(&[Dialect::Postgres]),
+        // Those constraints validated, and the key made deferrable, in place: PostgreSQL
+        // checks the rows there with writes going on (`VALIDATE CONSTRAINT`) and changes
+        // when the key is checked (`ALTER CONSTRAINT`), without a drop and an add.
+        scenario(
+            "constraints_validated_in_place",
+            &with_users(&POSTS.replace(
+                "#[model(references = User, on_delete = \"cascade\")]",
+                "#[model(references = User, on_delete = \"cascade\", not_valid)]",
+            ).replace("pub struct Post {", "#[model(check(name = \"ck_posts_title\", expr = \"title <> ''\", not_valid))]\n    pub struct Post {")),
+            &with_users(&POSTS.replace(
+                "#[model(references = User, on_delete = \"cascade\")]",
+                "#[model(references = User, on_delete = \"cascade\", deferrable = \"initially deferred\")]",
+            ).replace("pub struct Post {", "#[model(check(name = \"ck_posts_title\", expr = \"title <> ''\"))]\n    pub struct Post {")),
+        )
+        .on(&[Dialect::Postgres]),
         // A view over a table and a view over that view, then a change under them that
         // PostgreSQL refuses under a view (a column's type) and SQLite makes by a table
         // rebuild: the views are dropped just before (the one over the other first) and

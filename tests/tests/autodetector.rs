@@ -407,3 +407,20 @@ fn a_table_is_not_dropped_from_under_its_trigger() {
         "{said:?}"
     );
 }
+
+/// A check validated is changed in place (`VALIDATE CONSTRAINT`); made NOT VALID again,
+/// it is dropped and added, which is the only way PostgreSQL has.
+#[test]
+fn a_constraint_validated_changes_in_place_and_only_then() {
+    let checked = |not_valid: &str| {
+        USER.replace(
+            "#[model(table = \"users\")]",
+            &format!("#[model(table = \"users\", check(name = \"ck_score\", expr = \"score >= 0\"{not_valid}))]"),
+        )
+    };
+    assert_eq!(ops(&checked(", not_valid"), &checked("")), ["AlterConstraint users check ck_score validated"]);
+    assert_eq!(
+        ops(&checked(""), &checked(", not_valid")),
+        ["RemoveConstraint users check ck_score", "AddConstraint users check ck_score"]
+    );
+}

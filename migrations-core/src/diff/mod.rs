@@ -254,6 +254,7 @@ impl Differ {
         }
         self.check_primary_keys(&new);
         let renamed_indexes = self.index_renames(&new);
+        self.alter_constraints(&new)?;
         self.remove_constraints_and_indexes(&new, &renamed_indexes)?;
         self.remove_fields(&new)?;
         let deleted: Vec<Table> =
@@ -353,6 +354,30 @@ impl Differ {
             }
         }
         renames
+    }
+
+    /// A check or foreign key whose only change is its state (validated; when a foreign
+    /// key is checked) changes in place, instead of a drop and an add: on PostgreSQL a
+    /// `VALIDATE CONSTRAINT` that lets writes through, or an `ALTER CONSTRAINT`. Not one
+    /// made `NOT VALID` again, which only a drop and an add can do.
+    fn alter_constraints(&mut self, new: &Schema) -> Result<(), DiffError> {
+        let mut changes = Vec::new();
+        for n in new.tables.values() {
+            let Some(cur) = self.cur.table(&n.name) else { continue };
+            if same_objects(cur, n) {
+                continue;
+            }
+            let wanted = n.constraints();
+            for old in cur.constraints() {
+                let Some(changed) = wanted.iter().find(|c| c.name() == old.name()) else { continue };
+                // (Made NOT VALID again: only a drop and an add do that.)
+                let invalidated = changed.not_valid() && !old.not_valid();
+                if !invalidated && Operation::only_state_differs(&old, changed) {
+                    changes.push(Operation::AlterConstraint { table: n.name.clone(), old, new: changed.clone() });
+                }
+            }
+        }
+        changes.into_iter().try_for_each(|op| self.push(op))
     }
 
     fn remove_constraints_and_indexes(

@@ -161,6 +161,18 @@ pub(super) fn render(op: &Operation, before: &Schema, after: &Schema) -> Vec<Str
                 }
             }
         }
+        // (MySQL keeps neither state: the build refuses both there. Should one come, the
+        // constraint is made again.)
+        Operation::AlterConstraint { table, old, new } => {
+            let mut out =
+                render(&Operation::RemoveConstraint { table: table.clone(), constraint: old.clone() }, before, after);
+            out.extend(render(
+                &Operation::AddConstraint { table: table.clone(), constraint: new.clone() },
+                before,
+                after,
+            ));
+            out
+        }
         Operation::CreateView { view } => vec![super::common::create_view(view, D)],
         Operation::DropView { view } => vec![super::common::drop_view(view, D)],
         Operation::CreateRaw { object } => super::common::raw_statement(object, true, D),

@@ -96,6 +96,7 @@ pub(super) fn render(op: &Operation, before: &Schema, _after: &Schema) -> Vec<St
         Operation::RemoveConstraint { table, constraint } => {
             vec![format!("ALTER TABLE {} DROP CONSTRAINT {}", q(table), q(constraint.name()))]
         }
+        Operation::AlterConstraint { table, old, new } => alter_constraint(table, old, new),
         Operation::CreateView { view } => vec![super::common::create_view(view, D)],
         Operation::DropView { view } => vec![super::common::drop_view(view, D)],
         Operation::CreateRaw { object } => super::common::raw_statement(object, true, D),
@@ -276,5 +277,34 @@ fn alter_enum(
         }
     }
     out.push(format!("DROP TYPE {}", q(&old_name)));
+    out
+}
+
+/// A constraint's state changed in place: `ALTER CONSTRAINT` for when a foreign key is
+/// checked, `VALIDATE CONSTRAINT` for one kept `NOT VALID` (the rows there are checked;
+/// writes go on). PostgreSQL cannot make a validated constraint `NOT VALID` again: that
+/// is a drop and an add.
+fn alter_constraint(table: &str, old: &crate::schema::Constraint, new: &crate::schema::Constraint) -> Vec<String> {
+    use crate::schema::{Constraint, Deferrable};
+    let (t, c) = (q(table), q(new.name()));
+    if new.not_valid() && !old.not_valid() {
+        return vec![
+            format!("ALTER TABLE {t} DROP CONSTRAINT {c}"),
+            format!("ALTER TABLE {t} ADD {} NOT VALID", constraint_def(new, D)),
+        ];
+    }
+    let mut out = Vec::new();
+    if let (Constraint::ForeignKey(a), Constraint::ForeignKey(b)) = (old, new) {
+        if a.deferrable != b.deferrable {
+            let when = match b.deferrable {
+                Deferrable::No => "NOT DEFERRABLE",
+                d => d.sql(),
+            };
+            out.push(format!("ALTER TABLE {t} ALTER CONSTRAINT {c} {when}"));
+        }
+    }
+    if old.not_valid() && !new.not_valid() {
+        out.push(format!("ALTER TABLE {t} VALIDATE CONSTRAINT {c}"));
+    }
     out
 }

@@ -26,6 +26,10 @@ pub fn rebuilds_table(op: &Operation, before: &Schema) -> bool {
         Operation::AddConstraint { constraint, .. } | Operation::RemoveConstraint { constraint, .. } => {
             !matches!(constraint, Constraint::Unique(_))
         }
+        // Only a foreign key's deferrability is SQLite's to keep (in the table's SQL).
+        Operation::AlterConstraint { old: Constraint::ForeignKey(a), new: Constraint::ForeignKey(b), .. } => {
+            a.deferrable != b.deferrable
+        }
         _ => false,
     }
 }
@@ -194,7 +198,10 @@ pub(super) fn render(op: &Operation, before: &Schema, after: &Schema) -> Vec<Str
         Operation::RemoveConstraint { constraint: Constraint::Unique(u), .. } => {
             vec![format!("DROP INDEX {}", q(&u.name))]
         }
-        Operation::AddConstraint { table, .. } | Operation::RemoveConstraint { table, .. } => match tables(table) {
+        Operation::AlterConstraint { .. } if !rebuilds_table(op, before) => Vec::new(),
+        Operation::AddConstraint { table, .. }
+        | Operation::RemoveConstraint { table, .. }
+        | Operation::AlterConstraint { table, .. } => match tables(table) {
             Some((b, a)) => rebuild(b, a, copy),
             None => Vec::new(),
         },

@@ -88,6 +88,22 @@ pub(super) fn statements(
             all(both(table, &fk.ref_table), Work::Scan)
         }
         Operation::AddConstraint { table, .. } => all(on(AccessExclusive, table), Work::Scan),
+        Operation::AlterConstraint { table, .. } => plain
+            .into_iter()
+            .map(|sql| {
+                if sql.contains(" VALIDATE CONSTRAINT ") {
+                    // Scans the rows there under a lock that lets writes through.
+                    Statement {
+                        blocks_writes: false,
+                        ..Statement::locking(sql, k, Run::OwnTransaction, on(ShareUpdateExclusive, table), Work::Scan)
+                    }
+                } else if sql.contains(" ALTER CONSTRAINT ") {
+                    Statement::brief(sql, k, on(ShareRowExclusive, table))
+                } else {
+                    Statement::brief(sql, k, on(AccessExclusive, table))
+                }
+            })
+            .collect(),
         Operation::AddField { table, column, fill } if online && needs_backfill(column, fill.as_ref()) => {
             add_field_in_batches(table, column, fill.as_ref(), k)
         }
