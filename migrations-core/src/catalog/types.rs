@@ -147,6 +147,8 @@ mod tests {
                         Dialect::MySql,
                     ) => ColumnType::Text,
                     (ColumnType::TimeTz, Dialect::MySql | Dialect::Sqlite) => ColumnType::Time,
+                    // MySQL's text compares without case already: it is its citext.
+                    (ColumnType::CiText, Dialect::MySql) => ColumnType::Text,
                     _ => ty.clone(),
                 };
                 assert_eq!(column_type(&column_type_sql(ty, dialect), dialect), expected, "{ty} on {dialect:?}");
@@ -163,6 +165,7 @@ mod tests {
         assert_eq!(column_type("json", Dialect::MySql), ColumnType::Json);
         assert_eq!(column_type("time with time zone", Dialect::Postgres), ColumnType::TimeTz);
         assert_eq!(column_type("inet", Dialect::Postgres), ColumnType::Inet);
+        assert_eq!(column_type("citext", Dialect::Postgres), ColumnType::CiText);
         assert_eq!(column_type("text[]", Dialect::Postgres), ColumnType::array_of(ColumnType::Text));
         assert_eq!(column_type("ltree[]", Dialect::Postgres), ColumnType::Custom("ltree[]".into()));
         assert_eq!(column_type("bigint(20)", Dialect::MySql), ColumnType::BigInt);
