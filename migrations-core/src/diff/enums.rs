@@ -16,9 +16,14 @@ use crate::operation::Operation;
 use crate::schema::{Schema, ValueChanges};
 
 /// The two steps of every enumerated type that changes between `cur` and `new`: the
-/// first ones (to run before the rest of the diff) and the last ones (after it). `new`
-/// is changed to hold the middle lists.
-pub(super) fn enum_steps(cur: &Schema, new: &mut Schema, intent: &Intent) -> (Vec<Operation>, Vec<Operation>) {
+/// first ones (to run before the rest of the diff), the last ones (after it), and the
+/// middle list of each type that has one (see [`with_middle_lists`]).
+#[allow(clippy::type_complexity)]
+pub(super) fn enum_steps(
+    cur: &Schema,
+    new: &Schema,
+    intent: &Intent,
+) -> (Vec<Operation>, Vec<Operation>, BTreeMap<String, Vec<String>>) {
     let (mut first, mut last) = (Vec::new(), Vec::new());
     let mut middles: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let new_enums = new.enums();
@@ -50,9 +55,17 @@ pub(super) fn enum_steps(cur: &Schema, new: &mut Schema, intent: &Intent) -> (Ve
                 renamed: Vec::new(),
             });
         }
-        middles.insert(name, middle);
+        if middle != target.values {
+            middles.insert(name, middle);
+        }
     }
-    for table in new.tables.values_mut() {
+    (first, last, middles)
+}
+
+/// `new` with each type of `middles` holding its middle list, in every column of it.
+pub(super) fn with_middle_lists(new: &Schema, middles: &BTreeMap<String, Vec<String>>) -> Schema {
+    let mut out = new.clone();
+    for table in out.tables.values_mut() {
         for column in &mut table.columns {
             if let Some(e) = column.ty.enum_type_mut() {
                 if let Some(middle) = middles.get(&e.name) {
@@ -61,7 +74,7 @@ pub(super) fn enum_steps(cur: &Schema, new: &mut Schema, intent: &Intent) -> (Ve
             }
         }
     }
-    (first, last)
+    out
 }
 
 /// The old list with its renames, and each added value after the value the new list
