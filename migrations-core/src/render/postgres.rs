@@ -237,10 +237,9 @@ fn alter_enum(
         .collect();
     if changes.in_place() {
         for (i, value) in to.iter().enumerate().filter(|(_, v)| changes.added.contains(v)) {
-            // At the end, or after the value before it, as the list says.
-            let at_end = to[i..].iter().all(|v| changes.added.contains(v));
+            // After the value before it, as the list says (before the next, when first):
+            // said even at the end, so the order reads from the statement.
             let place = match i.checked_sub(1) {
-                _ if at_end => String::new(),
                 Some(p) => format!(" AFTER {}", quote_str(D, &to[p])),
                 None => format!(" BEFORE {}", quote_str(D, &to[1])),
             };
