@@ -222,12 +222,14 @@ fn resolve_enums(models: &mut [Model], enums: &[DbEnum], cx: &mut Errors) {
             );
         }
     }
-    let tables: Vec<String> = models.iter().map(|m| m.table.name.clone()).collect();
+    // (Only a crate with enums needs the table names.)
+    let tables: Vec<String> =
+        if enums.is_empty() { Vec::new() } else { models.iter().map(|m| m.table.name.clone()).collect() };
     for (mi, m) in models.iter_mut().enumerate() {
-        let fields = m.fields.clone();
-        for column in &mut m.table.columns {
+        let Model { table, fields, span: model_span, .. } = m;
+        for column in &mut table.columns {
             let Some(pending) = column.ty.enum_type_mut().filter(|e| e.values.is_empty()) else { continue };
-            let span = fields.iter().find(|f| f.column == column.name).map_or(m.span, |f| f.span);
+            let span = fields.iter().find(|f| f.column == column.name).map_or(*model_span, |f| f.span);
             let Some(found) = enums.iter().find(|e| e.ident == pending.name.as_str()) else {
                 cx.error_at(
                     mi,
