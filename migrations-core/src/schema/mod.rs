@@ -18,16 +18,20 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// A whole schema: tables by name (sorted, so iteration is deterministic).
+///
+/// The IR's serde form is the build cache's (`postcard`, which writes fields by position):
+/// a field left out when empty (`skip_serializing_if`) cannot be read back, and made
+/// every cached entry a miss. The snapshot file has its own form (`snapshot::read`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Schema {
     /// Tables keyed by table name.
     pub tables: BTreeMap<String, Table>,
     /// Views keyed by name: migrations create them (`m.create_view`), models do not.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub views: BTreeMap<String, View>,
     /// Objects made by hand-written SQL, keyed by `kind name` (`m.create_raw`): models
     /// do not declare them either.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub raw: BTreeMap<String, RawSql>,
 }
 
@@ -72,7 +76,7 @@ pub struct Table {
     /// The primary key's name, when it is not the one the database gives it
     /// (PostgreSQL's `<table>_pkey`): an adopted database's `organizations_pk`. MySQL
     /// calls every primary key `PRIMARY`, and SQLite does not say.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub primary_key_name: Option<String>,
     /// Unique constraints.
     pub uniques: Vec<Unique>,
@@ -383,7 +387,7 @@ pub struct ForeignKey {
     /// Action on update of the referenced key.
     pub on_update: FkAction,
     /// Whether it may be checked at commit.
-    #[serde(default, skip_serializing_if = "is_not_deferrable")]
+    #[serde(default)]
     pub deferrable: Deferrable,
     /// `NOT VALID` (PostgreSQL): checked for new and changed rows only; the rows there
     /// when it was added are not.
@@ -391,10 +395,6 @@ pub struct ForeignKey {
     pub not_valid: bool,
     /// Whether a person wrote the name.
     pub explicit_name: bool,
-}
-
-fn is_not_deferrable(d: &Deferrable) -> bool {
-    *d == Deferrable::No
 }
 
 /// A table constraint other than the primary key.

@@ -42,14 +42,14 @@ pub struct RawSql {
     pub name: String,
     /// The table it belongs to (a trigger's, an index's): dropping the table is refused
     /// while it is there.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub table: Option<String>,
     /// Its SQL on every database the crate targets (unless one has its own).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub sql: Option<CreateDrop>,
     /// Its SQL on one database; a database with neither this nor [`RawSql::sql`] has no
     /// such object.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub per_dialect: BTreeMap<Dialect, CreateDrop>,
 }
 
