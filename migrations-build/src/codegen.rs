@@ -313,6 +313,43 @@ pub fn data_loss(op: &Operation) -> Option<String> {
     }
 }
 
+/// What running `down` loses, in one sentence (`None` when it loses nothing): the tables
+/// and columns it drops and the types it narrows, in the order `down` runs.
+fn rollback_loss(downs: &[Operation]) -> Option<String> {
+    let (mut tables, mut columns, mut narrowed) = (Vec::new(), Vec::new(), Vec::new());
+    for op in downs.iter().filter(|op| op.is_destructive()) {
+        match op {
+            Operation::DeleteModel { table } => tables.push(format!("`{}`", table.name)),
+            Operation::RemoveField { table, column } => columns.push(format!("`{table}.{}`", column.name)),
+            Operation::AlterField { table, new, .. } => narrowed.push(format!("`{table}.{}` to {}", new.name, new.ty)),
+            _ => {}
+        }
+    }
+    let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+    let mut clauses = Vec::new();
+    if !tables.is_empty() {
+        let (noun, rows) = (plural(tables.len(), "table", "tables"), plural(tables.len(), "it", "them"));
+        clauses.push(format!("drops {noun} {}, with every row in {rows}", and_list(&tables)));
+    }
+    if !columns.is_empty() {
+        let (noun, data) = (plural(columns.len(), "column", "columns"), plural(columns.len(), "its", "their"));
+        clauses.push(format!("drops {noun} {}, with {data} data", and_list(&columns)));
+    }
+    if !narrowed.is_empty() {
+        clauses.push(format!("narrows {} (values that do not fit are cut or refused)", and_list(&narrowed)));
+    }
+    (!clauses.is_empty()).then(|| format!("DATA LOSS if rolled back: {}.", clauses.join("; ")))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 /// A marker statement for `text`, remembered in `comments`.
 fn comment(text: String, comments: &mut Vec<String>) -> TokenStream {
     let marker = quote::format_ident!("__chakra_comment_{}", comments.len());
@@ -439,7 +476,10 @@ fn statement(op: &Operation, drops: Drops, comments: &mut Vec<String>) -> TokenS
             quote!(m.run_sql(#forward, #reverse);)
         }
     };
-    match data_loss(op).or_else(|| migrations_core::render::live::blocking_rewrite(op)) {
+    // `down` says what rolling back loses once, at its top (`rollback_loss`): a line per
+    // dropped table of an initial migration's `down` was the same warning thirty times.
+    let loss = if named { None } else { data_loss(op) };
+    match loss.or_else(|| migrations_core::render::live::blocking_rewrite(op)) {
         Some(text) => {
             let marker = comment(text, comments);
             quote!(#marker #call)
@@ -568,10 +608,17 @@ pub fn module_with(spec: &ModuleSpec, squash: &Squash) -> Result<String, syn::Er
     });
     let mut comments = Vec::new();
     let ups: Vec<TokenStream> = spec.operations.iter().map(|op| statement(op, Drops::Spelled, &mut comments)).collect();
+    let reversed: Vec<_> = spec.operations.iter().rev().map(Operation::reverse).collect();
     let mut downs = Vec::new();
-    for op in spec.operations.iter().rev() {
-        match op.reverse() {
-            Ok(rev) => downs.push(statement(&rev, Drops::Named, &mut comments)),
+    let undone: Vec<Operation> = reversed.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
+    if let Some(loss) = rollback_loss(&undone) {
+        for line in wrapped(&loss, 88) {
+            downs.push(comment(line, &mut comments));
+        }
+    }
+    for rev in &reversed {
+        match rev {
+            Ok(rev) => downs.push(statement(rev, Drops::Named, &mut comments)),
             Err(_) => {
                 let marker = comment("This step cannot be undone.".into(), &mut comments);
                 downs.push(quote!(#marker m.irreversible();));

@@ -181,6 +181,19 @@ pub(super) fn render(op: &Operation, before: &Schema, after: &Schema) -> Vec<Str
     }
 }
 
+/// Both lists, for while a change's renamed rows are updated: `from`, then what `to`
+/// adds. MySQL compares ENUM values without case: a value renamed only in case is one
+/// value to it, and needs no update.
+pub(crate) fn enum_lists_joined(from: &[String], to: &[String]) -> Vec<String> {
+    let mut both: Vec<String> = from.to_vec();
+    for v in to {
+        if both.iter().all(|b| !b.eq_ignore_ascii_case(v)) {
+            both.push(v.clone());
+        }
+    }
+    both
+}
+
 /// A change of an enumerated type's values: each column's `ENUM(...)` written again, all
 /// of a table's columns in one statement. A renamed value is renamed in the rows: the
 /// column first takes both lists, the rows are updated, then it takes the new list. A
@@ -194,14 +207,7 @@ fn alter_enum(
     after: &Schema,
 ) -> Vec<String> {
     let changes = crate::schema::ValueChanges::between(from, to, renamed);
-    // Both lists, for while the rows are renamed (MySQL compares ENUM values without
-    // case: a value renamed only in case is one value to it, and needs no update).
-    let mut both: Vec<String> = from.to_vec();
-    for v in to {
-        if both.iter().all(|b| !b.eq_ignore_ascii_case(v)) {
-            both.push(v.clone());
-        }
-    }
+    let both = enum_lists_joined(from, to);
     let mut out = Vec::new();
     for (b, a) in before.tables.values().filter_map(|b| Some((b, after.table(&b.name)?))) {
         let columns: Vec<(&Column, &Column)> = b

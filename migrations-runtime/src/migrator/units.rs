@@ -134,20 +134,27 @@ pub(super) fn conversion_checks(
             continue;
         }
         let Operation::AlterField { table, old, new, .. } = op else { continue };
-        let (mut table, mut column) = (table.clone(), old.name.clone());
-        for earlier in ops[..k].iter().rev() {
-            match earlier {
-                Operation::RenameField { table: t, old, new } if *t == table && *new == column => column = old.clone(),
-                Operation::RenameModel { old, new } if *new == table => table = old.clone(),
-                _ => {}
-            }
-        }
+        let (table, column) = named_before(&ops[..k], table, &old.name);
         if before.table(&table).and_then(|t| t.column(&column)).is_none() {
             continue;
         }
         checks.extend(migrations_core::conversion::check_column(&table, &column, &old.ty, &new.ty, dialect));
     }
     checks
+}
+
+/// What `table.column` was called before `earlier` renamed it (or its table): the
+/// checks run before the migration's first statement, on the names the database has.
+fn named_before(earlier: &[Operation], table: &str, column: &str) -> (String, String) {
+    let (mut table, mut column) = (table.to_string(), column.to_string());
+    for op in earlier.iter().rev() {
+        match op {
+            Operation::RenameField { table: t, old, new } if *t == table && *new == column => column = old.clone(),
+            Operation::RenameModel { old, new } if *new == table => table = old.clone(),
+            _ => {}
+        }
+    }
+    (table, column)
 }
 
 /// The checks that no row holds a value `change` (an `AlterEnum`) removes, in each
@@ -186,14 +193,7 @@ fn enum_checks(
     }
     let mut checks = Vec::new();
     for (table, column, _) in at_change.enum_columns().filter(|(_, _, e)| e.name == *name) {
-        let (mut table, mut column) = (table.to_string(), column.to_string());
-        for op in earlier.iter().rev() {
-            match op {
-                Operation::RenameField { table: t, old, new } if *t == table && *new == column => column = old.clone(),
-                Operation::RenameModel { old, new } if *new == table => table = old.clone(),
-                _ => {}
-            }
-        }
+        let (table, column) = named_before(earlier, table, column);
         let Some(ty) = before.table(&table).and_then(|t| t.column(&column)).and_then(|c| c.ty.enum_type()) else {
             continue;
         };

@@ -111,10 +111,13 @@ fn alter_enum(
 ) -> Vec<Statement> {
     let renames =
         crate::schema::ValueChanges::between(from, to, renamed).renamed.iter().any(|(a, b)| !a.eq_ignore_ascii_case(b));
-    let mut widened = false;
+    let both = crate::render::mysql::enum_lists_joined(from, to);
+    let followed_by_update: Vec<bool> =
+        plain.iter().skip(1).map(|next| next.starts_with("UPDATE ")).chain([false]).collect();
     plain
         .into_iter()
-        .map(|sql| {
+        .zip(followed_by_update)
+        .map(|(sql, widens)| {
             if sql.starts_with("UPDATE ") {
                 // A renamed row no longer matches: in batches, until none is left.
                 return match online {
@@ -128,12 +131,12 @@ fn alter_enum(
                     false => Statement::new(sql, k, Run::Transaction, "row locks".into(), Work::Rows),
                 };
             }
-            // (The widening appends to the old list; the narrowing after it does not.)
-            let appends = if renames {
-                widened = !widened;
-                widened
-            } else {
-                enum_appends(from, to)
+            // With renames, a table's column goes from the old list to both (the statement
+            // the row updates follow) and from both to the new one; without, at once.
+            let appends = match (renames, widens) {
+                (true, true) => enum_appends(from, &both),
+                (true, false) => enum_appends(&both, to),
+                (false, _) => enum_appends(from, to),
             };
             if appends {
                 Statement::new(sql, k, Run::Transaction, INSTANT.into(), Work::Catalog)
