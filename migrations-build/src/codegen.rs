@@ -495,7 +495,10 @@ fn header(spec: &ModuleSpec) -> String {
         None => {
             h.push_str(DRAFT_MARK);
             h.push_str(": rewritten by each build until sealed\n");
-            h.push_str("// (`cargo chakra seal --name <name>`, or `CHAKRA_SEAL=<name> cargo build`). Edit it only after sealing.\n");
+            h.push_str(
+                "// (`cargo chakra seal`, or `CHAKRA_SEAL=1 cargo build`; `--name <name>` or `CHAKRA_SEAL=<name>`\n",
+            );
+            h.push_str("// to name it yourself). Edit it only after sealing.\n");
         }
         Some(date) => {
             h.push_str(&format!(

@@ -97,7 +97,7 @@ pub enum Error {
     #[error("chakra: two heads in the migration graph: `{0}` and `{1}` both come after the same migration (a git merge of two branches?)\n  write a merge migration: cargo chakra merge")]
     TwoHeads(String, String),
     /// Check mode: the models and the migrations disagree.
-    #[error("chakra: the models have changes that no sealed migration covers (check mode{}):\n{pending}\n  run `cargo build` locally to write the migration, seal it with `cargo chakra seal --name <name>`, and commit it", if *.ci { ", because CI is set" } else { "" })]
+    #[error("chakra: the models have changes that no sealed migration covers (check mode{}):\n{pending}\n  run `cargo build` locally to write the migration, seal it with `cargo chakra seal` (`--name <name>` to name it yourself), and commit it", if *.ci { ", because CI is set" } else { "" })]
     Pending {
         /// The pending operations, in words.
         pending: String,

@@ -7,6 +7,8 @@
 //!   plain boot finishes it from where it stopped;
 //! - PostgreSQL: a concurrent index build that failed leaves no INVALID index, and one
 //!   left by an earlier run is dropped before the build is tried again;
+//! - MariaDB: a foreign key added in place (checks off) whose rows include one that
+//!   references nothing is dropped again, naming the row, and added once it is fixed;
 //! - the foreign-key cases InnoDB refuses in place (a referenced `varchar` widened, an
 //!   INT primary key and the columns that reference it made BIGINT, a unique its foreign
 //!   key used removed) apply and roll back, on MariaDB and PostgreSQL.
@@ -258,6 +260,55 @@ async fn online_forms_keep_data_and_writers_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn online_forms_keep_data_and_writers_on_mariadb() {
     online_forms_keep_data_and_writers(Dialect::MySql).await;
+}
+
+/// MySQL adds a foreign key in place only with `foreign_key_checks` off, which does not
+/// check the rows there: the runtime checks them. An order whose account does not exist
+/// stops 0202 at the key, naming the row, with no key (and no index made for it) left;
+/// the migration's session has its checks back on; once the row is fixed, the next run
+/// goes on from the key and adds it, and the key then refuses such a row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_key_added_in_place_checks_the_rows_on_mariadb() {
+    let Some(mut db) = TestDb::create(Dialect::MySql, "fkrows").await else { return };
+    let mut conn = sqlx::MySqlConnection::connect(&db.url).await.expect("connect");
+    let migrator = Migrator::new(&ONLINE);
+    let first = ApplyOptions { target: Some("0201_create_accounts".into()), ..Default::default() };
+    migrator.apply_with(&mut conn, &first).await.expect("0201");
+    fill(&mut db).await;
+    db.execute("INSERT INTO orders (account_id, amount) VALUES (987654, 1)").await.expect("an order of no account");
+
+    let err = migrator.apply(&mut conn).await.expect_err("an orphan row stops the key");
+    let text = err.to_string();
+    eprintln!("{text}");
+    assert!(
+        text.contains("a row of orders has (account_id) = (987654), and no row of accounts has (id) = (987654)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ALGORITHM=INPLACE, LOCK=NONE") && text.contains("the next run goes on from statement"),
+        "{text}"
+    );
+    let keys = db
+        .query_strings("SELECT CAST(constraint_name AS CHAR) FROM information_schema.table_constraints WHERE constraint_schema = DATABASE() AND table_name = 'orders' AND constraint_type = 'FOREIGN KEY'")
+        .await;
+    assert!(keys.is_empty(), "the key was dropped again: {keys:?}");
+    let indexes = db
+        .query_strings("SELECT DISTINCT CAST(index_name AS CHAR) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = 'orders' AND index_name LIKE 'fk_%'")
+        .await;
+    assert!(indexes.is_empty(), "no index made for the key is left: {indexes:?}");
+    let checks: Vec<String> = sqlx::query_scalar("SELECT CAST(@@SESSION.foreign_key_checks AS CHAR)")
+        .fetch_all(&mut conn)
+        .await
+        .expect("read");
+    assert!(checks == ["1"] || checks == ["ON"], "the migration's session has its checks back on: {checks:?}");
+
+    db.execute("DELETE FROM orders WHERE account_id = 987654").await.expect("fix the row");
+    migrator.apply(&mut conn).await.expect("the next run goes on from the key");
+    assert_eq!(history(&mut db).await, ["0201_create_accounts steps_done=none", "0202_online steps_done=none"]);
+    let refused = db.execute("INSERT INTO orders (account_id, amount) VALUES (987654, 1)").await;
+    assert!(refused.is_err_and(|e| e.to_string().contains("foreign key constraint fails")), "the key holds");
+    drop(conn);
+    db.destroy().await;
 }
 
 /// The first transaction of 0202's rollback drops a column of `accounts`, then the

@@ -17,6 +17,7 @@ use crate::registry::Migrations;
 
 mod apply;
 pub mod lock_wait;
+mod mysql_keys;
 mod mysql_progress;
 pub mod options;
 mod phases;

@@ -324,7 +324,10 @@ pub(super) async fn run_unit<C: Connection>(conn: &mut C, unit: &Unit) -> Result
             while conn.execute_rows(&s.sql).await? > 0 {}
             Ok(())
         }
-        Unit::Sql(s) => conn.execute(&s.sql).await,
+        Unit::Sql(s) => match &s.unchecked_key {
+            Some(key) => super::mysql_keys::add_unchecked(conn, &s.sql, key).await,
+            None => conn.execute(&s.sql).await,
+        },
         Unit::Data(_, step) => step(conn.data()).await,
         // Run by `precheck` before the first statement.
         Unit::Check(_) => Ok(()),

@@ -155,12 +155,73 @@ pub struct Statement {
     /// The index a concurrent build creates: an interrupted build leaves it INVALID,
     /// and it is dropped before the build is tried again.
     pub builds_index: Option<String>,
+    /// MySQL: a foreign key added in place, whose rows the runtime checks itself.
+    pub unchecked_key: Option<UncheckedKey>,
+}
+
+/// MySQL/MariaDB: a foreign key added without copying the table. InnoDB adds one in
+/// place (writes go on) only with `foreign_key_checks` off, and then does not check the
+/// rows already there; so the runtime runs the `ALTER` with the setting off for that
+/// statement alone, then looks for a row that references nothing, and if it finds one
+/// drops the key again and fails, naming the row. What is left is what was there before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UncheckedKey {
+    /// The table that holds the key.
+    pub table: String,
+    /// The key's name.
+    pub name: String,
+    /// Its columns.
+    pub columns: Vec<String>,
+    /// The table it references.
+    pub ref_table: String,
+    /// The columns it references.
+    pub ref_columns: Vec<String>,
+    /// A `SELECT` of the first row that references nothing: its key columns as text.
+    pub orphan: String,
+}
+
+impl UncheckedKey {
+    /// The key `fk` of `table`, with the query that finds a row it does not hold for.
+    /// A row with a NULL in any key column is not checked (MySQL's `MATCH SIMPLE`).
+    pub fn new(table: &str, fk: &crate::schema::ForeignKey) -> Self {
+        let d = Dialect::MySql;
+        let cols: Vec<String> = fk.columns.iter().map(|c| format!("c.{}", d.quote(c))).collect();
+        let not_null: Vec<String> = cols.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+        let joined: Vec<String> =
+            fk.ref_columns.iter().zip(&cols).map(|(r, c)| format!("p.{} = {c}", d.quote(r))).collect();
+        let orphan = format!(
+            "SELECT CAST(CONCAT_WS(', ', {}) AS CHAR) FROM {} c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} p WHERE {}) LIMIT 1",
+            cols.join(", "),
+            d.quote(table),
+            not_null.join(" AND "),
+            d.quote(&fk.ref_table),
+            joined.join(" AND ")
+        );
+        UncheckedKey {
+            table: table.to_string(),
+            name: fk.name.clone(),
+            columns: fk.columns.clone(),
+            ref_table: fk.ref_table.clone(),
+            ref_columns: fk.ref_columns.clone(),
+            orphan,
+        }
+    }
 }
 
 impl Statement {
     fn new(sql: String, operation: usize, run: Run, lock: String, work: Work) -> Self {
         let blocks_writes = matches!(work, Work::Scan | Work::Rewrite) && run != Run::NoTransaction;
-        Self { sql, run, lock, locks: Vec::new(), work, blocks_writes, operation, builds_index: None }
+        Self {
+            sql,
+            run,
+            lock,
+            locks: Vec::new(),
+            work,
+            blocks_writes,
+            operation,
+            builds_index: None,
+            unchecked_key: None,
+        }
     }
 
     /// A PostgreSQL statement that takes `locks`.
@@ -212,7 +273,13 @@ impl Statement {
                 "held to the end of the transaction, taken first and tables that reference others first, so that writers are not deadlocked"
             }
         };
-        format!("{run}; {}; {work}", self.lock)
+        match self.unchecked_key {
+            Some(_) => format!(
+                "{run}; {}; {work}; then the runtime looks for a row that references nothing, and drops the key again if it finds one",
+                self.lock
+            ),
+            None => format!("{run}; {}; {work}", self.lock),
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! MySQL and MariaDB: each DDL statement commits itself. On a table that holds rows an
 //! index is built and dropped with `LOCK=NONE` (the server refuses the statement rather
-//! than block writes); what InnoDB can only do by copying the table (a column's type,
-//! a foreign key or check added with checks on) is said to block writes. A column a
+//! than block writes); a foreign key is added in place with `foreign_key_checks` off
+//! and its rows checked by the runtime after; what InnoDB can only do by copying the
+//! table (a column's type, a check added) is said to block writes. A column a
 //! foreign key uses cannot change while the key exists: the keys on both sides are
 //! dropped first and added back after.
 
@@ -21,6 +22,7 @@ const BATCH_ROWS: usize = 5000;
 const INSTANT: &str = "INSTANT or INPLACE, metadata lock for an instant";
 const NO_LOCK: &str = "INPLACE, LOCK=NONE";
 const COPY: &str = "ALGORITHM=COPY, writes wait";
+const UNCHECKED: &str = "INPLACE, LOCK=NONE with foreign_key_checks off";
 
 fn q(s: &str) -> String {
     D.quote(s)
@@ -66,6 +68,22 @@ pub(super) fn statements(op: &Operation, k: usize, plain: Vec<String>, online: b
         Operation::CreateIndex { .. } | Operation::AddConstraint { constraint: Constraint::Unique(_), .. } => {
             all(NO_LOCK, Work::Scan)
         }
+        // InnoDB adds a foreign key in place only with `foreign_key_checks` off: the
+        // runtime turns them off for this statement and checks the rows itself after.
+        Operation::AddConstraint { table, constraint: Constraint::ForeignKey(fk) } if online => plain
+            .iter()
+            .map(|sql| Statement {
+                blocks_writes: false,
+                unchecked_key: Some(super::UncheckedKey::new(table, fk)),
+                ..Statement::new(
+                    format!("{sql}, ALGORITHM=INPLACE, LOCK=NONE"),
+                    k,
+                    Run::Transaction,
+                    UNCHECKED.into(),
+                    Work::Scan,
+                )
+            })
+            .collect(),
         // InnoDB adds a foreign key (with checks on) or a check by copying the table.
         Operation::AddConstraint { .. } => all(COPY, Work::Rewrite),
         Operation::AddField { column, .. } if rebuilds_for(column) => all(COPY, Work::Rewrite),
