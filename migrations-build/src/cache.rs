@@ -17,7 +17,7 @@ use serde::Serialize;
 
 /// The helper version and the layout of what it caches: an entry written by another
 /// layout is never read.
-const LAYOUT: &str = concat!("chakra-cache ", env!("CARGO_PKG_VERSION"), "+13\n");
+const LAYOUT: &str = concat!("chakra-cache ", env!("CARGO_PKG_VERSION"), "+14\n");
 
 /// The cache, or none (outside a build script, or after an error that needs spans).
 #[derive(Debug, Clone)]

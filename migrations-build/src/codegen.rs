@@ -470,6 +470,7 @@ fn statement(op: &Operation, drops: Drops, comments: &mut Vec<String>) -> TokenS
             let renamed = renamed.iter().map(|(a, b)| quote!((#a, #b)));
             quote!(m.alter_enum(#name, &[#(#from),*], &[#(#to),*], &[#(#renamed),*]);)
         }
+        Operation::RenameEnum { old, new } => quote!(m.rename_enum(#old, #new);),
         Operation::RunSql(sql) => {
             let forward = sql.forward.join(";\n");
             let reverse = opt_str(&sql.reverse.as_ref().map(|r| r.join(";\n")));

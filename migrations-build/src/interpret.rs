@@ -474,6 +474,7 @@ fn record(m: &mut Migration, op: &str, args: Vec<Value>) -> Result<(), String> {
             let pairs: Vec<(&str, &str)> = renamed.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
             m.alter_enum(&name, &strs(&from), &strs(&to), &pairs)
         }
+        "rename_enum" => m.rename_enum(&string(next()?)?, &string(next()?)?),
         "irreversible" => m.irreversible(),
         "run_sql_for" | "run_sql_outside_transaction" => {
             let dialect = match next()? {

@@ -67,6 +67,7 @@ fn single(op: &Operation, model_name: &dyn Fn(&str) -> String) -> String {
         Operation::CreateView { view } => format!("create_view_{}", view.name),
         Operation::DropView { view } => format!("drop_view_{}", view.name),
         Operation::AlterEnum { name, .. } => format!("alter_enum_{name}"),
+        Operation::RenameEnum { old, new } => format!("rename_enum_{old}_to_{new}"),
         Operation::CreateRaw { object } => format!("create_{}_{}", object.kind, object.name),
         Operation::DropRaw { object } => format!("drop_{}_{}", object.kind, object.name),
         Operation::RunSql(_) => "run_sql".into(),

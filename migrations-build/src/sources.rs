@@ -188,11 +188,17 @@ struct CachedEnum {
     ident: String,
     ty: EnumType,
     renamed_from: Vec<(String, String)>,
+    type_renamed_from: Option<String>,
 }
 
 impl CachedEnum {
     fn from_enum(e: &DbEnum) -> Self {
-        CachedEnum { ident: e.ident.to_string(), ty: e.ty.clone(), renamed_from: e.renamed_from.clone() }
+        CachedEnum {
+            ident: e.ident.to_string(),
+            ty: e.ty.clone(),
+            renamed_from: e.renamed_from.clone(),
+            type_renamed_from: e.type_renamed_from.clone(),
+        }
     }
 
     fn into_enum(self) -> Option<DbEnum> {
@@ -200,6 +206,7 @@ impl CachedEnum {
             ident: ident(&self.ident)?,
             ty: self.ty,
             renamed_from: self.renamed_from,
+            type_renamed_from: self.type_renamed_from,
             span: Span::call_site(),
         })
     }

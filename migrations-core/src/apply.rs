@@ -229,6 +229,19 @@ impl Schema {
             Operation::AlterEnum { name, from, to, renamed } => {
                 self.alter_enum(name, from, to, renamed).map_err(fail)?
             }
+            Operation::RenameEnum { old, new } => {
+                if self.enum_uses(old) == 0 {
+                    return Err(fail(format!("no column uses enum `{old}`")));
+                }
+                if self.enum_uses(new) > 0 {
+                    return Err(fail(format!("enum `{new}` already exists")));
+                }
+                for column in self.tables.values_mut().flat_map(|t| t.columns.iter_mut()) {
+                    if let Some(e) = column.ty.enum_type_mut().filter(|e| e.name == *old) {
+                        e.name.clone_from(new);
+                    }
+                }
+            }
             Operation::CreateRaw { object } => {
                 if let Some(problem) = object.problem() {
                     return Err(fail(problem));

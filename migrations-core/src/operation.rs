@@ -154,6 +154,15 @@ pub enum Operation {
         /// (old, new): values renamed, so the rows that hold one hold the other after.
         renamed: Vec<(String, String)>,
     },
+    /// Rename an enumerated type: every column of it takes the new name, the values
+    /// and rows stay (PostgreSQL renames the type in place; MySQL and SQLite have no name
+    /// to change).
+    RenameEnum {
+        /// The name before.
+        old: String,
+        /// The name after.
+        new: String,
+    },
     /// Raw SQL written by a person. Does not change the in-memory schema.
     RunSql(RunSql),
 }
@@ -240,6 +249,7 @@ impl Operation {
                 to: from.clone(),
                 renamed: renamed.iter().map(|(old, new)| (new.clone(), old.clone())).collect(),
             },
+            RenameEnum { old, new } => RenameEnum { old: new.clone(), new: old.clone() },
             RunSql(sql) => match &sql.reverse {
                 Some(reverse) => RunSql(crate::operation::RunSql {
                     forward: reverse.clone(),
@@ -300,7 +310,7 @@ impl Operation {
             | AddConstraint { table, .. }
             | AlterConstraint { table, .. }
             | RemoveConstraint { table, .. } => Some(table),
-            CreateView { .. } | DropView { .. } | AlterEnum { .. } | RunSql(_) => None,
+            CreateView { .. } | DropView { .. } | AlterEnum { .. } | RenameEnum { .. } | RunSql(_) => None,
             CreateRaw { object } | DropRaw { object } => object.table.as_deref(),
         }
     }
@@ -456,6 +466,7 @@ impl fmt::Display for Operation {
                 Ok(())
             }
             CreateRaw { object } => write!(f, "CreateRaw {} {}", object.kind, object.name),
+            RenameEnum { old, new } => write!(f, "RenameEnum {old} -> {new}"),
             DropRaw { object } => write!(f, "DropRaw {} {}", object.kind, object.name),
             AlterEnum { name, from, to, renamed } => {
                 write!(f, "AlterEnum {name}")?;

@@ -121,6 +121,8 @@ struct Trace {
     unsure: bool,
     /// (enumerated type, value now) → the value at the start, for values renamed.
     enum_values: BTreeMap<(String, String), String>,
+    /// Enumerated type now → its name at the start, for types renamed.
+    enum_names: BTreeMap<String, String>,
 }
 
 impl Trace {
@@ -137,6 +139,7 @@ impl Trace {
             added: BTreeSet::new(),
             unsure: false,
             enum_values: BTreeMap::new(),
+            enum_names: BTreeMap::new(),
         }
     }
 
@@ -195,6 +198,14 @@ impl Trace {
                     self.enum_values.insert((name.clone(), new), then);
                 }
             }
+            Operation::RenameEnum { old, new } => {
+                let then = self.enum_names.remove(old).unwrap_or_else(|| old.clone());
+                self.enum_names.insert(new.clone(), then);
+                let moved =
+                    |(name, value): (String, String)| if name == *old { (new.clone(), value) } else { (name, value) };
+                self.enum_values =
+                    std::mem::take(&mut self.enum_values).into_iter().map(|(k, v)| (moved(k), v)).collect();
+            }
             Operation::RenameField { table, old, new } => {
                 let from = (table.clone(), old.clone());
                 let to = (table.clone(), new.clone());
@@ -233,6 +244,12 @@ impl Trace {
                 .iter()
                 .filter(|((_, now), then)| now != *then)
                 .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            enum_renames: self
+                .enum_names
+                .iter()
+                .filter(|(now, then)| now != then)
+                .map(|(n, t)| (n.clone(), t.clone()))
                 .collect(),
         }
     }

@@ -184,6 +184,7 @@ pub trait Model {
 /// | Option | Meaning |
 /// |---|---|
 /// | `#[db_enum(name = "...")]` on the enum | the type's SQL name (default: the snake_case enum name, `AccountStatus` → `account_status`) |
+/// | `#[db_enum(renamed_from = "old")]` on the enum | the type was called `old`: renamed in place (`ALTER TYPE ... RENAME TO` on PostgreSQL), not its columns converted to a new type |
 /// | `#[db_enum(rename_all = "...")]` on the enum | how variant names become values: `snake_case` (the default), `lowercase`, `UPPERCASE`, `SCREAMING_SNAKE_CASE`, `kebab-case`, `camelCase`, `PascalCase`, `verbatim` |
 /// | `#[db_enum(rename = "...")]` on a variant | the variant's value, as written |
 /// | `#[db_enum(renamed_from = "old")]` on a variant | the value was `old`: a rename that keeps the rows, not a removal and an addition |
@@ -197,7 +198,7 @@ pub trait Model {
 /// use migrations_runtime::{DbEnum, Model};
 ///
 /// #[derive(DbEnum, Debug, PartialEq)]
-/// #[db_enum(name = "account_status")]
+/// #[db_enum(name = "account_status", renamed_from = "status")]
 /// pub enum Status {
 ///     Active,
 ///     PastDue,

@@ -565,6 +565,38 @@ pub fn all() -> Vec<Scenario> {
             }
             "#,
         ),
+        // The type renamed (`renamed_from` on the enum): renamed in place, its two columns
+        // and their rows untouched, while a value is renamed too.
+        scenario(
+            "enum_type_renamed",
+            r#"
+            #[derive(DbEnum)]
+            pub enum Status { Active, Paused }
+
+            #[derive(Model)]
+            pub struct Account {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+                #[model(default = "active")]
+                pub status: Status,
+                pub previous_status: Option<Status>,
+            }
+            "#,
+            r#"
+            #[derive(DbEnum)]
+            #[db_enum(name = "account_status", renamed_from = "status")]
+            pub enum Status { Active, #[db_enum(renamed_from = "paused")] OnHold }
+
+            #[derive(Model)]
+            pub struct Account {
+                #[model(primary_key, auto_increment)]
+                pub id: i64,
+                #[model(default = "active")]
+                pub status: Status,
+                pub previous_status: Option<Status>,
+            }
+            "#,
+        ),
         // Arrays (`Vec<T>`, PostgreSQL's): an element widened, a new array column and a
         // GIN index over one.
         scenario(

@@ -132,7 +132,9 @@ fn build_with(bytes: &[u8], types: Types) -> Schema {
     if b.chance(1) {
         values.reverse();
     }
-    b.3 = EnumType { name: "mood".into(), values };
+    // Its name: one of two, so that a change may rename the type.
+    let name = if b.chance(1) { "feeling" } else { "mood" };
+    b.3 = EnumType { name: name.into(), values };
     let present: Vec<&str> = TABLES.iter().copied().filter(|_| b.chance(3)).collect();
     let mut schema = Schema::new();
     for name in &present {
@@ -291,13 +293,17 @@ pub fn with_renames(old: &Schema, new: &Schema) -> Intent {
             intent.column_renames.insert((t.name.clone(), to.name.clone()), from.name.clone());
         }
     }
-    // The enumerated type's values that go, renamed to the ones that come.
+    // The enumerated type renamed, if its name changed, and its values that go renamed
+    // to the ones that come.
     let (before, after) = (old.enums(), new.enums());
-    if let (Some(a), Some(b)) = (before.get("mood"), after.get("mood")) {
+    if let (Some(a), Some(b)) = (before.values().next(), after.values().next()) {
+        if a.name != b.name {
+            intent.enum_renames.insert(b.name.clone(), a.name.clone());
+        }
         let gone = a.values.iter().filter(|v| !b.values.contains(v));
         let come = b.values.iter().filter(|v| !a.values.contains(v));
         for (from, to) in gone.zip(come) {
-            intent.enum_value_renames.insert(("mood".into(), to.clone()), from.clone());
+            intent.enum_value_renames.insert((b.name.clone(), to.clone()), from.clone());
         }
     }
     intent

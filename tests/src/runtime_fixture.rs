@@ -32,6 +32,7 @@ fixture!(m0301, "0301_create_parents.rs");
 fixture!(m0302, "0302_widen_keys.rs");
 fixture!(m0401, "0401_create_members.rs");
 fixture!(m0402, "0402_member_status.rs");
+fixture!(m0403, "0403_rename_member_status.rs");
 fixture!(m0501, "0501_touch_trigger.rs");
 
 macro_rules! embedded {
@@ -166,6 +167,13 @@ pub static SEALED_SEMANTIC: Migrations = Migrations {
 /// added, one removed).
 pub static MEMBERS: Migrations =
     Migrations { app: "club", migrations: &[embedded!(m0401, "c0401"), embedded!(m0402, "c0402")], snapshot: "" };
+
+/// 0401–0403: the same, then the type renamed.
+pub static MEMBERS_RENAMED: Migrations = Migrations {
+    app: "club",
+    migrations: &[embedded!(m0401, "c0401"), embedded!(m0402, "c0402"), embedded!(m0403, "c0403")],
+    snapshot: "",
+};
 
 /// 0501: `accounts` and the trigger (PostgreSQL: and its function) kept by name.
 pub static TRIGGERS: Migrations = Migrations { app: "ledger", migrations: &[embedded!(m0501, "c0501")], snapshot: "" };

@@ -347,6 +347,25 @@ fn an_enum_value_added_at_the_end_is_one_alter_enum() {
     assert_eq!(ops(WITH_ENUM, &new), ["AlterEnum mood +'meh'"]);
 }
 
+/// A type renamed with `renamed_from` is one `RenameEnum` (its columns are not
+/// converted); without it, the columns are converted and a note suggests it.
+#[test]
+fn an_enum_type_renamed_is_renamed_in_place() {
+    let renamed = WITH_ENUM
+        .replace("pub enum Mood", "#[db_enum(name = \"feeling\", renamed_from = \"mood\")]\n    pub enum Mood");
+    assert_eq!(ops(WITH_ENUM, &renamed), ["RenameEnum mood -> feeling"]);
+    let guessed = WITH_ENUM.replace("pub enum Mood", "#[db_enum(name = \"feeling\")]\n    pub enum Mood");
+    let old = parse_source(WITH_ENUM, &Schema::default()).expect("models").schema;
+    let set = parse_source(&guessed, &Schema::default()).expect("models");
+    let changes = diff(&old, &set.schema, &set.intent).expect("diff");
+    assert!(
+        changes.operations.iter().any(|op| op.to_string().starts_with("AlterField persons.mood")),
+        "{:?}",
+        changes.operations
+    );
+    assert_eq!(changes.notes, [Note::PossibleEnumRename { removed: "mood".into(), added: "feeling".into() }]);
+}
+
 #[test]
 fn an_enum_value_renamed_keeps_its_rows_and_one_removed_goes_last() {
     let new = WITH_ENUM

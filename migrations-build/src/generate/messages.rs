@@ -25,6 +25,9 @@ pub(super) fn note_text(note: &Note) -> String {
         Note::PossibleRename { table, removed, added } => format!(
             "chakra: `{table}.{removed}` is dropped and `{table}.{added}` added with the same type; if this is a rename, add `#[model(renamed_from = \"{removed}\")]` to the field"
         ),
+        Note::PossibleEnumRename { removed, added } => format!(
+            "chakra: columns of enum `{removed}` now use enum `{added}`, which has the same values, so each is converted (PostgreSQL rewrites its table); if the type was renamed, add `renamed_from = \"{removed}\"` to its `#[db_enum(...)]`, which renames it in place"
+        ),
     }
 }
 

@@ -319,6 +319,17 @@ impl Migration {
         })
     }
 
+    /// Renames the enumerated type `old` to `new`: its values, its columns and their rows
+    /// stay as they are.
+    ///
+    /// ```
+    /// # let mut m = migrations_core::builder::Migration::new();
+    /// m.rename_enum("status", "account_status");
+    /// ```
+    pub fn rename_enum(&mut self, old: &str, new: &str) -> &mut Self {
+        self.push(Operation::RenameEnum { old: old.into(), new: new.into() })
+    }
+
     /// Renames an index.
     pub fn rename_index(&mut self, table: &str, old: &str, new: &str) -> &mut Self {
         self.push(Operation::RenameIndex { table: table.into(), old: old.into(), new: new.into() })

@@ -29,6 +29,15 @@ pub enum Note {
         /// The added column (or table).
         added: String,
     },
+    /// An enumerated type gone and another with the same values new: perhaps a rename,
+    /// which `renamed_from` on the enum makes one `RenameEnum` instead of converting
+    /// every column of it.
+    PossibleEnumRename {
+        /// The type that is gone.
+        removed: String,
+        /// The new type.
+        added: String,
+    },
 }
 
 /// What stops the autodetector.

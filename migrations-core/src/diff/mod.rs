@@ -25,6 +25,8 @@ pub struct Intent {
     pub backfills: BTreeMap<(String, String), DefaultValue>,
     /// (enumerated type, new value) → the old value it was renamed from.
     pub enum_value_renames: BTreeMap<(String, String), String>,
+    /// New enumerated type name → the old name it was renamed from.
+    pub enum_renames: BTreeMap<String, String>,
 }
 
 impl Intent {
@@ -34,6 +36,7 @@ impl Intent {
             && self.column_renames.is_empty()
             && self.backfills.is_empty()
             && self.enum_value_renames.is_empty()
+            && self.enum_renames.is_empty()
     }
 }
 
@@ -141,6 +144,7 @@ impl Differ {
     fn steps(&mut self, new: &Schema, intent: &Intent) -> Result<Schema, DiffError> {
         self.rename_tables(new, intent)?;
         self.rename_columns(new, intent)?;
+        self.rename_enums(new, intent)?;
         let target = resolve_names(&self.cur, new);
         // Between its two steps an enumerated type holds a middle list; the rest of the
         // diff compares columns with it. (A copy only then: a thousand tables cost.)
@@ -184,6 +188,28 @@ impl Differ {
                 self.push(Operation::RenameModel { old: from.clone(), new: to.clone() })?;
             } else {
                 self.notes.push(Note::InertRename { table: to.clone(), column: None });
+            }
+        }
+        Ok(())
+    }
+
+    /// An enumerated type renamed (`renamed_from` on the enum): renamed in place, before
+    /// anything compares its columns, which then differ in nothing. A type gone and
+    /// another new with the same values, without it, is pointed out.
+    fn rename_enums(&mut self, new: &Schema, intent: &Intent) -> Result<(), DiffError> {
+        for (to, from) in &intent.enum_renames {
+            let applies = self.cur.enum_uses(from) > 0
+                && self.cur.enum_uses(to) == 0
+                && new.enum_uses(to) > 0
+                && new.enum_uses(from) == 0;
+            if applies {
+                self.push(Operation::RenameEnum { old: from.clone(), new: to.clone() })?;
+            }
+        }
+        let (before, after) = (self.cur.enums(), new.enums());
+        for (removed, old) in before.iter().filter(|(name, _)| !after.contains_key(*name)) {
+            for (added, _) in after.iter().filter(|(name, e)| !before.contains_key(*name) && e.values == old.values) {
+                self.notes.push(Note::PossibleEnumRename { removed: removed.clone(), added: added.clone() });
             }
         }
         Ok(())

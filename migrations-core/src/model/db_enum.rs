@@ -4,6 +4,7 @@
 //! ```text
 //! #[derive(DbEnum)]
 //! #[db_enum(name = "account_status")]        // the type's name; default: snake_case
+//!                                             // (`renamed_from = "status"`: its name before)
 //! enum AccountStatus {
 //!     Active,                                 // 'active' (rename_all: snake_case)
 //!     #[db_enum(rename = "on_hold", renamed_from = "paused")]
@@ -31,6 +32,8 @@ pub struct DbEnum {
     pub ty: EnumType,
     /// (old, new): values renamed (`renamed_from` on a variant).
     pub renamed_from: Vec<(String, String)>,
+    /// The type's name before (`renamed_from` on the enum).
+    pub type_renamed_from: Option<String>,
     /// Span of the enum's name.
     pub span: Span,
 }
@@ -100,6 +103,7 @@ fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<DbEnum> {
     }
     let mut name = None;
     let mut rename_all = None;
+    let mut type_renamed_from: Option<(String, Span)> = None;
     let mut seen = Seen::default();
     let opts = read_opts_of(cx, &input.attrs, "db_enum");
     for opt in &opts {
@@ -116,15 +120,23 @@ fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<DbEnum> {
                 ),
                 None => {}
             },
+            "renamed_from" => type_renamed_from = expect_str(cx, opt).map(|old| (old, opt.span())),
             other => cx.error_at(
                 opt.span(),
-                format!("unknown `db_enum` option `{other}` on the enum: expected `name` or `rename_all`"),
+                format!(
+                    "unknown `db_enum` option `{other}` on the enum: expected `name`, `rename_all` or `renamed_from`"
+                ),
             ),
         }
     }
     let name = name
         .or_else(|| sqlx_option(&input.attrs, "type_name"))
         .unwrap_or_else(|| input.ident.to_string().to_snake_case());
+    if let Some((old, span)) = &type_renamed_from {
+        if *old == name {
+            cx.error_at(*span, format!("`renamed_from` names the type's own name '{name}'"));
+        }
+    }
     let case = rename_all.or_else(|| sqlx_option(&input.attrs, "rename_all")).unwrap_or_else(|| "snake_case".into());
     if data.variants.is_empty() {
         cx.error_spanned_by(
@@ -190,7 +202,13 @@ fn parse(cx: &mut Ctxt, input: &syn::DeriveInput) -> Option<DbEnum> {
             );
         }
     }
-    Some(DbEnum { ident: input.ident.clone(), ty: EnumType { name, values }, renamed_from, span: input.ident.span() })
+    Some(DbEnum {
+        ident: input.ident.clone(),
+        ty: EnumType { name, values },
+        renamed_from,
+        type_renamed_from: type_renamed_from.map(|(old, _)| old),
+        span: input.ident.span(),
+    })
 }
 
 #[cfg(test)]

@@ -182,6 +182,9 @@ pub fn resolve_models_indexed(
 
     let mut intent = Intent::default();
     for e in enums {
+        if let Some(old) = &e.type_renamed_from {
+            intent.enum_renames.insert(e.ty.name.clone(), old.clone());
+        }
         for (old, new) in &e.renamed_from {
             intent.enum_value_renames.insert((e.ty.name.clone(), new.clone()), old.clone());
         }

@@ -170,7 +170,7 @@ pub fn touched_tables(op: &Operation, schema: &Schema) -> Vec<String> {
         Operation::CreateView { view } | Operation::DropView { view } => {
             own.extend(view.reads.iter().map(String::as_str))
         }
-        Operation::AlterEnum { name, .. } => {
+        Operation::AlterEnum { name, .. } | Operation::RenameEnum { old: name, .. } => {
             for (table, _, e) in schema.enum_columns() {
                 if e.name == *name && !own.contains(&table) {
                     own.push(table);

@@ -105,6 +105,8 @@ fn add_index(table: &str, index: &crate::schema::Index, before: &Schema) -> Stri
 pub(super) fn render(op: &Operation, before: &Schema, after: &Schema) -> Vec<String> {
     match op {
         Operation::AlterEnum { name, from, to, renamed } => alter_enum(name, from, to, renamed, before, after),
+        // An `ENUM(...)` column has no type name.
+        Operation::RenameEnum { .. } => Vec::new(),
         Operation::CreateModel { table } => create_table_sql(table),
         Operation::DeleteModel { table } => vec![format!("DROP TABLE {}", q(&table.name))],
         Operation::RenameModel { old, new } => vec![format!("RENAME TABLE {} TO {}", q(old), q(new))],

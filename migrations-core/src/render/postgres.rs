@@ -58,6 +58,7 @@ pub(super) fn create_table_sql(t: &Table) -> Vec<String> {
 pub(super) fn render(op: &Operation, before: &Schema, _after: &Schema) -> Vec<String> {
     match op {
         Operation::AlterEnum { name, from, to, renamed } => alter_enum(name, from, to, renamed, before),
+        Operation::RenameEnum { old, new } => vec![format!("ALTER TYPE {} RENAME TO {}", q(old), q(new))],
         Operation::CreateModel { table } => create_table_sql(table),
         Operation::DeleteModel { table } => vec![format!("DROP TABLE {}", q(&table.name))],
         Operation::RenameModel { old, new } => vec![format!("ALTER TABLE {} RENAME TO {}", q(old), q(new))],

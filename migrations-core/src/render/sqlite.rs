@@ -115,6 +115,8 @@ fn copy(c: &Column) -> String {
 pub(super) fn render(op: &Operation, before: &Schema, after: &Schema) -> Vec<String> {
     let tables = |name: &str| before.table(name).zip(after.table(name));
     match op {
+        // A CHECK of the values has no type name.
+        Operation::RenameEnum { .. } => Vec::new(),
         Operation::AlterEnum { name, from, to, renamed } => {
             // The list is each column's CHECK: every table with such a column is rebuilt,
             // renamed values renamed as the rows are copied. A row that holds a removed

@@ -171,12 +171,21 @@ fn enum_checks(
     if removed.is_empty() {
         return Vec::new();
     }
+    // The type's name before the migration (a rename earlier in it is followed back).
+    let mut name_then = name.clone();
+    for op in earlier.iter().rev() {
+        if let Operation::RenameEnum { old, new } = op {
+            if *new == name_then {
+                name_then.clone_from(old);
+            }
+        }
+    }
     // A value's name by the time of the change.
     let then = |value: &String| {
         let mut v = value.clone();
         for op in earlier {
             if let Operation::AlterEnum { name: n, renamed, .. } = op {
-                if n == name {
+                if *n == *name || *n == name_then {
                     if let Some((_, new)) = renamed.iter().find(|(old, _)| *old == v) {
                         v = new.clone();
                     }
@@ -197,7 +206,7 @@ fn enum_checks(
         let Some(ty) = before.table(&table).and_then(|t| t.column(&column)).and_then(|c| c.ty.enum_type()) else {
             continue;
         };
-        if ty.name != *name {
+        if ty.name != name_then {
             continue;
         }
         let kept = ty.values.iter().filter(|v| !removed.contains(&then(v))).cloned().collect();

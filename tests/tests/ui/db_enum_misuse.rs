@@ -20,6 +20,12 @@ pub enum Shape {
 pub enum Empty {}
 
 #[derive(DbEnum)]
+#[db_enum(name = "tier", renamed_from = "tier")]
+pub enum Tier {
+    Free,
+}
+
+#[derive(DbEnum)]
 pub enum Status {
     Active,
     Closed,

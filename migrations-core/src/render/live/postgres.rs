@@ -71,6 +71,10 @@ pub(super) fn statements(
     match op {
         Operation::RunSql(sql) => run_sql_statements(sql, k, D),
         Operation::AlterEnum { .. } => alter_enum(plain, k),
+        // A catalog change of the type alone: no table is locked or read.
+        Operation::RenameEnum { .. } => {
+            plain.into_iter().map(|sql| Statement::on_type(sql, k, Run::Transaction)).collect()
+        }
         Operation::CreateIndex { table, index } if online => {
             vec![concurrent_build(create_index_concurrently(table, index), k, table, &index.name)]
         }
