@@ -347,6 +347,26 @@ fn an_enum_value_added_at_the_end_is_one_alter_enum() {
     assert_eq!(ops(WITH_ENUM, &new), ["AlterEnum mood +'meh'"]);
 }
 
+/// Two values added in front: the first goes before the first value the type already
+/// has, not before the second new one, which is not there yet when it runs (PostgreSQL
+/// refused it; the random property on PostgreSQL found it).
+#[test]
+fn values_added_in_front_are_placed_against_values_that_exist() {
+    let new = WITH_ENUM.replace("Happy, Sad }", "Blue, Green, Happy, Sad }");
+    let old = parse_source(WITH_ENUM, &Schema::default()).expect("models").schema;
+    let set = parse_source(&new, &Schema::default()).expect("models");
+    let d = diff(&old, &set.schema, &set.intent).expect("diff");
+    let (sql, _) =
+        migrations_core::render::render_all(&d.operations, &old, migrations_core::Dialect::Postgres).expect("sql");
+    assert_eq!(
+        sql,
+        [
+            "ALTER TYPE \"mood\" ADD VALUE IF NOT EXISTS 'blue' BEFORE 'happy'",
+            "ALTER TYPE \"mood\" ADD VALUE IF NOT EXISTS 'green' AFTER 'blue'"
+        ]
+    );
+}
+
 /// A type renamed with `renamed_from` is one `RenameEnum` (its columns are not
 /// converted); without it, the columns are converted and a note suggests it.
 #[test]

@@ -238,11 +238,15 @@ fn alter_enum(
         .collect();
     if changes.in_place() {
         for (i, value) in to.iter().enumerate().filter(|(_, v)| changes.added.contains(v)) {
-            // After the value before it, as the list says (before the next, when first):
-            // said even at the end, so the order reads from the statement.
+            // After the value before it, as the list says (added by then, if new), said even
+            // at the end so the order reads from the statement; when first, before the
+            // first value the type already has (the next may be new too, and not there yet).
             let place = match i.checked_sub(1) {
                 Some(p) => format!(" AFTER {}", quote_str(D, &to[p])),
-                None => format!(" BEFORE {}", quote_str(D, &to[1])),
+                None => match to.iter().find(|v| !changes.added.contains(v)) {
+                    Some(first) => format!(" BEFORE {}", quote_str(D, first)),
+                    None => String::new(),
+                },
             };
             // `IF NOT EXISTS`: run again after an interruption, it does nothing.
             out.push(format!("ALTER TYPE {ty} ADD VALUE IF NOT EXISTS {}{place}", quote_str(D, value)));
