@@ -330,6 +330,9 @@ pub(super) async fn run_unit<C: Connection>(conn: &mut C, unit: &Unit) -> Result
     match unit {
         // A backfill in batches: each batch commits on its own, until none is left.
         Unit::Sql(s) if s.run == Run::Batches => {
+            if let Some(walk) = &s.key_walk {
+                walk_keys(conn, walk).await?;
+            }
             while conn.execute_rows(&s.sql).await? > 0 {}
             Ok(())
         }
@@ -341,6 +344,33 @@ pub(super) async fn run_unit<C: Connection>(conn: &mut C, unit: &Unit) -> Result
         // Run by `precheck` before the first statement.
         Unit::Check(_) => Ok(()),
     }
+}
+
+/// Keys a range of a [`live::KeyWalk`] covers: as many as a batch has rows.
+const KEYS_PER_RANGE: i64 = 5000;
+
+/// Runs a backfill one range of the table's keys at a time, from the smallest key to
+/// the largest there when it starts (each range commits on its own).
+async fn walk_keys<C: Connection>(conn: &mut C, walk: &live::KeyWalk) -> Result<(), sqlx::Error> {
+    let dialect = conn.dialect();
+    let (t, k) = (dialect.quote(&walk.table), dialect.quote(&walk.key));
+    let bounds = match dialect {
+        Dialect::Postgres => format!("SELECT COALESCE(min({k})::text || ',' || max({k})::text, '') FROM {t}"),
+        Dialect::MySql => format!("SELECT CAST(COALESCE(CONCAT(MIN({k}), ',', MAX({k})), '') AS CHAR) FROM {t}"),
+        Dialect::Sqlite => format!("SELECT COALESCE(min({k}) || ',' || max({k}), '') FROM {t}"),
+    };
+    let found = conn.query_text(&bounds).await?;
+    let Some((low, high)) = found.first().and_then(|b| b.split_once(',')) else { return Ok(()) };
+    let (Ok(mut low), Ok(high)) = (low.parse::<i64>(), high.parse::<i64>()) else { return Ok(()) };
+    while low <= high {
+        let last = low.saturating_add(KEYS_PER_RANGE - 1).min(high);
+        conn.execute_rows(&format!("{} AND {k} BETWEEN {low} AND {last}", walk.update)).await?;
+        if last == high {
+            break;
+        }
+        low = last + 1;
+    }
+    Ok(())
 }
 
 /// Runs `statements` in one round trip, inside a savepoint of the transaction they run

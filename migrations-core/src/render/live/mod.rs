@@ -157,6 +157,46 @@ pub struct Statement {
     pub builds_index: Option<String>,
     /// MySQL: a foreign key added in place, whose rows the runtime checks itself.
     pub unchecked_key: Option<UncheckedKey>,
+    /// A backfill in batches walked along the table's integer primary key first.
+    pub key_walk: Option<KeyWalk>,
+}
+
+/// A backfill walked along the table's primary key, one range of keys at a time, each
+/// in a short transaction of its own, before its batch statement runs until no row
+/// changes (which catches the rows written meanwhile). A batch that looks for the next
+/// rows to fill from the start of the table reads, by the end, the table again for every
+/// batch (quadratic on a large table); a range of keys is found through the key's
+/// index. Only for a table whose primary key is one integer column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyWalk {
+    /// The table.
+    pub table: String,
+    /// Its key column.
+    pub key: String,
+    /// The `UPDATE ... WHERE <rows to fill>` that a range of keys is added to
+    /// (`AND key BETWEEN lo AND hi`).
+    pub update: String,
+}
+
+impl KeyWalk {
+    /// A walk the renderer asks for, its key found by [`migration`] in the schema.
+    fn wanted(table: &str, update: String) -> Option<KeyWalk> {
+        Some(KeyWalk { table: table.to_string(), key: String::new(), update })
+    }
+
+    /// The walk for `update` (an `UPDATE ... WHERE ...` of `table`), when the table's
+    /// primary key in `schema` is one integer column.
+    fn along_key(schema: &Schema, table: &str, update: String) -> Option<KeyWalk> {
+        let t = schema.table(table)?;
+        let [key] = t.primary_key.as_slice() else { return None };
+        let integer = matches!(
+            t.column(key)?.ty,
+            crate::schema::ColumnType::SmallInt
+                | crate::schema::ColumnType::Integer
+                | crate::schema::ColumnType::BigInt
+        );
+        integer.then(|| KeyWalk { table: table.to_string(), key: key.clone(), update })
+    }
 }
 
 /// MySQL/MariaDB: a foreign key added without copying the table. InnoDB adds one in
@@ -221,6 +261,7 @@ impl Statement {
             operation,
             builds_index: None,
             unchecked_key: None,
+            key_walk: None,
         }
     }
 
@@ -273,6 +314,12 @@ impl Statement {
                 "held to the end of the transaction, taken first and tables that reference others first, so that writers are not deadlocked"
             }
         };
+        if self.key_walk.is_some() {
+            return format!(
+                "a range of keys at a time, each in a short transaction, then repeated until no row changes; {}; {work}",
+                self.lock
+            );
+        }
         match self.unchecked_key {
             Some(_) => format!(
                 "{run}; {}; {work}; then the runtime looks for a row that references nothing, and drops the key again if it finds one",
@@ -419,6 +466,11 @@ pub fn migration(
             Dialect::MySql => mysql::statements(op, k, plain, online),
             Dialect::Sqlite => sqlite_statements(op, k, &schema, plain),
         };
+        for s in &mut statements {
+            if let Some(wanted) = s.key_walk.take() {
+                s.key_walk = KeyWalk::along_key(&schema, &wanted.table, wanted.update);
+            }
+        }
         if fresh && !op.is_hand_written() {
             // A table this migration creates holds no rows yet: nothing to scan or wait for.
             for s in &mut statements {

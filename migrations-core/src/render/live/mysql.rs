@@ -178,13 +178,20 @@ fn alter_field(
             if sql.starts_with("UPDATE ") {
                 let c = q(&new.name);
                 let value = fill.map(|v| default_sql(v, &new.ty, D)).unwrap_or_default();
-                let sql = if online {
-                    format!("UPDATE {} SET {c} = {value} WHERE {c} IS NULL LIMIT {BATCH_ROWS}", q(table))
-                } else {
-                    sql
-                };
-                let run = if online { Run::Batches } else { Run::Transaction };
-                Statement::new(sql, k, run, "row locks".into(), Work::Rows)
+                if !online {
+                    return Statement::new(sql, k, Run::Transaction, "row locks".into(), Work::Rows);
+                }
+                let update = format!("UPDATE {} SET {c} = {value} WHERE {c} IS NULL", q(table));
+                Statement {
+                    key_walk: super::KeyWalk::wanted(table, update.clone()),
+                    ..Statement::new(
+                        format!("{update} LIMIT {BATCH_ROWS}"),
+                        k,
+                        Run::Batches,
+                        "row locks".into(),
+                        Work::Rows,
+                    )
+                }
             } else if copies {
                 Statement::new(sql, k, Run::Transaction, COPY.into(), Work::Rewrite)
             } else if old.nullable != new.nullable {

@@ -273,15 +273,18 @@ fn needs_backfill(column: &Column, fill: Option<&DefaultValue>) -> bool {
 /// `UPDATE` a batch of the rows where `column` is NULL; repeated until none is left.
 fn backfill(table: &str, column: &str, value: &str, k: usize) -> Statement {
     let (t, c) = (q(table), q(column));
-    Statement::locking(
-        format!(
-            "UPDATE {t} SET {c} = {value} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {t} WHERE {c} IS NULL LIMIT {BATCH_ROWS}))"
-        ),
-        k,
-        Run::Batches,
-        on(RowExclusive, table),
-        Work::Rows,
-    )
+    Statement {
+        key_walk: super::KeyWalk::wanted(table, format!("UPDATE {t} SET {c} = {value} WHERE {c} IS NULL")),
+        ..Statement::locking(
+            format!(
+                "UPDATE {t} SET {c} = {value} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {t} WHERE {c} IS NULL LIMIT {BATCH_ROWS}))"
+            ),
+            k,
+            Run::Batches,
+            on(RowExclusive, table),
+            Work::Rows,
+        )
+    }
 }
 
 /// The name of the check that stands in for NOT NULL while it is validated.
