@@ -309,7 +309,8 @@ fn set_not_null(table: &str, column: &Column, fill: Option<String>, k: usize) ->
         k,
         on(AccessExclusive, table),
     ));
-    out.extend(fill.as_ref().map(|value| backfill(table, &column.name, value, k)));
+    // (Only the rows written since the first fill: batches, not another walk of the key.)
+    out.extend(fill.as_ref().map(|value| Statement { key_walk: None, ..backfill(table, &column.name, value, k) }));
     out.push(validate(table, &name, k));
     out.push(Statement::brief(
         format!("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", q(table), q(&column.name)),
