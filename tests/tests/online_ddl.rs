@@ -7,6 +7,7 @@
 //!   plain boot finishes it from where it stopped;
 //! - PostgreSQL: a concurrent index build that failed leaves no INVALID index, and one
 //!   left by an earlier run is dropped before the build is tried again;
+//! - a backfill walks keys a quadrillion apart by rows, not by key values;
 //! - MariaDB: a foreign key added in place (checks off) whose rows include one that
 //!   references nothing is dropped again, naming the row, and added once it is fixed;
 //! - the foreign-key cases InnoDB refuses in place (a referenced `varchar` widened, an
@@ -260,6 +261,48 @@ async fn online_forms_keep_data_and_writers_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn online_forms_keep_data_and_writers_on_mariadb() {
     online_forms_keep_data_and_writers(Dialect::MySql).await;
+}
+
+/// A backfill walks the primary key a range of rows at a time, ranges read from the
+/// key's index: keys a quadrillion apart cost no empty ranges (a walk in steps of key
+/// values would not end), and every row is filled.
+async fn sparse_keys_are_walked_by_rows(dialect: Dialect) {
+    let Some(mut db) = TestDb::create(dialect, "sparse").await else { return };
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connect");
+    let migrator = Migrator::new(&ONLINE);
+    let first = ApplyOptions { target: Some("0201_create_accounts".into()), ..Default::default() };
+    migrator.apply_with(&mut conn, &first).await.expect("0201");
+    db.execute(
+        "INSERT INTO accounts (id, email, handle, score) VALUES (1, NULL, 'a', 1), (1000000000000000, NULL, 'b', 2), (2000000000000000, 'c@example.com', 'c', 3)",
+    )
+    .await
+    .expect("rows");
+    let started = Instant::now();
+    tokio::time::timeout(Duration::from_secs(60), migrator.apply(&mut conn))
+        .await
+        .expect("the walk ends")
+        .unwrap_or_else(|e| panic!("{dialect}: 0202: {e}"));
+    let (_, text) = words(dialect);
+    let emails =
+        db.query_strings(&format!("SELECT CAST(CONCAT(id, ' ', email) AS {text}) FROM accounts ORDER BY id")).await;
+    assert_eq!(
+        emails,
+        ["1 unknown@example.com", "1000000000000000 unknown@example.com", "2000000000000000 c@example.com"],
+        "{dialect}"
+    );
+    eprintln!("{dialect}: 0202 over keys a quadrillion apart in {:?}", started.elapsed());
+    drop(conn);
+    db.destroy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sparse_keys_are_walked_by_rows_on_postgres() {
+    sparse_keys_are_walked_by_rows(Dialect::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sparse_keys_are_walked_by_rows_on_mariadb() {
+    sparse_keys_are_walked_by_rows(Dialect::MySql).await;
 }
 
 /// MySQL adds a foreign key in place only with `foreign_key_checks` off, which does not

@@ -346,31 +346,38 @@ pub(super) async fn run_unit<C: Connection>(conn: &mut C, unit: &Unit) -> Result
     }
 }
 
-/// Keys a range of a [`live::KeyWalk`] covers: as many as a batch has rows.
-const KEYS_PER_RANGE: i64 = 5000;
+/// Rows a range of a [`live::KeyWalk`] covers (at most: rows deleted meanwhile leave it
+/// fewer).
+const ROWS_PER_RANGE: usize = 5000;
 
 /// Runs a backfill one range of the table's keys at a time, from the smallest key to
-/// the largest there when it starts (each range commits on its own).
+/// the largest there when it starts, each range ending at the key `ROWS_PER_RANGE` rows
+/// on (read from the key's index, so sparse keys cost no empty ranges); each range
+/// commits on its own.
 async fn walk_keys<C: Connection>(conn: &mut C, walk: &live::KeyWalk) -> Result<(), sqlx::Error> {
     let dialect = conn.dialect();
     let (t, k) = (dialect.quote(&walk.table), dialect.quote(&walk.key));
-    let bounds = match dialect {
-        Dialect::Postgres => format!("SELECT COALESCE(min({k})::text || ',' || max({k})::text, '') FROM {t}"),
-        Dialect::MySql => format!("SELECT CAST(COALESCE(CONCAT(MIN({k}), ',', MAX({k})), '') AS CHAR) FROM {t}"),
-        Dialect::Sqlite => format!("SELECT COALESCE(min({k}) || ',' || max({k}), '') FROM {t}"),
+    let text = if dialect == Dialect::MySql { "CHAR" } else { "TEXT" };
+    // ('' for an empty table.)
+    let bound = |f: &str| format!("SELECT COALESCE(CAST({f}({k}) AS {text}), '') FROM {t}");
+    let read = |rows: Vec<String>| rows.first().and_then(|v| v.parse::<i64>().ok());
+    let (Some(mut low), Some(high)) =
+        (read(conn.query_text(&bound("MIN")).await?), read(conn.query_text(&bound("MAX")).await?))
+    else {
+        return Ok(());
     };
-    let found = conn.query_text(&bounds).await?;
-    let Some((low, high)) = found.first().and_then(|b| b.split_once(',')) else { return Ok(()) };
-    let (Ok(mut low), Ok(high)) = (low.parse::<i64>(), high.parse::<i64>()) else { return Ok(()) };
-    while low <= high {
-        let last = low.saturating_add(KEYS_PER_RANGE - 1).min(high);
+    loop {
+        let end = format!(
+            "SELECT CAST({k} AS {text}) FROM {t} WHERE {k} >= {low} ORDER BY {k} LIMIT 1 OFFSET {}",
+            ROWS_PER_RANGE - 1
+        );
+        let last = read(conn.query_text(&end).await?).map_or(high, |e| e.min(high));
         conn.execute_rows(&format!("{} AND {k} BETWEEN {low} AND {last}", walk.update)).await?;
-        if last == high {
-            break;
+        if last >= high {
+            return Ok(());
         }
         low = last + 1;
     }
-    Ok(())
 }
 
 /// Runs `statements` in one round trip, inside a savepoint of the transaction they run

@@ -166,7 +166,8 @@ pub struct Statement {
 /// changes (which catches the rows written meanwhile). A batch that looks for the next
 /// rows to fill from the start of the table reads, by the end, the table again for every
 /// batch (quadratic on a large table); a range of keys is found through the key's
-/// index. Only for a table whose primary key is one integer column.
+/// index, and ends a batch of rows on (not a number of key values: keys may be far
+/// apart). Only for a table whose primary key is one integer column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyWalk {
     /// The table.
