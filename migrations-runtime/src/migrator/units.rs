@@ -346,12 +346,8 @@ pub(super) async fn run_unit<C: Connection>(conn: &mut C, unit: &Unit) -> Result
     }
 }
 
-/// Rows a range of a [`live::KeyWalk`] covers (at most: rows deleted meanwhile leave it
-/// fewer).
-const ROWS_PER_RANGE: usize = 5000;
-
 /// Runs a backfill one range of the table's keys at a time, from the smallest key to
-/// the largest there when it starts, each range ending at the key `ROWS_PER_RANGE` rows
+/// the largest there when it starts, each range ending at the key [`live::BATCH_ROWS`] rows
 /// on (read from the key's index, so sparse keys cost no empty ranges); each range
 /// commits on its own.
 async fn walk_keys<C: Connection>(conn: &mut C, walk: &live::KeyWalk) -> Result<(), sqlx::Error> {
@@ -369,7 +365,7 @@ async fn walk_keys<C: Connection>(conn: &mut C, walk: &live::KeyWalk) -> Result<
     loop {
         let end = format!(
             "SELECT CAST({k} AS {text}) FROM {t} WHERE {k} >= {low} ORDER BY {k} LIMIT 1 OFFSET {}",
-            ROWS_PER_RANGE - 1
+            live::BATCH_ROWS - 1
         );
         let last = read(conn.query_text(&end).await?).map_or(high, |e| e.min(high));
         conn.execute_rows(&format!("{} AND {k} BETWEEN {low} AND {last}", walk.update)).await?;

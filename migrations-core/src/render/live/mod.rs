@@ -161,6 +161,10 @@ pub struct Statement {
     pub key_walk: Option<KeyWalk>,
 }
 
+/// Rows a batch of a backfill changes, on every database (and a range of a
+/// [`KeyWalk`] covers): small enough that a batch takes milliseconds.
+pub const BATCH_ROWS: usize = 5000;
+
 /// A backfill walked along the table's primary key, one range of keys at a time, each
 /// in a short transaction of its own, before its batch statement runs until no row
 /// changes (which catches the rows written meanwhile). A batch that looks for the next

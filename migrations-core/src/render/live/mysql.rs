@@ -16,8 +16,7 @@ use crate::schema::{Column, ColumnType, Constraint, DefaultValue, ForeignKey, Sc
 
 const D: Dialect = Dialect::MySql;
 
-/// Rows a batch of a backfill changes.
-const BATCH_ROWS: usize = 5000;
+use super::BATCH_ROWS;
 
 const INSTANT: &str = "INSTANT or INPLACE, metadata lock for an instant";
 const NO_LOCK: &str = "INPLACE, LOCK=NONE";

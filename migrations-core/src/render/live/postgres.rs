@@ -20,8 +20,7 @@ use crate::schema::{Check, Column, ColumnType, Constraint, DefaultValue, Schema}
 
 const D: Dialect = Dialect::Postgres;
 
-/// Rows a batch of a backfill changes: small enough that a batch takes milliseconds.
-pub const BATCH_ROWS: usize = 5000;
+use super::BATCH_ROWS;
 
 fn q(s: &str) -> String {
     D.quote(s)
